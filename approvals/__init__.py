@@ -1,0 +1,1 @@
+"""Approval policy and lifecycle: who must decide what, exactly once. Slack-agnostic."""

@@ -1,0 +1,1 @@
+"""The shared kernel: settings, database, jobs, audit trail, outbox and domain types."""

@@ -1,0 +1,190 @@
+"""The kernel's tables: accounts and deals, conversations, jobs, Slack deliveries, audit and outbox."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), unique=True, doc="lower-cased name for look-ups")
+    domain: Mapped[str | None] = mapped_column(String(200))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    employees: Mapped[int | None]
+    region: Mapped[str | None] = mapped_column(String(10))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    deals: Mapped[list[Deal]] = relationship(back_populates="account")
+
+
+class DealStage(enum.StrEnum):
+    NEW = "new"
+    DISCOVERY = "discovery"
+    QUALIFIED = "qualified"
+    PROPOSAL = "proposal"
+    WON = "won"
+    LOST = "lost"
+    DISQUALIFIED = "disqualified"
+
+
+class Deal(Base):
+    __tablename__ = "deals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    owner_slack_id: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[str] = mapped_column(String(20), default=DealStage.NEW)
+    score: Mapped[int] = mapped_column(default=0)
+    qualification: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    disqualified_reason: Mapped[str | None] = mapped_column(Text)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32), doc="the deal card's ts: the thread's root")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    account: Mapped[Account] = relationship(back_populates="deals")
+
+    __table_args__ = (Index("ix_deals_owner", "owner_slack_id"),)
+
+
+class Conversation(Base):
+    """One Slack thread or DM the bot takes part in, with its pydantic-ai message history."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str] = mapped_column(String(32), doc="root ts; for a DM, the channel id")
+    kind: Mapped[str] = mapped_column(String(16), doc="deal | mention | dm")
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"))
+    started_by: Mapped[str] = mapped_column(String(32))
+    history: Mapped[list[Any]] = mapped_column(default=list, doc="ModelMessagesTypeAdapter JSON")
+    turns: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("channel_id", "thread_ts", name="uq_conversations_thread"),)
+
+
+class Message(Base):
+    """A message seen or posted in a conversation (the human-readable record; history is the model's)."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    slack_ts: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(8), doc="rep | bot")
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("conversation_id", "slack_ts", "role", name="uq_messages_ts"),)
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(Base):
+    """Durable work: recorded by a listener before it acks, claimed and run by a worker."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default=JobStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=5)
+    run_after: Mapped[datetime]
+    lease_expires_at: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    correlation_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_jobs_claim", "status", "run_after"),)
+
+
+class SlackDelivery(Base):
+    """An inbound Slack request we accepted, keyed so a retry or duplicate is recognised."""
+
+    __tablename__ = "slack_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"))
+    received_at: Mapped[datetime]
+
+
+class SlackEffect(Base):
+    """A Web API call a job made, journalled so a re-run of the job does not repeat it."""
+
+    __tablename__ = "slack_effects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    method: Mapped[str] = mapped_column(String(60))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Append-only: who or what did what, from which inputs, with which outcome."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor_type: Mapped[str] = mapped_column(String(16), doc="user | bot | system | model")
+    actor_id: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(80))
+    subject: Mapped[str | None] = mapped_column(String(120), doc="e.g. deal:12, job:40, slack:chat.postMessage")
+    deal_id: Mapped[int | None] = mapped_column(index=True)
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict, doc="ids of what the action used")
+    outcome: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    correlation_id: Mapped[str | None] = mapped_column(String(40), index=True)
+
+
+class OutboxEvent(Base):
+    """A change to deliver to an outside system, committed with the change itself."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(60))
+    aggregate: Mapped[str] = mapped_column(String(60), doc="e.g. deal:12")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending", doc="pending | delivered | parked")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)

@@ -1,0 +1,179 @@
+"""Settings: every environment variable the product reads, typed, described and validated once at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path(".lto")
+_PLACEHOLDERS = {"", "changeme", "change-me", "xoxb-your-token", "your-signing-secret", "secret"}
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names the variable and fits on one line."""
+
+
+class Settings(BaseSettings):
+    """The product's configuration, read from the environment (and `.env`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    environment: Literal["development", "production"] = Field(
+        "development",
+        alias="LTO_ENV",
+        description="`production` refuses placeholder secrets and the emulator's tokens.",
+    )
+    home: Path = Field(
+        DEFAULT_HOME, alias="LTO_HOME", description="Folder for the embedded database, Qdrant data and files."
+    )
+
+    # Slack
+    slack_bot_token: SecretStr | None = Field(
+        None, alias="SLACK_BOT_TOKEN", description="Bot token (xoxb-...). Required by `serve` and `socket`."
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, alias="SLACK_SIGNING_SECRET", description="Signing secret that verifies requests from Slack."
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, alias="SLACK_APP_TOKEN", description="App-level token (xapp-...) for Socket Mode."
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/",
+        alias="SLACK_API_URL",
+        description="Web API base URL; point it at the emulator to run without Slack.",
+    )
+    sales_channel: str = Field(
+        "deals", alias="LTO_SALES_CHANNEL", description="Channel (name or id) where deal threads open."
+    )
+    approvals_channel: str = Field(
+        "deal-approvals", alias="LTO_APPROVALS_CHANNEL", description="Channel (name or id) for approval cards."
+    )
+
+    # State
+    database_url: str | None = Field(
+        None,
+        alias="DATABASE_URL",
+        description="SQLAlchemy URL; default: a SQLite file under LTO_HOME. "
+        "PostgreSQL: postgresql+psycopg://user@host/db.",
+    )
+    qdrant_url: str | None = Field(
+        None, alias="QDRANT_URL", description="Qdrant server URL; unset means embedded local mode."
+    )
+    qdrant_api_key: SecretStr | None = Field(None, alias="QDRANT_API_KEY", description="Qdrant server API key.")
+    qdrant_path: Path | None = Field(
+        None, alias="QDRANT_PATH", description="Folder for embedded Qdrant; default LTO_HOME/qdrant."
+    )
+
+    # Models
+    model: str = Field(
+        "offline",
+        alias="LTO_MODEL",
+        description="`offline` (deterministic, no network) or any pydantic-ai model name, "
+        "e.g. `openai:gpt-4o`.",
+    )
+    redact_before_model: bool = Field(
+        True,
+        alias="LTO_REDACT_BEFORE_MODEL",
+        description="Redact emails and phone numbers before text goes to an external model.",
+    )
+
+    # Workers
+    worker_concurrency: int = Field(
+        4, ge=1, le=64, alias="LTO_WORKER_CONCURRENCY", description="Jobs one process runs at once."
+    )
+    job_lease_seconds: int = Field(
+        120,
+        ge=5,
+        alias="LTO_JOB_LEASE_SECONDS",
+        description="A running job whose worker has not finished within this lease is claimed again.",
+    )
+    job_max_attempts: int = Field(5, ge=1, alias="LTO_JOB_MAX_ATTEMPTS", description="Attempts before a job fails.")
+    log_level: str = Field("INFO", alias="LTO_LOG_LEVEL", description="Python log level.")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_ends_with_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if value.startswith("postgres://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgres://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        if not value.startswith(("sqlite", "postgresql+psycopg://")):
+            raise ValueError("only SQLite and PostgreSQL (postgresql+psycopg://...) are supported")
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholders_in_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+            secret = getattr(self, _FIELD_BY_ENV[name])
+            if secret is None or secret.get_secret_value().strip().lower() in _PLACEHOLDERS:
+                raise ValueError(f"{name} must be set to a real value when LTO_ENV=production")
+        if "emulator" in (self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""):
+            raise ValueError("SLACK_BOT_TOKEN is the emulator's token; LTO_ENV=production needs Slack's")
+        return self
+
+    # Derived values
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'lto.db').as_posix()}"
+
+    @property
+    def effective_qdrant_path(self) -> Path:
+        return self.qdrant_path or self.home / "qdrant"
+
+    def require(self, *env_names: str) -> None:
+        """Fail with one clear line when a command needs a setting that is not set."""
+        for name in env_names:
+            value = getattr(self, _FIELD_BY_ENV[name])
+            if value is None or (isinstance(value, SecretStr) and not value.get_secret_value().strip()):
+                raise SettingsError(f"{name} is not set: {_DESCRIPTIONS[name]}")
+
+    def described(self) -> list[tuple[str, str, str]]:
+        """(variable, effective value with secrets masked, description) for `lto doctor`."""
+        rows = []
+        for field_name, field in type(self).model_fields.items():
+            value = getattr(self, field_name)
+            if isinstance(value, SecretStr):
+                raw = value.get_secret_value()
+                shown = f"{raw[:5]}…({len(raw)} chars)" if len(raw) > 8 else "****"
+            elif value is None:
+                shown = "(unset)"
+            else:
+                shown = str(value)
+            if field_name == "database_url" and value is None:
+                shown = f"(default) {self.effective_database_url}"
+            rows.append((field.alias or field_name, shown, field.description or ""))
+        return rows
+
+
+_FIELD_BY_ENV = {f.alias: name for name, f in Settings.model_fields.items() if f.alias}
+_DESCRIPTIONS = {f.alias: f.description or "" for f in Settings.model_fields.values() if f.alias}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings once; a bad value becomes one SettingsError line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = error.get("loc") or ()
+        field = str(loc[0]) if loc else ""
+        env = Settings.model_fields[field].alias if field in Settings.model_fields else field
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        if env:
+            raise SettingsError(f"{env}: {message}") from None
+        raise SettingsError(message) from None

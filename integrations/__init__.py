@@ -1,0 +1,1 @@
+"""Outside systems behind ports: the CRM and the CPQ pricing engine."""

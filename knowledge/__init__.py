@@ -1,0 +1,1 @@
+"""The knowledge base: loaders, chunking, embeddings and hybrid retrieval on Qdrant."""
