@@ -45,6 +45,7 @@ class Deal(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     name: Mapped[str] = mapped_column(String(200))
     owner_slack_id: Mapped[str] = mapped_column(String(32))
+    origin: Mapped[str | None] = mapped_column(String(200), unique=True, doc="the request that opened it")
     stage: Mapped[str] = mapped_column(String(20), default=DealStage.NEW)
     score: Mapped[int] = mapped_column(default=0)
     qualification: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -141,7 +141,8 @@ class QualificationUpdate(BaseModel):
     sso_required: bool | None = None
     products_of_interest: list[str] | None = None
     replace_lists: list[str] = Field(
-        default_factory=list, description="List fields whose new value replaces the old instead of adding to it."
+        default_factory=list,
+        description="List fields whose new value replaces the old instead of adding to it.",
     )
 
     def is_empty(self) -> bool:
@@ -160,7 +161,12 @@ REQUIREMENTS: tuple[tuple[str, int, bool, str], ...] = (
     ("target_close", 10, True, "When do they need to sign or go live?"),
     ("economic_buyer", 10, True, "Who signs off on the budget?"),
     ("decision_process", 7, False, "What are the steps between now and a signature?"),
-    ("compliance", 5, False, "Any compliance requirements (SOC 2, HIPAA, GDPR, ISO 27001, FedRAMP, PCI-DSS)?"),
+    (
+        "compliance",
+        5,
+        False,
+        "Any compliance requirements (SOC 2, HIPAA, GDPR, ISO 27001, FedRAMP, PCI-DSS)?",
+    ),
     ("integrations", 5, False, "Which systems must it integrate with?"),
     ("metrics", 4, False, "How will they measure success?"),
     ("champion", 4, False, "Who is championing this internally?"),
@@ -204,9 +210,7 @@ def assess(record: Qualification, *, disqualified: bool = False) -> Assessment:
     else:
         stage = Stage.DISCOVERY
     ordered = required_missing + [m for m in missing if m not in required_missing]
-    return Assessment(
-        score=score, stage=stage, missing=ordered, next_questions=[questions[m] for m in ordered[:3]]
-    )
+    return Assessment(score=score, stage=stage, missing=ordered, next_questions=[questions[m] for m in ordered[:3]])
 
 
 FIELD_LABELS = {

@@ -49,7 +49,9 @@ class Settings(BaseSettings):
         "deals", alias="LTO_SALES_CHANNEL", description="Channel (name or id) where deal threads open."
     )
     approvals_channel: str = Field(
-        "deal-approvals", alias="LTO_APPROVALS_CHANNEL", description="Channel (name or id) for approval cards."
+        "deal-approvals",
+        alias="LTO_APPROVALS_CHANNEL",
+        description="Channel (name or id) for approval cards.",
     )
 
     # State
@@ -71,8 +73,17 @@ class Settings(BaseSettings):
     model: str = Field(
         "offline",
         alias="LTO_MODEL",
-        description="`offline` (deterministic, no network) or any pydantic-ai model name, "
-        "e.g. `openai:gpt-4o`.",
+        description="`offline` (deterministic, no network) or any pydantic-ai model name, e.g. `openai:gpt-4o`.",
+    )
+    model_base_url: str | None = Field(
+        None,
+        alias="LTO_MODEL_BASE_URL",
+        description="Base URL of an OpenAI-compatible endpoint for `openai:<model>` (vLLM, Ollama, a gateway).",
+    )
+    model_api_key: SecretStr | None = Field(
+        None,
+        alias="LTO_MODEL_API_KEY",
+        description="API key for LTO_MODEL_BASE_URL (provider keys use their own vars).",
     )
     redact_before_model: bool = Field(
         True,

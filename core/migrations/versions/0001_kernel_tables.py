@@ -13,7 +13,6 @@ from alembic import op
 import core.db
 from sqlalchemy.dialects import postgresql
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -110,6 +109,7 @@ def upgrade() -> None:
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('owner_slack_id', sa.String(length=32), nullable=False),
+    sa.Column('origin', sa.String(length=200), nullable=True),
     sa.Column('stage', sa.String(length=20), nullable=False),
     sa.Column('score', sa.Integer(), nullable=False),
     sa.Column('qualification', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
@@ -119,7 +119,8 @@ def upgrade() -> None:
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('origin')
     )
     with op.batch_alter_table('deals', schema=None) as batch_op:
         batch_op.create_index('ix_deals_owner', ['owner_slack_id'], unique=False)

@@ -1,0 +1,32 @@
+"""Choosing the model: `offline` (deterministic, no network) or any pydantic-ai model name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic_ai.models import Model
+from pydantic_ai.models.function import FunctionModel
+
+OFFLINE = "offline"
+
+
+def resolve_model(name: str, *, offline: Any, base_url: str | None = None, api_key: str | None = None) -> Model | str:
+    """`offline` gives the agent's own rule-based function model; anything else goes to pydantic-ai.
+
+    With `base_url`, an `openai:<model>` name talks to that OpenAI-compatible endpoint
+    (vLLM, Ollama, LM Studio, a gateway).
+    """
+    if name == OFFLINE:
+        return FunctionModel(offline, model_name=OFFLINE)
+    if base_url:
+        from pydantic_ai.models.openai import OpenAIChatModel
+        from pydantic_ai.providers.openai import OpenAIProvider
+
+        model_name = name.split(":", 1)[1] if ":" in name else name
+        return OpenAIChatModel(model_name, provider=OpenAIProvider(base_url=base_url, api_key=api_key or "none"))
+    return name
+
+
+def is_external(name: str) -> bool:
+    """Text sent to this model leaves the machine (so it is redacted first when configured)."""
+    return name != OFFLINE

@@ -1,0 +1,236 @@
+"""The offline discovery model: rules that call the same tools an LLM would, then write the reply.
+
+It speaks pydantic-ai's FunctionModel interface. First request of a turn: extract facts from
+the rep's message and call `record_qualification`, `flag_risk`, `search_knowledge` and
+`propose_disqualification` as needed. Second request (the tool results are in): compose the
+reply from what the tools returned, never from anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Any
+
+from agents.offline.extraction import extract
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
+from pydantic_ai.models.function import AgentInfo
+
+from agents.prompts import parse_turn_prompt
+from core.qualification import (
+    FIELD_LABELS,
+    Qualification,
+    QualificationUpdate,
+    assess,
+    display_value,
+)
+
+RECORD = re.compile(r"<<record>>(?P<json>.*?)<</record>>", re.DOTALL)
+QUESTION = re.compile(
+    r"(?:^|(?<=[.!?\n]))\s*(?P<q>[^.!?\n]*\?)|"
+    r"\b(?P<ask>(?:do|does|can|could|is|are|what|which|how|where|when|who)\b[^.!?\n]{8,}?"
+    r"(?:support|offer|have|include|certif|comply|integrat|host|cost|handle|work)[^.!?\n]*)",
+    re.IGNORECASE,
+)
+HOSTED_REGIONS = {"US", "EU", "UK", "CA", "AU"}
+MIN_PRICE_PER_SEAT = 420  # HS-TEAM list, USD per seat-year: below this a budget cannot cover the seats
+
+
+def _last_prompt(messages: list[ModelMessage]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, ModelRequest):
+            for part in message.parts:
+                if isinstance(part, UserPromptPart) and isinstance(part.content, str):
+                    return part.content
+    return ""
+
+
+def _known_record(info: AgentInfo) -> Qualification | None:
+    match = RECORD.search(info.instructions or "")
+    if not match:
+        return None
+    return Qualification.model_validate_json(match["json"])
+
+
+def _questions(text: str) -> list[str]:
+    found = []
+    for match in QUESTION.finditer(text):
+        question = (match["q"] or match["ask"] or "").strip(" -•*")
+        if len(question) >= 8:
+            found.append(question)
+    return found[:2]
+
+
+def _risks(record: Qualification, today: date) -> list[dict[str, str]]:
+    """Deterministic risk rules over the merged record."""
+    risks = []
+    regions = {r.value for r in record.regions}
+    compliance = {c.value for c in record.compliance}
+    if "FedRAMP" in compliance and regions - {"US"}:
+        risks.append({"kind": "compliance", "reason": "FedRAMP is only offered on the US-only Government edition."})
+    unhosted = sorted(regions - HOSTED_REGIONS)
+    if unhosted and record.deployment in (None, "saas"):
+        risks.append(
+            {
+                "kind": "region",
+                "reason": f"SaaS is not hosted in {', '.join(unhosted)}: data residency needs self-hosted "
+                "or a nearby region.",
+            }
+        )
+    if record.competitors:
+        risks.append({"kind": "competitor", "reason": f"Competitive: also evaluating {', '.join(record.competitors)}."})
+    if record.budget and record.seats and record.budget.currency == "USD":
+        if record.budget.amount < record.seats * MIN_PRICE_PER_SEAT:
+            risks.append(
+                {
+                    "kind": "budget",
+                    "reason": f"Budget {record.budget} is below list for {record.seats} seats even on Team.",
+                }
+            )
+    if record.target_close and (record.target_close - today).days < 21:
+        risks.append({"kind": "timeline", "reason": f"Target close {record.target_close} is under three weeks away."})
+    return risks
+
+
+def _first_request(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    _, today, text = parse_turn_prompt(_last_prompt(messages))
+    today = today or date.today()
+    known = _known_record(info)
+    calls: list[ToolCallPart] = []
+    tools = {tool.name for tool in info.function_tools}
+    if known is not None and "record_qualification" in tools:
+        found = extract(text, today=today, known=known)
+        if not found.update.is_empty():
+            calls.append(
+                ToolCallPart(
+                    "record_qualification",
+                    {
+                        "update": found.update.model_dump(mode="json", exclude_unset=True, exclude_none=True),
+                        "evidence": found.evidence,
+                    },
+                )
+            )
+            merged, _ = known.merged(found.update)
+            already = {r["reason"] for r in _risks(known, today)}
+            for risk in _risks(merged, today):
+                if risk["reason"] not in already:
+                    calls.append(ToolCallPart("flag_risk", risk))
+        if found.disqualify_reason:
+            calls.append(ToolCallPart("propose_disqualification", {"reason": found.disqualify_reason}))
+    if "search_knowledge" in tools:
+        for question in _questions(text):
+            calls.append(ToolCallPart("search_knowledge", {"query": question}))
+    if calls:
+        return ModelResponse(parts=calls, model_name="offline")
+    return _final(info, calls=[], returns={})
+
+
+def _calls_and_returns(messages: list[ModelMessage]) -> tuple[list[ToolCallPart], dict[str, Any]]:
+    """The tool calls of this turn's first response and their results, by call id."""
+    calls: list[ToolCallPart] = []
+    returns: dict[str, Any] = {}
+    for message in reversed(messages):
+        if isinstance(message, ModelResponse):
+            calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
+            break
+        for part in message.parts:
+            if isinstance(part, ToolReturnPart):
+                returns[part.tool_call_id] = part.content
+    return calls, returns
+
+
+def _cite(passage: dict[str, Any]) -> str:
+    source = passage.get("source", "")
+    label = passage.get("title", "source")
+    if passage.get("section"):
+        label = f"{label} › {passage['section']}"
+    link = f"<{source}|{label}>" if source.startswith("http") else f"{label} ({source})"
+    return link + (" _(may be out of date)_" if passage.get("stale") else "")
+
+
+def _quote(text: str, limit: int = 320) -> str:
+    text = " ".join(text.split())
+    if len(text) > limit:
+        cut = text[:limit]
+        text = cut[: cut.rfind(" ")] + " …" if " " in cut else cut + "…"
+    return text
+
+
+def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any]) -> ModelResponse:
+    lines: list[str] = []
+    next_questions: list[str] = []
+    recorded_update: QualificationUpdate | None = None
+    known = _known_record(info)
+    for call in calls:
+        args = call.args_as_dict()
+        result = returns.get(call.tool_call_id)
+        if call.tool_name == "record_qualification":
+            recorded_update = QualificationUpdate.model_validate(args.get("update") or {})
+            status = json.loads(result) if isinstance(result, str) and result.startswith("{") else {}
+            next_questions = status.get("next_questions", [])
+            if status.get("stage") == "qualified":
+                lines.append(
+                    f":white_check_mark: This deal is now *qualified* (score {status.get('score')}/100). "
+                    "Use *Draft proposal* on the deal card when you are ready."
+                )
+        elif call.tool_name == "flag_risk":
+            lines.append(f":warning: *{args.get('kind', 'risk').title()} risk:* {args.get('reason')}")
+        elif call.tool_name == "propose_disqualification":
+            lines.append(
+                f":no_entry: That sounds like the deal is off ({args.get('reason')}). "
+                "If so, use *Disqualify* on the deal card to close it out."
+            )
+        elif call.tool_name == "search_knowledge":
+            lines.append(_answer(args.get("query", ""), result))
+    if recorded_update is not None and known is not None:
+        merged, changes = known.merged(recorded_update)
+        facts = " · ".join(f"*{FIELD_LABELS[name]}:* {display_value(merged, name)}" for name in changes)
+        if facts:
+            lines.insert(0, f"Noted — {facts}")
+    if known is not None and recorded_update is None:
+        assessment = assess(known)
+        next_questions = assessment.next_questions
+        if not any(c.tool_name == "search_knowledge" for c in calls):
+            lines.insert(0, "I didn't find new qualification facts in that message.")
+    if known is None and not lines:
+        lines.append(
+            "I can answer product questions from the knowledge base here. "
+            "To qualify a deal, open one with `/lto new <company> [what you know]`."
+        )
+    output = info.output_tools[0].name if info.output_tools else "final_result"
+    reply = "\n".join(lines) or "Noted."
+    return ModelResponse(
+        parts=[ToolCallPart(output, {"reply": reply, "next_questions": next_questions[:3]})],
+        model_name="offline",
+    )
+
+
+def _answer(query: str, result: Any) -> str:
+    if isinstance(result, str):
+        return f":grey_question: _{query}_ — {result}"
+    passages = result or []
+    if not passages:
+        return (
+            f":grey_question: _{query}_ — the knowledge base has nothing relevant, so I won't guess. "
+            "Ask the sales engineering team."
+        )
+    best = passages[:2]
+    quoted = "\n".join(f"> {_quote(p.get('text', ''))}\n> — {_cite(p)}" for p in best)
+    return f":books: _{query}_\n{quoted}"
+
+
+def offline_discovery(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    """The FunctionModel entry point."""
+    last = messages[-1]
+    if isinstance(last, ModelRequest) and any(isinstance(p, ToolReturnPart) for p in last.parts):
+        calls, returns = _calls_and_returns(messages)
+        return _final(info, calls=calls, returns=returns)
+    return _first_request(messages, info)

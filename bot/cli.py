@@ -1,0 +1,151 @@
+"""The `lto` command line: serve, socket, worker, demo, db, doctor."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="The lead-to-order agent for Slack.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+errors = Console(stderr=True)
+
+
+def clear_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A wrong setting is one red line naming the variable, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SettingsError as exc:
+            errors.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+@app.command()
+@clear_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(3000, help="Port to listen on."),
+    worker: bool = typer.Option(True, help="Also run jobs in this process (turn off for API-only replicas)."),
+) -> None:
+    """HTTP mode: Slack sends commands, events and interactivity to POST /slack/events."""
+    import uvicorn
+
+    from bot.http import create_api
+    from bot.runtime import build_runtime
+    from core.logging import configure_logging
+
+    settings = _settings()
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    configure_logging(settings.log_level)
+    runtime = build_runtime(settings)
+    uvicorn.run(create_api(runtime, run_worker=worker), host=host, port=port, log_config=None)
+
+
+@app.command()
+@clear_errors
+def socket() -> None:
+    """Socket Mode: connect out to Slack with SLACK_APP_TOKEN (no public URL needed)."""
+    from bot.socket import run_socket_mode
+    from core.logging import configure_logging
+
+    settings = _settings()
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+    configure_logging(settings.log_level)
+    asyncio.run(run_socket_mode(settings))
+
+
+@app.command()
+@clear_errors
+def worker() -> None:
+    """Run jobs and sweeps only (scale workers apart from the HTTP replicas)."""
+    from bot.socket import run_worker_only
+    from core.logging import configure_logging
+
+    settings = _settings()
+    settings.require("SLACK_BOT_TOKEN")
+    configure_logging(settings.log_level)
+    asyncio.run(run_worker_only(settings))
+
+
+@app.command()
+@clear_errors
+def demo(
+    home: str = typer.Option(None, help="Folder for the demo's database (default: a fresh temporary one)."),
+) -> None:
+    """Play a scripted sales scenario against the Slack emulator and print the channel transcript."""
+    from bot.demo import run_demo
+
+    sys.exit(asyncio.run(run_demo(home=home, out=console)))
+
+
+@app.command()
+@clear_errors
+def emulator(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8900),
+    request_url: str = typer.Option("http://127.0.0.1:3000/slack/events", help="Where to send Slack's requests."),
+) -> None:
+    """Run the Slack Web API emulator on its own (point SLACK_API_URL at http://HOST:PORT/api/)."""
+    from bot.emulator import Workspace, serve_emulator
+
+    workspace = Workspace()
+    console.print(f"SLACK_API_URL=http://{host}:{port}/api/")
+    console.print(f"SLACK_BOT_TOKEN={workspace.bot_token}")
+    console.print(f"SLACK_SIGNING_SECRET={workspace.signing_secret}")
+    serve_emulator(workspace, host=host, port=port)
+
+
+@db_app.command("upgrade")
+@clear_errors
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply the migrations up to REVISION (default: the newest)."""
+    from core.db import upgrade
+
+    settings = _settings()
+    upgrade(settings.effective_database_url, revision)
+    console.print(f"database at [bold]{revision}[/bold]: {settings.effective_database_url}")
+
+
+@app.command()
+@clear_errors
+def doctor() -> None:
+    """Print the effective configuration (secrets masked) and check every dependency."""
+    from bot.doctor import run_checks
+
+    settings = _settings()
+    table = Table("variable", "value", "what it is", title="Configuration", show_lines=False)
+    for name, value, description in settings.described():
+        table.add_row(name, value, description)
+    console.print(table)
+    checks = asyncio.run(run_checks(settings))
+    status = Table("dependency", "state", title="Checks")
+    failed = False
+    for name, (ok, detail) in checks.items():
+        failed |= ok is False
+        mark = "[green]ok[/green]" if ok else ("[yellow]skipped[/yellow]" if ok is None else "[red]failed[/red]")
+        status.add_row(name, f"{mark} {detail}")
+    console.print(status)
+    raise typer.Exit(1 if failed else 0)
+
+
+def main() -> None:
+    app()

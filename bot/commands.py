@@ -1,0 +1,168 @@
+"""The `/lto` command language: text in, a typed subcommand out (or a usage error)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+MAX_COMMAND_TEXT = 3000
+
+USAGE = """*How to use `/lto`*
+• `/lto new <company> [what you know so far]` — open a deal thread and start discovery
+• `/lto status [deal]` — the deal card for a deal (by `#number` or company), or your latest deals
+• `/lto ask <question>` — answer from the knowledge base, with sources
+• `/lto quote <deal> <SKU> <qty> [<SKU> <qty> ...] [--discount N%] [--years N]` — price a deal
+• `/lto proposal <deal>` — draft the proposal for a qualified deal
+• `/lto approvals` — approval requests waiting for you, and yours
+• `/lto help` — this message"""
+
+
+class UsageError(ValueError):
+    """The command text does not parse; the message says what was expected."""
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class NewDeal:
+    company: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class Status:
+    deal: str | None
+
+
+@dataclass(frozen=True)
+class Ask:
+    question: str
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    deal: str
+    lines: tuple[QuoteLine, ...]
+    discount_pct: str | None
+    years: int
+
+
+@dataclass(frozen=True)
+class Proposal:
+    deal: str
+
+
+@dataclass(frozen=True)
+class Approvals:
+    pass
+
+
+Command = Help | NewDeal | Status | Ask | Quote | Proposal | Approvals
+
+
+def _split_company(rest: str) -> tuple[str, str]:
+    """`"Acme Corp" 250 seats` / `Acme Corp: 250 seats` / `Acme Corp, 250 seats` / `Acme 250 seats`."""
+    rest = rest.strip()
+    if rest[:1] in "\"'“":
+        closing = {'"': '"', "'": "'", "“": "”"}[rest[0]]
+        end = rest.find(closing, 1)
+        if end > 1:
+            return rest[1:end].strip(), rest[end + 1 :].strip(" :,-—")
+    for separator in (":", " - ", " — ", ",", ";", "."):
+        head, found, tail = rest.partition(separator)
+        if found and 0 < len(head.split()) <= 6:
+            return head.strip(), tail.strip()
+    # Without punctuation, the company is the run of capitalised words at the start.
+    words = rest.split()
+    company: list[str] = []
+    for word in words:
+        if company and not (word[:1].isupper() or word in {"&", "of", "and"}):
+            break
+        company.append(word)
+        if len(company) == 6:
+            break
+    return " ".join(company), " ".join(words[len(company) :])
+
+
+def _parse_quote(rest: str) -> Quote:
+    try:
+        tokens = shlex.split(rest)
+    except ValueError as exc:
+        raise UsageError(f"I could not read that quote: {exc}.") from None
+    discount: str | None = None
+    years = 1
+    positional: list[str] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token in ("--discount", "--years") and index + 1 < len(tokens):
+            value = tokens[index + 1]
+            index += 2
+        elif token.startswith(("--discount=", "--years=")):
+            token, _, value = token.partition("=")
+            index += 1
+        else:
+            positional.append(token)
+            index += 1
+            continue
+        if token == "--discount":
+            if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?%?", value):
+                raise UsageError("`--discount` takes a percentage such as `15%`.")
+            discount = value.rstrip("%")
+        else:
+            if not re.fullmatch(r"[1-9]", value):
+                raise UsageError("`--years` takes a whole number of years such as `3`.")
+            years = int(value)
+    if len(positional) < 3 or len(positional[1:]) % 2:
+        raise UsageError("Usage: `/lto quote <deal> <SKU> <qty> [<SKU> <qty> ...] [--discount N%] [--years N]`")
+    lines = []
+    for sku, quantity in zip(positional[1::2], positional[2::2], strict=True):
+        if not quantity.isdigit() or int(quantity) < 1:
+            raise UsageError(f"The quantity for {sku.upper()} must be a whole number, not “{quantity}”.")
+        lines.append(QuoteLine(sku=sku.upper(), quantity=int(quantity)))
+    return Quote(deal=positional[0], lines=tuple(lines), discount_pct=discount, years=years)
+
+
+def parse(text: str) -> Command:
+    """Parse the text after `/lto`. Raises UsageError with what to type instead."""
+    text = (text or "").strip()
+    if len(text) > MAX_COMMAND_TEXT:
+        raise UsageError(f"That is {len(text):,} characters; `/lto` takes at most {MAX_COMMAND_TEXT:,}.")
+    if not text:
+        raise UsageError("Tell me what to do.")
+    verb, _, rest = text.partition(" ")
+    verb, rest = verb.lower(), rest.strip()
+    if verb in ("help", "?"):
+        return Help()
+    if verb == "new":
+        company, notes = _split_company(rest) if rest else ("", "")
+        if not company:
+            raise UsageError("Usage: `/lto new <company> [what you know so far]`, e.g. `/lto new Acme Corp: 250 seats`")
+        if len(company) > 120:
+            raise UsageError("That company name is too long (at most 120 characters).")
+        return NewDeal(company=company, notes=notes)
+    if verb == "status":
+        return Status(deal=rest or None)
+    if verb == "ask":
+        if not rest:
+            raise UsageError("Usage: `/lto ask <question>`, e.g. `/lto ask do we sign a BAA on Business?`")
+        return Ask(question=rest)
+    if verb == "quote":
+        return _parse_quote(rest)
+    if verb == "proposal":
+        if not rest:
+            raise UsageError("Usage: `/lto proposal <deal>`")
+        return Proposal(deal=rest)
+    if verb == "approvals":
+        return Approvals()
+    raise UsageError(f"I don't know `/lto {verb}`.")

@@ -1,0 +1,22 @@
+"""Job handlers: the work a listener recorded, run by a worker. Each is safe to run again."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from bot.handlers import conversation, deals
+from core.worker import Handler
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+
+def job_handlers(runtime: Runtime) -> dict[str, Handler]:
+    """Every job kind this process can run, bound to its runtime."""
+    return {
+        "deal.open": partial(deals.handle_open, runtime),
+        "deal.status": partial(deals.handle_status, runtime),
+        "deal.disqualify": partial(deals.handle_disqualify, runtime),
+        "conversation.turn": partial(conversation.handle_turn, runtime),
+    }

@@ -1,0 +1,255 @@
+"""A conversation turn: the rep's message through the discovery agent, the reply posted in place.
+
+Order matters for a job that may be re-run: the status message is posted once (keyed);
+the agent's results, history, messages and audit commit in one transaction; then the
+status message is replaced by the reply and the deal card refreshed, both of which are
+harmless to repeat. A re-run after the commit skips the agent and only re-renders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic_ai.exceptions import ModelHTTPError, UnexpectedModelBehavior, UsageLimitExceeded
+from sqlalchemy import select
+
+from agents.discovery import DiscoveryDeps, TurnOutcome, run_turn
+from agents.models import is_external
+from agents.offline.discovery_model import offline_discovery
+from agents.prompts import turn_prompt
+from bot.runtime import Runtime
+from bot.views.deal import deal_card, deal_card_text
+from bot.views.reply import reply_blocks, working_blocks
+from bot.views.text import as_dicts
+from core import audit, deals
+from core.clock import Clock
+from core.jobs import ClaimedJob
+from core.models import Conversation, Deal, Message
+from core.redaction import redact
+from core.worker import RetryLater
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TurnInput:
+    channel_id: str
+    thread_ts: str
+    message_ts: str
+    user_id: str
+    text: str
+    kind: str  # deal | thread | mention | dm
+
+
+def _load_context(
+    runtime: Runtime, turn: TurnInput
+) -> tuple[int, int | None, dict[str, Any] | None, list[Any], str | None]:
+    """(conversation id, deal id, record, history, reply already given) for this thread."""
+    with runtime.session_factory() as session, session.begin():
+        conversation = deals.get_or_start_conversation(
+            session,
+            channel_id=turn.channel_id,
+            thread_ts=turn.thread_ts,
+            kind="mention" if turn.kind == "mention" else turn.kind,
+            started_by=turn.user_id,
+            clock=runtime.clock,
+        )
+        done = session.scalar(
+            select(Message.text).where(
+                Message.conversation_id == conversation.id,
+                Message.role == "bot",
+                Message.slack_ts == f"reply:{turn.message_ts}",
+            )
+        )
+        record = None
+        if conversation.deal_id is not None:
+            record = session.get_one(Deal, conversation.deal_id).qualification
+        return conversation.id, conversation.deal_id, record, list(conversation.history or []), done
+
+
+def _account_context(runtime: Runtime, deal_id: int | None) -> dict[str, Any]:
+    if deal_id is None:
+        return {}
+    with runtime.session_factory() as session:
+        deal = deals.get_deal(session, deal_id)
+        account = deal.account
+        others = [d for d in account.deals if d.id != deal.id]
+        return {
+            "account": account.name,
+            "industry": account.industry,
+            "employees": account.employees,
+            "other_deals": [{"id": d.id, "stage": d.stage} for d in others][:5],
+        }
+
+
+def _save_turn(runtime: Runtime, turn: TurnInput, conversation_id: int, outcome: TurnOutcome, reply_text: str) -> None:
+    clock: Clock = runtime.clock
+    deps = outcome.deps
+    with runtime.session_factory() as session, session.begin():
+        conversation = session.get_one(Conversation, conversation_id)
+        deals.record_message(
+            session,
+            conversation,
+            slack_ts=turn.message_ts,
+            user_id=turn.user_id,
+            role="rep",
+            text=turn.text,
+            clock=clock,
+        )
+        deals.record_message(
+            session,
+            conversation,
+            slack_ts=f"reply:{turn.message_ts}",
+            user_id=None,
+            role="bot",
+            text=reply_text,
+            clock=clock,
+        )
+        conversation.history = outcome.history
+        conversation.turns += 1
+        conversation.updated_at = clock.now()
+        source = {
+            "slack_message_ts": turn.message_ts,
+            "channel": turn.channel_id,
+            "model": outcome.model_name,
+        }
+        if deps.deal_id is not None:
+            deal = deals.get_deal(session, deps.deal_id)
+            for update, evidence in deps.updates:
+                deals.apply_qualification(
+                    session,
+                    deal,
+                    update,
+                    clock=clock,
+                    actor_type="model",
+                    actor_id=outcome.model_name,
+                    source=source,
+                    evidence=evidence,
+                )
+            for risk in deps.risks:
+                audit.record(
+                    session,
+                    clock=clock,
+                    actor_type="model",
+                    actor_id=outcome.model_name,
+                    action="deal.risk_flagged",
+                    subject=f"deal:{deal.id}",
+                    deal_id=deal.id,
+                    inputs=source,
+                    outcome=risk.kind,
+                    detail={"reason": risk.reason},
+                )
+        audit.record(
+            session,
+            clock=clock,
+            actor_type="model",
+            actor_id=outcome.model_name,
+            action="agent.turn",
+            subject=f"conversation:{conversation_id}",
+            deal_id=deps.deal_id,
+            inputs={
+                **source,
+                "chunks": [p.chunk_id for p in deps.passages],
+            },
+            outcome="replied",
+            detail={"usage": outcome.usage, "risks": len(deps.risks), "updates": len(deps.updates)},
+        )
+
+
+async def refresh_deal_card(runtime: Runtime, deal_id: int) -> None:
+    def load() -> tuple[str | None, str | None, str, list[dict[str, Any]]]:
+        with runtime.session_factory() as session:
+            deal = deals.get_deal(session, deal_id)
+            record = deals.qualification_of(deal)
+            assessment = deals.assessment_of(deal)
+            return (
+                deal.channel_id,
+                deal.thread_ts,
+                deal_card_text(deal, assessment),
+                as_dicts(deal_card(deal, record, assessment)),
+            )
+
+    channel, ts, text, blocks = await asyncio.to_thread(load)
+    if channel and ts:
+        await runtime.gateway.update_message(channel=channel, ts=ts, text=text, blocks=blocks, deal_id=deal_id)
+
+
+async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
+    """Run one rep message through discovery and show the reply where the rep wrote."""
+    conversation_id, deal_id, record_json, history, done = await asyncio.to_thread(_load_context, runtime, turn)
+    status = await runtime.gateway.post_message(
+        key=f"turn:{turn.channel_id}:{turn.message_ts}:status",
+        channel=turn.channel_id,
+        thread_ts=turn.thread_ts if turn.kind != "dm" or turn.thread_ts != turn.channel_id else None,
+        text="Working on it…",
+        blocks=as_dicts(working_blocks()),
+        deal_id=deal_id,
+    )
+    if done is None:
+        settings = runtime.settings
+        text = turn.text
+        if is_external(settings.model) and settings.redact_before_model:
+            text = redact(text)
+        deps = DiscoveryDeps(
+            record=deals.Qualification.model_validate(record_json) if record_json is not None else None,
+            deal_id=deal_id,
+            user_id=turn.user_id,
+            today=runtime.clock.now().date(),
+            search=runtime.knowledge_search,
+            account_context=await asyncio.to_thread(_account_context, runtime, deal_id),
+        )
+        try:
+            outcome = await run_turn(
+                prompt=turn_prompt(user=f"<@{turn.user_id}>", day=deps.today, text=text),
+                deps=deps,
+                history_json=history,
+                model=runtime.model_for(offline_discovery),
+                model_name=settings.model,
+            )
+        except (ModelHTTPError, UnexpectedModelBehavior, UsageLimitExceeded, TimeoutError) as exc:
+            logger.warning("discovery turn failed: %s", exc)
+            await runtime.gateway.update_message(
+                channel=status.channel,
+                ts=status.ts,
+                text="I could not finish that one: the model did not answer properly. Your message is kept; "
+                "I will try again shortly.",
+                deal_id=deal_id,
+            )
+            raise RetryLater(f"model: {type(exc).__name__}: {exc}") from exc
+        done = _render_stored(outcome.reply.reply, outcome.reply.next_questions)
+        await asyncio.to_thread(_save_turn, runtime, turn, conversation_id, outcome, done)
+    await runtime.gateway.update_message(
+        channel=status.channel,
+        ts=status.ts,
+        text=done,
+        blocks=as_dicts(reply_blocks(done, model=runtime.settings.model)),
+        deal_id=deal_id,
+    )
+    if deal_id is not None:
+        await refresh_deal_card(runtime, deal_id)
+
+
+def _render_stored(reply: str, questions: list[str]) -> str:
+    """The reply as posted and stored: the answer, then the next questions as a list."""
+    if not questions:
+        return reply
+    asks = "\n".join(f"• {q}" for q in questions)
+    return f"{reply}\n\n*Next, could you find out:*\n{asks}"
+
+
+async def handle_turn(runtime: Runtime, job: ClaimedJob) -> None:
+    payload = job.payload
+    await take_turn(
+        runtime,
+        TurnInput(
+            channel_id=payload["channel_id"],
+            thread_ts=payload["thread_ts"],
+            message_ts=payload["message_ts"],
+            user_id=payload["user_id"],
+            text=payload["text"],
+            kind=payload["kind"],
+        ),
+    )

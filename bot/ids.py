@@ -1,0 +1,34 @@
+"""Action, block and callback ids, and the small typed values carried in buttons and modals."""
+
+from __future__ import annotations
+
+import enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ActionId(enum.StrEnum):
+    DRAFT_PROPOSAL = "deal.draft_proposal"
+    DISQUALIFY = "deal.disqualify"
+    OPEN_THREAD = "deal.open_thread"
+
+
+class CallbackId(enum.StrEnum):
+    DISQUALIFY = "deal.disqualify_modal"
+
+
+class BlockId(enum.StrEnum):
+    DEAL_ACTIONS = "deal_actions"
+    DISQUALIFY_REASON = "disqualify_reason"
+
+
+class InputId(enum.StrEnum):
+    REASON = "reason"
+
+
+class DealRef(BaseModel):
+    """The value of a deal card's buttons, and a modal's private_metadata: validated on the way back."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deal_id: int = Field(ge=1)

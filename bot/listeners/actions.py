@@ -1,0 +1,76 @@
+"""Buttons: validate the value, check who clicked, then open a modal or record the work."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.errors import InvalidPayload, NotAllowed
+from bot.ids import ActionId, DealRef
+from bot.runtime import Runtime
+from bot.views.modals import disqualify_modal
+from core.deals import DealNotFound, get_deal
+from core.models import Deal
+
+
+def deal_ref(action: dict[str, Any]) -> DealRef:
+    try:
+        return DealRef.model_validate_json(action.get("value") or "")
+    except ValidationError:
+        raise InvalidPayload(
+            "That button's data is not valid; I did nothing. Use the buttons on the deal card."
+        ) from None
+
+
+def _load_deal(runtime: Runtime, deal_id: int) -> Deal:
+    with runtime.session_factory() as session:
+        try:
+            deal = get_deal(session, deal_id)
+        except DealNotFound:
+            raise InvalidPayload("That button points at a deal that does not exist; I did nothing.") from None
+        deal.account  # noqa: B018 (load the company name while the session is open)
+        return deal
+
+
+async def on_disqualify(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], runtime: Runtime) -> None:
+    await ack()
+    ref = deal_ref(action)
+    deal = await asyncio.to_thread(_load_deal, runtime, ref.deal_id)
+    if body["user"]["id"] != deal.owner_slack_id:
+        raise NotAllowed(f"Only the deal's owner (<@{deal.owner_slack_id}>) can disqualify it.")
+    if deal.stage == "disqualified":
+        raise NotAllowed(f"Deal #{deal.id} is already disqualified.")
+    modal = disqualify_modal(deal.id, deal.account.name)
+    modal.validate_json()
+    # The trigger id lives 3 seconds: open the modal right after the ack, not from a queued job.
+    runtime.spawn(runtime.gateway.open_view(trigger_id=body["trigger_id"], view=modal.to_dict()))
+
+
+async def on_draft_proposal(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+    await ack()
+    deal_ref(action)
+    await respond(
+        text="Drafting proposals is not enabled in this release yet; the deal's qualification is saved.",
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+async def on_unknown_action(ack: AsyncAck, respond: AsyncRespond) -> None:
+    await ack()
+    await respond(
+        text="That button is no longer supported; I did nothing. Run `/lto status` for a fresh card.",
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ActionId.DISQUALIFY.value)(on_disqualify)
+    app.action(ActionId.DRAFT_PROPOSAL.value)(on_draft_proposal)
+    # Registered last: Bolt runs the first listener that matches.
+    app.action(re.compile(".*"))(on_unknown_action)

@@ -1,0 +1,80 @@
+"""The `/lto` slash command: parse, route to a job, ack with what happens next."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import commands
+from bot.listeners.intake import accept
+from bot.runtime import Runtime
+from bot.views.help import usage_blocks, usage_text
+from bot.views.text import as_dicts, escape
+
+# Subcommand -> (job kind, what the ack tells the rep).
+ROUTES: dict[type, tuple[str, str]] = {
+    commands.NewDeal: ("deal.open", ":hourglass_flowing_sand: Opening a deal thread for *{company}*…"),
+    commands.Status: ("deal.status", ":hourglass_flowing_sand: Looking that up…"),
+}
+# Routes the command language knows but this release does not run yet: said plainly in the ack.
+NOT_YET = {
+    commands.Ask: "`/lto ask` is not enabled in this release yet.",
+    commands.Quote: "`/lto quote` is not enabled in this release yet: pricing is not available here.",
+    commands.Proposal: "`/lto proposal` is not enabled in this release yet.",
+    commands.Approvals: "`/lto approvals` is not enabled in this release yet.",
+}
+
+
+def _payload(parsed: commands.Command, command: dict[str, Any]) -> dict[str, Any]:
+    base = {
+        "user_id": command["user_id"],
+        "channel_id": command["channel_id"],
+        "response_url": command.get("response_url"),
+        "text": command.get("text", ""),
+    }
+    if isinstance(parsed, commands.NewDeal):
+        base.update(company=parsed.company, notes=parsed.notes)
+    elif isinstance(parsed, commands.Status):
+        base.update(deal=parsed.deal)
+    elif isinstance(parsed, commands.Ask):
+        base.update(question=parsed.question)
+    elif isinstance(parsed, commands.Proposal):
+        base.update(deal=parsed.deal)
+    elif isinstance(parsed, commands.Quote):
+        base.update(
+            deal=parsed.deal,
+            lines=[{"sku": line.sku, "quantity": line.quantity} for line in parsed.lines],
+            discount_pct=parsed.discount_pct,
+            years=parsed.years,
+        )
+    return base
+
+
+async def lto(ack: AsyncAck, command: dict[str, Any], runtime: Runtime) -> None:
+    try:
+        parsed = commands.parse(command.get("text", ""))
+    except commands.UsageError as problem:
+        await ack(text=usage_text(str(problem)), blocks=as_dicts(usage_blocks(str(problem))))
+        return
+    if isinstance(parsed, commands.Help):
+        await ack(text=usage_text(), blocks=as_dicts(usage_blocks()))
+        return
+    if type(parsed) in NOT_YET:
+        await ack(text=NOT_YET[type(parsed)])
+        return
+    job_kind, message = ROUTES[type(parsed)]
+    await accept(
+        runtime,
+        key=f"command:{command['trigger_id']}",
+        kind="command",
+        job_kind=job_kind,
+        payload=_payload(parsed, command),
+        actor=command["user_id"],
+    )
+    company = escape(getattr(parsed, "company", ""))
+    await ack(text=message.format(company=company))
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/lto")(lto)

@@ -1,0 +1,144 @@
+"""The process's wiring: settings, database, clock, Web API client, gateway and worker, built at start."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from agents.models import resolve_model
+from bot.gateway import SlackGateway
+from core.clock import Clock, SystemClock
+from core.db import create_db_engine, session_factory, upgrade
+from core.settings import Settings, SettingsError
+from core.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    """Who the bot is in the workspace (from `auth.test`, asked once at start)."""
+
+    team_id: str
+    user_id: str
+    bot_id: str
+    enterprise_id: str | None = None
+
+
+def web_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: Slack's or the emulator's by SLACK_API_URL, retrying 429s, 5xx and drops."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    clock: Clock
+    client: AsyncWebClient
+    gateway: SlackGateway
+    identity: BotIdentity | None = None
+    worker: Worker | None = None
+    knowledge_search: Any = None  # (query, product, doc_type) -> list[Passage]; None when unavailable
+    _channels: dict[str, str] = field(default_factory=dict)
+    _background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def notify_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.notify()
+
+    def spawn(self, coro: Any) -> None:
+        """Run a short follow-up after an ack (e.g. opening a modal while its trigger is fresh)."""
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def identify(self) -> BotIdentity:
+        """Ask `auth.test` once; a bad token stops the start with one clear line."""
+        try:
+            response = await self.client.auth_test()
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else str(exc)
+            raise SettingsError(f"SLACK_BOT_TOKEN was refused by {self.settings.slack_api_url}: {error}") from None
+        self.identity = BotIdentity(
+            team_id=response["team_id"],
+            user_id=response["user_id"],
+            bot_id=response.get("bot_id") or "",
+            enterprise_id=response.get("enterprise_id"),
+        )
+        self.gateway.actor_id = self.identity.user_id
+        return self.identity
+
+    async def channel_id(self, name_or_id: str) -> str:
+        """Resolve a configured channel once per process (names do not change often; ids never)."""
+        if name_or_id not in self._channels:
+            self._channels[name_or_id] = await self.gateway.resolve_channel(name_or_id)
+        return self._channels[name_or_id]
+
+    def model_for(self, offline: Any) -> Any:
+        """The configured model for an agent whose offline behaviour is `offline`."""
+        settings = self.settings
+        return resolve_model(
+            settings.model,
+            offline=offline,
+            base_url=settings.model_base_url,
+            api_key=settings.model_api_key.get_secret_value() if settings.model_api_key else None,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    client: AsyncWebClient | None = None,
+    migrate: bool = True,
+) -> Runtime:
+    """Wire the process. Migrates the schema first unless told not to."""
+    url = settings.effective_database_url
+    if migrate:
+        upgrade(url)
+    engine = create_db_engine(url)
+    factory = session_factory(engine)
+    clock = clock or SystemClock()
+    client = client or web_client(settings)
+    gateway = SlackGateway(client=client, session_factory=factory, clock=clock, actor_id="lto")
+    runtime = Runtime(
+        settings=settings, engine=engine, session_factory=factory, clock=clock, client=client, gateway=gateway
+    )
+    from bot.handlers import job_handlers  # handlers need the runtime they are bound to
+
+    runtime.worker = Worker(
+        session_factory=factory,
+        clock=clock,
+        handlers=job_handlers(runtime),
+        concurrency=settings.worker_concurrency,
+        lease=timedelta(seconds=settings.job_lease_seconds),
+    )
+    return runtime

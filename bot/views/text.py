@@ -1,0 +1,23 @@
+"""Small text rules shared by every view: escaping user text and keeping within Block Kit limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
+    """Validate (lengths, required fields) and serialise blocks for the Web API."""
+    for block in blocks:
+        block.validate_json()
+    return [block.to_dict() for block in blocks]
