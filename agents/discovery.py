@@ -225,7 +225,7 @@ async def run_turn(
         usage_limits=TURN_LIMITS,
     )
     all_messages = bounded_history(result.all_messages())
-    usage = result.usage()
+    usage = result.usage
     return TurnOutcome(
         reply=result.output,
         deps=deps,

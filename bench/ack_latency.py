@@ -1,0 +1,166 @@
+"""Ack latency of `/slack/events`: signed `/lto help` requests at a fixed concurrency, ours beside a bare Bolt app.
+
+Run: .venv/bin/python bench/ack_latency.py [--requests 4000] [--concurrency 16] [--rounds 3]
+
+Each app runs in its own process (uvicorn, one worker); the load generator runs here. The
+bare app is Bolt + FastAPI with a listener that only acks, configured like ours
+(`process_before_response=True`), so the difference is what our ack path does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.emulator import Workspace, run_emulator  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def signed(body: bytes, secret: str) -> dict[str, str]:
+    ts = str(int(time.time()))
+    signature = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={signature}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+def help_body(i: int) -> bytes:
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T0EMULATE",
+            "team_domain": "emulated",
+            "channel_id": "C0DEALS",
+            "channel_name": "deals",
+            "user_id": "U0REP1",
+            "user_name": "riley",
+            "command": "/lto",
+            "text": "help",
+            "api_app_id": "A0LTO",
+            "is_enterprise_install": "false",
+            "response_url": "http://127.0.0.1:9/response",
+            "trigger_id": f"bench.{i}.{time.time_ns()}",
+        }
+    ).encode()
+
+
+async def wait_ready(url: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            try:
+                await client.post(url, content=b"")
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    raise TimeoutError(f"{url} did not start")
+
+
+async def load(url: str, secret: str, *, requests: int, concurrency: int) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(requests))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+
+        async def user() -> None:
+            nonlocal errors
+            for i in counter:
+                body = help_body(i)
+                started = time.perf_counter()
+                response = await client.post(url, content=body, headers=signed(body, secret))
+                latencies.append(time.perf_counter() - started)
+                errors += response.status_code != 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(user() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return requests / elapsed, latencies, errors
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
+
+
+async def measure(kind: str, api_url: str, workspace: Workspace, args: argparse.Namespace) -> dict[str, float]:
+    port = free_port()
+    home = tempfile.mkdtemp(prefix=f"lto-bench-{kind}-")
+    server = subprocess.Popen(  # noqa: ASYNC220 (a bench may block while it starts a server)
+        [
+            sys.executable,
+            str(ROOT / "bench" / "ack_servers.py"),
+            kind,
+            str(port),
+            api_url,
+            workspace.bot_token,
+            workspace.signing_secret,
+            home,
+        ],
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}/slack/events"
+    try:
+        await wait_ready(url)
+        await load(url, workspace.signing_secret, requests=args.warmup, concurrency=args.concurrency)
+        rps, latencies, errors = await load(
+            url, workspace.signing_secret, requests=args.requests, concurrency=args.concurrency
+        )
+    finally:
+        server.terminate()
+        server.wait(10)
+    return {"rps": rps, "p50": pct(latencies, 50), "p99": pct(latencies, 99), "errors": errors}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="alternate the apps this many times; report medians")
+    args = parser.parse_args()
+    workspace = Workspace()
+    results: dict[str, list[dict[str, float]]] = {"bare": [], "project": []}
+    async with run_emulator(workspace) as emulator_url:
+        for _ in range(args.rounds):
+            for kind in ("bare", "project"):
+                results[kind].append(await measure(kind, f"{emulator_url}/api/", workspace, args))
+    med = {
+        k: {m: statistics.median(r[m] for r in v) for m in ("rps", "p50", "p99", "errors")} for k, v in results.items()
+    }
+    print(
+        f"signed /lto help, {args.requests} requests x {args.rounds} rounds, concurrency {args.concurrency} (medians)"
+    )
+    print(f"{'app':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for kind in ("bare", "project"):
+        r = med[kind]
+        print(f"{kind:<10}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>8.0f}")
+    b, p = med["bare"], med["project"]
+    print(
+        f"project/bare: p50 x{p['p50'] / b['p50']:.2f}, p99 x{p['p99'] / b['p99']:.2f}, "
+        f"throughput {100 * p['rps'] / b['rps']:.0f}% (goal: latency within 1.5x, throughput at least 60%)"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

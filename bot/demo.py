@@ -1,0 +1,114 @@
+"""`lto demo`: the whole product on loopback, driven as a rep would drive it, printed as a transcript."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.rule import Rule
+
+from bot.emulator import SlackActor, Workspace, render_transcript, run_emulator
+from bot.http import create_api
+from bot.runtime import Runtime, build_runtime
+from bot.serving import serve_asgi
+from core.settings import load_settings
+
+REP = "U0REP1"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing the rep does, and what the demo narrates about it."""
+
+    say: str
+    action: str  # command | reply | click
+    text: str = ""
+
+
+SCRIPT: tuple[Step, ...] = (
+    Step("Riley opens a deal from the sales channel", "command", "new Northwind Health: inbound from their VP Data"),
+    Step(
+        "Riley shares the discovery call notes in the thread",
+        "reply",
+        "Call with Dana Lee (VP Data). Pain: nightly batch jobs from Oracle and Salesforce into Snowflake "
+        "take 6 hours and break every week; analysts wait a day for fresh numbers. "
+        "About 250 seats, budget around $180k, they want to sign by end of Q1. "
+        "Patient data is involved so HIPAA is a must, and SOC 2. Users in Boston and Frankfurt.",
+    ),
+    Step(
+        "Riley adds what the second call established",
+        "reply",
+        "SaaS is fine. The CFO signs; decision by a committee of data, security and procurement after a 4-week POC. "
+        "They're also looking at Fivetran. Need Okta SSO. Actually it's 300 seats, not 250.",
+    ),
+    Step("Riley checks the deal card", "command", "status Northwind"),
+)
+
+
+async def _wait_for_work(runtime: Runtime) -> None:
+    """The worker runs in the app's lifespan; wait until the queue is drained."""
+    from core import jobs
+
+    for _ in range(600):
+        with runtime.session_factory() as session:
+            counts = jobs.counts_by_status(session)
+        if not counts.get("queued") and not counts.get("running"):
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the demo's jobs did not finish within 30 seconds")
+
+
+async def run_demo(*, home: str | None, out: Console) -> int:
+    folder = Path(home) if home else Path(tempfile.mkdtemp(prefix="lto-demo-"))
+    workspace = Workspace()
+    async with run_emulator(workspace) as emulator_url:
+        settings = load_settings(
+            LTO_HOME=str(folder),
+            SLACK_API_URL=f"{emulator_url}/api/",
+            SLACK_BOT_TOKEN=workspace.bot_token,
+            SLACK_SIGNING_SECRET=workspace.signing_secret,
+            DATABASE_URL=None,
+        )
+        runtime = build_runtime(settings)
+        try:
+            async with serve_asgi(create_api(runtime)) as app_url:
+                actor = SlackActor(workspace, f"{app_url}/slack/events", workspace.signing_secret)
+                channel = workspace.channel_id("deals")
+                out.print(Rule("lead-to-order demo · Slack emulator on loopback · offline model"))
+                out.print(f"[dim]database: {settings.effective_database_url}[/dim]")
+                for step in SCRIPT:
+                    out.print(f"[bold cyan]▶ {step.say}[/bold cyan]")
+                    if step.action == "command":
+                        out.print(f"   [dim]/lto {step.text}[/dim]")
+                        response = await actor.slash_command(REP, channel, "/lto", step.text)
+                        if response.status_code != 200:
+                            out.print(f"[red]the app answered {response.status_code}[/red]")
+                            return 1
+                    elif step.action == "reply":
+                        thread = _deal_thread(runtime)
+                        await actor.post_message(REP, channel, step.text, thread_ts=thread)
+                    await _wait_for_work(runtime)
+                out.print(Rule("#deals as the team sees it"))
+                out.print(render_transcript(workspace, channel), markup=False, highlight=False)
+                ephemeral = render_transcript(workspace, channel, viewer=REP, ephemeral_only=True)
+                if ephemeral.strip():
+                    out.print(Rule("only visible to Riley"))
+                    out.print(ephemeral, markup=False, highlight=False)
+        finally:
+            runtime.close()
+    return 0
+
+
+def _deal_thread(runtime: Runtime) -> str:
+    from sqlalchemy import select
+
+    from core.models import Deal
+
+    with runtime.session_factory() as session:
+        thread = session.scalar(select(Deal.thread_ts).order_by(Deal.id.desc()).limit(1))
+    if thread is None:
+        raise RuntimeError("no deal thread was opened")
+    return thread

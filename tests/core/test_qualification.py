@@ -1,0 +1,52 @@
+"""The qualification record: merging updates, and the deterministic score and stage."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from core.qualification import Money, Qualification, QualificationUpdate, Stage, assess, format_money
+
+
+def test_facts_from_several_messages_accumulate_and_a_correction_replaces_the_old_value():
+    record = Qualification()
+    record, _ = record.merged(QualificationUpdate(seats=250, regions=["EU"]))
+    record, _ = record.merged(QualificationUpdate(regions=["US"], compliance=["SOC2"]))
+    record, changes = record.merged(QualificationUpdate(seats=300))
+    assert record.seats == 300 and changes == {"seats": (250, 300)}
+    assert [r.value for r in record.regions] == ["EU", "US"]
+
+
+def test_a_list_correction_replaces_the_list_when_asked():
+    record, _ = Qualification().merged(QualificationUpdate(regions=["EU", "US"]))
+    record, _ = record.merged(QualificationUpdate(regions=["EU"], replace_lists=["regions"]))
+    assert [r.value for r in record.regions] == ["EU"]
+
+
+def test_an_empty_record_is_new_and_asks_for_the_pain_first():
+    assessment = assess(Qualification())
+    assert assessment.stage == Stage.NEW and assessment.score == 0
+    assert assessment.missing[0] == "pain"
+
+
+def test_a_deal_is_qualified_only_when_every_required_fact_is_known():
+    record = Qualification(
+        pain="batch jobs take 6 hours",
+        seats=300,
+        deployment="saas",
+        regions=["US"],
+        budget=Money(amount=Decimal("180000"), currency="USD"),
+        target_close=date(2027, 3, 31),
+        economic_buyer="CFO",
+    )
+    assessment = assess(record)
+    assert assessment.stage == Stage.QUALIFIED and assessment.score == 71
+    partial = record.model_copy(update={"economic_buyer": None})
+    assert assess(partial).stage == Stage.DISCOVERY
+    assert assess(record, disqualified=True).stage == Stage.DISQUALIFIED
+
+
+def test_money_is_shown_as_a_rep_reads_it():
+    assert format_money(Decimal("180000"), "USD") == "$180,000"
+    assert format_money(Decimal("12500.5"), "EUR") == "€12,500.50"
+    assert format_money(Decimal("900"), "CHF") == "900 CHF"
