@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import BotError
 from bot.listeners import actions, commands, events, views
@@ -40,7 +41,8 @@ def create_app(runtime: Runtime) -> AsyncApp:
     app = AsyncApp(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         authorize=authorize,
-        client=runtime.client,
+        # Bolt's own client gets its token per request from `authorize`.
+        client=AsyncWebClient(base_url=runtime.client.base_url, retry_handlers=runtime.client.retry_handlers),
         # Listeners only record a job and ack, so running them before the response is
         # both fast and safe: the HTTP response leaves once the job row is committed.
         process_before_response=True,
@@ -54,7 +56,9 @@ def create_app(runtime: Runtime) -> AsyncApp:
             return await next()
 
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
+    async def on_error(error: Exception, body: dict[str, Any], respond: Any, response: BoltResponse) -> None:
+        # A 200 either way: Slack would otherwise show the user a failure banner on top of our message.
+        response.status, response.body = 200, ""
         if isinstance(error, BotError):
             message = error.message
         else:

@@ -92,11 +92,11 @@ async def run_demo(*, home: str | None, out: Console) -> int:
                         await actor.post_message(REP, channel, step.text, thread_ts=thread)
                     await _wait_for_work(runtime)
                 out.print(Rule("#deals as the team sees it"))
-                out.print(render_transcript(workspace, channel), markup=False, highlight=False)
+                out.print(render_transcript(workspace, channel), markup=False, highlight=False, soft_wrap=True)
                 ephemeral = render_transcript(workspace, channel, viewer=REP, ephemeral_only=True)
                 if ephemeral.strip():
                     out.print(Rule("only visible to Riley"))
-                    out.print(ephemeral, markup=False, highlight=False)
+                    out.print(ephemeral, markup=False, highlight=False, soft_wrap=True)
         finally:
             runtime.close()
     return 0

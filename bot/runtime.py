@@ -75,7 +75,17 @@ class Runtime:
         """Run a short follow-up after an ack (e.g. opening a modal while its trigger is fresh)."""
         task = asyncio.create_task(coro)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._follow_up_done)
+
+    def _follow_up_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("a follow-up after an ack failed", exc_info=task.exception())
+
+    async def drain_background(self) -> None:
+        """Wait for follow-ups started after acks (tests and shutdown)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     async def identify(self) -> BotIdentity:
         """Ask `auth.test` once; a bad token stops the start with one clear line."""

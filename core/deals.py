@@ -8,10 +8,58 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, outbox
 from core.clock import Clock
 from core.models import Account, Conversation, Deal, DealStage, Message
 from core.qualification import Assessment, Qualification, QualificationUpdate, assess
+
+
+def deal_key(deal: Deal) -> str:
+    """The deal's identity in the CRM."""
+    return f"lto-deal-{deal.id}"
+
+
+def crm_properties(deal: Deal) -> dict[str, Any]:
+    """The deal as a CRM sees it: stage, score and the commercial facts of the record."""
+    record = qualification_of(deal)
+    return {
+        "stage": deal.stage,
+        "score": deal.score,
+        "owner": deal.owner_slack_id,
+        "seats": record.seats,
+        "budget_amount": str(record.budget.amount) if record.budget else None,
+        "budget_currency": record.budget.currency if record.budget else None,
+        "target_close": record.target_close.isoformat() if record.target_close else None,
+        "deployment": record.deployment,
+        "regions": [r.value for r in record.regions],
+        "compliance": [c.value for c in record.compliance],
+    }
+
+
+def _to_crm(session: Session, deal: Deal, *, key: str, clock: Clock, note: str | None = None) -> None:
+    """Queue the deal's CRM write-back in the same transaction as the change (the outbox)."""
+    outbox.emit(
+        session,
+        topic="crm.deal.upsert",
+        aggregate=f"deal:{deal.id}",
+        payload={
+            "deal_key": deal_key(deal),
+            "name": deal.name,
+            "account_name": deal.account.name,
+            "properties": crm_properties(deal),
+        },
+        idempotency_key=f"{key}:upsert",
+        clock=clock,
+    )
+    if note:
+        outbox.emit(
+            session,
+            topic="crm.deal.note",
+            aggregate=f"deal:{deal.id}",
+            payload={"deal_key": deal_key(deal), "text": note},
+            idempotency_key=f"{key}:note",
+            clock=clock,
+        )
 
 
 class DealNotFound(LookupError):
@@ -76,6 +124,7 @@ def open_deal(
         inputs={"company": account.name, "source": source},
         outcome="opened",
     )
+    _to_crm(session, deal, key=f"deal:{deal.id}:opened", clock=clock, note=f"Deal opened in Slack by {owner_slack_id}.")
     return deal
 
 
@@ -226,6 +275,14 @@ def apply_qualification(
     deal.updated_at = clock.now()
     dumped_old = before.model_dump(mode="json")
     dumped_new = after.model_dump(mode="json")
+    summary = "; ".join(f"{name}: {dumped_new.get(name)}" for name in changes)
+    _to_crm(
+        session,
+        deal,
+        key=f"deal:{deal.id}:qualification:{source.get('slack_message_ts', clock.now().isoformat())}",
+        clock=clock,
+        note=f"Qualification updated from Slack ({summary}).",
+    )
     for name in changes:
         audit.record(
             session,
@@ -266,3 +323,4 @@ def disqualify(session: Session, deal: Deal, *, reason: str, actor_id: str, cloc
         outcome="disqualified",
         detail={"reason": reason},
     )
+    _to_crm(session, deal, key=f"deal:{deal.id}:disqualified", clock=clock, note=f"Disqualified: {reason}")

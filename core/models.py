@@ -189,3 +189,30 @@ class OutboxEvent(Base):
     delivered_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+
+class CrmDealRecord(Base):
+    """The local CRM's view of a deal (what a CRM would hold), written only by outbox delivery."""
+
+    __tablename__ = "crm_deals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_key: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    account_name: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(30))
+    amount: Mapped[str | None] = mapped_column(String(40), doc="Decimal as text: exact on every database")
+    currency: Mapped[str | None] = mapped_column(String(3))
+    quote_version: Mapped[int | None]
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]
+
+
+class CrmNote(Base):
+    __tablename__ = "crm_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_key: Mapped[str] = mapped_column(String(60), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime]

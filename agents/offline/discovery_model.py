@@ -13,7 +13,6 @@ import re
 from datetime import date
 from typing import Any
 
-from agents.offline.extraction import extract
 from pydantic_ai.messages import (
     ModelMessage,
     ModelRequest,
@@ -24,11 +23,11 @@ from pydantic_ai.messages import (
 )
 from pydantic_ai.models.function import AgentInfo
 
+from agents.offline.extraction import extract
 from agents.prompts import parse_turn_prompt
 from core.qualification import (
     FIELD_LABELS,
     Qualification,
-    QualificationUpdate,
     assess,
     display_value,
 )
@@ -39,6 +38,9 @@ QUESTION = re.compile(
     r"\b(?P<ask>(?:do|does|can|could|is|are|what|which|how|where|when|who)\b[^.!?\n]{8,}?"
     r"(?:support|offer|have|include|certif|comply|integrat|host|cost|handle|work)[^.!?\n]*)",
     re.IGNORECASE,
+)
+SMALL_TALK = re.compile(
+    r"^\W*(hi|hello|hey|help|thanks|thank you|what can you do|who are you|how does this work)\b", re.IGNORECASE
 )
 HOSTED_REGIONS = {"US", "EU", "UK", "CA", "AU"}
 MIN_PRICE_PER_SEAT = 420  # HS-TEAM list, USD per seat-year: below this a budget cannot cover the seats
@@ -125,7 +127,7 @@ def _first_request(messages: list[ModelMessage], info: AgentInfo) -> ModelRespon
                     calls.append(ToolCallPart("flag_risk", risk))
         if found.disqualify_reason:
             calls.append(ToolCallPart("propose_disqualification", {"reason": found.disqualify_reason}))
-    if "search_knowledge" in tools:
+    if "search_knowledge" in tools and not SMALL_TALK.match(text):
         for question in _questions(text):
             calls.append(ToolCallPart("search_knowledge", {"query": question}))
     if calls:
@@ -167,14 +169,14 @@ def _quote(text: str, limit: int = 320) -> str:
 def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any]) -> ModelResponse:
     lines: list[str] = []
     next_questions: list[str] = []
-    recorded_update: QualificationUpdate | None = None
+    recorded: list[str] | None = None
     known = _known_record(info)
     for call in calls:
         args = call.args_as_dict()
         result = returns.get(call.tool_call_id)
         if call.tool_name == "record_qualification":
-            recorded_update = QualificationUpdate.model_validate(args.get("update") or {})
             status = json.loads(result) if isinstance(result, str) and result.startswith("{") else {}
+            recorded = status.get("recorded", [])
             next_questions = status.get("next_questions", [])
             if status.get("stage") == "qualified":
                 lines.append(
@@ -190,20 +192,20 @@ def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any
             )
         elif call.tool_name == "search_knowledge":
             lines.append(_answer(args.get("query", ""), result))
-    if recorded_update is not None and known is not None:
-        merged, changes = known.merged(recorded_update)
-        facts = " · ".join(f"*{FIELD_LABELS[name]}:* {display_value(merged, name)}" for name in changes)
-        if facts:
-            lines.insert(0, f"Noted — {facts}")
-    if known is not None and recorded_update is None:
+    if recorded and known is not None:
+        # The instructions of this request already carry the record with the update applied.
+        facts = " · ".join(f"*{FIELD_LABELS[name]}:* {display_value(known, name)}" for name in recorded)
+        lines.insert(0, f"Noted — {facts}")
+    if known is not None and recorded is None:
         assessment = assess(known)
         next_questions = assessment.next_questions
         if not any(c.tool_name == "search_knowledge" for c in calls):
             lines.insert(0, "I didn't find new qualification facts in that message.")
     if known is None and not lines:
         lines.append(
-            "I can answer product questions from the knowledge base here. "
-            "To qualify a deal, open one with `/lto new <company> [what you know]`."
+            "I'm the deal desk's assistant. Ask me product, security or integration questions and I answer "
+            "from the knowledge base with sources. To qualify a deal, open one with "
+            "`/lto new <company> [what you know]` and reply in its thread; `/lto help` lists everything."
         )
     output = info.output_tools[0].name if info.output_tools else "final_result"
     reply = "\n".join(lines) or "Noted."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,7 +191,7 @@ async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
     )
     if done is None:
         settings = runtime.settings
-        text = turn.text
+        text = _without_bot_mention(turn.text, runtime)
         if is_external(settings.model) and settings.redact_before_model:
             text = redact(text)
         deps = DiscoveryDeps(
@@ -230,6 +231,12 @@ async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
     )
     if deal_id is not None:
         await refresh_deal_card(runtime, deal_id)
+
+
+def _without_bot_mention(text: str, runtime: Runtime) -> str:
+    if runtime.identity is None:
+        return text
+    return re.sub(rf"<@{runtime.identity.user_id}>\s*", "", text).strip() or text
 
 
 def _render_stored(reply: str, questions: list[str]) -> str:

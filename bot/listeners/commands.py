@@ -55,13 +55,13 @@ async def lto(ack: AsyncAck, command: dict[str, Any], runtime: Runtime) -> None:
     try:
         parsed = commands.parse(command.get("text", ""))
     except commands.UsageError as problem:
-        await ack(text=usage_text(str(problem)), blocks=as_dicts(usage_blocks(str(problem))))
+        await ack(text=usage_text(str(problem)), blocks=as_dicts(usage_blocks(str(problem))), response_type="ephemeral")
         return
     if isinstance(parsed, commands.Help):
-        await ack(text=usage_text(), blocks=as_dicts(usage_blocks()))
+        await ack(text=usage_text(), blocks=as_dicts(usage_blocks()), response_type="ephemeral")
         return
     if type(parsed) in NOT_YET:
-        await ack(text=NOT_YET[type(parsed)])
+        await ack(text=NOT_YET[type(parsed)], response_type="ephemeral")
         return
     job_kind, message = ROUTES[type(parsed)]
     await accept(
@@ -73,7 +73,7 @@ async def lto(ack: AsyncAck, command: dict[str, Any], runtime: Runtime) -> None:
         actor=command["user_id"],
     )
     company = escape(getattr(parsed, "company", ""))
-    await ack(text=message.format(company=company))
+    await ack(text=message.format(company=company), response_type="ephemeral")
 
 
 def register(app: AsyncApp) -> None:

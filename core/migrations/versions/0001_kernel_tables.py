@@ -52,6 +52,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_events_correlation_id'), ['correlation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_deal_id'), ['deal_id'], unique=False)
 
+    op.create_table('crm_deals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('deal_key', sa.String(length=60), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('account_name', sa.String(length=200), nullable=False),
+    sa.Column('stage', sa.String(length=30), nullable=False),
+    sa.Column('amount', sa.String(length=40), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.Column('quote_version', sa.Integer(), nullable=True),
+    sa.Column('properties', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('deal_key')
+    )
+    op.create_table('crm_notes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('deal_key', sa.String(length=60), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=120), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('idempotency_key')
+    )
+    with op.batch_alter_table('crm_notes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_crm_notes_deal_key'), ['deal_key'], unique=False)
+
     op.create_table('jobs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=64), nullable=False),
@@ -183,6 +209,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_jobs_claim')
 
     op.drop_table('jobs')
+    with op.batch_alter_table('crm_notes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_crm_notes_deal_key'))
+
+    op.drop_table('crm_notes')
+    op.drop_table('crm_deals')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_deal_id'))
         batch_op.drop_index(batch_op.f('ix_audit_events_correlation_id'))
