@@ -34,7 +34,7 @@ def bare_app(api_url: str, token: str, secret: str) -> FastAPI:
     return api
 
 
-def project_app(api_url: str, token: str, secret: str, home: str) -> FastAPI:
+def project_app(api_url: str, token: str, secret: str, home: str, *, worker: bool = True) -> FastAPI:
     from bot.http import create_api
     from bot.runtime import build_runtime
     from core.settings import load_settings
@@ -46,12 +46,15 @@ def project_app(api_url: str, token: str, secret: str, home: str) -> FastAPI:
         SLACK_SIGNING_SECRET=secret,
         LTO_LOG_LEVEL="WARNING",
     )
-    return create_api(build_runtime(settings))
+    return create_api(build_runtime(settings), run_worker=worker)
 
 
 def main() -> None:
     kind, port, api_url, token, secret, home = sys.argv[1:7]
-    app = bare_app(api_url, token, secret) if kind == "bare" else project_app(api_url, token, secret, home)
+    if kind == "bare":
+        app = bare_app(api_url, token, secret)
+    else:
+        app = project_app(api_url, token, secret, home, worker=kind != "project-queue-only")
     uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning", access_log=False)
 
 
