@@ -232,7 +232,9 @@ def _answer(query: str, result: Any) -> str:
 def offline_discovery(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     """The FunctionModel entry point."""
     last = messages[-1]
-    if isinstance(last, ModelRequest) and any(isinstance(p, ToolReturnPart) for p in last.parts):
-        calls, returns = _calls_and_returns(messages)
-        return _final(info, calls=calls, returns=returns)
-    return _first_request(messages, info)
+    # A request that carries the rep's message starts a turn (it may also carry the previous
+    # turn's final-result return); one with only tool returns asks for the reply.
+    if isinstance(last, ModelRequest) and any(isinstance(p, UserPromptPart) for p in last.parts):
+        return _first_request(messages, info)
+    calls, returns = _calls_and_returns(messages)
+    return _final(info, calls=calls, returns=returns)

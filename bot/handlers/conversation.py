@@ -23,7 +23,7 @@ from agents.offline.discovery_model import offline_discovery
 from agents.prompts import turn_prompt
 from bot.runtime import Runtime
 from bot.views.deal import deal_card, deal_card_text
-from bot.views.reply import reply_blocks, working_blocks
+from bot.views.reply import notice_blocks, reply_blocks, working_blocks
 from bot.views.text import as_dicts
 from core import audit, deals
 from core.clock import Clock
@@ -212,11 +212,15 @@ async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
             )
         except (ModelHTTPError, UnexpectedModelBehavior, UsageLimitExceeded, TimeoutError) as exc:
             logger.warning("discovery turn failed: %s", exc)
+            notice = (
+                ":warning: I could not finish that one: the model did not answer properly. "
+                "Your message is kept and I will try again shortly."
+            )
             await runtime.gateway.update_message(
                 channel=status.channel,
                 ts=status.ts,
-                text="I could not finish that one: the model did not answer properly. Your message is kept; "
-                "I will try again shortly.",
+                text=notice,
+                blocks=as_dicts(notice_blocks(notice)),
                 deal_id=deal_id,
             )
             raise RetryLater(f"model: {type(exc).__name__}: {exc}") from exc

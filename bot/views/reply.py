@@ -37,3 +37,8 @@ def reply_blocks(text: str, *, model: str) -> list[Block]:
         ContextBlock(elements=[MarkdownTextObject(text=f"Discovery · {label} · prices come from CPQ, never the model")])
     )
     return blocks
+
+
+def notice_blocks(text: str) -> list[Block]:
+    """A short message from the bot about itself (an outage, a limit), without the discovery footer."""
+    return [SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)))]
