@@ -24,6 +24,7 @@ from core.clock import Clock, SystemClock
 from core.db import create_db_engine, session_factory, upgrade
 from core.settings import Settings, SettingsError
 from core.worker import Worker
+from integrations.crm.local import LocalCrm
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Runtime:
     gateway: SlackGateway
     identity: BotIdentity | None = None
     worker: Worker | None = None
+    crm: Any = None  # integrations.crm.port.CrmPort
     knowledge_search: Any = None  # (query, product, doc_type) -> list[Passage]; None when unavailable
     _channels: dict[str, str] = field(default_factory=dict)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -140,7 +142,13 @@ def build_runtime(
     client = client or web_client(settings)
     gateway = SlackGateway(client=client, session_factory=factory, clock=clock, actor_id="lto")
     runtime = Runtime(
-        settings=settings, engine=engine, session_factory=factory, clock=clock, client=client, gateway=gateway
+        settings=settings,
+        engine=engine,
+        session_factory=factory,
+        clock=clock,
+        client=client,
+        gateway=gateway,
+        crm=LocalCrm(factory, clock),
     )
     from bot.handlers import job_handlers  # handlers need the runtime they are bound to
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
 from core import sweeps
+from integrations.crm import sweeps as crm_sweeps
 
 logger = logging.getLogger(__name__)
 
@@ -46,4 +47,30 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         hours=1,
         id="purge_finished",
     )
+    scheduler.add_job(
+        threaded(
+            "deliver_outbox",
+            lambda: crm_sweeps.deliver_due(
+                session_factory=runtime.session_factory, crm=runtime.crm, clock=runtime.clock
+            ),
+        ),
+        "interval",
+        seconds=10,
+        id="deliver_outbox",
+    )
     return scheduler
+
+
+def threaded(name: str, fn: Callable[[], Any]) -> Callable[[], Any]:
+    """A sweep that manages its own transactions (it calls outside systems between them)."""
+
+    async def run() -> None:
+        try:
+            result = await asyncio.to_thread(fn)
+        except Exception:
+            logger.exception("sweep %s failed; it runs again at its next time", name)
+        else:
+            logger.debug("sweep %s: %s", name, result)
+
+    run.__name__ = name
+    return run

@@ -1,5 +1,8 @@
 """The outbox: changes for outside systems, committed with the change itself and delivered by a sweep.
 
+Events of one aggregate (a deal) are delivered in the order they were committed, so an old
+snapshot never overwrites a newer one in the CRM.
+
 A sweep claims due events by pushing their next attempt forward in one conditional UPDATE
 (PostgreSQL: `FOR UPDATE SKIP LOCKED`), so replicas running the same sweep never deliver
 the same event at the same time. Failures back off exponentially; an event that keeps
@@ -13,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
 from core.jobs import insert_ignoring_conflict
@@ -55,10 +58,17 @@ def emit(
 
 
 def claim_due(session: Session, *, clock: Clock, limit: int = 20) -> list[DueEvent]:
+    """Due events, in order per aggregate: an event waits while an earlier one of its deal is undelivered."""
     now = clock.now()
+    earlier = aliased(OutboxEvent)
+    blocked = (
+        select(earlier.id)
+        .where(earlier.aggregate == OutboxEvent.aggregate, earlier.id < OutboxEvent.id, earlier.status != "delivered")
+        .exists()
+    )
     due = (
         select(OutboxEvent.id)
-        .where(OutboxEvent.status == "pending", OutboxEvent.next_attempt_at <= now)
+        .where(OutboxEvent.status == "pending", OutboxEvent.next_attempt_at <= now, ~blocked)
         .order_by(OutboxEvent.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -102,6 +112,16 @@ def failed(session: Session, event: DueEvent, *, error: str, clock: Clock, retry
         .values(status=status, last_error=error[:2000], next_attempt_at=clock.now() + delay)
     )
     return status
+
+
+def park(session: Session, event: DueEvent, *, error: str, clock: Clock) -> str:
+    """An event that can never succeed as it is (a 4xx): park it for an operator at once."""
+    session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == event.id)
+        .values(status="parked", last_error=error[:2000], next_attempt_at=clock.now())
+    )
+    return "parked"
 
 
 def listing(session: Session, *, status: str | None = None, limit: int = 100) -> list[OutboxEvent]:
