@@ -87,5 +87,10 @@ async def readiness(runtime: Runtime) -> dict[str, Any]:
         checks["database"] = "ok"
     except Exception as exc:  # a probe reports, it does not raise
         checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        await asyncio.to_thread(lambda: runtime.qdrant_client().get_collections())
+        checks["qdrant"] = "ok"
+    except Exception as exc:  # a probe reports, it does not raise
+        checks["qdrant"] = f"error: {type(exc).__name__}"
     checks["slack"] = "ok" if runtime.identity is not None else "not identified yet"
     return checks

@@ -65,6 +65,7 @@ class Runtime:
     identity: BotIdentity | None = None
     worker: Worker | None = None
     crm: Any = None  # integrations.crm.port.CrmPort
+    qdrant: Any = None  # qdrant_client.QdrantClient, opened lazily: local mode locks its folder
     knowledge_search: Any = None  # (query, product, doc_type) -> list[Passage]; None when unavailable
     _channels: dict[str, str] = field(default_factory=dict)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -121,7 +122,23 @@ class Runtime:
             api_key=settings.model_api_key.get_secret_value() if settings.model_api_key else None,
         )
 
+    def qdrant_client(self) -> Any:
+        """The process's one Qdrant client (embedded local mode by default, a server with QDRANT_URL)."""
+        if self.qdrant is None:
+            from qdrant_client import QdrantClient
+
+            settings = self.settings
+            if settings.qdrant_url:
+                key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+                self.qdrant = QdrantClient(url=settings.qdrant_url, api_key=key, timeout=10)
+            else:
+                settings.effective_qdrant_path.mkdir(parents=True, exist_ok=True)
+                self.qdrant = QdrantClient(path=str(settings.effective_qdrant_path))
+        return self.qdrant
+
     def close(self) -> None:
+        if self.qdrant is not None:
+            self.qdrant.close()
         self.engine.dispose()
 
 

@@ -211,3 +211,18 @@ async def test_a_post_slack_accepted_just_before_a_crash_is_found_by_its_metadat
         session.execute(update(Job).values(status=JobStatus.QUEUED, locked_by=None))
     assert await harness.work() == 1
     assert len(harness.workspace.history(harness.deals_channel)) == 1
+
+
+async def test_health_and_readiness_report_each_dependency(harness: Harness):
+    import httpx
+
+    async with httpx.AsyncClient(base_url=harness.app_url) as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"ready": True, "checks": {"database": "ok", "qdrant": "ok", "slack": "ok"}}
+
+
+async def test_url_verification_is_answered_with_the_challenge(harness: Harness):
+    response = await harness.actor.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
+    assert response.status_code == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in response.text
