@@ -34,7 +34,7 @@ async def _error(call) -> tuple[int, str]:
 
 
 async def test_a_thread_reply_updates_its_parent_like_slack(slack):
-    workspace, client, _ = slack
+    _, client, _ = slack
     parent = await client.chat_postMessage(channel="C0DEALS", text="root")
     reply = await client.chat_postMessage(channel="C0DEALS", text="reply", thread_ts=parent["ts"])
     assert reply["message"]["thread_ts"] == parent["ts"] and reply["message"]["bot_id"] == "B0LTOBOT"
@@ -44,7 +44,7 @@ async def test_a_thread_reply_updates_its_parent_like_slack(slack):
 
 
 async def test_auth_errors_come_before_anything_else(slack):
-    workspace, client, _ = slack
+    _, client, _ = slack
     no_token = AsyncWebClient(base_url=client.base_url)
     assert await _error(no_token.chat_postMessage(channel="C0DEALS", text="x")) == (200, "not_authed")
     wrong = AsyncWebClient(token="xoxb-wrong", base_url=client.base_url)
