@@ -198,7 +198,7 @@ def _budget(text: str, clauses: list[tuple[int, str]]) -> tuple[Money | None, st
     candidates = []
     counts = seat_counts(text)
     for amount in amounts(text):
-        offset, clause = _clause_of(clauses, amount.start)
+        offset, _ = _clause_of(clauses, amount.start)
         if any(c.start <= amount.start < c.start + len(c.text) for c in counts):
             continue
         after = text[amount.end : amount.end + 12].lower()
