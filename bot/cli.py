@@ -6,6 +6,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -17,6 +18,8 @@ from core.settings import Settings, SettingsError, load_settings
 app = typer.Typer(help="The lead-to-order agent for Slack.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+eval_app = typer.Typer(help="Measure the agents against scenario files.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 console = Console()
 errors = Console(stderr=True)
 
@@ -123,6 +126,38 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     settings = _settings()
     upgrade(settings.effective_database_url, revision)
     console.print(f"database at [bold]{revision}[/bold]: {settings.effective_database_url}")
+
+
+@eval_app.command("discovery")
+@clear_errors
+def eval_discovery(
+    scenarios: Path = typer.Option(Path("evals/discovery.jsonl"), help="JSONL: id, today, messages, expected."),
+    show_misses: bool = typer.Option(True, help="List every field that differs."),
+) -> None:
+    """Replay discovery scenarios through the agent (LTO_MODEL) and report per-field precision/recall."""
+    from agents.discovery_eval import ScenarioError, evaluate, load_scenarios
+    from agents.models import resolve_model
+    from agents.offline.discovery_model import offline_discovery
+
+    settings = _settings()
+    try:
+        cases = load_scenarios(scenarios)
+    except (ScenarioError, OSError) as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    model = resolve_model(
+        settings.model,
+        offline=offline_discovery,
+        base_url=settings.model_base_url,
+        api_key=settings.model_api_key.get_secret_value() if settings.model_api_key else None,
+    )
+    report = asyncio.run(evaluate(cases, model=model, model_name=settings.model))
+    console.print(f"{len(cases)} scenarios from {scenarios}, model {settings.model}")
+    console.print(report.render(), markup=False, highlight=False)
+    if show_misses and report.misses:
+        console.print("\n[bold]Differences[/bold]")
+        for miss in report.misses:
+            console.print(f"  {miss}", markup=False, highlight=False)
 
 
 @app.command()

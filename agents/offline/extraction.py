@@ -40,11 +40,18 @@ _NOT_BUDGET = re.compile(
     r"discount|saved|savings|cost them|losing|lose|fine[sd]?|penalt)",
     re.IGNORECASE,
 )
+# Signing words outrank go-live words: "sign by March so they can start in April" closes in March.
+_STRONG_CLOSE_CUE = re.compile(
+    r"\b(?:sign\w*|clos\w*|decision|decide|PO\b|purchase|contract|paper|procure\w*|buy)\b", re.IGNORECASE
+)
 _CLOSE_CUE = re.compile(
-    r"\b(?:sign\w*|clos\w*|decision|decide|go[- ]?live|live|launch|start|PO\b|purchase|contract|deadline|by|before|"
-    r"until|target\w*|timeline|timeframe|wrap|done|need it|renewal|expires|cutover|kick ?off)\b",
+    r"\b(?:go[- ]?live|live|launch|start|deadline|by|before|until|target\w*|timeline|timeframe|wrap|done|need it|"
+    r"renewal|expires|cutover|in place)\b",
     re.IGNORECASE,
 )
+_SELF_CUED_DATE = re.compile(r"^(?:end of|the end of|EO[YQM]\b|by\b|before\b)", re.IGNORECASE)
+_CLOUD = re.compile(r"\b(?:the cloud|cloud)\b", re.IGNORECASE)
+_SENTENCE = re.compile(r"[^.!?;\n]+")
 _NOT_CLOSE = re.compile(r"\b(?:call|meeting|demo|met|spoke|last|ago|founded|since|yesterday|today)\b", re.IGNORECASE)
 
 _SELF_HOSTED = re.compile(
@@ -105,12 +112,12 @@ _CONTACT = re.compile(
     rf"POC is|heard from|intro to|demo (?:with|for))\s+{_NAME}(?:\s*(?:,|\(|-|–|—|the|who is|,? their)\s*(?P<role>{_ROLE}))?",
 )
 _BUYER = re.compile(
-    rf"(?:\beconomic buyer(?: is|:)\s*(?P<v1>[^.;,\n]{{2,80}})|\b(?:budget owner|signer|signatory)(?: is|:)\s*(?P<v2>[^.;,\n]{{2,80}})"
+    rf"(?:\b(?i:economic buyer)(?: is|:)\s*(?P<v1>[^.;\n]{{2,80}})|\b(?i:budget owner|signer|signatory)(?: is|:)\s*(?P<v2>[^.;\n]{{2,80}})"
     rf"|\b(?P<v3>(?:their |the )?(?:{_ROLE}|[A-Z][a-z]+ [A-Z][a-z]+(?: \([^)]*\))?))\s+(?:signs|will sign|signs off|owns the budget|"
     rf"holds the budget|has (?:the )?budget|approves|is the economic buyer|has final say|makes the call))",
 )
 _CHAMPION = re.compile(
-    r"(?:\bchampion(?: is|:)\s*(?P<v1>[^.;,\n]{2,80})|\b(?P<v2>[A-Z][a-z]+(?: [A-Z][a-z]+)?(?: \([^)]*\))?) is "
+    r"(?:\b(?i:champion)(?: is|:)\s*(?P<v1>[^.;\n]{2,80})|\b(?P<v2>[A-Z][a-z]+(?: [A-Z][a-z]+)?(?: \([^)]*\))?) is "
     r"(?:our|the|a strong|a) (?:champion|internal sponsor|sponsor)|\b(?P<v3>[A-Z][a-z]+(?: [A-Z][a-z]+)?) is pushing for us)",
 )
 _DISQUALIFY = re.compile(
@@ -177,7 +184,8 @@ def _deployment(text: str, clauses: list[tuple[int, str]]) -> tuple[str | None, 
         return [m for m in pattern.finditer(text) if not _negated(text, clauses, m.start(), m.end())]
 
     hybrid, self_hosted, saas = live(_HYBRID), live(_SELF_HOSTED), live(_SAAS)
-    if hybrid or (self_hosted and saas and not _either_or(text)):
+    cloud = live(_CLOUD)
+    if hybrid or (self_hosted and (saas or cloud) and not _either_or(text)):
         first = (hybrid or self_hosted)[0]
         return "hybrid", first.group(0)
     if self_hosted:
@@ -204,8 +212,9 @@ def _budget(text: str, clauses: list[tuple[int, str]]) -> tuple[Money | None, st
         after = text[amount.end : amount.end + 12].lower()
         if after.lstrip().startswith(("%", "percent", "seats", "users", "licen")):
             continue
+        sentence = next((m.group(0) for m in _SENTENCE.finditer(text) if m.start() <= amount.start < m.end()), "")
         window = text[max(offset, amount.start - 60) : amount.end + 40]
-        cue = bool(_BUDGET_CUE.search(window))
+        cue = bool(_BUDGET_CUE.search(window)) or bool(re.search(r"\bbudget", sentence, re.IGNORECASE))
         excluded = bool(_NOT_BUDGET.search(text[max(offset, amount.start - 40) : amount.end + 25]))
         if excluded and not cue:
             continue
@@ -224,15 +233,28 @@ def _budget(text: str, clauses: list[tuple[int, str]]) -> tuple[Money | None, st
     return Money(amount=value, currency=chosen.currency or "USD"), chosen.text
 
 
+def _nearest_cue_is_strong(before: str) -> bool:
+    cues = [(m.start(), True) for m in _STRONG_CLOSE_CUE.finditer(before)]
+    cues += [
+        (m.start(), False) for m in _CLOSE_CUE.finditer(before) if m.group(0).lower() not in ("by", "before", "until")
+    ]
+    return bool(cues) and max(cues)[1]
+
+
 def _target_close(text: str, clauses: list[tuple[int, str]], today: date) -> tuple[date | None, str]:
-    best = None
+    strong, weak = None, None
     for mention in date_mentions(text, today):
         offset, clause = _clause_of(clauses, mention.start)
         window = text[max(offset, mention.start - 50) : mention.start] + " " + mention.text
         if mention.value < today or _NOT_CLOSE.search(text[max(offset, mention.start - 25) : mention.start]):
             continue
-        if _CLOSE_CUE.search(window) or _CLOSE_CUE.search(clause):
-            best = mention  # the last one in the message wins (corrections come later)
+        # The last cued date in the message wins (corrections come later); the cue nearest the
+        # date decides whether it is a signing date or a go-live date.
+        if _nearest_cue_is_strong(window[: -len(mention.text) - 1]):
+            strong = mention
+        elif _CLOSE_CUE.search(window) or _STRONG_CLOSE_CUE.search(clause) or _SELF_CUED_DATE.match(mention.text):
+            weak = mention
+    best = strong or weak
     return (best.value, best.text) if best else (None, "")
 
 
