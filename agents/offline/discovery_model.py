@@ -200,7 +200,13 @@ def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any
         assessment = assess(known)
         next_questions = assessment.next_questions
         if not any(c.tool_name == "search_knowledge" for c in calls):
-            lines.insert(0, "I didn't find new qualification facts in that message.")
+            first = assessment.score == 0
+            lines.insert(
+                0,
+                "Let's qualify this deal. Tell me what you know in your own words; I'll keep the card up to date."
+                if first
+                else "I didn't find new qualification facts in that message.",
+            )
     if known is None and not lines:
         lines.append(
             "I'm the deal desk's assistant. Ask me product, security or integration questions and I answer "

@@ -97,8 +97,9 @@ _FIELD_CUES: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "paper_process": re.compile(
-        r"(?P<v>\b(?:procurement|legal review|security review|vendor (?:onboarding|assessment|risk)|security questionnaire|"
-        r"MSA|redlines?|paper process|infosec review|third[- ]party risk)[^.;\n]{0,160})",
+        r"(?P<v>\b(?:procurement (?:needs|requires|process|review|takes|will|has to|must|wants)|legal review|security review|"
+        r"vendor (?:onboarding|assessment|risk)|security questionnaire|MSA|redlines?|paper process|infosec review|"
+        r"third[- ]party risk)[^.;\n]{0,160})",
         re.IGNORECASE,
     ),
 }

@@ -39,7 +39,7 @@ def _block_lines(block: dict[str, Any], workspace: Workspace) -> list[str]:
         lines = [_plain(_text(block.get("text")), workspace)] if block.get("text") else []
         fields = [_plain(_text(f), workspace).replace("\n", ": ", 1) for f in block.get("fields") or []]
         for left, right in zip(fields[::2], [*fields[1::2], ""], strict=False):
-            lines.append(f"{left:<48}{right}".rstrip())
+            lines.append(f"{left:<46}  {right}".rstrip())
         return lines
     if kind == "context":
         return ["  " + " · ".join(_plain(_text(e), workspace) for e in block.get("elements") or [])]
