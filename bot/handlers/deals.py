@@ -47,7 +47,17 @@ async def handle_open(runtime: Runtime, job: ClaimedJob) -> None:
             return deal.id, deal.thread_ts, deal.account.name
 
     deal_id, thread_ts, company = await asyncio.to_thread(create)
-    channel = await runtime.channel_id(runtime.settings.sales_channel)
+    try:
+        channel = await runtime.channel_id(runtime.settings.sales_channel)
+    except LookupError:
+        name = runtime.settings.sales_channel
+        await respond(
+            payload.get("response_url"),
+            text=f":warning: Deal #{deal_id} for *{escape(company)}* is saved, but I can't post in `#{name}`: "
+            f"invite me there (`/invite @lto`) or ask an admin to check LTO_SALES_CHANNEL, then run "
+            f"`/lto status #{deal_id}`.",
+        )
+        raise PermanentJobError(f"sales channel {name!r} not found") from None
 
     def card() -> tuple[str, list[dict[str, Any]]]:
         with runtime.session_factory() as session:

@@ -226,3 +226,29 @@ async def test_health_and_readiness_report_each_dependency(harness: Harness):
 async def test_url_verification_is_answered_with_the_challenge(harness: Harness):
     response = await harness.actor.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
     assert response.status_code == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in response.text
+
+
+async def test_a_sales_channel_the_bot_cannot_find_is_explained_to_the_rep(harness: Harness):
+    harness.runtime.settings = harness.runtime.settings.model_copy(update={"sales_channel": "no-such-channel"})
+    await harness.command("new Acme: 10 seats")
+    await harness.work()
+    told = [m["text"] for m in harness.workspace.ephemeral_for(REP)]
+    assert any("can't post in `#no-such-channel`" in text for text in told)
+    with harness.runtime.session_factory() as session:
+        assert session.scalars(select(Job.status)).one() == JobStatus.FAILED
+        assert session.get(Deal, 1) is not None  # nothing lost: the deal is saved
+
+
+async def test_status_shows_the_deal_card_only_to_the_rep(harness: Harness):
+    await harness.command("new Acme: 250 seats, SOC2")
+    await harness.work()
+    await harness.command("status Acme")
+    await harness.work()
+    card = harness.workspace.ephemeral_for(REP)[-1]
+    assert "Deal #1 · Acme" in seen(harness, card) and "Seats: 250" in seen(harness, card)
+    await harness.command("status #42")
+    await harness.work()
+    assert "There is no deal #42" in harness.workspace.ephemeral_for(REP)[-1]["text"]
+    await harness.command("status", user=OTHER_REP)
+    await harness.work()
+    assert "You have no deals yet" in harness.workspace.ephemeral_for(OTHER_REP)[-1]["text"]
