@@ -53,7 +53,8 @@ class DiscoveryDeps:
     user_id: str
     today: date
     search: Any = None  # knowledge search: (query, product, doc_type) -> list[Passage]; None when unavailable
-    account_context: dict[str, Any] = field(default_factory=dict)
+    crm: Any = None  # integrations.crm.port.CrmPort; None when no CRM is reachable
+    account_name: str | None = None
     updates: list[tuple[QualificationUpdate, dict[str, str]]] = field(default_factory=list)
     risks: list[Risk] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
@@ -166,8 +167,16 @@ def search_knowledge(
 
 @discovery_agent.tool
 def get_account_context(ctx: RunContext[DiscoveryDeps]) -> dict[str, Any]:
-    """What the CRM knows about this deal's account (industry, size, past deals)."""
-    return ctx.deps.account_context or {"note": "No CRM context for this conversation."}
+    """What the CRM knows about this deal's account (industry, size) and about this deal."""
+    deps = ctx.deps
+    if deps.crm is None or deps.account_name is None or deps.deal_id is None:
+        return {"note": "No CRM context for this conversation."}
+    account = deps.crm.find_account(deps.account_name)
+    deal = deps.crm.get_deal(f"lto-deal-{deps.deal_id}")
+    return {
+        "account": account.model_dump(mode="json") if account else None,
+        "crm_deal": deal.model_dump(mode="json", exclude={"properties"}) if deal else None,
+    }
 
 
 @discovery_agent.tool

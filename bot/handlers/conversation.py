@@ -45,10 +45,17 @@ class TurnInput:
     kind: str  # deal | thread | mention | dm
 
 
-def _load_context(
-    runtime: Runtime, turn: TurnInput
-) -> tuple[int, int | None, dict[str, Any] | None, list[Any], str | None]:
-    """(conversation id, deal id, record, history, reply already given) for this thread."""
+@dataclass(frozen=True)
+class ThreadContext:
+    conversation_id: int
+    deal_id: int | None
+    account_name: str | None
+    record: dict[str, Any] | None
+    history: list[Any]
+    reply_given: str | None  # set when a previous run of this job already answered
+
+
+def _load_context(runtime: Runtime, turn: TurnInput) -> ThreadContext:
     with runtime.session_factory() as session, session.begin():
         conversation = deals.get_or_start_conversation(
             session,
@@ -65,25 +72,18 @@ def _load_context(
                 Message.slack_ts == f"reply:{turn.message_ts}",
             )
         )
-        record = None
+        record, account_name = None, None
         if conversation.deal_id is not None:
-            record = session.get_one(Deal, conversation.deal_id).qualification
-        return conversation.id, conversation.deal_id, record, list(conversation.history or []), done
-
-
-def _account_context(runtime: Runtime, deal_id: int | None) -> dict[str, Any]:
-    if deal_id is None:
-        return {}
-    with runtime.session_factory() as session:
-        deal = deals.get_deal(session, deal_id)
-        account = deal.account
-        others = [d for d in account.deals if d.id != deal.id]
-        return {
-            "account": account.name,
-            "industry": account.industry,
-            "employees": account.employees,
-            "other_deals": [{"id": d.id, "stage": d.stage} for d in others][:5],
-        }
+            deal = session.get_one(Deal, conversation.deal_id)
+            record, account_name = deal.qualification, deal.account.name
+        return ThreadContext(
+            conversation_id=conversation.id,
+            deal_id=conversation.deal_id,
+            account_name=account_name,
+            record=record,
+            history=list(conversation.history or []),
+            reply_given=done,
+        )
 
 
 def _save_turn(runtime: Runtime, turn: TurnInput, conversation_id: int, outcome: TurnOutcome, reply_text: str) -> None:
@@ -180,7 +180,8 @@ async def refresh_deal_card(runtime: Runtime, deal_id: int) -> None:
 
 async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
     """Run one rep message through discovery and show the reply where the rep wrote."""
-    conversation_id, deal_id, record_json, history, done = await asyncio.to_thread(_load_context, runtime, turn)
+    context = await asyncio.to_thread(_load_context, runtime, turn)
+    deal_id, done = context.deal_id, context.reply_given
     status = await runtime.gateway.post_message(
         key=f"turn:{turn.channel_id}:{turn.message_ts}:status",
         channel=turn.channel_id,
@@ -195,18 +196,19 @@ async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
         if is_external(settings.model) and settings.redact_before_model:
             text = redact(text)
         deps = DiscoveryDeps(
-            record=deals.Qualification.model_validate(record_json) if record_json is not None else None,
+            record=deals.Qualification.model_validate(context.record) if context.record is not None else None,
             deal_id=deal_id,
             user_id=turn.user_id,
             today=runtime.clock.now().date(),
             search=runtime.knowledge_search,
-            account_context=await asyncio.to_thread(_account_context, runtime, deal_id),
+            crm=runtime.crm,
+            account_name=context.account_name,
         )
         try:
             outcome = await run_turn(
                 prompt=turn_prompt(user=f"<@{turn.user_id}>", day=deps.today, text=text),
                 deps=deps,
-                history_json=history,
+                history_json=context.history,
                 model=runtime.model_for(offline_discovery),
                 model_name=settings.model,
             )
@@ -225,7 +227,7 @@ async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
             )
             raise RetryLater(f"model: {type(exc).__name__}: {exc}") from exc
         done = _render_stored(outcome.reply.reply, outcome.reply.next_questions)
-        await asyncio.to_thread(_save_turn, runtime, turn, conversation_id, outcome, done)
+        await asyncio.to_thread(_save_turn, runtime, turn, context.conversation_id, outcome, done)
     await runtime.gateway.update_message(
         channel=status.channel,
         ts=status.ts,

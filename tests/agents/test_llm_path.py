@@ -64,3 +64,38 @@ async def test_a_tool_call_outside_the_record_schema_is_refused_and_the_model_to
     assert deps.updates == []
     retry = server.requests[1]["messages"][-1]
     assert retry["role"] == "tool" and "seats" in retry["content"]
+
+
+async def test_the_model_reads_account_context_through_the_crm_port(sessions, clock):
+    from core import deals
+    from integrations.crm.local import LocalCrm
+
+    with sessions() as session, session.begin():
+        deal = deals.open_deal(session, company="Globex", owner_slack_id="U1", clock=clock)
+        deal.account.industry, deal.account.employees = "Logistics", 5200
+        deal_id = deal.id
+    server = ScriptedChatServer(
+        [
+            tool_calls(("get_account_context", {})),
+            tool_calls(("final_result", {"reply": "Globex is in logistics.", "next_questions": []})),
+        ]
+    )
+    deps = DiscoveryDeps(
+        record=Qualification(company="Globex"),
+        deal_id=deal_id,
+        user_id="U1",
+        today=date(2026, 11, 24),
+        crm=LocalCrm(sessions, clock),
+        account_name="Globex",
+    )
+    async with serve_asgi(server.app) as url:
+        with models.override_allow_model_requests(True):
+            await run_turn(
+                prompt="what do we know about them?",
+                deps=deps,
+                history_json=[],
+                model=resolve_model("openai:gpt-test", offline=None, base_url=f"{url}/v1", api_key="test-key"),
+                model_name="openai:gpt-test",
+            )
+    tool_result = server.requests[1]["messages"][-1]["content"]
+    assert "Logistics" in tool_result and "5200" in tool_result
