@@ -8,6 +8,7 @@ caller in one transaction after the run.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -17,6 +18,9 @@ from pydantic_ai import Agent, ModelRetry, RunContext
 from pydantic_ai.usage import UsageLimits
 
 from core.qualification import Qualification, QualificationUpdate, assess
+from knowledge.models import Passage
+
+logger = logging.getLogger(__name__)
 
 RiskKind = Literal["compliance", "region", "competitor", "budget", "timeline", "other"]
 
@@ -24,19 +28,6 @@ RECORD_START = "<<record>>"
 RECORD_END = "<</record>>"
 
 TURN_LIMITS = UsageLimits(request_limit=6, tool_calls_limit=12, total_tokens_limit=60_000)
-
-
-class Passage(BaseModel):
-    """A retrieved piece of the knowledge base, with what a citation needs."""
-
-    chunk_id: str
-    title: str
-    section: str
-    source: str = Field(description="Link or path of the source document.")
-    text: str
-    score: float
-    updated_at: str | None = None
-    stale: bool = False
 
 
 class Risk(BaseModel):
@@ -158,7 +149,11 @@ def search_knowledge(
     """
     if ctx.deps.search is None:
         return "The knowledge base is unavailable right now: make no product claims you cannot cite."
-    passages: list[Passage] = ctx.deps.search(query, product, doc_type)
+    try:
+        passages: list[Passage] = ctx.deps.search(query, product, doc_type)
+    except Exception:  # Qdrant down: say so rather than invent sources
+        logger.exception("knowledge search failed")
+        return "The knowledge base is unavailable right now: make no product claims you cannot cite."
     for passage in passages:
         if all(p.chunk_id != passage.chunk_id for p in ctx.deps.passages):
             ctx.deps.passages.append(passage)

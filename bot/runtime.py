@@ -66,7 +66,7 @@ class Runtime:
     worker: Worker | None = None
     crm: Any = None  # integrations.crm.port.CrmPort
     qdrant: Any = None  # qdrant_client.QdrantClient, opened lazily: local mode locks its folder
-    knowledge_search: Any = None  # (query, product, doc_type) -> list[Passage]; None when unavailable
+    _knowledge: Any = None
     _channels: dict[str, str] = field(default_factory=dict)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -135,6 +135,22 @@ class Runtime:
                 settings.effective_qdrant_path.mkdir(parents=True, exist_ok=True)
                 self.qdrant = QdrantClient(path=str(settings.effective_qdrant_path))
         return self.qdrant
+
+    def knowledge(self) -> Any:
+        """The knowledge store (collection created on first use)."""
+        if self._knowledge is None:
+            from knowledge.store import KnowledgeStore
+
+            store = KnowledgeStore(self.qdrant_client())
+            store.ensure()
+            self._knowledge = store
+        return self._knowledge
+
+    def knowledge_search(self, query: str, product: str | None = None, doc_type: str | None = None) -> list[Any]:
+        """What the agents' `search_knowledge` tool calls: retrieval with the relevance floor."""
+        from knowledge.search import search
+
+        return search(self.knowledge(), query, product=product, doc_type=doc_type, today=self.clock.now().date())
 
     def close(self) -> None:
         if self.qdrant is not None:

@@ -1,0 +1,75 @@
+"""Retrieval with a relevance floor: passages that answer the question, or nothing at all."""
+
+from __future__ import annotations
+
+import math
+import threading
+from datetime import date, timedelta
+
+from knowledge import lexical
+from knowledge.models import Passage
+from knowledge.store import KnowledgeStore
+
+STALE_AFTER = timedelta(days=365)
+# A passage must share at least this share of the question's terms: below it, lexical matches
+# are incidental ("the", a product name) and guessing from them is worse than saying nothing.
+MIN_TERM_SHARE = 0.34
+
+# qdrant-client's local mode is not safe for concurrent use from several threads.
+_local_lock = threading.Lock()
+
+
+def _stale(updated_at: str | None, today: date) -> bool:
+    if not updated_at:
+        return False
+    try:
+        return date.fromisoformat(updated_at[:10]) < today - STALE_AFTER
+    except ValueError:
+        return False
+
+
+def search(
+    store: KnowledgeStore,
+    query: str,
+    *,
+    limit: int = 5,
+    product: str | None = None,
+    doc_type: str | None = None,
+    updated_after: date | None = None,
+    today: date | None = None,
+) -> list[Passage]:
+    """The best passages for `query`; an empty list means the knowledge base has nothing relevant."""
+    terms = set(lexical.tokens(query))
+    if not terms:
+        return []
+    needed = max(1, math.ceil(MIN_TERM_SHARE * len(terms)))
+    today = today or date.today()
+    if store.is_local:
+        with _local_lock:
+            hits = store.query(query, limit=limit * 3, product=product, doc_type=doc_type, updated_after=updated_after)
+    else:
+        hits = store.query(query, limit=limit * 3, product=product, doc_type=doc_type, updated_after=updated_after)
+    passages: list[Passage] = []
+    for hit in hits:
+        payload = hit.payload or {}
+        text = f"{payload.get('title', '')} {payload.get('section', '')} {payload.get('text', '')}"
+        if len(terms & set(lexical.tokens(text))) < needed:
+            continue
+        passages.append(
+            Passage(
+                chunk_id=str(hit.id),
+                title=payload.get("title", ""),
+                section=payload.get("section", ""),
+                source=payload.get("source", ""),
+                path=payload.get("path", ""),
+                text=payload.get("text", ""),
+                score=float(hit.score),
+                updated_at=payload.get("updated_at"),
+                stale=_stale(payload.get("updated_at"), today),
+                doc_type=payload.get("doc_type"),
+                product=payload.get("product"),
+            )
+        )
+        if len(passages) == limit:
+            break
+    return passages
