@@ -18,6 +18,8 @@ from core.settings import Settings, SettingsError, load_settings
 app = typer.Typer(help="The lead-to-order agent for Slack.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+kb_app = typer.Typer(help="Inspect the knowledge base.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
 eval_app = typer.Typer(help="Measure the agents against scenario files.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 console = Console()
@@ -126,6 +128,74 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     settings = _settings()
     upgrade(settings.effective_database_url, revision)
     console.print(f"database at [bold]{revision}[/bold]: {settings.effective_database_url}")
+
+
+def _knowledge_store(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings, migrate=False)
+    return runtime, runtime.knowledge()
+
+
+@app.command()
+@clear_errors
+def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders (recursive).")) -> None:
+    """Load documents into the knowledge base; re-running touches only what changed."""
+    from rich.progress import Progress
+
+    from knowledge.ingest import ingest as run_ingest
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        errors.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}")
+        raise typer.Exit(2)
+    runtime, store = _knowledge_store(_settings())
+    try:
+        with Progress(console=console, transient=True) as progress:
+            summary = run_ingest(paths, store, progress=progress)
+    finally:
+        runtime.close()
+    console.print(summary.render(), markup=False, highlight=False)
+
+
+@kb_app.command("stats")
+@clear_errors
+def kb_stats() -> None:
+    """Documents and chunks in the knowledge base, by type."""
+    runtime, store = _knowledge_store(_settings())
+    try:
+        stats = store.stats()
+    finally:
+        runtime.close()
+    console.print(f"collection {stats['collection']}: {stats['documents']} documents, {stats['chunks']} chunks")
+    for kind, count in sorted(stats["by_doc_type"].items()):
+        console.print(f"  {kind:<16}{count:>6} chunks")
+
+
+@kb_app.command("search")
+@clear_errors
+def kb_search(
+    query: str = typer.Argument(...),
+    product: str = typer.Option(None, help="Only this product."),
+    doc_type: str = typer.Option(None, "--type", help="Only this document type."),
+    limit: int = typer.Option(5),
+) -> None:
+    """Search the knowledge base as the agents do, with sources."""
+    from knowledge.search import search
+
+    runtime, store = _knowledge_store(_settings())
+    try:
+        passages = search(
+            store, query, product=product, doc_type=doc_type, limit=limit, today=runtime.clock.now().date()
+        )
+    finally:
+        runtime.close()
+    if not passages:
+        console.print("Nothing relevant in the knowledge base.")
+    for rank, passage in enumerate(passages, start=1):
+        stale = " (may be out of date)" if passage.stale else ""
+        console.print(f"[bold]{rank}. {passage.title}[/bold] › {passage.section}  [dim]{passage.source}{stale}[/dim]")
+        console.print(f"   {' '.join(passage.text.split())[:300]}", markup=False, highlight=False)
 
 
 @eval_app.command("discovery")

@@ -19,6 +19,7 @@ class Chunk(BaseModel):
     product: str | None = None
     updated_at: str | None = None
     content_hash: str = ""
+    root: str = Field("", description="The folder it was ingested from: documents gone from it are removed.")
 
 
 class Passage(BaseModel):
@@ -35,3 +36,27 @@ class Passage(BaseModel):
     stale: bool = False
     doc_type: str | None = None
     product: str | None = None
+
+
+class FileProblem(BaseModel):
+    path: str
+    reason: str
+
+
+class IngestSummary(BaseModel):
+    files: int = 0
+    documents: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    problems: list[FileProblem] = Field(default_factory=list)
+    seconds: float = 0.0
+
+    def render(self) -> str:
+        lines = [
+            f"{self.files} files, {self.documents} documents ingested in {self.seconds:.1f} s",
+            f"chunks: {self.added} added, {self.updated} updated, {self.removed} removed, {self.unchanged} unchanged",
+        ]
+        lines += [f"skipped {p.path}: {p.reason}" for p in self.problems]
+        return "\n".join(lines)

@@ -64,13 +64,26 @@ class KnowledgeStore:
         if chunk_ids:
             self.client.delete(self.collection, points_selector=models.PointIdsList(points=chunk_ids), wait=True)
 
-    def chunks_by_path(self) -> dict[str, dict[str, str]]:
-        """{path: {chunk id: content hash}} for everything stored (what re-ingestion compares against)."""
-        out: dict[str, dict[str, str]] = {}
-        for point in self._scroll(["path", "content_hash"]):
+    def chunks_by_path(self, root: str) -> dict[str, set[str]]:
+        """{path: chunk ids} of what was ingested from `root` (what re-ingestion compares against)."""
+        out: dict[str, set[str]] = {}
+        for point in self._scroll(["path", "root"]):
             payload = point.payload or {}
-            out.setdefault(payload.get("path", ""), {})[str(point.id)] = payload.get("content_hash", "")
+            if payload.get("root") == root:
+                out.setdefault(payload.get("path", ""), set()).add(str(point.id))
         return out
+
+    def stats(self) -> dict[str, Any]:
+        documents: set[str] = set()
+        by_type: dict[str, int] = {}
+        chunks = 0
+        for point in self._scroll(["path", "doc_type"]):
+            payload = point.payload or {}
+            chunks += 1
+            documents.add(payload.get("path", ""))
+            kind = payload.get("doc_type") or "unknown"
+            by_type[kind] = by_type.get(kind, 0) + 1
+        return {"collection": self.collection, "documents": len(documents), "chunks": chunks, "by_doc_type": by_type}
 
     def _scroll(self, fields: list[str]) -> Iterator[Any]:
         offset = None

@@ -1,0 +1,112 @@
+"""The knowledge base on embedded Qdrant: ingest, search with citations, and idempotent re-ingestion."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from qdrant_client import QdrantClient
+
+from knowledge.ingest import ingest
+from knowledge.search import search
+from knowledge.store import KnowledgeStore
+
+TODAY = date(2026, 11, 24)
+
+HIPAA = """---
+title: HIPAA and BAAs
+doc_type: security
+product: halyard-stream
+url: https://docs.halyard.example/security/hipaa
+updated_at: 2026-05-01
+---
+# HIPAA
+
+## Business Associate Agreements
+
+Halyard signs a Business Associate Agreement (BAA) for Enterprise customers only.
+
+| Edition | BAA |
+|---|---|
+| Team | no |
+| Enterprise | yes |
+"""
+
+PRICING = """---
+title: Price list
+doc_type: pricing
+updated_at: 2024-02-01
+---
+# Editions
+
+Team is 420 USD per seat per year with a minimum of 5 seats.
+"""
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    client = QdrantClient(path=str(tmp_path / "qdrant"))
+    yield KnowledgeStore(client)
+    client.close()
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    root = tmp_path / "kb"
+    (root / "security").mkdir(parents=True)
+    (root / "security" / "hipaa.md").write_text(HIPAA)
+    (root / "pricing.md").write_text(PRICING)
+    (root / "README.md").write_text("This README is not part of the knowledge base.\n")
+    return root
+
+
+def test_search_cites_the_document_section_and_link(store, kb):
+    summary = ingest([kb], store)
+    assert summary.documents == 2 and summary.added == 2 and not summary.problems
+    passages = search(store, "do we sign a BAA on enterprise?", today=TODAY)
+    assert passages[0].title == "HIPAA and BAAs"
+    assert passages[0].section == "HIPAA › Business Associate Agreements"
+    assert (
+        passages[0].source == "https://docs.halyard.example/security/hipaa" and passages[0].path == "security/hipaa.md"
+    )
+
+
+def test_reingesting_unchanged_documents_writes_nothing_and_changes_and_deletions_are_applied(store, kb):
+    ingest([kb], store)
+    again = ingest([kb], store)
+    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 2)
+    (kb / "pricing.md").write_text(PRICING.replace("420 USD", "450 USD"))
+    changed = ingest([kb], store)
+    assert (changed.updated, changed.removed, changed.unchanged) == (1, 1, 1)
+    assert "450 USD" in search(store, "team price per seat", today=TODAY)[0].text
+    (kb / "security" / "hipaa.md").unlink()
+    deleted = ingest([kb], store)
+    assert deleted.removed == 1 and store.count() == 1
+    assert search(store, "business associate agreement", today=TODAY) == []
+
+
+def test_a_question_the_knowledge_base_cannot_answer_returns_nothing(store, kb):
+    ingest([kb], store)
+    assert search(store, "what is the weather in Lisbon tomorrow", today=TODAY) == []
+
+
+def test_filters_and_staleness(store, kb):
+    ingest([kb], store)
+    assert search(store, "enterprise", doc_type="pricing", today=TODAY) == []
+    assert search(store, "team seat price", product="halyard-stream", today=TODAY) == []
+    old = search(store, "team seat price", today=TODAY)[0]
+    assert old.stale is True
+    assert search(store, "team seat price", updated_after=date(2025, 1, 1), today=TODAY) == []
+
+
+def test_bad_files_are_reported_and_skipped_while_the_rest_is_ingested(store, kb):
+    (kb / "broken.pdf").write_bytes(b"%PDF-1.7 this is not really a pdf")
+    (kb / "blob.txt").write_bytes(b"\x00\x01\x02binary")
+    (kb / "empty.md").write_text("")
+    (kb / "photo.png").write_bytes(b"\x89PNG")
+    summary = ingest([kb], store)
+    reasons = {p.path: p.reason for p in summary.problems}
+    assert set(reasons) == {"broken.pdf", "blob.txt", "empty.md", "photo.png"}
+    assert "empty" in reasons["empty.md"] and "not a supported type" in reasons["photo.png"]
+    assert summary.documents == 2
