@@ -15,8 +15,10 @@ from bot.http import create_api
 from bot.runtime import Runtime, build_runtime
 from bot.serving import serve_asgi
 from core.settings import load_settings
+from knowledge.ingest import ingest
 
 REP = "U0REP1"
+SAMPLE_KNOWLEDGE = Path(__file__).resolve().parent.parent / "examples" / "knowledge"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,11 @@ SCRIPT: tuple[Step, ...] = (
         "take 6 hours and break every week; analysts wait a day for fresh numbers. "
         "About 250 seats, budget around $180k, they want to sign by end of Q1. "
         "Patient data is involved so HIPAA is a must, and SOC 2. Users in Boston and Frankfurt.",
+    ),
+    Step(
+        "Riley asks a product question the customer raised",
+        "reply",
+        "Do we sign a BAA on the Business edition? They'd rather not pay for Enterprise.",
     ),
     Step(
         "Riley adds what the second call established",
@@ -74,6 +81,8 @@ async def run_demo(*, home: str | None, out: Console) -> int:
         )
         runtime = build_runtime(settings)
         try:
+            summary = await asyncio.to_thread(ingest, [SAMPLE_KNOWLEDGE], runtime.knowledge())
+            out.print(f"[dim]knowledge base: {summary.documents} sample documents, {summary.added} chunks[/dim]")
             async with serve_asgi(create_api(runtime)) as app_url:
                 actor = SlackActor(workspace, f"{app_url}/slack/events", workspace.signing_secret)
                 channel = workspace.channel_id("deals")

@@ -87,6 +87,8 @@ def chunk_document(document: Document, *, max_chars: int = MAX_CHARS, overlap: i
     source = str(meta.get("url") or document.path)
     chunks: list[Chunk] = []
     for heading, blocks in _sections(document.text):
+        if heading and heading[0].strip().lower() == document.title.strip().lower():
+            heading = heading[1:]  # the document's own title heading adds nothing to a citation
         section = " › ".join(heading)
         packed: list[str] = []
         current = ""

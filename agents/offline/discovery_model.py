@@ -31,6 +31,7 @@ from core.qualification import (
     assess,
     display_value,
 )
+from knowledge import lexical
 
 RECORD = re.compile(r"<<record>>(?P<json>.*?)<</record>>", re.DOTALL)
 QUESTION = re.compile(
@@ -158,12 +159,54 @@ def _cite(passage: dict[str, Any]) -> str:
     return link + (" _(may be out of date)_" if passage.get("stale") else "")
 
 
-def _quote(text: str, limit: int = 320) -> str:
-    text = " ".join(text.split())
-    if len(text) > limit:
-        cut = text[:limit]
-        text = cut[: cut.rfind(" ")] + " …" if " " in cut else cut + "…"
-    return text
+def _units(text: str) -> list[str]:
+    """Sentences, with table rows read out as "Row: Column value, ..." so they quote well."""
+    units: list[str] = []
+    header: list[str] = []
+    prose: list[str] = []
+
+    def flush() -> None:
+        if prose:
+            units.extend(u.strip() for u in re.split(r"(?<=[.!?])\s+", " ".join(prose)) if u.strip())
+            prose.clear()
+
+    for line in text.split("\n"):
+        line = line.strip()
+        if line.startswith("|"):
+            flush()
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if all(set(c) <= set("-: ") for c in cells):
+                continue
+            if not header:
+                header = cells
+                continue
+            pairs = [f"{h} {c}" for h, c in zip(header[1:], cells[1:], strict=False) if c]
+            units.append(f"{cells[0]}: {', '.join(pairs)}.")
+            continue
+        header = []
+        if not line or line[:1] in "-*•#":
+            flush()
+            if line[:1] in "-*•":
+                prose.append(line.lstrip("-*• "))
+            continue
+        prose.append(line)
+    flush()
+    return [u for u in units if len(u) > 3 and not u.startswith("…")]
+
+
+def _quote(text: str, query: str, limit: int = 420) -> str:
+    """The passage's sentences that share the most words with the question, in their original order."""
+    wanted = set(lexical.tokens(query))
+    units = _units(text)
+    ranked = sorted(range(len(units)), key=lambda i: (-len(wanted & set(lexical.tokens(units[i]))), i))
+    chosen: list[int] = []
+    for index in ranked:
+        if sum(len(units[i]) for i in chosen) + len(units[index]) > limit and chosen:
+            break
+        chosen.append(index)
+        if len(chosen) == 3:
+            break
+    return " ".join(units[i] for i in sorted(chosen))
 
 
 def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any]) -> ModelResponse:
@@ -231,7 +274,7 @@ def _answer(query: str, result: Any) -> str:
             "Ask the sales engineering team."
         )
     best = passages[:2]
-    quoted = "\n".join(f"> {_quote(p.get('text', ''))}\n> — {_cite(p)}" for p in best)
+    quoted = "\n".join(f"> {_quote(p.get('text', ''), query)}\n> — {_cite(p)}" for p in best)
     return f":books: _{query}_\n{quoted}"
 
 

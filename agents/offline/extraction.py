@@ -132,6 +132,9 @@ _EMPLOYEE_CONTEXT = re.compile(
 )
 
 
+_QUESTION = re.compile(r"[^.!?\n]*\?")
+
+
 class Extraction(BaseModel):
     update: QualificationUpdate = Field(default_factory=QualificationUpdate)
     evidence: dict[str, str] = Field(default_factory=dict, description="field -> the words it came from")
@@ -289,7 +292,11 @@ def _first_group(match: re.Match[str] | None, *names: str) -> str | None:
 
 
 def extract(text: str, *, today: date, known: Qualification | None = None) -> Extraction:
-    """Facts the text states. `known` lets a correction of a list replace it instead of adding to it."""
+    """Facts the text states. `known` lets a correction of a list replace it instead of adding to it.
+
+    Questions state nothing ("Do we sign a BAA on Business?"), so they are left out.
+    """
+    text = _QUESTION.sub(" ", text)
     clauses = _clauses(text)
     values: dict[str, Any] = {}
     evidence: dict[str, str] = {}

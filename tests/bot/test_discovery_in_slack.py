@@ -125,3 +125,18 @@ async def test_a_model_outage_gets_an_honest_message_and_the_turn_is_retried_wit
     last = harness.thread(harness.deals_channel, thread)[-1]
     assert "Seats: 250" in seen(harness, last)
     assert record(harness).seats == 250
+
+
+async def test_a_product_question_is_answered_from_the_knowledge_base_with_its_source(harness: Harness):
+    from pathlib import Path
+
+    from knowledge.ingest import ingest
+
+    ingest([Path(__file__).resolve().parents[2] / "examples" / "knowledge"], harness.runtime.knowledge())
+    thread = await open_deal(harness)
+    answer = seen(harness, await reply(harness, thread, "Do we sign a BAA on the Business edition?"))
+    assert "signed only with Enterprise customers" in answer
+    assert "HIPAA and Business Associate Agreements" in answer and "docs.halyard.example/security/hipaa" in answer
+    assert record(harness).products_of_interest == []  # a question states no facts
+    nothing = seen(harness, await reply(harness, thread, "Can we ship them a coffee machine with the license?"))
+    assert "nothing relevant" in nothing and "won't guess" in nothing
