@@ -20,16 +20,12 @@ from integrations.crm import sweeps as crm_sweeps
 logger = logging.getLogger(__name__)
 
 
-def sweep(runtime: Runtime, name: str, fn: Callable[[Session], Any]) -> Callable[[], Any]:
-    """Own the session, the commit or rollback, and the logging of one sweep run."""
-
-    def run_in_transaction() -> Any:
-        with runtime.session_factory() as session, session.begin():
-            return fn(session)
+def threaded(name: str, fn: Callable[[], Any]) -> Callable[[], Any]:
+    """Run a sweep off the event loop, logging its outcome; a failure waits for the next run."""
 
     async def run() -> None:
         try:
-            result = await asyncio.to_thread(run_in_transaction)
+            result = await asyncio.to_thread(fn)
         except Exception:
             logger.exception("sweep %s failed; it runs again at its next time", name)
         else:
@@ -39,14 +35,25 @@ def sweep(runtime: Runtime, name: str, fn: Callable[[Session], Any]) -> Callable
     return run
 
 
+def in_transaction(runtime: Runtime, name: str, fn: Callable[[Session], Any]) -> Callable[[], Any]:
+    """A sweep that is one unit of work: the decorator owns the session, commit and rollback."""
+
+    def run() -> Any:
+        with runtime.session_factory() as session, session.begin():
+            return fn(session)
+
+    return threaded(name, run)
+
+
 def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(
-        sweep(runtime, "purge_finished", lambda s: sweeps.purge_finished(s, clock=runtime.clock)),
+        in_transaction(runtime, "purge_finished", lambda s: sweeps.purge_finished(s, clock=runtime.clock)),
         "interval",
         hours=1,
         id="purge_finished",
     )
+    # Delivery manages its own transactions: it calls the CRM between them.
     scheduler.add_job(
         threaded(
             "deliver_outbox",
@@ -59,18 +66,3 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         id="deliver_outbox",
     )
     return scheduler
-
-
-def threaded(name: str, fn: Callable[[], Any]) -> Callable[[], Any]:
-    """A sweep that manages its own transactions (it calls outside systems between them)."""
-
-    async def run() -> None:
-        try:
-            result = await asyncio.to_thread(fn)
-        except Exception:
-            logger.exception("sweep %s failed; it runs again at its next time", name)
-        else:
-            logger.debug("sweep %s: %s", name, result)
-
-    run.__name__ = name
-    return run
