@@ -11,6 +11,8 @@ class ActionId(enum.StrEnum):
     DRAFT_PROPOSAL = "deal.draft_proposal"
     DISQUALIFY = "deal.disqualify"
     OPEN_THREAD = "deal.open_thread"
+    ANSWER_HELPFUL = "answer.helpful"
+    ANSWER_NOT_HELPFUL = "answer.not_helpful"
 
 
 class CallbackId(enum.StrEnum):
@@ -32,3 +34,11 @@ class DealRef(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     deal_id: int = Field(ge=1)
+
+
+class AnswerRef(BaseModel):
+    """The value of an answer's feedback buttons."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    answer_id: int = Field(ge=1)

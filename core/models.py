@@ -216,3 +216,32 @@ class CrmNote(Base):
     text: Mapped[str] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime]
+
+
+class KnowledgeAnswer(Base):
+    """An answer given from the knowledge base, with what it was built from (for feedback and audit)."""
+
+    __tablename__ = "knowledge_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    asked_by: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    chunk_ids: Mapped[list[Any]] = mapped_column(default=list)
+    answer: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class AnswerFeedback(Base):
+    """A thumbs up or down on an answer; one vote per person, the latest counts."""
+
+    __tablename__ = "answer_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("knowledge_answers.id"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    helpful: Mapped[bool]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("answer_id", "user_id", name="uq_feedback_vote"),)

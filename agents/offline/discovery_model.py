@@ -24,6 +24,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo
 
 from agents.offline.extraction import extract
+from agents.offline.quoting import cite, quote
 from agents.prompts import parse_turn_prompt
 from core.qualification import (
     FIELD_LABELS,
@@ -31,7 +32,6 @@ from core.qualification import (
     assess,
     display_value,
 )
-from knowledge import lexical
 
 RECORD = re.compile(r"<<record>>(?P<json>.*?)<</record>>", re.DOTALL)
 QUESTION = re.compile(
@@ -150,65 +150,6 @@ def _calls_and_returns(messages: list[ModelMessage]) -> tuple[list[ToolCallPart]
     return calls, returns
 
 
-def _cite(passage: dict[str, Any]) -> str:
-    source = passage.get("source", "")
-    label = passage.get("title", "source")
-    if passage.get("section"):
-        label = f"{label} › {passage['section']}"
-    link = f"<{source}|{label}>" if source.startswith("http") else f"{label} ({source})"
-    return link + (" _(may be out of date)_" if passage.get("stale") else "")
-
-
-def _units(text: str) -> list[str]:
-    """Sentences, with table rows read out as "Row: Column value, ..." so they quote well."""
-    units: list[str] = []
-    header: list[str] = []
-    prose: list[str] = []
-
-    def flush() -> None:
-        if prose:
-            units.extend(u.strip() for u in re.split(r"(?<=[.!?])\s+", " ".join(prose)) if u.strip())
-            prose.clear()
-
-    for line in text.split("\n"):
-        line = line.strip()
-        if line.startswith("|"):
-            flush()
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if all(set(c) <= set("-: ") for c in cells):
-                continue
-            if not header:
-                header = cells
-                continue
-            pairs = [f"{h} {c}" for h, c in zip(header[1:], cells[1:], strict=False) if c]
-            units.append(f"{cells[0]}: {', '.join(pairs)}.")
-            continue
-        header = []
-        if not line or line[:1] in "-*•#":
-            flush()
-            if line[:1] in "-*•":
-                prose.append(line.lstrip("-*• "))
-            continue
-        prose.append(line)
-    flush()
-    return [u for u in units if len(u) > 3 and not u.startswith("…")]
-
-
-def _quote(text: str, query: str, limit: int = 420) -> str:
-    """The passage's sentences that share the most words with the question, in their original order."""
-    wanted = set(lexical.tokens(query))
-    units = _units(text)
-    ranked = sorted(range(len(units)), key=lambda i: (-len(wanted & set(lexical.tokens(units[i]))), i))
-    chosen: list[int] = []
-    for index in ranked:
-        if sum(len(units[i]) for i in chosen) + len(units[index]) > limit and chosen:
-            break
-        chosen.append(index)
-        if len(chosen) == 3:
-            break
-    return " ".join(units[i] for i in sorted(chosen))
-
-
 def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any]) -> ModelResponse:
     lines: list[str] = []
     next_questions: list[str] = []
@@ -274,7 +215,7 @@ def _answer(query: str, result: Any) -> str:
             "Ask the sales engineering team."
         )
     best = passages[:2]
-    quoted = "\n".join(f"> {_quote(p.get('text', ''), query)}\n> — {_cite(p)}" for p in best)
+    quoted = "\n".join(f"> {quote(p.get('text', ''), query)}\n> — {cite(p)}" for p in best)
     return f":books: _{query}_\n{quoted}"
 
 

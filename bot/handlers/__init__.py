@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.handlers import conversation, deals
+from bot.handlers import conversation, deals, knowledge
 from core.worker import Handler
 
 if TYPE_CHECKING:
@@ -19,4 +19,5 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         "deal.status": partial(deals.handle_status, runtime),
         "deal.disqualify": partial(deals.handle_disqualify, runtime),
         "conversation.turn": partial(conversation.handle_turn, runtime),
+        "knowledge.ask": partial(knowledge.handle_ask, runtime),
     }

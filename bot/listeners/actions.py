@@ -10,11 +10,12 @@ from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.errors import InvalidPayload, NotAllowed
-from bot.ids import ActionId, DealRef
+from bot.ids import ActionId, AnswerRef, DealRef
 from bot.runtime import Runtime
 from bot.views.modals import disqualify_modal
 from core.deals import DealNotFound, get_deal
 from core.models import Deal
+from knowledge import answers
 
 
 def deal_ref(action: dict[str, Any]) -> DealRef:
@@ -60,6 +61,28 @@ async def on_draft_proposal(ack: AsyncAck, action: dict[str, Any], respond: Asyn
     )
 
 
+def _record_feedback(runtime: Runtime, answer_id: int, user_id: str, helpful: bool) -> None:
+    with runtime.session_factory() as session, session.begin():
+        try:
+            answers.record_feedback(session, answer_id=answer_id, user_id=user_id, helpful=helpful, clock=runtime.clock)
+        except answers.AnswerNotFound:
+            raise InvalidPayload("That answer is not on record; I did nothing.") from None
+
+
+async def on_answer_feedback(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, runtime: Runtime
+) -> None:
+    await ack()
+    try:
+        ref = AnswerRef.model_validate_json(action.get("value") or "")
+    except ValidationError:
+        raise InvalidPayload("That button's data is not valid; I did nothing.") from None
+    helpful = action["action_id"] == ActionId.ANSWER_HELPFUL
+    await asyncio.to_thread(_record_feedback, runtime, ref.answer_id, body["user"]["id"], helpful)
+    thanks = "Thanks, noted as helpful." if helpful else "Thanks, noted as not helpful: the team will review it."
+    await respond(text=thanks, response_type="ephemeral", replace_original=False)
+
+
 async def on_unknown_action(ack: AsyncAck, respond: AsyncRespond) -> None:
     await ack()
     await respond(
@@ -72,5 +95,7 @@ async def on_unknown_action(ack: AsyncAck, respond: AsyncRespond) -> None:
 def register(app: AsyncApp) -> None:
     app.action(ActionId.DISQUALIFY.value)(on_disqualify)
     app.action(ActionId.DRAFT_PROPOSAL.value)(on_draft_proposal)
+    app.action(ActionId.ANSWER_HELPFUL.value)(on_answer_feedback)
+    app.action(ActionId.ANSWER_NOT_HELPFUL.value)(on_answer_feedback)
     # Registered last: Bolt runs the first listener that matches.
     app.action(re.compile(".*"))(on_unknown_action)

@@ -99,3 +99,37 @@ async def test_the_model_reads_account_context_through_the_crm_port(sessions, cl
             )
     tool_result = server.requests[1]["messages"][-1]["content"]
     assert "Logistics" in tool_result and "5200" in tool_result
+
+
+async def test_an_answer_citing_a_passage_it_never_retrieved_is_sent_back_to_the_model():
+    from agents.qa import answer_question
+    from knowledge.models import Passage
+
+    passage = Passage(
+        chunk_id="c-1",
+        title="SLAs",
+        section="Support",
+        source="https://x.example",
+        path="sla.md",
+        text="P1 response is 30 minutes with Premium Support.",
+        score=1.0,
+    )
+    server = ScriptedChatServer(
+        [
+            tool_calls(("search_knowledge", {"query": "p1 response"})),
+            tool_calls(("final_result", {"text": "Within 5 minutes.", "cited": ["made-up"]})),
+            tool_calls(("final_result", {"text": "30 minutes with Premium Support.", "cited": ["c-1"]})),
+        ]
+    )
+    async with serve_asgi(server.app) as url:
+        with models.override_allow_model_requests(True):
+            outcome = await answer_question(
+                "p1 response time?",
+                search=lambda q, p, t: [passage],
+                model=resolve_model("openai:gpt-test", offline=None, base_url=f"{url}/v1", api_key="test-key"),
+                model_name="openai:gpt-test",
+            )
+    assert outcome.answer.text == "30 minutes with Premium Support." and [s.chunk_id for s in outcome.sources] == [
+        "c-1"
+    ]
+    assert "made-up" in server.requests[2]["messages"][-1]["content"]

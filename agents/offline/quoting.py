@@ -1,0 +1,67 @@
+"""Extractive answers: the sentences of a passage that answer a question, and how to cite it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from knowledge import lexical
+
+
+def cite(passage: dict[str, Any]) -> str:
+    source = passage.get("source", "")
+    label = passage.get("title", "source")
+    if passage.get("section"):
+        label = f"{label} › {passage['section']}"
+    link = f"<{source}|{label}>" if source.startswith("http") else f"{label} ({source})"
+    return link + (" _(may be out of date)_" if passage.get("stale") else "")
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences, with table rows read out as "Row: Column value, ..." so they quote well."""
+    units: list[str] = []
+    header: list[str] = []
+    prose: list[str] = []
+
+    def flush() -> None:
+        if prose:
+            units.extend(u.strip() for u in re.split(r"(?<=[.!?])\s+", " ".join(prose)) if u.strip())
+            prose.clear()
+
+    for line in text.split("\n"):
+        line = line.strip()
+        if line.startswith("|"):
+            flush()
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if all(set(c) <= set("-: ") for c in cells):
+                continue
+            if not header:
+                header = cells
+                continue
+            pairs = [f"{h} {c}" for h, c in zip(header[1:], cells[1:], strict=False) if c]
+            units.append(f"{cells[0]}: {', '.join(pairs)}.")
+            continue
+        header = []
+        if not line or line[:1] in "-*•#":
+            flush()
+            if line[:1] in "-*•":
+                prose.append(line.lstrip("-*• "))
+            continue
+        prose.append(line)
+    flush()
+    return [u for u in units if len(u) > 3 and not u.startswith("…")]
+
+
+def quote(text: str, query: str, limit: int = 420) -> str:
+    """The passage's sentences that share the most words with the question, in their original order."""
+    wanted = set(lexical.tokens(query))
+    units = sentences(text)
+    ranked = sorted(range(len(units)), key=lambda i: (-len(wanted & set(lexical.tokens(units[i]))), i))
+    chosen: list[int] = []
+    for index in ranked:
+        if sum(len(units[i]) for i in chosen) + len(units[index]) > limit and chosen:
+            break
+        chosen.append(index)
+        if len(chosen) == 3:
+            break
+    return " ".join(units[i] for i in sorted(chosen))

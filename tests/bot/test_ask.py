@@ -1,0 +1,60 @@
+"""`/lto ask`: answers quote only what was retrieved, show their sources, and take feedback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.emulator.transcript import render_message
+from core.models import AnswerFeedback, KnowledgeAnswer
+from knowledge.ingest import ingest
+from tests.bot.conftest import OTHER_REP, REP, Harness
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "knowledge"
+
+
+def seen(harness: Harness, message: dict) -> str:
+    return " ".join(" ".join(render_message(message, harness.workspace)).split())
+
+
+@pytest.fixture
+def kb(harness: Harness) -> Harness:
+    ingest([SAMPLE], harness.runtime.knowledge())
+    return harness
+
+
+async def test_an_answer_quotes_the_knowledge_base_and_links_its_sources(kb: Harness):
+    ack = await kb.command("ask do we sign a BAA for the Business edition?")
+    assert "Searching the knowledge base" in ack.json()["text"]
+    await kb.work()
+    answer = kb.workspace.history(kb.deals_channel)[-1]
+    text = seen(kb, answer)
+    assert "signed only with Enterprise customers" in text
+    assert "HIPAA and Business Associate Agreements › Which editions support HIPAA" in text
+    assert "https://docs.halyard.example/security/hipaa" in text
+    with kb.runtime.session_factory() as session:
+        stored = session.scalars(select(KnowledgeAnswer)).one()
+    assert stored.chunk_ids and stored.asked_by == REP
+
+
+async def test_a_question_the_knowledge_base_cannot_answer_is_said_plainly(kb: Harness):
+    await kb.command("ask what is the CEO's favourite football team")
+    await kb.work()
+    assert "nothing relevant to that, so I won't guess" in seen(kb, kb.workspace.history(kb.deals_channel)[-1])
+
+
+async def test_feedback_is_one_vote_per_person_and_the_latest_counts(kb: Harness):
+    await kb.command("ask whats the p1 response time with premium support")
+    await kb.work()
+    answer = kb.workspace.history(kb.deals_channel)[-1]
+    await kb.actor.click(REP, kb.deals_channel, answer["ts"], "answer.helpful")
+    await kb.actor.click(REP, kb.deals_channel, answer["ts"], "answer.not_helpful")
+    await kb.actor.click(OTHER_REP, kb.deals_channel, answer["ts"], "answer.helpful")
+    with kb.runtime.session_factory() as session:
+        votes = {(f.user_id, f.helpful) for f in session.scalars(select(AnswerFeedback))}
+    assert votes == {(REP, False), (OTHER_REP, True)}
+    assert "noted as not helpful" in kb.workspace.ephemeral_for(REP)[-1]["text"]
+    await kb.actor.click(REP, kb.deals_channel, answer["ts"], "answer.helpful", value='{"answer_id": 999}')
+    assert "not on record" in kb.workspace.ephemeral_for(REP)[-1]["text"]
