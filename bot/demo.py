@@ -52,6 +52,12 @@ SCRIPT: tuple[Step, ...] = (
         "They're also looking at Fivetran. Need Okta SSO. Actually it's 300 seats, not 250.",
     ),
     Step("Riley checks the deal card", "command", "status Northwind"),
+    Step(
+        "Riley asks the knowledge base for the customer's ops team",
+        "command",
+        "ask what is the P1 response time with premium support?",
+    ),
+    Step("Riley marks the answer helpful", "click", "answer.helpful"),
 )
 
 
@@ -99,6 +105,9 @@ async def run_demo(*, home: str | None, out: Console) -> int:
                     elif step.action == "reply":
                         thread = _deal_thread(runtime)
                         await actor.post_message(REP, channel, step.text, thread_ts=thread)
+                    elif step.action == "click":
+                        latest = workspace.history(channel)[-1]
+                        await actor.click(REP, channel, latest["ts"], step.text)
                     await _wait_for_work(runtime)
                 out.print(Rule("#deals as the team sees it"))
                 out.print(render_transcript(workspace, channel), markup=False, highlight=False, soft_wrap=True)

@@ -56,10 +56,13 @@ def quote(text: str, query: str, limit: int = 420) -> str:
     """The passage's sentences that share the most words with the question, in their original order."""
     wanted = set(lexical.tokens(query))
     units = sentences(text)
-    ranked = sorted(range(len(units)), key=lambda i: (-len(wanted & set(lexical.tokens(units[i]))), i))
+    overlap = [len(wanted & set(lexical.tokens(unit))) for unit in units]
+    ranked = sorted(range(len(units)), key=lambda i: (-overlap[i], i))
+    best = overlap[ranked[0]] if ranked else 0
     chosen: list[int] = []
     for index in ranked:
-        if sum(len(units[i]) for i in chosen) + len(units[index]) > limit and chosen:
+        # Keep to the sentences that answer: close to the best match, within the length budget.
+        if chosen and (overlap[index] < best * 0.6 or sum(len(units[i]) for i in chosen) + len(units[index]) > limit):
             break
         chosen.append(index)
         if len(chosen) == 3:
