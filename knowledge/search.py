@@ -28,6 +28,37 @@ def _stale(updated_at: str | None, today: date) -> bool:
         return False
 
 
+def _matches(payload: dict, product: str | None, doc_type: str | None, updated_after: date | None) -> bool:
+    if product and payload.get("product") != product:
+        return False
+    if doc_type and payload.get("doc_type") != doc_type:
+        return False
+    return not (updated_after and (payload.get("updated_at") or "")[:10] < updated_after.isoformat())
+
+
+def _local_query(
+    store: KnowledgeStore,
+    query: str,
+    limit: int,
+    *,
+    product: str | None,
+    doc_type: str | None,
+    updated_after: date | None,
+) -> list:
+    """Local mode evaluates filters in Python point by point, which costs more than the search itself:
+    fetch a wider unfiltered page and filter it here; only a very selective filter goes to Qdrant."""
+    if not (product or doc_type or updated_after):
+        return store.query(query, limit=limit * 3)
+    hits = [
+        hit
+        for hit in store.query(query, limit=limit * 40)
+        if _matches(hit.payload or {}, product, doc_type, updated_after)
+    ]
+    if len(hits) >= limit:
+        return hits[: limit * 3]
+    return store.query(query, limit=limit * 3, product=product, doc_type=doc_type, updated_after=updated_after)
+
+
 def search(
     store: KnowledgeStore,
     query: str,
@@ -46,7 +77,7 @@ def search(
     today = today or date.today()
     if store.is_local:
         with _local_lock:
-            hits = store.query(query, limit=limit * 3, product=product, doc_type=doc_type, updated_after=updated_after)
+            hits = _local_query(store, query, limit, product=product, doc_type=doc_type, updated_after=updated_after)
     else:
         hits = store.query(query, limit=limit * 3, product=product, doc_type=doc_type, updated_after=updated_after)
     passages: list[Passage] = []
