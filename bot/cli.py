@@ -230,6 +230,52 @@ def eval_discovery(
             console.print(f"  {miss}", markup=False, highlight=False)
 
 
+@eval_app.command("retrieval")
+@clear_errors
+def eval_retrieval(
+    questions: Path = typer.Option(Path("evals/retrieval.jsonl"), help="JSONL: id, question, expected_sources."),
+    kb: Path = typer.Option(None, help="Ingest this folder into a scratch collection first."),
+    show_misses: bool = typer.Option(True),
+) -> None:
+    """Recall@1, recall@5 and MRR of the knowledge base on a question set."""
+    import tempfile
+
+    from qdrant_client import QdrantClient
+
+    from knowledge.evaluation import QuestionError, evaluate, load_questions
+    from knowledge.ingest import ingest as run_ingest
+    from knowledge.store import KnowledgeStore
+
+    settings = _settings()
+    try:
+        cases = load_questions(questions)
+    except (QuestionError, OSError) as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if kb is not None:
+        client = QdrantClient(path=tempfile.mkdtemp(prefix="lto-eval-"))
+        store = KnowledgeStore(client, collection="eval_scratch")
+        run_ingest([kb], store)
+        runtime = None
+    else:
+        runtime, store = _knowledge_store(settings)
+    try:
+        from datetime import date
+
+        report = evaluate(store, cases, mode="lexical", today=date.today())
+    finally:
+        if runtime is not None:
+            runtime.close()
+    console.print(f"{len(cases)} questions from {questions}")
+    console.print(f"{'retrieval':<14}{'recall@1':>10}{'recall@5':>10}{'MRR':>8}{'questions':>11}")
+    console.print(report.row(), markup=False, highlight=False)
+    console.print(f"{'hybrid':<14}  not measured: no embedding model is configured (lexical is the default)")
+    if show_misses and report.misses:
+        console.print("\n[bold]Not first[/bold]")
+        for miss in report.misses:
+            console.print(f"  {miss}", markup=False, highlight=False)
+
+
 @app.command()
 @clear_errors
 def doctor() -> None:

@@ -11,9 +11,13 @@ from knowledge.models import Passage
 from knowledge.store import KnowledgeStore
 
 STALE_AFTER = timedelta(days=365)
-# A passage must share at least this share of the question's terms: below it, lexical matches
-# are incidental ("the", a product name) and guessing from them is worse than saying nothing.
+# The relevance floor. A passage counts when it shares a good part of the question's terms,
+# or, for a short question, when its score shows it matched a rare term (IDF makes a term found
+# in a handful of chunks worth about 4, one found everywhere under 1). Below both, matches are incidental ("the", a
+# product name) and guessing from them is worse than saying nothing.
 MIN_TERM_SHARE = 0.34
+MIN_RARE_SCORE = 2.5
+SHORT_QUESTION = 3  # terms; a longer question must share more than one of them
 
 # qdrant-client's local mode is not safe for concurrent use from several threads.
 _local_lock = threading.Lock()
@@ -84,7 +88,9 @@ def search(
     for hit in hits:
         payload = hit.payload or {}
         text = f"{payload.get('title', '')} {payload.get('section', '')} {payload.get('text', '')}"
-        if len(terms & set(lexical.tokens(text))) < needed:
+        matched = len(terms & set(lexical.tokens(text)))
+        rare_match = matched and hit.score >= MIN_RARE_SCORE and len(terms) <= SHORT_QUESTION
+        if matched < needed and not rare_match:
             continue
         passages.append(
             Passage(

@@ -110,3 +110,21 @@ def test_bad_files_are_reported_and_skipped_while_the_rest_is_ingested(store, kb
     assert set(reasons) == {"broken.pdf", "blob.txt", "empty.md", "photo.png"}
     assert "empty" in reasons["empty.md"] and "not a supported type" in reasons["photo.png"]
     assert summary.documents == 2
+
+
+def test_the_shipped_questions_find_their_sources_in_the_sample_knowledge_base(store):
+    from knowledge.evaluation import evaluate, load_questions
+
+    root = Path(__file__).resolve().parents[2]
+    ingest([root / "examples" / "knowledge"], store)
+    report = evaluate(store, load_questions(root / "evals" / "retrieval.jsonl"), mode="lexical", today=TODAY)
+    assert report.questions >= 50
+    assert report.recall_at_5 >= 0.8, "\n".join(report.misses)
+
+
+def test_the_sample_knowledge_base_spans_every_format(store):
+    root = Path(__file__).resolve().parents[2] / "examples" / "knowledge"
+    summary = ingest([root], store)
+    assert summary.documents >= 30 and not summary.problems
+    paths = {p for p in store.chunks_by_path(str(root.resolve()))}
+    assert {"product/datasheet.pdf", "deployment/migration-guide.docx", "security/security-questionnaire.html"} <= paths
