@@ -130,16 +130,27 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     console.print(f"database at [bold]{revision}[/bold]: {settings.effective_database_url}")
 
 
-def _knowledge_store(settings: Settings):  # type: ignore[no-untyped-def]
+def _knowledge_store(settings: Settings, *, rebuild: bool = False):  # type: ignore[no-untyped-def]
     from bot.runtime import build_runtime
+    from knowledge.embeddings import EmbeddingsUnavailable, make_embedder
+    from knowledge.store import EmbeddingMismatch, KnowledgeStore
 
     runtime = build_runtime(settings, migrate=False)
-    return runtime, runtime.knowledge()
+    try:
+        if rebuild:
+            KnowledgeStore(runtime.qdrant_client(), embedder=make_embedder(settings.embeddings)).recreate()
+        return runtime, runtime.knowledge()
+    except (EmbeddingMismatch, EmbeddingsUnavailable) as exc:
+        runtime.close()
+        raise SettingsError(str(exc)) from None
 
 
 @app.command()
 @clear_errors
-def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders (recursive).")) -> None:
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files or folders (recursive)."),
+    reembed: bool = typer.Option(False, help="Rebuild the collection with the configured LTO_EMBEDDINGS model."),
+) -> None:
     """Load documents into the knowledge base; re-running touches only what changed."""
     from rich.progress import Progress
 
@@ -149,7 +160,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders (recur
     if missing:
         errors.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}")
         raise typer.Exit(2)
-    runtime, store = _knowledge_store(_settings())
+    runtime, store = _knowledge_store(_settings(), rebuild=reembed)
     try:
         with Progress(console=console, transient=True) as progress:
             summary = run_ingest(paths, store, progress=progress)
@@ -252,28 +263,43 @@ def eval_retrieval(
     except (QuestionError, OSError) as exc:
         errors.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    if kb is not None:
-        client = QdrantClient(path=tempfile.mkdtemp(prefix="lto-eval-"))
-        store = KnowledgeStore(client, collection="eval_scratch")
-        run_ingest([kb], store)
-        runtime = None
-    else:
-        runtime, store = _knowledge_store(settings)
-    try:
-        from datetime import date
+    from datetime import date
 
-        report = evaluate(store, cases, mode="lexical", today=date.today())
-    finally:
-        if runtime is not None:
+    from knowledge.embeddings import EmbeddingsUnavailable, make_embedder
+
+    if kb is None:
+        runtime, store = _knowledge_store(settings)
+        try:
+            reports = [evaluate(store, cases, mode=store.model_name, today=date.today())]
+        finally:
             runtime.close()
+    else:
+        # A scratch collection per mode: lexical only, and hybrid when an embedding model is configured.
+        try:
+            embedder = make_embedder(settings.embeddings)
+        except EmbeddingsUnavailable as exc:
+            raise SettingsError(str(exc)) from None
+        reports = []
+        for mode, dense in (("lexical", None), (f"hybrid ({settings.embeddings})", embedder)):
+            if mode.startswith("hybrid") and dense is None:
+                continue
+            client = QdrantClient(path=tempfile.mkdtemp(prefix="lto-eval-"))
+            store = KnowledgeStore(client, collection="eval_scratch", embedder=dense)
+            run_ingest([kb], store)
+            reports.append(evaluate(store, cases, mode=mode, today=date.today()))
+            client.close()
     console.print(f"{len(cases)} questions from {questions}")
-    console.print(f"{'retrieval':<14}{'recall@1':>10}{'recall@5':>10}{'MRR':>8}{'questions':>11}")
-    console.print(report.row(), markup=False, highlight=False)
-    console.print(f"{'hybrid':<14}  not measured: no embedding model is configured (lexical is the default)")
-    if show_misses and report.misses:
-        console.print("\n[bold]Not first[/bold]")
-        for miss in report.misses:
-            console.print(f"  {miss}", markup=False, highlight=False)
+    console.print(f"{'retrieval':<24}{'recall@1':>10}{'recall@5':>10}{'MRR':>8}{'questions':>11}")
+    for report in reports:
+        console.print(report.row(), markup=False, highlight=False)
+    if len(reports) == 1 and kb is not None:
+        console.print("hybrid: not measured, LTO_EMBEDDINGS=none (set it to local-minilm or a provider model)")
+    if show_misses:
+        for report in reports:
+            if report.misses:
+                console.print(f"\n[bold]Not first ({report.mode})[/bold]")
+                for miss in report.misses:
+                    console.print(f"  {miss}", markup=False, highlight=False)
 
 
 @app.command()

@@ -139,9 +139,10 @@ class Runtime:
     def knowledge(self) -> Any:
         """The knowledge store (collection created on first use)."""
         if self._knowledge is None:
+            from knowledge.embeddings import make_embedder
             from knowledge.store import KnowledgeStore
 
-            store = KnowledgeStore(self.qdrant_client())
+            store = KnowledgeStore(self.qdrant_client(), embedder=make_embedder(self.settings.embeddings))
             store.ensure()
             self._knowledge = store
         return self._knowledge

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
         None, alias="QDRANT_PATH", description="Folder for embedded Qdrant; default LTO_HOME/qdrant."
     )
 
+    embeddings: str = Field(
+        "none",
+        alias="LTO_EMBEDDINGS",
+        description="Dense embeddings for hybrid retrieval: none (lexical only), local-minilm (offline, needs the "
+        "embeddings extra), sentence-transformers:<path>, or a pydantic-ai embedding model name.",
+    )
+
     # Models
     model: str = Field(
         "offline",

@@ -59,7 +59,7 @@ class RetrievalReport:
         return self.reciprocal_ranks / self.questions if self.questions else 0.0
 
     def row(self) -> str:
-        return f"{self.mode:<14}{self.recall_at_1:>10.3f}{self.recall_at_5:>10.3f}{self.mrr:>8.3f}{self.questions:>11}"
+        return f"{self.mode:<24}{self.recall_at_1:>10.3f}{self.recall_at_5:>10.3f}{self.mrr:>8.3f}{self.questions:>11}"
 
 
 def evaluate(store: KnowledgeStore, questions: list[dict[str, Any]], *, mode: str, today: date) -> RetrievalReport:

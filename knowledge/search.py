@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from datetime import date, timedelta
+from typing import Any
 
 from knowledge import lexical
 from knowledge.models import Passage
@@ -17,6 +18,8 @@ STALE_AFTER = timedelta(days=365)
 # product name) and guessing from them is worse than saying nothing.
 MIN_TERM_SHARE = 0.34
 MIN_RARE_SCORE = 2.5
+# With dense vectors a passage may also pass on meaning alone: cosine similarity to the question.
+MIN_DENSE_SIMILARITY = 0.35
 SHORT_QUESTION = 3  # terms; a longer question must share more than one of them
 
 # qdrant-client's local mode is not safe for concurrent use from several threads.
@@ -40,6 +43,14 @@ def _matches(payload: dict, product: str | None, doc_type: str | None, updated_a
     return not (updated_after and (payload.get("updated_at") or "")[:10] < updated_after.isoformat())
 
 
+def _cosine(a: list[float] | None, b: Any) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
 def _local_query(
     store: KnowledgeStore,
     query: str,
@@ -48,19 +59,22 @@ def _local_query(
     product: str | None,
     doc_type: str | None,
     updated_after: date | None,
+    dense_query: list[float] | None = None,
 ) -> list:
     """Local mode evaluates filters in Python point by point, which costs more than the search itself:
     fetch a wider unfiltered page and filter it here; only a very selective filter goes to Qdrant."""
     if not (product or doc_type or updated_after):
-        return store.query(query, limit=limit * 3)
+        return store.query(query, limit=limit * 3, dense_query=dense_query)
     hits = [
         hit
-        for hit in store.query(query, limit=limit * 40)
+        for hit in store.query(query, limit=limit * 40, dense_query=dense_query)
         if _matches(hit.payload or {}, product, doc_type, updated_after)
     ]
     if len(hits) >= limit:
         return hits[: limit * 3]
-    return store.query(query, limit=limit * 3, product=product, doc_type=doc_type, updated_after=updated_after)
+    return store.query(
+        query, limit=limit * 3, product=product, doc_type=doc_type, updated_after=updated_after, dense_query=dense_query
+    )
 
 
 def search(
@@ -79,18 +93,39 @@ def search(
         return []
     needed = max(1, math.ceil(MIN_TERM_SHARE * len(terms)))
     today = today or date.today()
+    dense_query = store.query_vector(query)
     if store.is_local:
         with _local_lock:
-            hits = _local_query(store, query, limit, product=product, doc_type=doc_type, updated_after=updated_after)
+            hits = _local_query(
+                store,
+                query,
+                limit,
+                product=product,
+                doc_type=doc_type,
+                updated_after=updated_after,
+                dense_query=dense_query,
+            )
     else:
-        hits = store.query(query, limit=limit * 3, product=product, doc_type=doc_type, updated_after=updated_after)
+        hits = store.query(
+            query,
+            limit=limit * 3,
+            product=product,
+            doc_type=doc_type,
+            updated_after=updated_after,
+            dense_query=dense_query,
+        )
     passages: list[Passage] = []
     for hit in hits:
         payload = hit.payload or {}
         text = f"{payload.get('title', '')} {payload.get('section', '')} {payload.get('text', '')}"
         matched = len(terms & set(lexical.tokens(text)))
-        rare_match = matched and hit.score >= MIN_RARE_SCORE and len(terms) <= SHORT_QUESTION
-        if matched < needed and not rare_match:
+        if dense_query is None:
+            rare_match = matched and hit.score >= MIN_RARE_SCORE and len(terms) <= SHORT_QUESTION
+            relevant = matched >= needed or bool(rare_match)
+        else:  # fused scores are ranks, not evidence: judge by shared terms or by meaning
+            vector = (hit.vector or {}).get("dense") if isinstance(hit.vector, dict) else None
+            relevant = matched >= needed or _cosine(dense_query, vector) >= MIN_DENSE_SIMILARITY
+        if not relevant:
             continue
         passages.append(
             Passage(

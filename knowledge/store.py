@@ -9,10 +9,14 @@ from typing import Any
 from qdrant_client import QdrantClient, models
 
 from knowledge import lexical
+from knowledge.embeddings import NONE, DenseEmbedder
 from knowledge.models import Chunk
 
 COLLECTION = "knowledge"
 LEXICAL = "lexical"
+DENSE = "dense"
+PREFETCH = 50  # candidates each retriever hands to the fusion
+META_ID = "00000000-0000-0000-0000-00000000c0de"
 FILTER_FIELDS = {
     "product": models.PayloadSchemaType.KEYWORD,
     "doc_type": models.PayloadSchemaType.KEYWORD,
@@ -21,41 +25,86 @@ FILTER_FIELDS = {
 }
 
 
-class KnowledgeStore:
-    """One collection of chunks with a sparse lexical vector each; dense vectors join with an embedder."""
+class EmbeddingMismatch(RuntimeError):
+    """The collection was built with another embedding model; mixing them would rank nonsense."""
 
-    def __init__(self, client: QdrantClient, collection: str = COLLECTION) -> None:
+
+class KnowledgeStore:
+    """One collection of chunks: a sparse lexical vector each, plus a dense one when an embedder is set."""
+
+    def __init__(
+        self, client: QdrantClient, collection: str = COLLECTION, embedder: DenseEmbedder | None = None
+    ) -> None:
         self.client = client
         self.collection = collection
+        self.embedder = embedder
+
+    @property
+    def meta_collection(self) -> str:
+        return f"{self.collection}_meta"
+
+    @property
+    def model_name(self) -> str:
+        return self.embedder.name if self.embedder else NONE
+
+    def built_with(self) -> str | None:
+        """The embedding model the collection was built with (None: no collection yet)."""
+        if not self.client.collection_exists(self.meta_collection):
+            return NONE if self.client.collection_exists(self.collection) else None
+        points = self.client.retrieve(self.meta_collection, ids=[META_ID], with_payload=True)
+        return str(points[0].payload.get("embedding_model", NONE)) if points else NONE
 
     def ensure(self) -> None:
-        """Create the collection on first use (and, on a server, payload indexes for the filters)."""
-        if self.client.collection_exists(self.collection):
+        """Create the collection on first use; refuse one built with another embedding model."""
+        built = self.built_with()
+        if built is not None:
+            if built != self.model_name:
+                raise EmbeddingMismatch(
+                    f"the knowledge base was built with embeddings '{built}' but LTO_EMBEDDINGS is "
+                    f"'{self.model_name}': re-embed it with `lto ingest --reembed PATH` or set LTO_EMBEDDINGS={built}"
+                )
             return
+        vectors = {}
+        if self.embedder is not None:
+            vectors = {DENSE: models.VectorParams(size=self.embedder.dimensions, distance=models.Distance.COSINE)}
         self.client.create_collection(
             self.collection,
-            vectors_config={},
+            vectors_config=vectors,
             sparse_vectors_config={LEXICAL: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+        )
+        if not self.client.collection_exists(self.meta_collection):
+            self.client.create_collection(self.meta_collection, vectors_config={})
+        self.client.upsert(
+            self.meta_collection,
+            points=[models.PointStruct(id=META_ID, vector={}, payload={"embedding_model": self.model_name})],
+            wait=True,
         )
         if not self.is_local:
             for field, schema in FILTER_FIELDS.items():
                 self.client.create_payload_index(self.collection, field_name=field, field_schema=schema)
+
+    def recreate(self) -> None:
+        """Drop everything so the next ingest embeds with the configured model."""
+        for name in (self.collection, self.meta_collection):
+            if self.client.collection_exists(name):
+                self.client.delete_collection(name)
+        self.ensure()
 
     @property
     def is_local(self) -> bool:
         return getattr(self.client, "_client", None).__class__.__name__ == "QdrantLocal"
 
     def upsert(self, chunks: Iterable[Chunk]) -> int:
+        chunks = list(chunks)
+        texts = [f"{chunk.title} {chunk.section} {chunk.text}" for chunk in chunks]
+        dense = self.embedder.embed_documents(texts) if self.embedder is not None and texts else []
         points = []
-        for chunk in chunks:
-            indices, values = lexical.document_vector(f"{chunk.title} {chunk.section} {chunk.text}")
-            points.append(
-                models.PointStruct(
-                    id=chunk.id,
-                    vector={LEXICAL: models.SparseVector(indices=indices, values=values)},
-                    payload=chunk.model_dump(exclude={"id"}),
-                )
-            )
+        for index, (chunk, text) in enumerate(zip(chunks, texts, strict=True)):
+            indices, values = lexical.document_vector(text)
+            vector: dict[str, Any] = {LEXICAL: models.SparseVector(indices=indices, values=values)}
+            if dense:
+                vector[DENSE] = dense[index]
+            points.append(models.PointStruct(id=chunk.id, vector=vector, payload=chunk.model_dump(exclude={"id"})))
         for start in range(0, len(points), 256):
             self.client.upsert(self.collection, points=points[start : start + 256], wait=True)
         return len(points)
@@ -106,6 +155,7 @@ class KnowledgeStore:
         product: str | None = None,
         doc_type: str | None = None,
         updated_after: date | None = None,
+        dense_query: list[float] | None = None,
     ) -> list[Any]:
         indices, values = lexical.query_vector(text)
         if not indices:
@@ -119,11 +169,25 @@ class KnowledgeStore:
             conditions.append(
                 models.FieldCondition(key="updated_at", range=models.DatetimeRange(gte=updated_after.isoformat()))
             )
+        query_filter = models.Filter(must=conditions) if conditions else None
+        sparse = models.SparseVector(indices=indices, values=values)
+        if self.embedder is None:
+            return self.client.query_points(
+                self.collection, query=sparse, using=LEXICAL, query_filter=query_filter, limit=limit, with_payload=True
+            ).points
+        # Hybrid: each retriever proposes candidates, reciprocal rank fusion orders them.
+        dense = dense_query if dense_query is not None else self.embedder.embed_query(text)
         return self.client.query_points(
             self.collection,
-            query=models.SparseVector(indices=indices, values=values),
-            using=LEXICAL,
-            query_filter=models.Filter(must=conditions) if conditions else None,
+            prefetch=[
+                models.Prefetch(query=sparse, using=LEXICAL, filter=query_filter, limit=max(PREFETCH, limit)),
+                models.Prefetch(query=dense, using=DENSE, filter=query_filter, limit=max(PREFETCH, limit)),
+            ],
+            query=models.FusionQuery(fusion=models.Fusion.RRF),
             limit=limit,
             with_payload=True,
+            with_vectors=[DENSE],
         ).points
+
+    def query_vector(self, text: str) -> list[float] | None:
+        return self.embedder.embed_query(text) if self.embedder is not None else None

