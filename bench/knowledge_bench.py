@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/knowledge_bench.py [--sizes 1000,5000,10000,50000] [
 
 Chunks are synthetic but shaped like the sample knowledge base: sentences recombined from it,
 with a realistic vocabulary and doc_type/product fields for the filtered runs. Lexical
-retrieval only (the default configuration: no embedding model).
+retrieval by default; `--embeddings local-minilm` measures hybrid retrieval (query embedding included).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from qdrant_client import QdrantClient  # noqa: E402
 
 from agents.offline.quoting import sentences  # noqa: E402
 from knowledge.chunking import chunk_document  # noqa: E402
+from knowledge.embeddings import make_embedder  # noqa: E402
 from knowledge.loaders import load  # noqa: E402
 from knowledge.models import Chunk  # noqa: E402
 from knowledge.search import search  # noqa: E402
@@ -83,15 +84,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,5000,10000,50000")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--embeddings", default="none", help="none (lexical), local-minilm, or a model name: hybrid")
     args = parser.parse_args()
     units = corpus_sentences()
     rng = random.Random(7)
-    print(f"Qdrant local mode, lexical (sparse, IDF) retrieval; {args.queries} queries per row")
+    embedder = make_embedder(args.embeddings)
+    mode = "lexical (sparse, IDF)" if embedder is None else f"hybrid (sparse + {embedder.name}, RRF)"
+    print(f"Qdrant local mode, {mode} retrieval; {args.queries} queries per row")
     print(f"{'chunks':>8}{'ingest chunks/s':>17}{'p50 ms':>9}{'p95 ms':>9}{'filtered p50':>14}{'filtered p95':>14}")
     for size in (int(s) for s in args.sizes.split(",")):
         folder = tempfile.mkdtemp(prefix="lto-kb-bench-")
         client = QdrantClient(path=folder)
-        store = KnowledgeStore(client)
+        store = KnowledgeStore(client, embedder=embedder)
         store.ensure()
         chunks = synthetic_chunks(size, units, rng)
         started = time.perf_counter()
