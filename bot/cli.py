@@ -130,16 +130,29 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     console.print(f"database at [bold]{revision}[/bold]: {settings.effective_database_url}")
 
 
-def _knowledge_store(settings: Settings, *, rebuild: bool = False):  # type: ignore[no-untyped-def]
+def _knowledge_store(settings: Settings, *, rebuild: bool = False, rebuild_on_mismatch: bool = False):  # type: ignore[no-untyped-def]
+    """The runtime and its knowledge store; a store built with another embedding model is refused,
+    or rebuilt when asked to."""
     from bot.runtime import build_runtime
     from knowledge.embeddings import EmbeddingsUnavailable, make_embedder
     from knowledge.store import EmbeddingMismatch, KnowledgeStore
 
     runtime = build_runtime(settings, migrate=False)
+
+    def rebuild_store() -> None:
+        KnowledgeStore(runtime.qdrant_client(), embedder=make_embedder(settings.embeddings)).recreate()
+
     try:
         if rebuild:
-            KnowledgeStore(runtime.qdrant_client(), embedder=make_embedder(settings.embeddings)).recreate()
-        return runtime, runtime.knowledge()
+            rebuild_store()
+        try:
+            return runtime, runtime.knowledge()
+        except EmbeddingMismatch as exc:
+            if not rebuild_on_mismatch:
+                raise
+            console.print(f"[yellow]{exc}[/yellow]\nRebuilding the knowledge base with {settings.embeddings}.")
+            rebuild_store()
+            return runtime, runtime.knowledge()
     except (EmbeddingMismatch, EmbeddingsUnavailable) as exc:
         runtime.close()
         raise SettingsError(str(exc)) from None
@@ -160,7 +173,8 @@ def ingest(
     if missing:
         errors.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}")
         raise typer.Exit(2)
-    runtime, store = _knowledge_store(_settings(), rebuild=reembed)
+    # Ingesting is the explicit write: a changed embedding model means rebuilding with it.
+    runtime, store = _knowledge_store(_settings(), rebuild=reembed, rebuild_on_mismatch=True)
     try:
         with Progress(console=console, transient=True) as progress:
             summary = run_ingest(paths, store, progress=progress)
