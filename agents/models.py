@@ -30,3 +30,13 @@ def resolve_model(name: str, *, offline: Any, base_url: str | None = None, api_k
 def is_external(name: str) -> bool:
     """Text sent to this model leaves the machine (so it is redacted first when configured)."""
     return name != OFFLINE
+
+
+def model_from_settings(settings: Any, *, offline: Any) -> Model | str:
+    """The model LTO_MODEL (and LTO_MODEL_BASE_URL / LTO_MODEL_API_KEY) name for an agent."""
+    return resolve_model(
+        settings.model,
+        offline=offline,
+        base_url=settings.model_base_url,
+        api_key=settings.model_api_key.get_secret_value() if settings.model_api_key else None,
+    )

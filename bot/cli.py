@@ -223,6 +223,15 @@ def kb_search(
         console.print(f"   {' '.join(passage.text.split())[:300]}", markup=False, highlight=False)
 
 
+def _read_cases(loader: Callable[[Path], list[Any]], path: Path) -> list[Any]:
+    """An eval file, or one line saying which line of it is wrong."""
+    try:
+        return loader(path)
+    except (ValueError, OSError) as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
 @eval_app.command("discovery")
 @clear_errors
 def eval_discovery(
@@ -230,22 +239,13 @@ def eval_discovery(
     show_misses: bool = typer.Option(True, help="List every field that differs."),
 ) -> None:
     """Replay discovery scenarios through the agent (LTO_MODEL) and report per-field precision/recall."""
-    from agents.discovery_eval import ScenarioError, evaluate, load_scenarios
-    from agents.models import resolve_model
+    from agents.discovery_eval import evaluate, load_scenarios
+    from agents.models import model_from_settings
     from agents.offline.discovery_model import offline_discovery
 
     settings = _settings()
-    try:
-        cases = load_scenarios(scenarios)
-    except (ScenarioError, OSError) as exc:
-        errors.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    model = resolve_model(
-        settings.model,
-        offline=offline_discovery,
-        base_url=settings.model_base_url,
-        api_key=settings.model_api_key.get_secret_value() if settings.model_api_key else None,
-    )
+    cases = _read_cases(load_scenarios, scenarios)
+    model = model_from_settings(settings, offline=offline_discovery)
     report = asyncio.run(evaluate(cases, model=model, model_name=settings.model))
     console.print(f"{len(cases)} scenarios from {scenarios}, model {settings.model}")
     console.print(report.render(), markup=False, highlight=False)
@@ -267,16 +267,12 @@ def eval_retrieval(
 
     from qdrant_client import QdrantClient
 
-    from knowledge.evaluation import QuestionError, evaluate, load_questions
+    from knowledge.evaluation import evaluate, load_questions
     from knowledge.ingest import ingest as run_ingest
     from knowledge.store import KnowledgeStore
 
     settings = _settings()
-    try:
-        cases = load_questions(questions)
-    except (QuestionError, OSError) as exc:
-        errors.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    cases = _read_cases(load_questions, questions)
     from datetime import date
 
     from knowledge.embeddings import EmbeddingsUnavailable, make_embedder

@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from agents.models import resolve_model
+from agents.models import model_from_settings
 from bot.gateway import SlackGateway
 from core.clock import Clock, SystemClock
 from core.db import create_db_engine, session_factory, upgrade
@@ -114,13 +114,7 @@ class Runtime:
 
     def model_for(self, offline: Any) -> Any:
         """The configured model for an agent whose offline behaviour is `offline`."""
-        settings = self.settings
-        return resolve_model(
-            settings.model,
-            offline=offline,
-            base_url=settings.model_base_url,
-            api_key=settings.model_api_key.get_secret_value() if settings.model_api_key else None,
-        )
+        return model_from_settings(self.settings, offline=offline)
 
     def qdrant_client(self) -> Any:
         """The process's one Qdrant client (embedded local mode by default, a server with QDRANT_URL)."""
