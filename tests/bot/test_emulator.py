@@ -52,6 +52,7 @@ async def test_auth_errors_come_before_anything_else(slack):
     assert (await client.auth_test())["user_id"] == "U0LTOBOT"
 
 
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
 async def test_method_errors_are_slacks(slack):
     workspace, client, _ = slack
     assert await _error(client.chat_postMessage(channel="C0NOPE", text="x")) == (200, "channel_not_found")
