@@ -255,6 +255,28 @@ def eval_discovery(
             console.print(f"  {miss}", markup=False, highlight=False)
 
 
+@eval_app.command("pricing")
+@clear_errors
+def eval_pricing(
+    cases: Path = typer.Option(Path("evals/pricing.jsonl"), help="JSONL: lines, term, discount, expected total."),
+    catalog: Path = typer.Option(None, help="Catalog YAML (default: the governed example catalog)."),
+) -> None:
+    """Check CPQ quote totals against hand-computed expectations."""
+    from integrations.cpq.catalog import DEFAULT_CATALOG, load_catalog
+    from integrations.cpq.errors import CatalogError
+    from integrations.cpq.evaluation import load_cases, run_cases
+
+    try:
+        governed = load_catalog(catalog or DEFAULT_CATALOG)
+    except CatalogError as exc:
+        raise SettingsError(str(exc)) from None
+    report = run_cases(_read_cases(load_cases, cases), governed)
+    console.print(f"{report.passed}/{report.total} pricing cases match (catalog {governed.version})")
+    for failure in report.failures:
+        console.print(f"  {failure}", markup=False, highlight=False)
+    raise typer.Exit(0 if not report.failures else 1)
+
+
 @eval_app.command("retrieval")
 @clear_errors
 def eval_retrieval(

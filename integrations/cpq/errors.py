@@ -1,0 +1,51 @@
+"""Quote requests the engine refuses, each with the sentence a rep needs to fix it."""
+
+from __future__ import annotations
+
+
+class QuoteRefused(ValueError):
+    """The request cannot be priced as it is; nothing is silently fixed."""
+
+
+class UnknownSku(QuoteRefused):
+    pass
+
+
+class BelowMinimum(QuoteRefused):
+    pass
+
+
+class MissingBaseSku(QuoteRefused):
+    pass
+
+
+class NotSoldInRegion(QuoteRefused):
+    pass
+
+
+class ComplianceNotCovered(QuoteRefused):
+    pass
+
+
+class DeploymentNotSupported(QuoteRefused):
+    pass
+
+
+class InvalidTerm(QuoteRefused):
+    pass
+
+
+class InvalidDiscount(QuoteRefused):
+    pass
+
+
+class UnsupportedCurrency(QuoteRefused):
+    pass
+
+
+class ExportRestricted(QuoteRefused):
+    pass
+
+
+class CatalogError(ValueError):
+    """The catalog file is invalid; the message names the SKU and field."""
