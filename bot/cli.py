@@ -277,6 +277,27 @@ def eval_pricing(
     raise typer.Exit(0 if not report.failures else 1)
 
 
+@eval_app.command("approvals")
+@clear_errors
+def eval_approvals(
+    cases: Path = typer.Option(Path("evals/approvals.jsonl"), help="JSONL: facts and expected_levels."),
+    policy: Path = typer.Option(None, help="Policy YAML (default: the governed example policy)."),
+) -> None:
+    """Check which approval levels requests need under the policy; list the cases that differ."""
+    from approvals.evaluation import load_cases, run_cases
+    from approvals.policy import DEFAULT_POLICY, PolicyError, load_policy
+
+    try:
+        governed = load_policy(policy or DEFAULT_POLICY)
+    except PolicyError as exc:
+        raise SettingsError(str(exc)) from None
+    report = run_cases(_read_cases(load_cases, cases), governed)
+    console.print(f"{report.passed}/{report.total} approval cases match (policy {governed.version})")
+    for difference in report.differences:
+        console.print(f"  {difference}", markup=False, highlight=False)
+    raise typer.Exit(0 if not report.differences else 1)
+
+
 @eval_app.command("retrieval")
 @clear_errors
 def eval_retrieval(

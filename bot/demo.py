@@ -53,6 +53,11 @@ SCRIPT: tuple[Step, ...] = (
     ),
     Step("Riley checks the deal card", "command", "status Northwind"),
     Step(
+        "Riley prices it: Enterprise with SSO and Premium Support, three years, 8% off",
+        "command",
+        "quote Northwind HS-ENT 300 HS-SSO 300 HS-SUP 1 --years 3 --discount 8%",
+    ),
+    Step(
         "Riley asks the knowledge base for the customer's ops team",
         "command",
         "ask what is the P1 response time with premium support?",

@@ -67,6 +67,8 @@ class Runtime:
     crm: Any = None  # integrations.crm.port.CrmPort
     qdrant: Any = None  # qdrant_client.QdrantClient, opened lazily: local mode locks its folder
     _knowledge: Any = None
+    _catalog: Any = None
+    _policy: Any = None
     _channels: dict[str, str] = field(default_factory=dict)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -140,6 +142,22 @@ class Runtime:
             store.ensure()
             self._knowledge = store
         return self._knowledge
+
+    def catalog(self) -> Any:
+        """The governed catalog, loaded and validated once."""
+        if self._catalog is None:
+            from integrations.cpq.catalog import DEFAULT_CATALOG, load_catalog
+
+            self._catalog = load_catalog(self.settings.catalog_path or DEFAULT_CATALOG)
+        return self._catalog
+
+    def policy(self) -> Any:
+        """The governed approval policy, loaded and validated once."""
+        if self._policy is None:
+            from approvals.policy import DEFAULT_POLICY, load_policy
+
+            self._policy = load_policy(self.settings.policy_path or DEFAULT_POLICY)
+        return self._policy
 
     def knowledge_search(self, query: str, product: str | None = None, doc_type: str | None = None) -> list[Any]:
         """What the agents' `search_knowledge` tool calls: retrieval with the relevance floor."""

@@ -245,3 +245,23 @@ class AnswerFeedback(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("answer_id", "user_id", name="uq_feedback_vote"),)
+
+
+class QuoteRecord(Base):
+    """A priced quote, versioned per deal; the priced lines and rules are kept as the engine returned them."""
+
+    __tablename__ = "quotes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"))
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20), doc="draft | needs_approval | final | superseded")
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[str] = mapped_column(String(40), doc="Decimal as text: exact on every database")
+    catalog_version: Mapped[str] = mapped_column(String(40))
+    request: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    quote: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("deal_id", "version", name="uq_quotes_version"),)

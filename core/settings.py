@@ -76,6 +76,14 @@ class Settings(BaseSettings):
         "embeddings extra), sentence-transformers:<path>, or a pydantic-ai embedding model name.",
     )
 
+    catalog_path: Path | None = Field(
+        None, alias="LTO_CATALOG_PATH", description="Governed product catalog (YAML); default: the example catalog."
+    )
+
+    policy_path: Path | None = Field(
+        None, alias="LTO_POLICY_PATH", description="Governed approval policy (YAML); default: the example policy."
+    )
+
     # Models
     model: str = Field(
         "offline",

@@ -17,10 +17,10 @@ ROUTES: dict[type, tuple[str, str]] = {
     commands.NewDeal: ("deal.open", ":hourglass_flowing_sand: Opening a deal thread for *{company}*…"),
     commands.Status: ("deal.status", ":hourglass_flowing_sand: Looking that up…"),
     commands.Ask: ("knowledge.ask", ":mag: Searching the knowledge base…"),
+    commands.Quote: ("deal.quote", ":hourglass_flowing_sand: Pricing it…"),
 }
 # Routes the command language knows but this release does not run yet: said plainly in the ack.
 NOT_YET = {
-    commands.Quote: "`/lto quote` is not enabled in this release yet: pricing is not available here.",
     commands.Proposal: "`/lto proposal` is not enabled in this release yet.",
     commands.Approvals: "`/lto approvals` is not enabled in this release yet.",
 }

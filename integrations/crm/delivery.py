@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from core.outbox import DueEvent
 from integrations.crm.port import CrmPort
 
@@ -24,6 +26,14 @@ def deliver(event: DueEvent, crm: CrmPort) -> None:
         )
         if stage := payload["properties"].get("stage"):
             crm.set_stage(payload["deal_key"], stage)
+    elif event.topic == "crm.deal.quote_total":
+        crm.attach_quote_total(
+            payload["deal_key"],
+            amount=Decimal(payload["amount"]),
+            currency=payload["currency"],
+            quote_version=payload["quote_version"],
+            idempotency_key=event.idempotency_key,
+        )
     elif event.topic == "crm.deal.note":
         crm.add_note(payload["deal_key"], payload["text"], idempotency_key=event.idempotency_key)
     else:

@@ -1,0 +1,128 @@
+"""The approval policy: facts about a quote in, the levels that must approve (and why) out. No I/O."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from core.qualification import Money, format_money
+
+DEFAULT_POLICY = Path(__file__).resolve().parents[1] / "examples" / "governance" / "approval_policy.yaml"
+LEVEL_ORDER = ("manager", "vp_sales", "deal_desk", "cfo", "legal", "security")
+
+
+class PolicyError(ValueError):
+    """The policy file is invalid; the message names the field."""
+
+
+class Level(BaseModel):
+    name: str
+    approvers: list[str] = Field(min_length=1)
+    channel: str
+
+
+class DiscountBand(BaseModel):
+    above: Decimal
+    up_to: Decimal
+    levels: list[str] = Field(min_length=1)
+
+
+class Policy(BaseModel):
+    version: str
+    levels: dict[str, Level]
+    discount_bands: list[DiscountBand]
+    deal_desk_total_at_least: Decimal
+    standard_payment_terms_days: int = 30
+
+    @model_validator(mode="after")
+    def _known_levels(self) -> Policy:
+        for band in self.discount_bands:
+            for level in band.levels:
+                if level not in self.levels:
+                    raise ValueError(f"discount band {band.above}-{band.up_to} names unknown level {level}")
+        for needed in ("deal_desk", "legal", "security"):
+            if needed not in self.levels:
+                raise ValueError(f"levels must define {needed}")
+        return self
+
+
+class ApprovalFacts(BaseModel):
+    discount_pct: Decimal = Decimal(0)
+    total: Money
+    payment_terms_days: int = 30
+    custom_sla: bool = False
+    legal_changes: bool = False
+    compliance_gap: bool = False
+    region_unhosted: bool = False
+    export_restricted: bool = False
+
+
+class FiredRule(BaseModel):
+    rule: str
+    level: str
+    reason: str
+
+
+class PolicyDecision(BaseModel):
+    policy_version: str
+    levels: list[str]
+    fired: list[FiredRule]
+
+    @property
+    def needs_approval(self) -> bool:
+        return bool(self.levels)
+
+
+def load_policy(path: Path = DEFAULT_POLICY) -> Policy:
+    try:
+        return Policy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PolicyError(f"policy {path} cannot be read: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise PolicyError(f"policy {path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def evaluate(policy: Policy, facts: ApprovalFacts) -> PolicyDecision:
+    """Which levels must approve; exact at the thresholds (10% is the rep's, 10.01% is not)."""
+    fired: list[FiredRule] = []
+    for band in policy.discount_bands:
+        if band.above < facts.discount_pct <= band.up_to:
+            for level in band.levels:
+                fired.append(
+                    FiredRule(
+                        rule=f"discount>{band.above}",
+                        level=level,
+                        reason=f"Discount {facts.discount_pct.normalize():f}% is above {band.above.normalize():f}% "
+                        f"({policy.levels[level].name} approves up to {band.up_to.normalize():f}%)",
+                    )
+                )
+    if facts.total.amount >= policy.deal_desk_total_at_least:
+        fired.append(
+            FiredRule(
+                rule="total>=deal_desk",
+                level="deal_desk",
+                reason=f"Total {facts.total} is at least "
+                f"{format_money(policy.deal_desk_total_at_least, facts.total.currency)}",
+            )
+        )
+    legal = [
+        (
+            facts.payment_terms_days > policy.standard_payment_terms_days,
+            f"Payment terms net {facts.payment_terms_days}",
+        ),
+        (facts.custom_sla, "A custom SLA"),
+        (facts.legal_changes, "Changes to the standard legal terms"),
+    ]
+    fired += [FiredRule(rule="legal", level="legal", reason=reason) for hit, reason in legal if hit]
+    security = [
+        (facts.compliance_gap, "A compliance need the quoted SKUs do not cover"),
+        (facts.region_unhosted, "Data residency in a region where the product is not hosted"),
+        (facts.export_restricted, "An export-restricted country"),
+    ]
+    fired += [FiredRule(rule="security", level="security", reason=reason) for hit, reason in security if hit]
+    levels = sorted({f.level for f in fired}, key=lambda name: LEVEL_ORDER.index(name) if name in LEVEL_ORDER else 99)
+    return PolicyDecision(policy_version=policy.version, levels=levels, fired=fired)

@@ -1,0 +1,57 @@
+"""`/lto quote`: price a deal with the CPQ engine, store the version, show it in the deal thread."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from bot.handlers.deals import respond
+from bot.runtime import Runtime
+from bot.views.quote import quote_blocks, quote_text
+from bot.views.text import as_dicts, escape
+from core import deals
+from core.jobs import ClaimedJob
+from integrations.cpq import service
+from integrations.cpq.errors import QuoteRefused
+
+
+async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
+    payload = job.payload
+    catalog = runtime.catalog()
+
+    def create() -> tuple[str, str | None, str | None, int, object, list[str]]:
+        with runtime.session_factory() as session, session.begin():
+            deal = deals.find_deal(session, reference=payload["deal"], user_id=payload["user_id"])
+            request = service.request_for_deal(
+                deal,
+                lines=[(line["sku"], int(line["quantity"])) for line in payload["lines"]],
+                discount_pct=Decimal(payload.get("discount_pct") or "0"),
+                years=int(payload.get("years") or 1),
+            )
+            record, quote, reasons = service.create_quote(
+                session,
+                deal=deal,
+                request=request,
+                catalog=catalog,
+                policy=runtime.policy(),
+                actor_id=payload["user_id"],
+                clock=runtime.clock,
+            )
+            return deal.account.name, deal.channel_id, deal.thread_ts, record.version, quote, reasons
+
+    try:
+        company, channel, thread_ts, version, quote, reasons = await asyncio.to_thread(create)
+    except (deals.DealNotFound, QuoteRefused) as exc:
+        await respond(payload.get("response_url"), text=f":no_entry: I did not price that: {exc}")
+        return
+    text = quote_text(company, version, quote)  # type: ignore[arg-type]
+    blocks = as_dicts(quote_blocks(company, version, quote, reasons))  # type: ignore[arg-type]
+    if channel and thread_ts:
+        await runtime.gateway.post_message(
+            key=f"job:{job.id}:quote", channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
+        )
+        await respond(
+            payload.get("response_url"), text=f":white_check_mark: {escape(text)}: posted in the deal thread."
+        )
+    else:
+        await respond(payload.get("response_url"), text=text, blocks=blocks)

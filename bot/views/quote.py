@@ -1,0 +1,66 @@
+"""A quote in the deal thread: the summary, the lines as a table, and what still needs approval."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock, TableBlock
+from slack_sdk.models.blocks.basic_components import RawTextObject
+
+from bot.views.text import clip, escape
+from core.qualification import format_money
+from integrations.cpq.engine import Quote
+
+RULE_LABELS = {"discount:requested": "requested discount"}
+
+
+def _rules(line_rules: list) -> str:  # type: ignore[type-arg]
+    parts = [f"{RULE_LABELS.get(r.id, r.id)} −{r.pct.normalize():f}%" for r in line_rules]
+    return ", ".join(parts) or "list price"
+
+
+def quote_text(company: str, version: int, quote: Quote) -> str:
+    return (
+        f"Quote v{version} for {company}: {format_money(quote.total, quote.currency)} over {quote.term_years} "
+        f"year(s) (list {format_money(quote.list_total, quote.currency)})"
+    )
+
+
+def quote_blocks(company: str, version: int, quote: Quote, approval_reasons: list[str]) -> list[Block]:
+    money = lambda amount: format_money(amount, quote.currency)  # noqa: E731
+    years = f"{quote.term_years}-year term" if quote.term_years > 1 else "1-year term"
+    header = (
+        f"*Quote v{version} · {escape(company)}* — {years}, {quote.currency}\n"
+        f"*Total {money(quote.total)}* · list {money(quote.list_total)} · "
+        f"discount {money(quote.discount_amount)} ({quote.effective_discount_pct.normalize():f}%) · "
+        f"ACV {money(quote.annual_contract_value)}"
+    )
+    rows = [
+        [RawTextObject(text=t) for t in ("SKU", "Qty", "List / unit", "Rules", "Per year", "Term total")],
+    ]
+    for line in quote.lines:
+        per_year = money(line.annual_amount) if line.billing == "annual" else f"{money(line.annual_amount)} once"
+        rows.append(
+            [
+                RawTextObject(text=f"{line.sku} {line.name}"),
+                RawTextObject(text=str(line.quantity)),
+                RawTextObject(text=money(line.list_unit_price)),
+                RawTextObject(text=_rules(line.rules)),
+                RawTextObject(text=per_year),
+                RawTextObject(text=money(line.term_total)),
+            ]
+        )
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(header, 3000))), TableBlock(rows=rows)]
+    if approval_reasons:
+        reasons = "\n".join(f"• {escape(r)}" for r in approval_reasons)
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=clip(f":lock: *Not final: needs approval*\n{reasons}", 3000)))
+        )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Priced by CPQ from catalog {quote.catalog_version}; every number comes from a rule."
+                )
+            ]
+        )
+    )
+    return blocks

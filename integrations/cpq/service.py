@@ -1,0 +1,126 @@
+"""Quotes per deal: priced by the engine, stored as a new version, audited, and sent to the CRM."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from approvals.policy import ApprovalFacts, Policy, PolicyDecision, evaluate
+from core import audit, outbox
+from core.clock import Clock
+from core.deals import deal_key, qualification_of
+from core.models import Deal, QuoteRecord
+from core.qualification import Money
+from integrations.cpq.catalog import Catalog
+from integrations.cpq.engine import LineRequest, Quote, QuoteRequest, price
+
+
+def request_for_deal(
+    deal: Deal, *, lines: list[tuple[str, int]], discount_pct: Decimal, years: int, currency: str | None = None
+) -> QuoteRequest:
+    """The deal's qualification supplies the context the engine checks: regions, deployment, compliance."""
+    record = qualification_of(deal)
+    return QuoteRequest(
+        currency=currency or (record.budget.currency if record.budget else "USD"),
+        term_years=years,
+        lines=[LineRequest(sku=sku, quantity=quantity) for sku, quantity in lines],
+        discount_pct=discount_pct,
+        regions=record.regions,
+        deployment=record.deployment,
+        compliance=record.compliance,
+        allow_gaps=True,  # gaps are priced and routed to approval, not hidden
+    )
+
+
+def approval_decision(quote: Quote, policy: Policy) -> PolicyDecision:
+    """What the governed policy says about this quote (standard payment and legal terms assumed)."""
+    facts = ApprovalFacts(
+        discount_pct=quote.requested_discount_pct,
+        total=Money(amount=quote.total, currency=quote.currency),
+        compliance_gap=bool(quote.compliance_gaps),
+        region_unhosted=bool(quote.unhosted_regions),
+    )
+    return evaluate(policy, facts)
+
+
+def needs_approval(quote: Quote, policy: Policy) -> list[str]:
+    """Reasons the quote is not final, in words a rep reads, each naming who must approve."""
+    decision = approval_decision(quote, policy)
+    reasons = [f"{rule.reason}: {policy.levels[rule.level].name}" for rule in decision.fired]
+    if quote.compliance_gaps:
+        reasons.append(f"not covered: {', '.join(g.value for g in quote.compliance_gaps)}")
+    if quote.unhosted_regions:
+        reasons.append(f"not hosted in: {', '.join(r.value for r in quote.unhosted_regions)}")
+    return reasons
+
+
+def create_quote(
+    session: Session,
+    *,
+    deal: Deal,
+    request: QuoteRequest,
+    catalog: Catalog,
+    policy: Policy,
+    actor_id: str,
+    clock: Clock,
+) -> tuple[QuoteRecord, Quote, list[str]]:
+    """Price and store the next version; earlier open versions of the deal are superseded."""
+    quote = price(request, catalog)
+    reasons = needs_approval(quote, policy)
+    version = (session.scalar(select(func.max(QuoteRecord.version)).where(QuoteRecord.deal_id == deal.id)) or 0) + 1
+    session.execute(
+        update(QuoteRecord)
+        .where(QuoteRecord.deal_id == deal.id, QuoteRecord.status.in_(("draft", "needs_approval")))
+        .values(status="superseded")
+    )
+    record = QuoteRecord(
+        deal_id=deal.id,
+        version=version,
+        status="needs_approval" if reasons else "draft",
+        currency=quote.currency,
+        total=str(quote.total),
+        catalog_version=quote.catalog_version,
+        request=request.model_dump(mode="json"),
+        quote=quote.model_dump(mode="json"),
+        created_by=actor_id,
+        created_at=clock.now(),
+    )
+    session.add(record)
+    session.flush()
+    audit.record(
+        session,
+        clock=clock,
+        actor_type="user",
+        actor_id=actor_id,
+        action="quote.create",
+        subject=f"quote:{record.id}",
+        deal_id=deal.id,
+        inputs={
+            "version": version,
+            "catalog_version": quote.catalog_version,
+            "request": request.model_dump(mode="json"),
+        },
+        outcome=record.status,
+        detail={
+            "total": str(quote.total),
+            "currency": quote.currency,
+            "approval_reasons": reasons,
+            "policy_version": policy.version,
+        },
+    )
+    outbox.emit(
+        session,
+        topic="crm.deal.quote_total",
+        aggregate=f"deal:{deal.id}",
+        payload={
+            "deal_key": deal_key(deal),
+            "amount": str(quote.total),
+            "currency": quote.currency,
+            "quote_version": version,
+        },
+        idempotency_key=f"deal:{deal.id}:quote:{version}",
+        clock=clock,
+    )
+    return record, quote, reasons
