@@ -16,7 +16,7 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, Tool
 from pydantic_ai.models.function import AgentInfo
 from pydantic_ai.usage import UsageLimits
 
-from agents.offline.quoting import quote
+from agents.offline.quoting import best_passages, quote
 from knowledge.models import Passage
 
 NOTHING_RELEVANT = "The knowledge base has nothing relevant to that, so I won't guess."
@@ -93,7 +93,7 @@ def offline_qa(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         answer = {"text": NOTHING_RELEVANT, "cited": []}
     else:
         question = call.args_as_dict().get("query", "")
-        best = result[:2]
+        best = best_passages(result, question)
         answer = {
             "text": "\n".join(f"> {quote(p['text'], question)}" for p in best),
             "cited": [p["chunk_id"] for p in best],

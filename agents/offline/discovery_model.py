@@ -24,7 +24,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo
 
 from agents.offline.extraction import extract
-from agents.offline.quoting import cite, quote
+from agents.offline.quoting import best_passages, cite, quote
 from agents.prompts import parse_turn_prompt
 from core.qualification import (
     FIELD_LABELS,
@@ -89,7 +89,7 @@ def _risks(record: Qualification, today: date) -> list[dict[str, str]]:
             }
         )
     if record.competitors:
-        risks.append({"kind": "competitor", "reason": f"Competitive: also evaluating {', '.join(record.competitors)}."})
+        risks.append({"kind": "competitor", "reason": f"they are also evaluating {', '.join(record.competitors)}."})
     if record.budget and record.seats and record.budget.currency == "USD":
         if record.budget.amount < record.seats * MIN_PRICE_PER_SEAT:
             risks.append(
@@ -214,7 +214,7 @@ def _answer(query: str, result: Any) -> str:
             f":grey_question: _{query}_ — the knowledge base has nothing relevant, so I won't guess. "
             "Ask the sales engineering team."
         )
-    best = passages[:2]
+    best = best_passages(passages, query)
     quoted = "\n".join(f"> {quote(p.get('text', ''), query)}\n> — {cite(p)}" for p in best)
     return f":books: _{query}_\n{quoted}"
 
