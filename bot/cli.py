@@ -18,6 +18,8 @@ from core.settings import Settings, SettingsError, load_settings
 app = typer.Typer(help="The lead-to-order agent for Slack.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+outbox_app = typer.Typer(help="CRM write-back events: inspect and replay.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
 kb_app = typer.Typer(help="Inspect the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 eval_app = typer.Typer(help="Measure the agents against scenario files.", no_args_is_help=True)
@@ -181,6 +183,58 @@ def ingest(
     finally:
         runtime.close()
     console.print(summary.render(), markup=False, highlight=False)
+
+
+@outbox_app.command("list")
+@clear_errors
+def outbox_list(
+    status: str = typer.Option(None, help="pending, delivered or parked (default: all)."),
+    limit: int = typer.Option(50),
+) -> None:
+    """Recent outbox events, newest first, with their delivery state and last error."""
+    from core import outbox
+    from core.db import create_db_engine, session_factory
+
+    settings = _settings()
+    engine = create_db_engine(settings.effective_database_url)
+    with session_factory(engine)() as session:
+        events = outbox.listing(session, status=status, limit=limit)
+    engine.dispose()
+    table = Table("id", "topic", "deal", "status", "attempts", "last error", title="Outbox")
+    for event in events:
+        table.add_row(
+            str(event.id), event.topic, event.aggregate, event.status, str(event.attempts), event.last_error or ""
+        )
+    console.print(table)
+
+
+@outbox_app.command("replay")
+@clear_errors
+def outbox_replay(event_ids: list[int] = typer.Argument(..., help="Ids from `lto outbox list`.")) -> None:
+    """Send parked events again from the start (the next delivery sweep picks them up)."""
+    from core import audit, outbox
+    from core.clock import SystemClock
+    from core.db import create_db_engine, session_factory
+
+    settings = _settings()
+    engine = create_db_engine(settings.effective_database_url)
+    clock = SystemClock()
+    with session_factory(engine)() as session, session.begin():
+        for event_id in event_ids:
+            replayed = outbox.replay(session, event_id, clock=clock)
+            audit.record(
+                session,
+                clock=clock,
+                actor_type="user",
+                actor_id="cli",
+                action="outbox.replay",
+                subject=f"outbox:{event_id}",
+                outcome="queued" if replayed else "not_found_or_delivered",
+            )
+            console.print(
+                f"event {event_id}: {'queued for delivery' if replayed else 'not found, or already delivered'}"
+            )
+    engine.dispose()
 
 
 @kb_app.command("stats")
