@@ -202,6 +202,48 @@ class SlackGateway:
         )
         await asyncio.to_thread(self._complete, key, ts=response.get("message_ts"), channel=channel, result={})
 
+    async def upload_file(
+        self,
+        *,
+        key: str,
+        channel: str,
+        thread_ts: str | None,
+        filename: str,
+        content: bytes,
+        title: str,
+        comment: str,
+        deal_id: int | None = None,
+    ) -> str:
+        """Share a file once per key with Slack's external upload flow (files_upload_v2)."""
+        effect = await asyncio.to_thread(self._journal, key, "files.uploadV2", channel)
+        if effect.completed_at is not None:
+            return str(effect.result.get("file_id", ""))
+        try:
+            response = await self.client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts,
+                filename=filename,
+                content=content,
+                title=title,
+                initial_comment=comment,
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error", "unknown") if exc.response is not None else "unknown"
+            await asyncio.to_thread(
+                self._audit, "files.uploadV2", outcome=f"error:{error}", deal_id=deal_id, detail={"key": key}
+            )
+            raise
+        file_id = str(response["file"]["id"])
+        await asyncio.to_thread(
+            self._audit,
+            "files.uploadV2",
+            outcome="ok",
+            deal_id=deal_id,
+            detail={"key": key, "file": file_id, "bytes": len(content)},
+        )
+        await asyncio.to_thread(self._complete, key, ts=None, channel=channel, result={"file_id": file_id})
+        return file_id
+
     async def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> str:
         response = await self._call(
             "views.open", None, {"callback_id": view.get("callback_id")}, trigger_id=trigger_id, view=view

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.handlers import conversation, deals, knowledge, quotes
+from bot.handlers import conversation, deals, knowledge, proposals, quotes
 from core.worker import Handler
 
 if TYPE_CHECKING:
@@ -21,4 +21,5 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         "conversation.turn": partial(conversation.handle_turn, runtime),
         "knowledge.ask": partial(knowledge.handle_ask, runtime),
         "deal.quote": partial(quotes.handle_quote, runtime),
+        "deal.proposal": partial(proposals.handle_proposal, runtime),
     }

@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.errors import InvalidPayload, NotAllowed
 from bot.ids import ActionId, AnswerRef, DealRef
+from bot.listeners.intake import accept
 from bot.runtime import Runtime
 from bot.views.modals import disqualify_modal
 from core.deals import DealNotFound, get_deal
@@ -51,13 +52,16 @@ async def on_disqualify(ack: AsyncAck, body: dict[str, Any], action: dict[str, A
     runtime.spawn(runtime.gateway.open_view(trigger_id=body["trigger_id"], view=modal.to_dict()))
 
 
-async def on_draft_proposal(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+async def on_draft_proposal(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], runtime: Runtime) -> None:
     await ack()
-    deal_ref(action)
-    await respond(
-        text="Drafting proposals is not enabled in this release yet; the deal's qualification is saved.",
-        response_type="ephemeral",
-        replace_original=False,
+    ref = deal_ref(action)
+    await accept(
+        runtime,
+        key=f"action:{body['trigger_id']}",
+        kind="action",
+        job_kind="deal.proposal",
+        payload={"user_id": body["user"]["id"], "deal": f"#{ref.deal_id}", "response_url": body.get("response_url")},
+        actor=body["user"]["id"],
     )
 
 

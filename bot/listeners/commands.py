@@ -18,10 +18,10 @@ ROUTES: dict[type, tuple[str, str]] = {
     commands.Status: ("deal.status", ":hourglass_flowing_sand: Looking that up…"),
     commands.Ask: ("knowledge.ask", ":mag: Searching the knowledge base…"),
     commands.Quote: ("deal.quote", ":hourglass_flowing_sand: Pricing it…"),
+    commands.Proposal: ("deal.proposal", ":hourglass_flowing_sand: Drafting the proposal…"),
 }
 # Routes the command language knows but this release does not run yet: said plainly in the ack.
 NOT_YET = {
-    commands.Proposal: "`/lto proposal` is not enabled in this release yet.",
     commands.Approvals: "`/lto approvals` is not enabled in this release yet.",
 }
 
