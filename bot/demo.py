@@ -57,6 +57,7 @@ SCRIPT: tuple[Step, ...] = (
         "command",
         "quote Northwind HS-ENT 300 HS-SSO 300 HS-SUP 1 --years 3 --discount 8%",
     ),
+    Step("Riley clicks Draft proposal on the deal card", "click_card", "deal.draft_proposal"),
     Step(
         "Riley asks the knowledge base for the customer's ops team",
         "command",
@@ -110,11 +111,17 @@ async def run_demo(*, home: str | None, out: Console) -> int:
                     elif step.action == "reply":
                         thread = _deal_thread(runtime)
                         await actor.post_message(REP, channel, step.text, thread_ts=thread)
+                    elif step.action == "click_card":
+                        card = workspace.history(channel)[0]
+                        await actor.click(REP, channel, card["ts"], step.text)
                     elif step.action == "click":
                         latest = workspace.history(channel)[-1]
                         await actor.click(REP, channel, latest["ts"], step.text)
                     await _wait_for_work(runtime)
                 out.print(Rule("#deals as the team sees it"))
+                for file in workspace.files.values():
+                    if file.content and home:
+                        (folder / file.name).write_bytes(file.content)
                 out.print(render_transcript(workspace, channel), markup=False, highlight=False, soft_wrap=True)
                 ephemeral = render_transcript(workspace, channel, viewer=REP, ephemeral_only=True)
                 if ephemeral.strip():

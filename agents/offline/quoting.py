@@ -25,7 +25,8 @@ def sentences(text: str) -> list[str]:
 
     def flush() -> None:
         if prose:
-            units.extend(u.strip() for u in re.split(r"(?<=[.!?])\s+", " ".join(prose)) if u.strip())
+            plain = re.sub(r"\*\*|__|`", "", " ".join(prose))  # Markdown emphasis reads as noise in a quote
+            units.extend(u.strip() for u in re.split(r"(?<=[.!?])\s+", plain) if u.strip())
             prose.clear()
 
     for line in text.split("\n"):
