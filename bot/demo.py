@@ -15,6 +15,7 @@ from bot.http import create_api
 from bot.runtime import Runtime, build_runtime
 from bot.serving import serve_asgi
 from core.settings import load_settings
+from integrations.crm.sweeps import deliver_due
 from knowledge.ingest import ingest
 
 REP = "U0REP1"
@@ -118,6 +119,10 @@ async def run_demo(*, home: str | None, out: Console) -> int:
                         latest = workspace.history(channel)[-1]
                         await actor.click(REP, channel, latest["ts"], step.text)
                     await _wait_for_work(runtime)
+                # The delivery sweep runs every few seconds in a server; the demo runs it once, now.
+                await asyncio.to_thread(
+                    deliver_due, session_factory=runtime.session_factory, crm=runtime.crm, clock=runtime.clock
+                )
                 out.print(Rule("#deals as the team sees it"))
                 for file in workspace.files.values():
                     if file.content and home:
@@ -127,9 +132,34 @@ async def run_demo(*, home: str | None, out: Console) -> int:
                 if ephemeral.strip():
                     out.print(Rule("only visible to Riley"))
                     out.print(ephemeral, markup=False, highlight=False, soft_wrap=True)
+            _print_crm(runtime, out)
         finally:
             runtime.close()
     return 0
+
+
+def _print_crm(runtime: Runtime, out: Console) -> None:
+    """What the local CRM holds after the outbox delivered the deal's changes."""
+    from core.deals import deal_key
+
+    with runtime.session_factory() as session:
+        from core.models import Deal
+
+        deal = session.get(Deal, 1)
+        key = deal_key(deal) if deal else "lto-deal-1"
+    crm_deal = runtime.crm.get_deal(key)
+    if crm_deal is None:
+        return
+    out.print(Rule("the local CRM after write-back"))
+    props = crm_deal.properties
+    out.print(
+        f"{crm_deal.name}: stage {crm_deal.stage}, {props.get('seats')} seats, close {props.get('target_close')}, "
+        f"quote total {crm_deal.amount} {crm_deal.currency}",
+        markup=False,
+        highlight=False,
+    )
+    for note in runtime.crm.notes(key)[-3:]:
+        out.print(f"  note: {note}", markup=False, highlight=False)
 
 
 def _deal_thread(runtime: Runtime) -> str:

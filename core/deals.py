@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 from core import audit, outbox
 from core.clock import Clock
 from core.models import Account, Conversation, Deal, DealStage, Message
-from core.qualification import Assessment, Qualification, QualificationUpdate, assess
+from core.qualification import (
+    FIELD_LABELS,
+    Assessment,
+    Qualification,
+    QualificationUpdate,
+    assess,
+    display_value,
+)
 
 
 def deal_key(deal: Deal) -> str:
@@ -275,7 +282,7 @@ def apply_qualification(
     deal.updated_at = clock.now()
     dumped_old = before.model_dump(mode="json")
     dumped_new = after.model_dump(mode="json")
-    summary = "; ".join(f"{name}: {dumped_new.get(name)}" for name in changes)
+    summary = "; ".join(f"{FIELD_LABELS[name]}: {display_value(after, name)}" for name in changes)
     _to_crm(
         session,
         deal,

@@ -13,7 +13,8 @@ from agents.proposal_document import allowed_figures, render_markdown, to_pdf
 from bot.handlers.conversation import refresh_deal_card
 from bot.handlers.deals import respond
 from bot.runtime import Runtime
-from bot.views.text import escape
+from bot.views.quote import quote_blocks, quote_text
+from bot.views.text import as_dicts, escape
 from core import audit, deals
 from core.jobs import ClaimedJob
 from core.models import DealStage, QuoteRecord
@@ -116,6 +117,25 @@ async def handle_proposal(runtime: Runtime, job: ClaimedJob) -> None:
     if problems:
         comment += "\nThe guardrail stopped it from going out as is:\n" + "\n".join(f"• {escape(p)}" for p in problems)
     if ctx["channel"] and ctx["thread_ts"]:
+        summary = quote_blocks(ctx["company"], ctx["quote_version"], quote, [approval_note] if approval_note else [])
+        await runtime.gateway.post_message(
+            key=f"job:{job.id}:proposal-summary",
+            channel=ctx["channel"],
+            thread_ts=ctx["thread_ts"],
+            text=quote_text(ctx["company"], ctx["quote_version"], quote),
+            blocks=as_dicts(summary),
+            deal_id=ctx["deal_id"],
+        )
+        await runtime.gateway.upload_file(
+            key=f"job:{job.id}:proposal-markdown",
+            channel=ctx["channel"],
+            thread_ts=ctx["thread_ts"],
+            filename=f"proposal-deal-{ctx['deal_id']}-v{ctx['quote_version']}.md",
+            content=markdown.encode(),
+            title=f"Proposal for {ctx['company']} (Markdown)",
+            comment="",
+            deal_id=ctx["deal_id"],
+        )
         await runtime.gateway.upload_file(
             key=f"job:{job.id}:proposal",
             channel=ctx["channel"],
