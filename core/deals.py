@@ -331,3 +331,25 @@ def disqualify(session: Session, deal: Deal, *, reason: str, actor_id: str, cloc
         detail={"reason": reason},
     )
     _to_crm(session, deal, key=f"deal:{deal.id}:disqualified", clock=clock, note=f"Disqualified: {reason}")
+
+
+def set_stage(session: Session, deal: Deal, *, stage: str, actor_id: str, clock: Clock, reason: str) -> None:
+    """Move a deal to a new stage, audited and written back to the CRM."""
+    if deal.stage == stage:
+        return
+    previous, deal.stage, deal.updated_at = deal.stage, stage, clock.now()
+    audit.record(
+        session,
+        clock=clock,
+        actor_type="user",
+        actor_id=actor_id,
+        action="deal.stage",
+        subject=f"deal:{deal.id}",
+        deal_id=deal.id,
+        inputs={"previous_stage": previous},
+        outcome=stage,
+        detail={"reason": reason},
+    )
+    _to_crm(
+        session, deal, key=f"deal:{deal.id}:stage:{stage}", clock=clock, note=f"Stage {previous} → {stage}: {reason}"
+    )

@@ -95,7 +95,14 @@ async def handle_proposal(runtime: Runtime, job: ClaimedJob) -> None:
         with runtime.session_factory() as session, session.begin():
             deal = deals.get_deal(session, ctx["deal_id"])
             if not problems and deal.stage == DealStage.QUALIFIED:
-                deal.stage = DealStage.PROPOSAL
+                deals.set_stage(
+                    session,
+                    deal,
+                    stage=DealStage.PROPOSAL,
+                    actor_id=payload["user_id"],
+                    clock=runtime.clock,
+                    reason=f"proposal drafted from quote v{ctx['quote_version']}",
+                )
             audit.record(
                 session,
                 clock=runtime.clock,
