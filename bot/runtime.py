@@ -171,6 +171,16 @@ class Runtime:
         self.engine.dispose()
 
 
+def crm_for(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Any:
+    """The CRM adapter LTO_CRM names."""
+    if settings.crm == "hubspot":
+        from integrations.crm.hubspot import HubSpotCrm
+
+        assert settings.hubspot_token is not None
+        return HubSpotCrm(settings.hubspot_token.get_secret_value(), base_url=settings.hubspot_api_url)
+    return LocalCrm(factory, clock)
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -194,7 +204,7 @@ def build_runtime(
         clock=clock,
         client=client,
         gateway=gateway,
-        crm=LocalCrm(factory, clock),
+        crm=crm_for(settings, factory, clock),
     )
     from bot.handlers import job_handlers  # handlers need the runtime they are bound to
 

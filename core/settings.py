@@ -76,6 +76,15 @@ class Settings(BaseSettings):
         "embeddings extra), sentence-transformers:<path>, or a pydantic-ai embedding model name.",
     )
 
+    crm: Literal["local", "hubspot"] = Field(
+        "local", alias="LTO_CRM", description="Where deal changes are written back: local (our database) or hubspot."
+    )
+    hubspot_token: SecretStr | None = Field(
+        None,
+        alias="HUBSPOT_TOKEN",
+        description="HubSpot private-app token (crm.objects.* scopes), for LTO_CRM=hubspot.",
+    )
+    hubspot_api_url: str = Field("https://api.hubapi.com", alias="HUBSPOT_API_URL", description="HubSpot API base URL.")
     catalog_path: Path | None = Field(
         None, alias="LTO_CATALOG_PATH", description="Governed product catalog (YAML); default: the example catalog."
     )
@@ -138,6 +147,12 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql+psycopg://")):
             raise ValueError("only SQLite and PostgreSQL (postgresql+psycopg://...) are supported")
         return value
+
+    @model_validator(mode="after")
+    def _hubspot_needs_a_token(self) -> Settings:
+        if self.crm == "hubspot" and not (self.hubspot_token and self.hubspot_token.get_secret_value().strip()):
+            raise ValueError("HUBSPOT_TOKEN must be set when LTO_CRM=hubspot")
+        return self
 
     @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> Settings:

@@ -1,0 +1,80 @@
+"""The HubSpot adapter against a local server speaking HubSpot's API: delivery, retries, no duplicates."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from bot.serving import serve_asgi
+from core import deals
+from core.models import OutboxEvent
+from core.qualification import QualificationUpdate
+from integrations.crm.hubspot import HubSpotCrm
+from integrations.crm.sweeps import deliver_due
+from tests.fakes.hubspot import FakeHubSpot
+
+
+def _open_and_qualify(sessions, clock):
+    with sessions() as session, session.begin():
+        deal = deals.open_deal(session, company="Globex", owner_slack_id="U1", clock=clock, origin="t1")
+        deals.apply_qualification(
+            session,
+            deal,
+            QualificationUpdate(seats=250, target_close="2027-03-31"),
+            clock=clock,
+            actor_type="model",
+            actor_id="offline",
+            source={"slack_message_ts": "1.1"},
+        )
+
+
+async def test_deal_changes_reach_hubspot_once_with_the_company_and_notes(sessions, clock):
+    hubspot = FakeHubSpot()
+    _open_and_qualify(sessions, clock)
+    async with serve_asgi(hubspot.app) as url:
+        crm = HubSpotCrm("pat-test", base_url=url)
+        counts = await asyncio.to_thread(deliver_due, session_factory=sessions, crm=crm, clock=clock)
+        assert counts["delivered"] == 4
+        # A replay of everything (an operator, or a lost acknowledgement) duplicates nothing.
+        with sessions() as session, session.begin():
+            session.execute(OutboxEvent.__table__.update().values(status="pending", next_attempt_at=clock.now()))
+        await asyncio.to_thread(deliver_due, session_factory=sessions, crm=crm, clock=clock)
+    assert [c["name"] for c in hubspot.objects["companies"].values()] == ["Globex"]
+    (deal,) = hubspot.objects["deals"].values()
+    assert deal["lto_deal_key"] == "lto-deal-1" and deal["dealstage"] == "qualifiedtobuy"
+    assert deal["closedate"] == "2027-03-31" and len(hubspot.objects["notes"]) == 2
+
+
+async def test_rate_limits_and_outages_are_retried_after_the_wait_hubspot_asks_for(sessions, clock):
+    hubspot = FakeHubSpot()
+    _open_and_qualify(sessions, clock)
+    hubspot.fail_next(429, retry_after="30")
+    async with serve_asgi(hubspot.app) as url:
+        crm = HubSpotCrm("pat-test", base_url=url)
+        first = await asyncio.to_thread(deliver_due, session_factory=sessions, crm=crm, clock=clock)
+        assert first == {"delivered": 0, "retry": 1, "parked": 0}
+        with sessions() as session:
+            event = session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)).first()
+            assert (event.next_attempt_at - clock.now()).total_seconds() == 30
+        hubspot.fail_next(503)
+        clock.advance(seconds=31)
+        await asyncio.to_thread(deliver_due, session_factory=sessions, crm=crm, clock=clock)
+        clock.advance(seconds=60)
+        await asyncio.to_thread(deliver_due, session_factory=sessions, crm=crm, clock=clock)
+    with sessions() as session:
+        assert {e.status for e in session.scalars(select(OutboxEvent))} == {"delivered"}
+    assert len(hubspot.objects["deals"]) == 1
+
+
+async def test_a_refused_token_parks_the_event_for_an_operator(sessions, clock):
+    hubspot = FakeHubSpot(token="pat-right")
+    _open_and_qualify(sessions, clock)
+    async with serve_asgi(hubspot.app) as url:
+        counts = await asyncio.to_thread(
+            deliver_due, session_factory=sessions, crm=HubSpotCrm("pat-wrong", base_url=url), clock=clock
+        )
+    assert counts["parked"] == 1
+    with sessions() as session:
+        parked = session.scalars(select(OutboxEvent).where(OutboxEvent.status == "parked")).one()
+    assert "refused the token" in parked.last_error
