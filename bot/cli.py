@@ -185,6 +185,23 @@ def ingest(
     console.print(summary.render(), markup=False, highlight=False)
 
 
+@app.command("crm-seed")
+@clear_errors
+def crm_seed(path: Path = typer.Argument(Path("examples/crm/accounts.yaml"), help="YAML list of accounts.")) -> None:
+    """Load accounts into the local CRM (existing ones are kept)."""
+    from core.clock import SystemClock
+    from core.db import create_db_engine, session_factory, upgrade
+    from integrations.crm.local import seed_accounts
+
+    settings = _settings()
+    upgrade(settings.effective_database_url)
+    engine = create_db_engine(settings.effective_database_url)
+    with session_factory(engine)() as session, session.begin():
+        added = seed_accounts(session, path, clock=SystemClock())
+    engine.dispose()
+    console.print(f"{added} accounts added to the local CRM")
+
+
 @outbox_app.command("list")
 @clear_errors
 def outbox_list(

@@ -20,6 +20,7 @@ from knowledge.ingest import ingest
 
 REP = "U0REP1"
 SAMPLE_KNOWLEDGE = Path(__file__).resolve().parent.parent / "examples" / "knowledge"
+SAMPLE_ACCOUNTS = Path(__file__).resolve().parent.parent / "examples" / "crm" / "accounts.yaml"
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ async def run_demo(*, home: str | None, out: Console) -> int:
         )
         runtime = build_runtime(settings)
         try:
+            await asyncio.to_thread(_seed_crm, runtime)
             summary = await asyncio.to_thread(ingest, [SAMPLE_KNOWLEDGE], runtime.knowledge())
             out.print(f"[dim]knowledge base: {summary.documents} sample documents, {summary.added} chunks[/dim]")
             async with serve_asgi(create_api(runtime)) as app_url:
@@ -136,6 +138,13 @@ async def run_demo(*, home: str | None, out: Console) -> int:
         finally:
             runtime.close()
     return 0
+
+
+def _seed_crm(runtime: Runtime) -> None:
+    from integrations.crm.local import seed_accounts
+
+    with runtime.session_factory() as session, session.begin():
+        seed_accounts(session, SAMPLE_ACCOUNTS, clock=runtime.clock)
 
 
 def _print_crm(runtime: Runtime, out: Console) -> None:

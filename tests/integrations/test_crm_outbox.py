@@ -88,3 +88,16 @@ def test_an_event_that_keeps_failing_is_parked_and_can_be_replayed(sessions, clo
         clock.advance(hours=2)
     with sessions() as session:
         assert {e.status for e in session.scalars(select(OutboxEvent))} == {"delivered"}
+
+
+def test_the_local_crm_is_seeded_with_sample_accounts_once(sessions, clock):
+    from pathlib import Path
+
+    from integrations.crm.local import seed_accounts
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "crm" / "accounts.yaml"
+    with sessions() as session, session.begin():
+        assert seed_accounts(session, path, clock=clock) == 5
+        assert seed_accounts(session, path, clock=clock) == 0
+    account = LocalCrm(sessions, clock).find_account("northwind health")
+    assert account is not None and account.industry == "Healthcare" and account.employees == 8200
