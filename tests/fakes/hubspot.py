@@ -15,6 +15,8 @@ class FakeHubSpot:
         self.objects: dict[str, dict[str, dict[str, Any]]] = {"companies": {}, "deals": {}, "notes": {}}
         self.unique = {"deals": "lto_deal_key", "notes": "lto_idempotency_key"}
         self.failures: list[tuple[int, dict[str, str]]] = []
+        # Searches per object type that miss recent writes, as HubSpot's search index can.
+        self.stale_searches: dict[str, int] = {}
         self.requests: list[tuple[str, str]] = []
         self._ids = itertools.count(1001)
         self.app = FastAPI()
@@ -39,6 +41,9 @@ class FakeHubSpot:
         if (refused := self._gate(request)) is not None:
             return refused
         body = await request.json()
+        if self.stale_searches.get(kind):
+            self.stale_searches[kind] -= 1
+            return JSONResponse({"total": 0, "results": []})
         flt = body["filterGroups"][0]["filters"][0]
         found = [
             {"id": object_id, "properties": props}

@@ -78,3 +78,23 @@ async def test_a_refused_token_parks_the_event_for_an_operator(sessions, clock):
     with sessions() as session:
         parked = session.scalars(select(OutboxEvent).where(OutboxEvent.status == "parked")).one()
     assert "refused the token" in parked.last_error
+
+
+async def test_a_deal_hubspot_already_has_is_updated_not_duplicated_when_search_lags(sessions, clock):
+    hubspot = FakeHubSpot()
+    hubspot.objects["deals"]["900"] = {
+        "dealname": "Globex",
+        "lto_deal_key": "lto-deal-1",
+        "dealstage": "appointmentscheduled",
+    }
+    hubspot.objects["companies"]["800"] = {"name": "Globex"}
+    _open_and_qualify(sessions, clock)
+    hubspot.stale_searches = {"deals": 1}  # the first look-up misses the existing deal: the create answers 409
+    async with serve_asgi(hubspot.app) as url:
+        await asyncio.to_thread(
+            deliver_due, session_factory=sessions, crm=HubSpotCrm("pat-test", base_url=url), clock=clock
+        )
+    assert (
+        list(hubspot.objects["deals"]) == ["900"] and hubspot.objects["deals"]["900"]["dealstage"] == "qualifiedtobuy"
+    )
+    assert ("POST", "/crm/v3/objects/deals") in hubspot.requests
