@@ -265,3 +265,38 @@ class QuoteRecord(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("deal_id", "version", name="uq_quotes_version"),)
+
+
+class ApprovalRequest(Base):
+    """What a rep may not decide alone, waiting on the levels the policy named."""
+
+    __tablename__ = "approval_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"))
+    quote_id: Mapped[int] = mapped_column(ForeignKey("quotes.id"), unique=True)
+    requester: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(20), doc="pending | approved | rejected | changes_requested | cancelled")
+    summary: Mapped[str] = mapped_column(Text)
+    fired: Mapped[list[Any]] = mapped_column(default=list)
+    policy_version: Mapped[str] = mapped_column(String(40))
+    card_channel: Mapped[str | None] = mapped_column(String(32))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class ApprovalStep(Base):
+    """One level's decision on a request; decided once, by a conditional update."""
+
+    __tablename__ = "approval_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("approval_requests.id"))
+    level: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("request_id", "level", name="uq_approval_step_level"),)
