@@ -13,15 +13,21 @@ class ActionId(enum.StrEnum):
     OPEN_THREAD = "deal.open_thread"
     ANSWER_HELPFUL = "answer.helpful"
     ANSWER_NOT_HELPFUL = "answer.not_helpful"
+    APPROVE = "approval.approve"
+    REJECT = "approval.reject"
+    REQUEST_CHANGES = "approval.request_changes"
 
 
 class CallbackId(enum.StrEnum):
     DISQUALIFY = "deal.disqualify_modal"
+    APPROVAL_REASON = "approval.reason_modal"
 
 
 class BlockId(enum.StrEnum):
     DEAL_ACTIONS = "deal_actions"
     DISQUALIFY_REASON = "disqualify_reason"
+    APPROVAL_REASON = "approval_reason"
+    APPROVAL_ACTIONS = "approval_actions"
 
 
 class InputId(enum.StrEnum):
@@ -42,3 +48,12 @@ class AnswerRef(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     answer_id: int = Field(ge=1)
+
+
+class ApprovalRef(BaseModel):
+    """The value of an approval card's buttons, and the reason modal's private_metadata."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: int = Field(ge=1)
+    decision: str = Field("approved", pattern="^(approved|rejected|changes_requested)$")

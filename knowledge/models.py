@@ -1,25 +1,55 @@
-"""What crosses the knowledge layer's boundary: chunks going in, passages coming out."""
+"""What crosses the knowledge layer's boundary: documents read, chunks stored, passages retrieved, ingest summaries."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
 from pydantic import BaseModel, Field
+
+META_KEYS = ("title", "product", "doc_type", "url", "owner", "updated_at")
+
+
+@dataclass
+class Document:
+    """A file read as Markdown-like text (headings as `#` lines, tables as pipe rows), with its metadata."""
+
+    path: str  # relative to the ingested folder, POSIX separators
+    text: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        fallback = PurePosixPath(self.path).stem.replace("-", " ").replace("_", " ").strip().title()
+        return str(self.meta.get("title") or fallback)
+
+    @property
+    def source(self) -> str:
+        """What a citation links to: the document's URL when it has one, else its path."""
+        return str(self.meta.get("url") or self.path)
 
 
 class Chunk(BaseModel):
-    """One retrievable piece of a document, with what a citation needs."""
+    """One retrievable piece of a document, with what a citation needs; stored as a Qdrant point's payload."""
 
     id: str
     source: str = Field(description="Link of the document if it has one, else its path.")
     path: str = Field(description="Path relative to the ingested folder.")
     title: str
-    section: str = Field("", description="Heading path, e.g. 'Security › Encryption'.")
-    position: int = 0
+    section: str = Field("", description="Heading path, e.g. 'Security › Encryption › At rest'.")
+    position: int = Field(0, description="Index of the chunk in its document.")
     text: str
     doc_type: str | None = None
     product: str | None = None
-    updated_at: str | None = None
+    owner: str | None = None
+    updated_at: str | None = Field(None, description="ISO date (YYYY-MM-DD) or datetime of the document.")
     content_hash: str = ""
     root: str = Field("", description="The folder it was ingested from: documents gone from it are removed.")
+
+    def indexed_text(self) -> str:
+        """What the lexical and dense vectors are computed from: the heading path says what a chunk is about."""
+        return f"{self.title}\n{self.section}\n{self.text}"
 
 
 class Passage(BaseModel):
@@ -39,24 +69,35 @@ class Passage(BaseModel):
 
 
 class FileProblem(BaseModel):
+    """A file that was skipped, and why, in words a person can act on."""
+
     path: str
     reason: str
 
 
 class IngestSummary(BaseModel):
+    """What one ingest run did."""
+
     files: int = 0
     documents: int = 0
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    problems: list[FileProblem] = Field(default_factory=list)
+    added: int = Field(0, description="Chunks of documents new to the collection.")
+    updated: int = Field(0, description="New chunks of documents that changed (their old chunks are `removed`).")
+    removed: int = Field(0, description="Chunks deleted: replaced by a change, or of documents gone from the folder.")
+    unchanged: int = Field(0, description="Chunks left as they were: not re-embedded, not re-written.")
+    reembedded: int = Field(0, description="Chunks embedded again because the embedding model changed.")
+    problems: list[FileProblem] = Field(default_factory=list, description="Per-file errors; those files were skipped.")
     seconds: float = 0.0
+
+    @property
+    def errors(self) -> list[FileProblem]:
+        return self.problems
 
     def render(self) -> str:
         lines = [
             f"{self.files} files, {self.documents} documents ingested in {self.seconds:.1f} s",
             f"chunks: {self.added} added, {self.updated} updated, {self.removed} removed, {self.unchanged} unchanged",
         ]
+        if self.reembedded:
+            lines.append(f"{self.reembedded} chunks re-embedded with the configured embedding model")
         lines += [f"skipped {p.path}: {p.reason}" for p in self.problems]
         return "\n".join(lines)

@@ -12,6 +12,7 @@ from bot.emulator.workspace import Workspace
 WIDTH = 88
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _USER = re.compile(r"<@(\w+)>")
+_CHANNEL = re.compile(r"<#(\w+)(?:\|[^>]*)?>")
 _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 _CODE = re.compile(r"`([^`\n]+)`")
@@ -20,6 +21,7 @@ _CODE = re.compile(r"`([^`\n]+)`")
 def _plain(text: str, workspace: Workspace) -> str:
     text = _LINK.sub(lambda m: f"{m[2]} ({m[1]})", text)
     text = _USER.sub(lambda m: "@" + workspace.user_name(m[1]), text)
+    text = _CHANNEL.sub(lambda m: "#" + workspace.channels.get(m[1], {}).get("name", m[1]), text)
     # mrkdwn emphasis reads fine as plain text once its markers are gone; quotes get a bar.
     text = _CODE.sub(r"\1", _ITALIC.sub(r"\1", _BOLD.sub(r"\1", text)))
     text = "\n".join("┃ " + line[1:].lstrip() if line.startswith(">") else line for line in text.split("\n"))

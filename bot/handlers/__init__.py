@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.handlers import conversation, deals, knowledge, proposals, quotes
+from bot.handlers import approvals, conversation, deals, knowledge, proposals, quotes
 from core.worker import Handler
 
 if TYPE_CHECKING:
@@ -22,4 +22,5 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         "knowledge.ask": partial(knowledge.handle_ask, runtime),
         "deal.quote": partial(quotes.handle_quote, runtime),
         "deal.proposal": partial(proposals.handle_proposal, runtime),
+        "approval.decide": partial(approvals.handle_decision, runtime),
     }

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
+from approvals import service as approval_service
+from bot.handlers.approvals import post_card
 from bot.handlers.deals import respond
 from bot.runtime import Runtime
 from bot.views.quote import quote_blocks, quote_text
 from bot.views.text import as_dicts, escape
 from core import deals
 from core.jobs import ClaimedJob
+from core.qualification import format_money
 from integrations.cpq import service
 from integrations.cpq.errors import QuoteRefused
 
@@ -19,7 +23,7 @@ async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
     payload = job.payload
     catalog = runtime.catalog()
 
-    def create() -> tuple[str, str | None, str | None, int, object, list[str]]:
+    def create() -> tuple[str, str | None, str | None, int, object, list[str], int | None]:
         with runtime.session_factory() as session, session.begin():
             deal = deals.find_deal(session, reference=payload["deal"], user_id=payload["user_id"])
             request = service.request_for_deal(
@@ -37,10 +41,22 @@ async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
                 actor_id=payload["user_id"],
                 clock=runtime.clock,
             )
-            return deal.account.name, deal.channel_id, deal.thread_ts, record.version, quote, reasons
+            request_id = None
+            decision = service.approval_decision(quote, runtime.policy())
+            if decision.needs_approval:
+                request_id = approval_service.request_approval(
+                    session,
+                    deal_id=deal.id,
+                    quote_id=record.id,
+                    requester=payload["user_id"],
+                    decision=decision,
+                    summary=summarize(quote, request.discount_pct),
+                    clock=runtime.clock,
+                ).id
+            return deal.account.name, deal.channel_id, deal.thread_ts, record.version, quote, reasons, request_id
 
     try:
-        company, channel, thread_ts, version, quote, reasons = await asyncio.to_thread(create)
+        company, channel, thread_ts, version, quote, reasons, request_id = await asyncio.to_thread(create)
     except (deals.DealNotFound, QuoteRefused) as exc:
         await respond(payload.get("response_url"), text=f":no_entry: I did not price that: {exc}")
         return
@@ -55,3 +71,16 @@ async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
         )
     else:
         await respond(payload.get("response_url"), text=text, blocks=blocks)
+    if request_id is not None:
+        await post_card(runtime, request_id)
+
+
+def summarize(quote: Any, discount: Decimal) -> str:
+    """What is being asked, in one line: "22% discount on 150 × HS-ENT, 2 years: $240,144.84 (list $345,000)"."""
+    lines = ", ".join(f"{line.quantity} × {line.sku}" for line in quote.lines)
+    asked = f"{discount.normalize():f}% discount on " if discount else ""
+    years = f"{quote.term_years} year{'s' if quote.term_years > 1 else ''}"
+    return (
+        f"{asked}{lines}, {years}: {format_money(quote.total, quote.currency)} "
+        f"(list {format_money(quote.list_total, quote.currency)})"
+    )

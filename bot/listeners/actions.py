@@ -10,9 +10,10 @@ from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.errors import InvalidPayload, NotAllowed
-from bot.ids import ActionId, AnswerRef, DealRef
+from bot.ids import ActionId, AnswerRef, ApprovalRef, DealRef
 from bot.listeners.intake import accept
 from bot.runtime import Runtime
+from bot.views.approval import reason_modal
 from bot.views.modals import disqualify_modal
 from core.deals import DealNotFound, get_deal
 from core.models import Deal
@@ -87,6 +88,45 @@ async def on_answer_feedback(
     await respond(text=thanks, response_type="ephemeral", replace_original=False)
 
 
+def approval_ref(action: dict[str, Any]) -> ApprovalRef:
+    try:
+        return ApprovalRef.model_validate_json(action.get("value") or "")
+    except ValidationError:
+        raise InvalidPayload("That button's data is not valid; I did nothing.") from None
+
+
+async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], runtime: Runtime) -> None:
+    await ack()
+    ref = approval_ref(action)
+    if ref.decision != "approved":
+        raise InvalidPayload("That button's data does not match the button; I did nothing.")
+    await accept(
+        runtime,
+        key=f"action:{body['trigger_id']}",
+        kind="action",
+        job_kind="approval.decide",
+        payload={
+            "request_id": ref.request_id,
+            "user_id": body["user"]["id"],
+            "decision": "approved",
+            "response_url": body.get("response_url"),
+        },
+        actor=body["user"]["id"],
+    )
+
+
+async def on_decline(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], runtime: Runtime) -> None:
+    """Reject and Request changes ask for a reason first, in a modal opened while the trigger is fresh."""
+    await ack()
+    ref = approval_ref(action)
+    expected = "rejected" if action["action_id"] == ActionId.REJECT else "changes_requested"
+    if ref.decision != expected:
+        raise InvalidPayload("That button's data does not match the button; I did nothing.")
+    modal = reason_modal(ref)
+    modal.validate_json()
+    runtime.spawn(runtime.gateway.open_view(trigger_id=body["trigger_id"], view=modal.to_dict()))
+
+
 async def on_unknown_action(ack: AsyncAck, respond: AsyncRespond) -> None:
     await ack()
     await respond(
@@ -101,5 +141,8 @@ def register(app: AsyncApp) -> None:
     app.action(ActionId.DRAFT_PROPOSAL.value)(on_draft_proposal)
     app.action(ActionId.ANSWER_HELPFUL.value)(on_answer_feedback)
     app.action(ActionId.ANSWER_NOT_HELPFUL.value)(on_answer_feedback)
+    app.action(ActionId.APPROVE.value)(on_approve)
+    app.action(ActionId.REJECT.value)(on_decline)
+    app.action(ActionId.REQUEST_CHANGES.value)(on_decline)
     # Registered last: Bolt runs the first listener that matches.
     app.action(re.compile(".*"))(on_unknown_action)

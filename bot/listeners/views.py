@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.errors import InvalidPayload
-from bot.ids import BlockId, CallbackId, DealRef, InputId
+from bot.ids import ApprovalRef, BlockId, CallbackId, DealRef, InputId
 from bot.listeners.intake import accept
 from bot.runtime import Runtime
 
@@ -47,5 +47,32 @@ async def on_disqualify_submitted(ack: AsyncAck, body: dict[str, Any], view: dic
     await ack()
 
 
+async def on_approval_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
+    try:
+        ref = ApprovalRef.model_validate_json(view.get("private_metadata") or "")
+    except ValidationError:
+        await ack(response_action="errors", errors={BlockId.APPROVAL_REASON: "This form is out of date; close it."})
+        raise InvalidPayload("That form's data is not valid; I did nothing.") from None
+    reason = _input_value(view, BlockId.APPROVAL_REASON, InputId.REASON)
+    if len(reason) < 5:
+        await ack(response_action="errors", errors={BlockId.APPROVAL_REASON: "Give a reason of at least 5 characters."})
+        return
+    await accept(
+        runtime,
+        key=f"view:{view['id']}",
+        kind="view_submission",
+        job_kind="approval.decide",
+        payload={
+            "request_id": ref.request_id,
+            "user_id": body["user"]["id"],
+            "decision": ref.decision,
+            "reason": reason[:500],
+        },
+        actor=body["user"]["id"],
+    )
+    await ack()
+
+
 def register(app: AsyncApp) -> None:
     app.view(CallbackId.DISQUALIFY.value)(on_disqualify_submitted)
+    app.view(CallbackId.APPROVAL_REASON.value)(on_approval_reason)

@@ -24,7 +24,9 @@ async def test_a_quote_is_priced_versioned_and_posted_in_the_deal_thread(harness
     assert "Not final" not in text  # 10% and under $250,000: the rep decides alone
     await harness.command("quote Acme HS-ENT 150 --years 2 --discount 22%")
     await harness.work()
-    text = seen(harness, harness.thread(harness.deals_channel, thread[0]["ts"])[-1])
+    replies = harness.thread(harness.deals_channel, thread[0]["ts"])
+    assert "Sent for approval in #deal-approvals" in seen(harness, replies[-1])
+    text = seen(harness, replies[-2])
     assert "Quote v2" in text and "Not final: needs approval" in text
     assert "Discount 22% is above 20% (VP Sales approves up to 30%): VP Sales" in text
     with harness.runtime.session_factory() as session:
@@ -39,7 +41,7 @@ async def test_a_compliance_gap_is_priced_but_not_final_and_an_invalid_quote_is_
     await harness.command("quote Acme HS-BUS 150")
     await harness.work()
     root = harness.workspace.history(harness.deals_channel)[0]["ts"]
-    text = seen(harness, harness.thread(harness.deals_channel, root)[-1])
+    text = seen(harness, harness.thread(harness.deals_channel, root)[-2])
     assert "Not final: needs approval" in text and "not covered: HIPAA" in text and "Security & compliance" in text
     await harness.command("quote Acme HS-SSO 10")
     await harness.work()

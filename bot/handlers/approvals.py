@@ -1,0 +1,136 @@
+"""Approval cards: post them, and turn a click into exactly one recorded decision, shown everywhere it matters."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from approvals import service
+from bot.handlers.deals import respond
+from bot.runtime import Runtime
+from bot.views.approval import approval_card, approval_text
+from bot.views.text import as_dicts, escape
+from core import deals
+from core.jobs import ClaimedJob
+from core.models import ApprovalRequest, QuoteRecord
+
+
+def _card(runtime: Runtime, request_id: int) -> tuple[ApprovalRequest, str, list[dict[str, Any]], dict[str, Any]]:
+    with runtime.session_factory() as session:
+        request = session.get_one(ApprovalRequest, request_id)
+        deal = deals.get_deal(session, request.deal_id)
+        record = deals.qualification_of(deal)
+        policy = runtime.policy()
+        highlights = " · ".join(
+            part
+            for part in (
+                f"{record.seats} seats" if record.seats else "",
+                f"budget {record.budget}" if record.budget else "",
+                ", ".join(c.value for c in record.compliance),
+                f"close {record.target_close}" if record.target_close else "",
+            )
+            if part
+        )
+        blocks = approval_card(
+            company=deal.account.name,
+            deal_link=None,
+            request=request,
+            steps=service.steps_of(session, request_id),
+            level_names={name: level.name for name, level in policy.levels.items()},
+            highlights=highlights,
+        )
+        where = {"channel": deal.channel_id, "thread_ts": deal.thread_ts, "company": deal.account.name}
+        return request, approval_text(deal.account.name, request), as_dicts(blocks), where
+
+
+async def post_card(runtime: Runtime, request_id: int) -> None:
+    request, text, blocks, where = await asyncio.to_thread(_card, runtime, request_id)
+    channel = await runtime.channel_id(runtime.settings.approvals_channel)
+    posted = await runtime.gateway.post_message(
+        key=f"approval:{request_id}:card", channel=channel, text=text, blocks=blocks
+    )
+
+    def remember() -> None:
+        with runtime.session_factory() as session, session.begin():
+            row = session.get_one(ApprovalRequest, request_id)
+            row.card_channel, row.card_ts = posted.channel, posted.ts
+
+    await asyncio.to_thread(remember)
+    if where["channel"] and where["thread_ts"]:
+        await runtime.gateway.post_message(
+            key=f"approval:{request_id}:asked",
+            channel=where["channel"],
+            thread_ts=where["thread_ts"],
+            text=f":lock: Sent for approval in <#{posted.channel}>: {escape(request.summary)}.",
+        )
+
+
+async def _groups_of(runtime: Runtime, user_id: str) -> set[str]:
+    """The policy's user groups this person belongs to (asked of Slack at decision time)."""
+    groups = {a for level in runtime.policy().levels.values() for a in level.approvers if a.startswith("S")}
+    mine = set()
+    for group in groups:
+        try:
+            response = await runtime.client.usergroups_users_list(usergroup=group)
+        except SlackApiError:
+            continue
+        if user_id in response.get("users", []):
+            mine.add(group)
+    return mine
+
+
+async def handle_decision(runtime: Runtime, job: ClaimedJob) -> None:
+    payload = job.payload
+    groups = await _groups_of(runtime, payload["user_id"])
+
+    def decide() -> service.Outcome:
+        with runtime.session_factory() as session, session.begin():
+            outcome = service.decide(
+                session,
+                request_id=payload["request_id"],
+                actor_id=payload["user_id"],
+                actor_groups=groups,
+                decision=payload["decision"],
+                reason=payload.get("reason"),
+                policy=runtime.policy(),
+                clock=runtime.clock,
+            )
+            if outcome.final:
+                quote = session.get_one(QuoteRecord, outcome.request.quote_id)
+                if quote.status == "needs_approval":
+                    quote.status = "approved" if outcome.request.status == "approved" else outcome.request.status
+            return outcome
+
+    try:
+        outcome = await asyncio.to_thread(decide)
+    except service.ApprovalError as exc:
+        if payload.get("response_url"):
+            await respond(payload["response_url"], text=f":no_entry: {exc}")
+        else:  # a modal submission has no response URL: tell them beside the card
+            request, _, _, _ = await asyncio.to_thread(_card, runtime, payload["request_id"])
+            if request.card_channel:
+                await runtime.gateway.post_ephemeral(
+                    key=f"job:{job.id}:refused",
+                    channel=request.card_channel,
+                    user=payload["user_id"],
+                    text=f":no_entry: {exc}",
+                )
+        return
+    request, text, blocks, where = await asyncio.to_thread(_card, runtime, payload["request_id"])
+    if request.card_channel and request.card_ts:
+        await runtime.gateway.update_message(channel=request.card_channel, ts=request.card_ts, text=text, blocks=blocks)
+    verb = {"approved": "approved", "rejected": "rejected", "changes_requested": "asked for changes on"}[
+        outcome.decision
+    ]
+    reason = f": {escape(payload['reason'])}" if payload.get("reason") else ""
+    message = f"<@{payload['user_id']}> {verb} *{escape(request.summary)}*{reason}."
+    if outcome.final:
+        message += f" The request is now *{request.status.replace('_', ' ')}*."
+    if where["channel"] and where["thread_ts"]:
+        await runtime.gateway.post_message(
+            key=f"job:{job.id}:thread", channel=where["channel"], thread_ts=where["thread_ts"], text=message
+        )
+    dm = await runtime.client.conversations_open(users=request.requester)
+    await runtime.gateway.post_message(key=f"job:{job.id}:requester", channel=dm["channel"]["id"], text=message)

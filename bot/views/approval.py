@@ -1,0 +1,116 @@
+"""The approval card in the approvals channel, and the modal that asks for a reason."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.ids import ActionId, ApprovalRef, BlockId, CallbackId, InputId
+from bot.views.text import clip, escape
+from core.models import ApprovalRequest, ApprovalStep
+
+OUTCOME_BADGES = {
+    "approved": ":white_check_mark: Approved",
+    "rejected": ":x: Rejected",
+    "changes_requested": ":leftwards_arrow_with_hook: Changes requested",
+    "cancelled": ":heavy_minus_sign: Cancelled (superseded)",
+    "pending": ":hourglass_flowing_sand: Waiting",
+}
+
+
+def approval_text(company: str, request: ApprovalRequest) -> str:
+    return f"Approval needed for {company}: {request.summary} ({request.status.replace('_', ' ')})"
+
+
+def approval_card(
+    *,
+    company: str,
+    deal_link: str | None,
+    request: ApprovalRequest,
+    steps: list[ApprovalStep],
+    level_names: dict[str, str],
+    highlights: str,
+) -> list[Block]:
+    blocks: list[Block] = [
+        HeaderBlock(text=clip(f"Approval: {company}", 150)),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=clip(
+                    f"*{escape(request.summary)}*\nRequested by <@{request.requester}>"
+                    + (f" · <{deal_link}|deal thread>" if deal_link else ""),
+                    3000,
+                )
+            )
+        ),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=clip("*Why*\n" + "\n".join(f"• {escape(rule['reason'])}" for rule in request.fired), 3000)
+            )
+        ),
+    ]
+    if highlights:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(escape(highlights), 3000))]))
+    lines = []
+    for step in steps:
+        who = f" by <@{step.decided_by}> at {_when(step.decided_at)}" if step.decided_by else ""
+        why = f": {escape(step.reason)}" if step.reason else ""
+        lines.append(
+            f"{OUTCOME_BADGES.get(step.status, step.status)} · {level_names.get(step.level, step.level)}{who}{why}"
+        )
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=clip("\n".join(lines), 3000))))
+    if request.status == "pending":
+        ref = lambda decision: ApprovalRef(request_id=request.id, decision=decision).model_dump_json()  # noqa: E731
+        blocks.append(
+            ActionsBlock(
+                block_id=BlockId.APPROVAL_ACTIONS,
+                elements=[
+                    ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=ref("approved"), style="primary"),
+                    ButtonElement(text="Reject", action_id=ActionId.REJECT, value=ref("rejected"), style="danger"),
+                    ButtonElement(
+                        text="Request changes", action_id=ActionId.REQUEST_CHANGES, value=ref("changes_requested")
+                    ),
+                ],
+            )
+        )
+    else:
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"*{OUTCOME_BADGES[request.status]}* — this request is closed.")]
+            )
+        )
+    return blocks
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+def reason_modal(ref: ApprovalRef) -> View:
+    title = "Reject request" if ref.decision == "rejected" else "Request changes"
+    return View(
+        type="modal",
+        callback_id=CallbackId.APPROVAL_REASON,
+        private_metadata=ref.model_dump_json(),
+        title=title,
+        submit="Send",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id=BlockId.APPROVAL_REASON,
+                label="Reason (the rep will see it)",
+                element=PlainTextInputElement(action_id=InputId.REASON, multiline=True, min_length=5, max_length=500),
+            )
+        ],
+    )

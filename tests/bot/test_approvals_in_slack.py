@@ -1,0 +1,77 @@
+"""Approval cards in Slack: only the right people decide, exactly once, and everyone is told."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.emulator.transcript import render_message
+from core.models import ApprovalRequest, QuoteRecord
+from tests.bot.conftest import REP, Harness
+
+
+def seen(harness: Harness, message: dict) -> str:
+    return " ".join(" ".join(render_message(message, harness.workspace)).split())
+
+
+async def _asked(harness: Harness, discount: str = "22%") -> dict:
+    await harness.command("new Acme: 150 seats, users in Boston")
+    await harness.work()
+    await harness.command(f"quote Acme HS-ENT 150 --years 2 --discount {discount}")
+    await harness.work()
+    return harness.workspace.history(harness.workspace.channel_id("deal-approvals"))[-1]
+
+
+async def test_a_quote_over_the_reps_limit_posts_a_card_that_says_what_is_asked_and_why(harness: Harness):
+    card = await _asked(harness)
+    text = seen(harness, card)
+    assert "Approval: Acme" in text and "22% discount on 150 × HS-ENT, 2 years: $240,144.84 (list $345,000)" in text
+    assert "Discount 22% is above 20% (VP Sales approves up to 30%)" in text and "150 seats" in text
+    assert "[ Approve ]" in text and "[ Reject ]" in text and "[ Request changes ]" in text
+
+
+async def test_an_unauthorized_click_changes_nothing_and_the_vp_decides_exactly_once(harness: Harness):
+    card = await _asked(harness)
+    approvals = harness.workspace.channel_id("deal-approvals")
+    await harness.actor.click("U0MGR", approvals, card["ts"], "approval.approve")
+    await harness.actor.click(REP, approvals, card["ts"], "approval.approve")
+    await harness.work()
+    assert "Only approvers for VP Sales" in harness.workspace.ephemeral_for("U0MGR")[-1]["text"]
+    assert "four-eyes" in harness.workspace.ephemeral_for(REP)[-1]["text"]
+    await harness.actor.click("U0VP", approvals, card["ts"], "approval.approve")
+    await harness.actor.click("U0VP", approvals, card["ts"], "approval.approve")
+    await harness.work()
+    assert "already approved" in harness.workspace.ephemeral_for("U0VP")[-1]["text"]
+    updated = seen(harness, harness.workspace.find_message(approvals, card["ts"]))
+    assert "Approved · VP Sales by @Val VP Sales" in updated and "[ Approve ]" not in updated
+    thread = harness.thread(harness.deals_channel, harness.workspace.history(harness.deals_channel)[0]["ts"])
+    assert "@Val VP Sales approved" in seen(harness, thread[-1]) and "now approved" in seen(harness, thread[-1])
+    assert "approved" in harness.workspace.history(harness.workspace.open_dm(REP))[-1]["text"]
+    with harness.runtime.session_factory() as session:
+        assert session.scalars(select(ApprovalRequest.status)).one() == "approved"
+        assert session.scalars(select(QuoteRecord.status)).one() == "approved"
+
+
+async def test_rejecting_asks_for_a_reason_and_the_rep_sees_it(harness: Harness):
+    card = await _asked(harness)
+    approvals = harness.workspace.channel_id("deal-approvals")
+    await harness.actor.click("U0VP", approvals, card["ts"], "approval.reject")
+    await harness.runtime.drain_background()
+    view = harness.workspace.open_views_for("U0VP")[-1]
+    await harness.actor.submit_view("U0VP", view["id"], {"approval_reason": {"reason": "Margin too thin at 22%"}})
+    await harness.work()
+    updated = seen(harness, harness.workspace.find_message(approvals, card["ts"]))
+    assert "Rejected · VP Sales" in updated and "Margin too thin at 22%" in updated
+
+
+async def test_a_tampered_approval_button_is_refused(harness: Harness):
+    card = await _asked(harness)
+    approvals = harness.workspace.channel_id("deal-approvals")
+    await harness.actor.click(
+        "U0VP", approvals, card["ts"], "approval.approve", value='{"request_id": 999, "decision": "approved"}'
+    )
+    await harness.work()
+    assert "does not exist" in harness.workspace.ephemeral_for("U0VP")[-1]["text"]
+    await harness.actor.click(
+        "U0VP", approvals, card["ts"], "approval.approve", value='{"request_id": 1, "decision": "rejected"}'
+    )
+    assert "does not match" in harness.workspace.ephemeral_for("U0VP")[-1]["text"]
