@@ -59,6 +59,8 @@ SCRIPT: tuple[Step, ...] = (
         "command",
         "quote Northwind HS-ENT 300 HS-SSO 300 HS-SUP 1 --years 3 --discount 8%",
     ),
+    Step("Sam, a rep, tries to approve it from the approvals channel", "approve_as", "U0REP2"),
+    Step("Dana from the deal desk approves it", "approve_as", "U0DESK"),
     Step("Riley clicks Draft proposal on the deal card", "click_card", "deal.draft_proposal"),
     Step(
         "Riley asks the knowledge base for the customer's ops team",
@@ -114,6 +116,10 @@ async def run_demo(*, home: str | None, out: Console) -> int:
                     elif step.action == "reply":
                         thread = _deal_thread(runtime)
                         await actor.post_message(REP, channel, step.text, thread_ts=thread)
+                    elif step.action == "approve_as":
+                        approvals = workspace.channel_id("deal-approvals")
+                        card = workspace.history(approvals)[-1]
+                        await actor.click(step.text, approvals, card["ts"], "approval.approve")
                     elif step.action == "click_card":
                         card = workspace.history(channel)[0]
                         await actor.click(REP, channel, card["ts"], step.text)
@@ -130,6 +136,13 @@ async def run_demo(*, home: str | None, out: Console) -> int:
                     if file.content and home:
                         (folder / file.name).write_bytes(file.content)
                 out.print(render_transcript(workspace, channel), markup=False, highlight=False, soft_wrap=True)
+                approvals = workspace.channel_id("deal-approvals")
+                out.print(Rule("#deal-approvals"))
+                out.print(render_transcript(workspace, approvals), markup=False, highlight=False, soft_wrap=True)
+                refused = render_transcript(workspace, approvals, viewer="U0REP2", ephemeral_only=True)
+                if refused.strip():
+                    out.print(Rule("only visible to Sam"))
+                    out.print(refused, markup=False, highlight=False, soft_wrap=True)
                 ephemeral = render_transcript(workspace, channel, viewer=REP, ephemeral_only=True)
                 if ephemeral.strip():
                     out.print(Rule("only visible to Riley"))
