@@ -191,3 +191,24 @@ def steps_of(session: Session, request_id: int) -> list[ApprovalStep]:
     return list(
         session.scalars(select(ApprovalStep).where(ApprovalStep.request_id == request_id).order_by(ApprovalStep.id))
     )
+
+
+def waiting_for(
+    session: Session, *, user_id: str, groups: set[str], policy: Policy
+) -> tuple[list[ApprovalRequest], list[ApprovalRequest]]:
+    """(pending requests this person may decide, pending requests this person asked for)."""
+    pending = list(
+        session.scalars(select(ApprovalRequest).where(ApprovalRequest.status == "pending").order_by(ApprovalRequest.id))
+    )
+    identities = {user_id} | groups
+    mine_to_decide = [
+        request
+        for request in pending
+        if request.requester != user_id
+        and any(
+            step.status == "pending" and identities & set(approvers_of(policy, step.level))
+            for step in steps_of(session, request.id)
+        )
+    ]
+    asked = [request for request in pending if request.requester == user_id]
+    return mine_to_decide, asked

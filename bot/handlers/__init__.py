@@ -23,4 +23,5 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         "deal.quote": partial(quotes.handle_quote, runtime),
         "deal.proposal": partial(proposals.handle_proposal, runtime),
         "approval.decide": partial(approvals.handle_decision, runtime),
+        "approvals.list": partial(approvals.handle_list, runtime),
     }

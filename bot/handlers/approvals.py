@@ -134,3 +134,26 @@ async def handle_decision(runtime: Runtime, job: ClaimedJob) -> None:
         )
     dm = await runtime.client.conversations_open(users=request.requester)
     await runtime.gateway.post_message(key=f"job:{job.id}:requester", channel=dm["channel"]["id"], text=message)
+
+
+async def handle_list(runtime: Runtime, job: ClaimedJob) -> None:
+    """`/lto approvals`: what waits for me, and what I am waiting for."""
+    payload = job.payload
+    groups = await _groups_of(runtime, payload["user_id"])
+
+    def load() -> tuple[list[str], list[str]]:
+        with runtime.session_factory() as session:
+            to_decide, asked = service.waiting_for(
+                session, user_id=payload["user_id"], groups=groups, policy=runtime.policy()
+            )
+
+            def line(request: ApprovalRequest) -> str:
+                deal = deals.get_deal(session, request.deal_id)
+                return f"• #{request.id} *{escape(deal.account.name)}*: {escape(request.summary)}"
+
+            return [line(r) for r in to_decide], [line(r) for r in asked]
+
+    to_decide, asked = await asyncio.to_thread(load)
+    parts = ["*Waiting for your decision*", *(to_decide or ["Nothing."]), "", "*Your requests waiting for others*"]
+    parts += asked or ["Nothing."]
+    await respond(payload.get("response_url"), text="\n".join(parts))

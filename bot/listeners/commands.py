@@ -19,10 +19,7 @@ ROUTES: dict[type, tuple[str, str]] = {
     commands.Ask: ("knowledge.ask", ":mag: Searching the knowledge base…"),
     commands.Quote: ("deal.quote", ":hourglass_flowing_sand: Pricing it…"),
     commands.Proposal: ("deal.proposal", ":hourglass_flowing_sand: Drafting the proposal…"),
-}
-# Routes the command language knows but this release does not run yet: said plainly in the ack.
-NOT_YET = {
-    commands.Approvals: "`/lto approvals` is not enabled in this release yet.",
+    commands.Approvals: ("approvals.list", ":hourglass_flowing_sand: Gathering approval requests…"),
 }
 
 
@@ -59,9 +56,6 @@ async def lto(ack: AsyncAck, command: dict[str, Any], runtime: Runtime) -> None:
         return
     if isinstance(parsed, commands.Help):
         await ack(text=usage_text(), blocks=as_dicts(usage_blocks()), response_type="ephemeral")
-        return
-    if type(parsed) in NOT_YET:
-        await ack(text=NOT_YET[type(parsed)], response_type="ephemeral")
         return
     job_kind, message = ROUTES[type(parsed)]
     await accept(

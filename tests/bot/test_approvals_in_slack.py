@@ -75,3 +75,15 @@ async def test_a_tampered_approval_button_is_refused(harness: Harness):
         "U0VP", approvals, card["ts"], "approval.approve", value='{"request_id": 1, "decision": "rejected"}'
     )
     assert "does not match" in harness.workspace.ephemeral_for("U0VP")[-1]["text"]
+
+
+async def test_lto_approvals_lists_what_waits_for_me_and_what_i_asked_for(harness: Harness):
+    await _asked(harness)
+    await harness.command("approvals", user="U0VP")
+    await harness.command("approvals", user=REP)
+    await harness.work()
+    assert "Waiting for your decision* • #1 *Acme*" in " ".join(
+        harness.workspace.ephemeral_for("U0VP")[-1]["text"].split()
+    )
+    mine = harness.workspace.ephemeral_for(REP)[-1]["text"]
+    assert "Your requests waiting for others*\n• #1 *Acme*" in mine
