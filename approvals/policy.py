@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,10 +20,40 @@ class PolicyError(ValueError):
     """The policy file is invalid; the message names the field."""
 
 
+def parse_duration(text: str) -> timedelta:
+    """'30m', '4h', '2d'."""
+    match = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", text)
+    if not match:
+        raise ValueError(f"durations look like 30m, 4h or 2d, not {text!r}")
+    amount, unit = int(match[1]), match[2]
+    return (
+        timedelta(minutes=amount) if unit == "m" else timedelta(hours=amount) if unit == "h" else timedelta(days=amount)
+    )
+
+
+class Sla(BaseModel):
+    remind_after: str | None = None
+    escalate_after: str | None = None
+    escalate_to: str | None = None
+    expire_after: str = "7d"
+
+    @model_validator(mode="after")
+    def _durations(self) -> Sla:
+        for value in (self.remind_after, self.escalate_after, self.expire_after):
+            if value is not None:
+                parse_duration(value)
+        return self
+
+    def after(self, name: str) -> timedelta | None:
+        value = getattr(self, name)
+        return parse_duration(value) if value else None
+
+
 class Level(BaseModel):
     name: str
     approvers: list[str] = Field(min_length=1)
     channel: str
+    sla: Sla = Field(default_factory=Sla)
 
 
 class DiscountBand(BaseModel):
@@ -43,6 +75,9 @@ class Policy(BaseModel):
             for level in band.levels:
                 if level not in self.levels:
                     raise ValueError(f"discount band {band.above}-{band.up_to} names unknown level {level}")
+        for name, level in self.levels.items():
+            if level.sla.escalate_to and level.sla.escalate_to not in self.levels:
+                raise ValueError(f"levels.{name}.sla.escalate_to names unknown level {level.sla.escalate_to}")
         for needed in ("deal_desk", "legal", "security"):
             if needed not in self.levels:
                 raise ValueError(f"levels must define {needed}")

@@ -13,6 +13,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session
 
+from approvals import sweeps as approval_sweeps
 from bot.runtime import Runtime
 from core import sweeps
 from integrations.crm import sweeps as crm_sweeps
@@ -64,5 +65,18 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         "interval",
         seconds=10,
         id="deliver_outbox",
+    )
+    scheduler.add_job(
+        in_transaction(
+            runtime,
+            "approval_sla",
+            lambda s: {
+                **approval_sweeps.remind_and_escalate(s, policy=runtime.policy(), clock=runtime.clock),
+                "expired": approval_sweeps.expire(s, policy=runtime.policy(), clock=runtime.clock),
+            },
+        ),
+        "interval",
+        minutes=1,
+        id="approval_sla",
     )
     return scheduler

@@ -298,5 +298,7 @@ class ApprovalStep(Base):
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)
+    reminded_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
 
     __table_args__ = (UniqueConstraint("request_id", "level", name="uq_approval_step_level"),)

@@ -24,4 +24,5 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         "deal.proposal": partial(proposals.handle_proposal, runtime),
         "approval.decide": partial(approvals.handle_decision, runtime),
         "approvals.list": partial(approvals.handle_list, runtime),
+        "approval.notify": partial(approvals.handle_notify, runtime),
     }

@@ -157,3 +157,42 @@ async def handle_list(runtime: Runtime, job: ClaimedJob) -> None:
     parts = ["*Waiting for your decision*", *(to_decide or ["Nothing."]), "", "*Your requests waiting for others*"]
     parts += asked or ["Nothing."]
     await respond(payload.get("response_url"), text="\n".join(parts))
+
+
+def _mention(approver: str) -> str:
+    return f"<!subteam^{approver}>" if approver.startswith("S") else f"<@{approver}>"
+
+
+async def handle_notify(runtime: Runtime, job: ClaimedJob) -> None:
+    """A reminder, escalation or expiry from the SLA sweeps, posted in the card's thread."""
+    payload = job.payload
+    request, text, blocks, where = await asyncio.to_thread(_card, runtime, payload["request_id"])
+    if not (request.card_channel and request.card_ts):
+        return
+    policy = runtime.policy()
+    if payload["what"] == "expiry":
+        await runtime.gateway.update_message(channel=request.card_channel, ts=request.card_ts, text=text, blocks=blocks)
+        message = (
+            ":hourglass: This request expired without a decision. Ask again with a new quote if it is still needed."
+        )
+        if where["channel"] and where["thread_ts"]:
+            await runtime.gateway.post_message(
+                key=f"job:{job.id}:deal",
+                channel=where["channel"],
+                thread_ts=where["thread_ts"],
+                text=f":hourglass: The approval request for {escape(request.summary)} expired without a decision.",
+            )
+    else:
+        level = policy.levels[payload["level"]]
+        who = " ".join(_mention(a) for a in level.approvers)
+        if payload["what"] == "reminder":
+            message = f":bell: Reminder for {who} ({level.name}): this request is waiting for your decision."
+        else:
+            source = policy.levels[payload["from"]].name
+            message = f":arrow_up: Escalated to {who} ({level.name}): {source} has not decided in time."
+            await runtime.gateway.update_message(
+                channel=request.card_channel, ts=request.card_ts, text=text, blocks=blocks
+            )
+    await runtime.gateway.post_message(
+        key=f"job:{job.id}:card-thread", channel=request.card_channel, thread_ts=request.card_ts, text=message
+    )

@@ -26,6 +26,7 @@ OUTCOME_BADGES = {
     "rejected": ":x: Rejected",
     "changes_requested": ":leftwards_arrow_with_hook: Changes requested",
     "cancelled": ":heavy_minus_sign: Cancelled (superseded)",
+    "expired": ":hourglass: Expired without a decision",
     "pending": ":hourglass_flowing_sand: Waiting",
 }
 

@@ -6,6 +6,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from approvals import service
 from approvals.policy import ApprovalFacts, evaluate, load_policy
@@ -145,3 +146,29 @@ def test_many_simultaneous_clicks_make_exactly_one_decision(sessions, clock):
     for t in threads:
         t.join()
     assert results.count("approved") == 1 and results.count("already") == 7
+
+
+@postgres_only
+def test_two_schedulers_running_the_same_sweep_send_one_reminder_per_due_step(sessions, clock):
+    from approvals import sweeps
+    from core.models import Job
+
+    for _ in range(5):
+        _request(sessions, clock)
+    clock.advance(hours=5)
+    barrier = threading.Barrier(2)
+    totals = []
+
+    def scheduler():
+        barrier.wait()
+        with sessions() as session, session.begin():
+            totals.append(sweeps.remind_and_escalate(session, policy=POLICY, clock=clock)["reminded"])
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with sessions() as session:
+        reminders = session.scalars(select(Job).where(Job.kind == "approval.notify")).all()
+    assert sum(totals) == len(reminders) == 5  # one reminder per due request, not one per scheduler

@@ -87,3 +87,34 @@ async def test_lto_approvals_lists_what_waits_for_me_and_what_i_asked_for(harnes
     )
     mine = harness.workspace.ephemeral_for(REP)[-1]["text"]
     assert "Your requests waiting for others*\n• #1 *Acme*" in mine
+
+
+async def test_sla_sweeps_remind_escalate_and_expire_with_a_controllable_clock(harness: Harness):
+    from approvals import sweeps
+
+    card = await _asked(harness)
+    approvals = harness.workspace.channel_id("deal-approvals")
+    policy = harness.runtime.policy()
+
+    def sweep():
+        with harness.runtime.session_factory() as session, session.begin():
+            counts = sweeps.remind_and_escalate(session, policy=policy, clock=harness.clock)
+            counts["expired"] = sweeps.expire(session, policy=policy, clock=harness.clock)
+            return counts
+
+    assert sweep() == {"reminded": 0, "escalated": 0, "expired": 0}
+    harness.clock.advance(hours=5)
+    assert sweep()["reminded"] == 1 and sweep()["reminded"] == 0  # once, however often it runs
+    await harness.work()
+    thread = harness.thread(approvals, card["ts"])
+    assert "Reminder for @Val VP Sales (VP Sales)" in seen(harness, thread[-1])
+    harness.clock.advance(hours=20)
+    assert sweep()["escalated"] == 1
+    await harness.work()
+    assert "Escalated to @Dana DealDesk" in seen(harness, harness.thread(approvals, card["ts"])[-1])
+    await harness.actor.click("U0DESK", approvals, card["ts"], "approval.approve")
+    await harness.work()
+    harness.clock.advance(days=6)
+    assert sweep()["expired"] == 1
+    await harness.work()
+    assert "Expired without a decision" in seen(harness, harness.workspace.find_message(approvals, card["ts"]))
