@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from pydantic_ai import Agent, ModelRetry, RunContext
 from pydantic_ai.usage import UsageLimits
 
+from agents.grounding import search_and_remember
 from core.qualification import Qualification, QualificationUpdate, assess
 from knowledge.models import Passage
 
@@ -147,17 +148,7 @@ def search_knowledge(
     source for every claim you make from them. An empty list means the knowledge base has
     nothing relevant: say so rather than guessing.
     """
-    if ctx.deps.search is None:
-        return "The knowledge base is unavailable right now: make no product claims you cannot cite."
-    try:
-        passages: list[Passage] = ctx.deps.search(query, product, doc_type)
-    except Exception:  # Qdrant down: say so rather than invent sources
-        logger.exception("knowledge search failed")
-        return "The knowledge base is unavailable right now: make no product claims you cannot cite."
-    for passage in passages:
-        if all(p.chunk_id != passage.chunk_id for p in ctx.deps.passages):
-            ctx.deps.passages.append(passage)
-    return [p.model_dump(exclude={"score"}) for p in passages]
+    return search_and_remember(ctx.deps.search, ctx.deps.passages, query, product, doc_type)
 
 
 @discovery_agent.tool

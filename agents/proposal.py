@@ -19,6 +19,7 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, Tool
 from pydantic_ai.models.function import AgentInfo
 from pydantic_ai.usage import UsageLimits
 
+from agents.grounding import search_and_remember
 from agents.offline.quoting import quote as best_sentences
 from knowledge.models import Passage
 
@@ -63,13 +64,7 @@ proposal_agent: Agent[ProposalDeps, ProposalDraft] = Agent(
 @proposal_agent.tool
 def search_knowledge(ctx: RunContext[ProposalDeps], query: str) -> list[dict[str, Any]] | str:
     """Search the knowledge base; returns passages with chunk_id, title, section, source and text."""
-    if ctx.deps.search is None:
-        return "The knowledge base is unavailable: write no capability claims."
-    found = ctx.deps.search(query, None, None)
-    for passage in found:
-        if all(p.chunk_id != passage.chunk_id for p in ctx.deps.passages):
-            ctx.deps.passages.append(passage)
-    return [p.model_dump(exclude={"score"}) for p in found]
+    return search_and_remember(ctx.deps.search, ctx.deps.passages, query)
 
 
 @proposal_agent.output_validator

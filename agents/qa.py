@@ -16,6 +16,7 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, Tool
 from pydantic_ai.models.function import AgentInfo
 from pydantic_ai.usage import UsageLimits
 
+from agents.grounding import search_and_remember
 from agents.offline.quoting import best_passages, quote
 from knowledge.models import Passage
 
@@ -52,13 +53,7 @@ def search_knowledge(
     ctx: RunContext[QaDeps], query: str, product: str | None = None, doc_type: str | None = None
 ) -> list[dict[str, Any]] | str:
     """Search the company's knowledge base; returns passages with chunk_id, title, section, source and text."""
-    if ctx.deps.search is None:
-        return "The knowledge base is unavailable right now."
-    found = ctx.deps.search(query, product, doc_type)
-    for passage in found:
-        if all(p.chunk_id != passage.chunk_id for p in ctx.deps.passages):
-            ctx.deps.passages.append(passage)
-    return [p.model_dump(exclude={"score"}) for p in found]
+    return search_and_remember(ctx.deps.search, ctx.deps.passages, query, product, doc_type)
 
 
 @qa_agent.output_validator
