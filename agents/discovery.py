@@ -8,7 +8,6 @@ caller in one transaction after the run.
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -20,8 +19,6 @@ from pydantic_ai.usage import UsageLimits
 from agents.grounding import search_and_remember
 from core.qualification import Qualification, QualificationUpdate, assess
 from knowledge.models import Passage
-
-logger = logging.getLogger(__name__)
 
 RiskKind = Literal["compliance", "region", "competitor", "budget", "timeline", "other"]
 
