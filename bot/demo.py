@@ -60,8 +60,7 @@ SCRIPT: tuple[Step, ...] = (
         "quote Northwind HS-ENT 300 HS-SSO 300 HS-SUP 1 --years 3 --discount 8%",
     ),
     Step("Sam, a rep, tries to approve it from the approvals channel", "approve_as", "U0REP2"),
-    Step("Dana from the deal desk approves it", "approve_as", "U0DESK"),
-    Step("Riley clicks Draft proposal on the deal card", "click_card", "deal.draft_proposal"),
+    Step("Dana from the deal desk approves it; the proposal follows on its own", "approve_as", "U0DESK"),
     Step(
         "Riley asks the knowledge base for the customer's ops team",
         "command",

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from approvals import service
 from bot.handlers.deals import respond
+from bot.listeners.intake import accept
 from bot.runtime import Runtime
 from bot.views.approval import approval_card, approval_text
 from bot.views.text import as_dicts, escape
@@ -134,6 +135,16 @@ async def handle_decision(runtime: Runtime, job: ClaimedJob) -> None:
         )
     dm = await runtime.client.conversations_open(users=request.requester)
     await runtime.gateway.post_message(key=f"job:{job.id}:requester", channel=dm["channel"]["id"], text=message)
+    if outcome.final and request.status == "approved":
+        # The approved prices are final now: draft the proposal from them without waiting for a click.
+        await accept(
+            runtime,
+            key=f"approval:{request.id}:proposal",
+            kind="approval",
+            job_kind="deal.proposal",
+            payload={"user_id": request.requester, "deal": f"#{request.deal_id}", "response_url": None},
+            actor=payload["user_id"],
+        )
 
 
 async def handle_list(runtime: Runtime, job: ClaimedJob) -> None:

@@ -49,6 +49,9 @@ async def test_an_unauthorized_click_changes_nothing_and_the_vp_decides_exactly_
     with harness.runtime.session_factory() as session:
         assert session.scalars(select(ApprovalRequest.status)).one() == "approved"
         assert session.scalars(select(QuoteRecord.status)).one() == "approved"
+    # The approved quote's proposal is posted in the deal thread without another click.
+    thread = harness.thread(harness.deals_channel, harness.workspace.history(harness.deals_channel)[0]["ts"])
+    assert thread[-1]["files"][0]["name"].endswith(".pdf") and "ready to send" in seen(harness, thread[-1])
 
 
 async def test_rejecting_asks_for_a_reason_and_the_rep_sees_it(harness: Harness):
