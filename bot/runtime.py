@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -67,6 +68,9 @@ class Runtime:
     crm: Any = None  # integrations.crm.port.CrmPort
     qdrant: Any = None  # qdrant_client.QdrantClient, opened lazily: local mode locks its folder
     _knowledge: Any = None
+    # Tools run in worker threads, several at once: the lazy clients below are created under a lock
+    # (Qdrant's local mode allows one client per folder).
+    _lazy_lock: threading.Lock = field(default_factory=threading.Lock)
     _catalog: Any = None
     _policy: Any = None
     _channels: dict[str, str] = field(default_factory=dict)
@@ -120,6 +124,10 @@ class Runtime:
 
     def qdrant_client(self) -> Any:
         """The process's one Qdrant client (embedded local mode by default, a server with QDRANT_URL)."""
+        with self._lazy_lock:
+            return self._open_qdrant()
+
+    def _open_qdrant(self) -> Any:
         if self.qdrant is None:
             from qdrant_client import QdrantClient
 
@@ -134,14 +142,15 @@ class Runtime:
 
     def knowledge(self) -> Any:
         """The knowledge store (collection created on first use)."""
-        if self._knowledge is None:
-            from knowledge.embeddings import make_embedder
-            from knowledge.store import KnowledgeStore
+        with self._lazy_lock:
+            if self._knowledge is None:
+                from knowledge.embeddings import make_embedder
+                from knowledge.store import KnowledgeStore
 
-            store = KnowledgeStore(self.qdrant_client(), embedder=make_embedder(self.settings.embeddings))
-            store.ensure()
-            self._knowledge = store
-        return self._knowledge
+                store = KnowledgeStore(self._open_qdrant(), embedder=make_embedder(self.settings.embeddings))
+                store.ensure()
+                self._knowledge = store
+            return self._knowledge
 
     def catalog(self) -> Any:
         """The governed catalog, loaded and validated once."""

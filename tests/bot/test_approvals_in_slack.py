@@ -14,7 +14,10 @@ def seen(harness: Harness, message: dict) -> str:
 
 
 async def _asked(harness: Harness, discount: str = "22%") -> dict:
-    await harness.command("new Acme: 150 seats, users in Boston")
+    await harness.command(
+        "new Acme: Pain: nightly batch loads take 6 hours. 150 seats, budget $250k, sign by end of Q1, SaaS, "
+        "users in Boston, the CFO signs."
+    )
     await harness.work()
     await harness.command(f"quote Acme HS-ENT 150 --years 2 --discount {discount}")
     await harness.work()
@@ -44,7 +47,8 @@ async def test_an_unauthorized_click_changes_nothing_and_the_vp_decides_exactly_
     updated = seen(harness, harness.workspace.find_message(approvals, card["ts"]))
     assert "Approved · VP Sales by @Val VP Sales" in updated and "[ Approve ]" not in updated
     thread = harness.thread(harness.deals_channel, harness.workspace.history(harness.deals_channel)[0]["ts"])
-    assert "@Val VP Sales approved" in seen(harness, thread[-1]) and "now approved" in seen(harness, thread[-1])
+    told = [seen(harness, m) for m in thread if "@Val VP Sales approved" in seen(harness, m)]
+    assert len(told) == 1 and "now approved" in told[0]
     assert "approved" in harness.workspace.history(harness.workspace.open_dm(REP))[-1]["text"]
     with harness.runtime.session_factory() as session:
         assert session.scalars(select(ApprovalRequest.status)).one() == "approved"
