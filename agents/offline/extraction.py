@@ -1,357 +1,293 @@
 """Qualification facts from a rep's free text, by rules: what the offline model records each turn.
 
-Each fact keeps the words it came from (evidence, for the audit trail). Negated mentions
-("no HIPAA requirement") are not facts; corrected ones ("300 seats, not 250") keep the
-correction. Text is data: nothing in it changes what the rules may record.
+`extract` composes the per-concern rules (quantities, dates, deployment, lexicon names,
+people, narrative) into one `QualificationUpdate`, with the words each fact came from.
+
+Lists: a mention adds a name unless it is negated ("no HIPAA requirement"), hedged ("may need
+HIPAA later") or a question ("Do they need a BAA?"). A list is replaced instead of added to
+when the message says which names are the whole set ("UK only", "only EU, not US") or takes
+back names already recorded ("Matillion is out of the picture", "drop Marketo"); taking a
+name back needs `known`, the record so far. Scalars are simply set: the merge lets the latest
+message win, which is how corrections ("actually 300 seats, not 250") land.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.offline.dates import date_mentions
-from agents.offline.lexicon import Matcher, lexicon
-from agents.offline.quantities import amounts, seat_counts
+from agents.offline import people
+from agents.offline.clauses import (
+    Clause,
+    asked_about_us,
+    clause_at,
+    clauses,
+    is_hedged,
+    is_negated,
+    without_questions,
+)
+from agents.offline.dates import target_close
+from agents.offline.deployment import deployment, sso_required
+from agents.offline.lexicon import Mention, lexicon
+from agents.offline.narrative import narrative
+from agents.offline.quantities import budget, seats
 from core.qualification import Money, Qualification, QualificationUpdate
-
-_CLAUSE = re.compile(r"(?<=[.!?;])\s+|\n+|(?:^|\s)[•*-]\s+|\s+(?:but|however|whereas)\s+", re.IGNORECASE)
-_NEGATION = re.compile(
-    r"\b(?:no|not|don't|dont|doesn't|doesnt|didn't|isn't|aren't|won't|without|never|nor|neither|"
-    r"no need for|not required|drop(?:ped)?|exclude|except|rather than|instead of|n't)\b[^.;,]*$",
-    re.IGNORECASE,
-)
-_NEGATED_AFTER = re.compile(
-    r"^[\s\w/-]{0,20}\b(?:not (?:needed|required|a requirement|in scope)|is out of scope)\b", re.I
-)
-_CORRECTION = re.compile(r"\b(?:actually|correction|scratch that|only|just|instead)\b", re.IGNORECASE)
-
-_BUDGET_CUE = re.compile(
-    r"\b(?:budget\w*|spend|allocated|approved|earmarked|set aside|funding for|can pay|cap(?:ped)?|ceiling|"
-    r"up to|willing to|afford|range|ballpark|have about|have around|money)\b",
-    re.IGNORECASE,
-)
-_NOT_BUDGET = re.compile(
-    r"\b(?:revenue|ARR of the company|raised|series [a-e]|valuation|per seat|per user|each|list price|"
-    r"discount|saved|savings|cost them|losing|lose|fine[sd]?|penalt)",
-    re.IGNORECASE,
-)
-# Signing words outrank go-live words: "sign by March so they can start in April" closes in March.
-_STRONG_CLOSE_CUE = re.compile(
-    r"\b(?:sign\w*|clos\w*|decision|decide|PO\b|purchase|contract|paper|procure\w*|buy)\b", re.IGNORECASE
-)
-_CLOSE_CUE = re.compile(
-    r"\b(?:go[- ]?live|live|launch|start|deadline|by|before|until|target\w*|timeline|timeframe|wrap|done|need it|"
-    r"renewal|expires|cutover|in place)\b",
-    re.IGNORECASE,
-)
-_SELF_CUED_DATE = re.compile(r"^(?:end of|the end of|EO[YQM]\b|by\b|before\b)", re.IGNORECASE)
-_CLOUD = re.compile(r"\b(?:the cloud|cloud)\b", re.IGNORECASE)
-_SENTENCE = re.compile(r"[^.!?;\n]+")
-_NOT_CLOSE = re.compile(r"\b(?:call|meeting|demo|met|spoke|last|ago|founded|since|yesterday|today)\b", re.IGNORECASE)
-
-_SELF_HOSTED = re.compile(
-    r"\b(?:on[- ]?prem(?:ise|ises)?|self[- ]?hosted|self[- ]?managed|their own (?:data ?cent(?:er|re)s?|DCs?|"
-    r"infrastructure|infra|kubernetes|k8s|cluster|cloud account|AWS account|VPC)|in their (?:own )?VPC|private cloud|"
-    r"air[- ]?gapped|behind (?:their|the) firewall|customer[- ]hosted|bring your own cloud|BYOC)\b",
-    re.IGNORECASE,
-)
-_SAAS = re.compile(
-    r"\b(?:SaaS|cloud[- ]hosted|hosted by (?:us|you|Halyard)|(?:fully )?managed (?:service|cloud|offering)|"
-    r"multi[- ]tenant|our cloud|your cloud|cloud is fine|cloud only|the cloud version|hosted version)\b",
-    re.IGNORECASE,
-)
-_HYBRID = re.compile(r"\bhybrid\b|\bsome (?:on[- ]?prem|in the cloud)\b.*\bsome\b", re.IGNORECASE)
-
-_SSO = re.compile(
-    r"\b(?:SSO|single sign[- ]on|SAML|OIDC|log ?in with (?:Okta|Azure AD|Entra|Google|their IdP)|"
-    r"(?:Okta|Azure AD|Entra ID|Ping) (?:login|auth|integration for login))\b",
-    re.IGNORECASE,
-)
-
-_FIELD_CUES: dict[str, re.Pattern[str]] = {
-    "pain": re.compile(
-        r"\b(?:pain(?: point)?s?(?: is| are|:)|(?:they(?:'re| are)|we(?:'re| are)|customer is) (?:struggling|frustrated|"
-        r"stuck|suffering) with|struggl\w+ with|the (?:main |big |core )?(?:problem|issue|challenge)(?: is|:)|problem:|"
-        r"challenge:|their problem|biggest headache|bottleneck is)\s*(?P<v>[^.;\n]{6,220})",
-        re.IGNORECASE,
-    ),
-    "metrics": re.compile(
-        r"\b(?:success (?:means|is|looks like|=|criteria(?: is| are|:))|they(?:'ll| will)? measure|measured by|KPIs?(?: is| are|:)"
-        r"|metrics?(?: is| are|:)|goal is to|want(?:s)? to (?:cut|reduce|get|bring)|target is to)\s*(?P<v>[^.;\n]{4,200})",
-        re.IGNORECASE,
-    ),
-    "decision_process": re.compile(
-        r"(?P<v>\b(?:decision (?:by|via|through|process|will be made|is made|committee)|committee|(?:after|following) "
-        r"(?:a|the) (?:\d+[- ]week )?(?:POC|pilot|bake[- ]off|trial)|POC (?:then|first)|steps? (?:are|is|:)|"
-        r"evaluation (?:process|plan))[^.;\n]{0,200})",
-        re.IGNORECASE,
-    ),
-    "decision_criteria": re.compile(
-        r"\b(?:decision criteria(?: is| are|:)?|criteria(?: is| are|:)|decid\w+ (?:based )?on|care(?:s)? most about|"
-        r"evaluating (?:us |vendors )?on|must[- ]haves? (?:are|is|:))\s*(?P<v>[^.;\n]{4,200})",
-        re.IGNORECASE,
-    ),
-    "paper_process": re.compile(
-        r"(?P<v>\b(?:procurement (?:needs|requires|process|review|takes|will|has to|must|wants)|legal review|security review|"
-        r"vendor (?:onboarding|assessment|risk)|security questionnaire|MSA|redlines?|paper process|infosec review|"
-        r"third[- ]party risk)[^.;\n]{0,160})",
-        re.IGNORECASE,
-    ),
-}
-_ROLE = (
-    r"(?:VP|SVP|EVP|Vice President|Head|Director|Chief \w+ Officer|C[EFTIO]O|CISO|CDO|Manager|Lead|Principal|"
-    r"Architect|Engineer|Owner|President)(?: of)?[\w &/-]{0,40}"
-)
-_NAME = r"(?P<name>[A-Z][a-z]+(?:[ -][A-Z][a-z'’]+){1,2})"
-_CONTACT = re.compile(
-    rf"\b(?i:spoke (?:with|to)|call with|met with|meeting with|talked (?:with|to)|contact is|point of contact is|"
-    rf"POC is|heard from|intro to|demo (?:with|for))\s+{_NAME}(?:\s*(?:,|\(|-|–|—|the|who is|,? their)\s*(?P<role>{_ROLE}))?",
-)
-_BUYER = re.compile(
-    rf"(?:\b(?i:economic buyer)(?: is|:)\s*(?P<v1>[^.;\n]{{2,80}})|\b(?i:budget owner|signer|signatory)(?: is|:)\s*(?P<v2>[^.;\n]{{2,80}})"
-    rf"|\b(?P<v3>(?:their |the )?(?:{_ROLE}|[A-Z][a-z]+ [A-Z][a-z]+(?: \([^)]*\))?))\s+(?:signs|will sign|signs off|owns the budget|"
-    rf"holds the budget|has (?:the )?budget|approves|is the economic buyer|has final say|makes the call))",
-)
-_CHAMPION = re.compile(
-    r"(?:\b(?i:champion)(?: is|:)\s*(?P<v1>[^.;\n]{2,80})|\b(?P<v2>[A-Z][a-z]+(?: [A-Z][a-z]+)?(?: \([^)]*\))?) is "
-    r"(?:our|the|a strong|a) (?:champion|internal sponsor|sponsor)|\b(?P<v3>[A-Z][a-z]+(?: [A-Z][a-z]+)?) is pushing for us)",
-)
-_DISQUALIFY = re.compile(
-    r"\b(?:went with|chose|picked|signed with|lost (?:it |the deal )?to|going with|decided on)\s+(?P<who>[A-Z]\w+)"
-    r"|\b(?:no budget (?:this|next) year|project (?:is |was |got )?(?:cancel+ed|shelved|killed|dead|on hold indefinitely)"
-    r"|not moving forward|closing (?:it|this) out|closed[- ]lost|not a (?:good )?fit|deal is dead|they(?:'re| are) out)\b",
-    re.IGNORECASE,
-)
-_EMPLOYEE_CONTEXT = re.compile(
-    r"\b(?:company|employees|staff|headcount|workforce|org|organisation|organization)\b", re.I
-)
-
-
-_QUESTION = re.compile(r"[^.!?\n]*\?")
 
 
 class Extraction(BaseModel):
+    """What one message says: the update to apply, the words behind each fact, and whether the deal is dead."""
+
     update: QualificationUpdate = Field(default_factory=QualificationUpdate)
     evidence: dict[str, str] = Field(default_factory=dict, description="field -> the words it came from")
-    disqualify_reason: str | None = None
+    disqualify_reason: str | None = Field(None, description="Set when the text says the deal is lost or dead.")
+    lexicon_version: int = Field(0, description="Version of lexicon.yaml the names were matched with (audit).")
 
 
-def _clauses(text: str) -> list[tuple[int, str]]:
-    """(offset, clause) pieces, split at sentences, bullets and contrast words."""
-    pieces, start = [], 0
-    for match in _CLAUSE.finditer(text):
-        if match.start() > start:
-            pieces.append((start, text[start : match.start()]))
-        start = match.end()
-    if start < len(text):
-        pieces.append((start, text[start:]))
-    return [(offset, piece) for offset, piece in pieces if piece.strip()]
+_CORRECTION = re.compile(
+    r"\b(?:actually|correction|correcting|scratch that|update|updated|instead|rather|not|no longer|only|just|drop|remove)\b",
+    re.IGNORECASE,
+)
+_ONLY_BEFORE = re.compile(r"\b(?:only|just|exclusively|solely)\s+(?:in\s+|for\s+)?(?:the\s+)?$", re.IGNORECASE)
+_ONLY_AFTER = re.compile(r"^(?:[- ]only|\s+only)\b", re.IGNORECASE)
+_LIST_JOIN = re.compile(r"^\s*(?:,|and|&|\+|/|or)\s*(?:the\s+)?$", re.IGNORECASE)
+
+# A place where they met or travelled is not where their users or data are.
+_NOT_WHERE_USERS_ARE = re.compile(
+    r"\b(?:met(?: (?:them|him|her|up|the team))?|meeting|conference|summit|event|trade ?show|expo|offsite|dinner|lunch|"
+    r"flew|flying|fly|trip|travel\w*|visit\w*|roadshow|booth)\s+(?:\w+\s+){0,2}?(?:in|to|at)\s+$",
+    re.IGNORECASE,
+)
+_HQ = re.compile(r"\b(?:HQ|headquarter\w*|head office|based)\b", re.IGNORECASE)
+_USERS_ARE = re.compile(
+    r"\b(?:all|every)\b[^.;]{0,15}\b(?:users?|people|team|data)\b[^.;]{0,10}\b(?:are|is|sit|work|live)\b"
+    r"|\b(?:users?|data)\b[^.;]{0,10}\b(?:are all|all are|only|must (?:stay|remain|live)|has to (?:stay|remain))\b",
+    re.IGNORECASE,
+)
+
+# A vendor they already replaced is history, not a competitor in this evaluation.
+_FORMER_VENDOR = re.compile(
+    r"\b(?:ripped (?:it |them )?out|replaced|moved (?:away )?(?:off|from)|migrated (?:off|away from|from)|got rid of|"
+    r"dropped|dumped|ditched|sunset|decommissioned|retired|churned from|left)\b[^.;]{0,40}"
+    r"\b(?:last (?:year|quarter|month)|years? ago|months ago|previously|already|in 20\d\d)\b",
+    re.IGNORECASE,
+)
+
+_DISQUALIFY = re.compile(
+    r"\b(?:went with|going with|gone with|chose|picked|selected|signed with|lost (?:it |the deal |this one |out )?to|"
+    r"decided (?:on|to go with)|awarded (?:it |the deal )?to|moving forward with)\s+(?P<who>[\w .-]{2,40})"
+    r"|\b(?P<dead>closed[- ]lost|not moving forward|won'?t be moving forward|"
+    r"project (?:is |was |got |has been )?(?:cancel+ed|shelved|killed|scrapped|dead|on hold indefinitely)|"
+    r"(?:deal|opp(?:ortunity)?) is dead|no budget (?:this|next) year|closing (?:it|this|the deal) out|lost this one|"
+    r"lost the deal|we lost|no longer interested|not a fit|they(?:'re| are) out)\b",
+    re.IGNORECASE,
+)
+_OTHER_VENDOR = re.compile(
+    r"^(?:another vendor|a competitor|someone else|the incumbent|in-?house|a home-?grown|building it|build(?:ing)? their own)",
+    re.IGNORECASE,
+)
 
 
-def _clause_of(clauses: list[tuple[int, str]], position: int) -> tuple[int, str]:
-    for offset, piece in clauses:
-        if offset <= position < offset + len(piece):
-            return offset, piece
-    return 0, ""
+def _values(mentions: list[Mention]) -> list[str]:
+    return list(dict.fromkeys(value for mention in mentions for value in mention.values))
 
 
-def _negated(text: str, clauses: list[tuple[int, str]], start: int, end: int) -> bool:
-    offset, clause = _clause_of(clauses, start)
-    before = clause[: start - offset][-40:]
-    after = clause[end - offset :][:40]
-    return bool(_NEGATION.search(before)) or bool(_NEGATED_AFTER.match(after))
-
-
-def _names(matcher: Matcher, text: str, clauses: list[tuple[int, str]]) -> tuple[list[str], list[str], str]:
-    """(found, negated, evidence) for a lexicon category."""
-    found: list[str] = []
-    negated: list[str] = []
-    evidence: list[str] = []
-    for canonical, match in matcher.finditer(text):
-        if _negated(text, clauses, match.start(), match.end()):
-            if canonical not in negated:
-                negated.append(canonical)
+def _classify(
+    mentions: list[Mention], text: str, parts: list[Clause], *, replacing_counts: bool = False, hedges: bool = False
+) -> tuple[list[Mention], list[Mention]]:
+    """(affirmed, denied) mentions."""
+    affirmed, denied = [], []
+    for mention in mentions:
+        clause = clause_at(parts, mention.start)
+        if is_negated(clause, mention.start, mention.end, replacing_counts=replacing_counts):
+            denied.append(mention)
+        elif hedges and is_hedged(clause, mention.start, mention.end):
             continue
-        if canonical not in found:
-            found.append(canonical)
-            evidence.append(match.group(0))
-    return found, negated, ", ".join(evidence)
+        else:
+            affirmed.append(mention)
+    return affirmed, denied
 
 
-def _deployment(text: str, clauses: list[tuple[int, str]]) -> tuple[str | None, str]:
-    def live(pattern: re.Pattern[str]) -> list[re.Match[str]]:
-        return [m for m in pattern.finditer(text) if not _negated(text, clauses, m.start(), m.end())]
+def _only_set(text: str, mentions: list[Mention]) -> list[Mention]:
+    """The names an "only" qualifies ("UK only", "only EU and UK", "us-only"), or []."""
+    chosen: list[Mention] = []
+    for index, mention in enumerate(mentions):
+        before = text[max(0, mention.start - 25) : mention.start]
+        after = text[mention.end : mention.end + 8]
+        if "only" in mention.text.lower() or _ONLY_BEFORE.search(before) or _ONLY_AFTER.match(after):
+            chosen.append(mention)
+            # The names listed with it: "only EU and UK", "EU and UK only".
+            for neighbour in mentions[index + 1 :]:
+                if _LIST_JOIN.match(text[chosen[-1].end : neighbour.start]):
+                    chosen.append(neighbour)
+                else:
+                    break
+    for index in range(len(mentions) - 1, 0, -1):
+        if mentions[index] in chosen and _ONLY_AFTER.match(text[mentions[index].end : mentions[index].end + 8]):
+            for neighbour in reversed(mentions[:index]):
+                if _LIST_JOIN.match(text[neighbour.end : mentions[index].start]) and neighbour not in chosen:
+                    chosen.append(neighbour)
+    return chosen
 
-    hybrid, self_hosted, saas = live(_HYBRID), live(_SELF_HOSTED), live(_SAAS)
-    cloud = live(_CLOUD)
-    if hybrid or (self_hosted and (saas or cloud) and not _either_or(text)):
-        first = (hybrid or self_hosted)[0]
-        return "hybrid", first.group(0)
-    if self_hosted:
-        return "self_hosted", self_hosted[0].group(0)
-    if saas:
-        return "saas", saas[0].group(0)
-    negated_saas = [m for m in _SAAS.finditer(text) if _negated(text, clauses, m.start(), m.end())]
-    if negated_saas and not self_hosted:
-        return "self_hosted", negated_saas[0].group(0)
-    return None, ""
 
-
-def _either_or(text: str) -> bool:
-    return bool(re.search(r"\b(?:either|or)\b", text, re.IGNORECASE)) and not re.search(r"\band\b", text)
-
-
-def _budget(text: str, clauses: list[tuple[int, str]]) -> tuple[Money | None, str]:
-    candidates = []
-    counts = seat_counts(text)
-    for amount in amounts(text):
-        offset, _ = _clause_of(clauses, amount.start)
-        if any(c.start <= amount.start < c.start + len(c.text) for c in counts):
+def _regions(text: str, parts: list[Clause]) -> tuple[list[Mention], list[Mention], bool]:
+    """(affirmed, denied, exclusive) region mentions; exclusive when an "only" names the whole set."""
+    mentions = lexicon().regions.find(text)
+    kept = []
+    users_elsewhere = [c for c in parts if _USERS_ARE.search(c.text)]
+    for mention in mentions:
+        clause = clause_at(parts, mention.start)
+        if _NOT_WHERE_USERS_ARE.search(text[clause.start : mention.start]):
             continue
-        after = text[amount.end : amount.end + 12].lower()
-        if after.lstrip().startswith(("%", "percent", "seats", "users", "licen")):
+        # "HQ is in Singapore but all the users are in Sydney": the users' place, not the HQ.
+        if _HQ.search(clause.text) and any(c is not clause for c in users_elsewhere):
             continue
-        sentence = next((m.group(0) for m in _SENTENCE.finditer(text) if m.start() <= amount.start < m.end()), "")
-        window = text[max(offset, amount.start - 60) : amount.end + 40]
-        cue = bool(_BUDGET_CUE.search(window)) or bool(re.search(r"\bbudget", sentence, re.IGNORECASE))
-        excluded = bool(_NOT_BUDGET.search(text[max(offset, amount.start - 40) : amount.end + 25]))
-        if excluded and not cue:
+        kept.append(mention)
+    affirmed, denied = _classify(kept, text, parts)
+    only = [m for m in _only_set(text, affirmed) if m in affirmed]
+    if only:
+        return only, denied + [m for m in affirmed if m not in only], True
+    return affirmed, denied, False
+
+
+def _compliance(text: str, parts: list[Clause], regions: list[str]) -> tuple[list[Mention], list[Mention]]:
+    lex = lexicon()
+    strong = lex.compliance.find(text)
+    affirmed, denied = _classify(strong, text, parts, hedges=True)
+    if strong:
+        # "SOC 2 ✅ ISO ✅": a short form counts among other compliance names.
+        taken = [(m.start, m.end) for m in strong]
+        short = [m for m in lex.compliance_in_context.find(text) if not any(s <= m.start < e for s, e in taken)]
+        more_affirmed, more_denied = _classify(short, text, parts, hedges=True)
+        affirmed += more_affirmed
+        denied += more_denied
+    # "Patient data" means HIPAA only where HIPAA applies: not for a deal placed outside the US.
+    if not regions or "US" in regions:
+        weak_affirmed, weak_denied = _classify(lex.compliance_weak.find(text), text, parts, hedges=True)
+        affirmed += weak_affirmed
+        denied += weak_denied
+    return affirmed, denied
+
+
+def _list_update(
+    field: str,
+    affirmed: list[str],
+    denied: list[str],
+    known: Qualification | None,
+    *,
+    exclusive: bool,
+    correcting: bool,
+) -> tuple[list[str] | None, bool]:
+    """(new value, replace?) for a list field."""
+    current = [str(getattr(v, "value", v)) for v in getattr(known, field)] if known else []
+    withdrawn = [name for name in denied if name in current and name not in affirmed]
+    if exclusive and affirmed:
+        return affirmed, True
+    if withdrawn:
+        kept = [name for name in current if name not in withdrawn]
+        return kept + [name for name in affirmed if name not in kept], True
+    if correcting and denied and affirmed and known is None:
+        return affirmed, True  # "not US, EU": without the record, the message's own set is all we know
+    return (affirmed or None), False
+
+
+def _disqualify_reason(text: str, parts: list[Clause], competitors: list[Mention]) -> str | None:
+    for match in _DISQUALIFY.finditer(text):
+        clause = clause_at(parts, match.start())
+        if is_negated(clause, match.start(), match.end()):
             continue
-        if amount.currency is None and not cue:
-            continue
-        candidates.append((cue, amount))
-    if not candidates:
-        return None, ""
-    cued = [a for cue, a in candidates if cue]
-    chosen = cued[-1] if cued else (candidates[0][1] if len(candidates) == 1 else None)
-    if chosen is None:
-        return None, ""
-    value = chosen.value
-    if value == value.to_integral_value():
-        value = value.quantize(Decimal(1))  # "1.2M" is 1200000, not 1200000.0
-    return Money(amount=value, currency=chosen.currency or "USD"), chosen.text
-
-
-def _nearest_cue_is_strong(before: str) -> bool:
-    cues = [(m.start(), True) for m in _STRONG_CLOSE_CUE.finditer(before)]
-    cues += [
-        (m.start(), False) for m in _CLOSE_CUE.finditer(before) if m.group(0).lower() not in ("by", "before", "until")
-    ]
-    return bool(cues) and max(cues)[1]
-
-
-def _target_close(text: str, clauses: list[tuple[int, str]], today: date) -> tuple[date | None, str]:
-    strong, weak = None, None
-    for mention in date_mentions(text, today):
-        offset, clause = _clause_of(clauses, mention.start)
-        window = text[max(offset, mention.start - 50) : mention.start] + " " + mention.text
-        if mention.value < today or _NOT_CLOSE.search(text[max(offset, mention.start - 25) : mention.start]):
-            continue
-        # The last cued date in the message wins (corrections come later); the cue nearest the
-        # date decides whether it is a signing date or a go-live date.
-        if _nearest_cue_is_strong(window[: -len(mention.text) - 1]):
-            strong = mention
-        elif _CLOSE_CUE.search(window) or _STRONG_CLOSE_CUE.search(clause) or _SELF_CUED_DATE.match(mention.text):
-            weak = mention
-    best = strong or weak
-    return (best.value, best.text) if best else (None, "")
-
-
-def _seats(text: str) -> tuple[int | None, str]:
-    counts = seat_counts(text)
-    using = [c for c in counts if c.using]
-    if using:
-        chosen = using[-1]
-        return chosen.value, chosen.text
-    others = [c for c in counts if not _EMPLOYEE_CONTEXT.search(c.text)]
-    if others:
-        return others[-1].value, others[-1].text
-    return None, ""
-
-
-def _cue_field(name: str, text: str) -> tuple[str | None, str]:
-    match = _FIELD_CUES[name].search(text)
-    if not match:
-        return None, ""
-    value = match.group("v").strip(" ,:-–—")
-    return (value, match.group(0).strip()) if len(value) >= 4 else (None, "")
-
-
-def _first_group(match: re.Match[str] | None, *names: str) -> str | None:
-    if not match:
-        return None
-    for name in names:
-        if match.groupdict().get(name):
-            return match.group(name).strip(" ,.-")
+        if match["who"] is not None:
+            who = match["who"]
+            if re.match(r"(?:us|our|Halyard|you)\b", who, re.IGNORECASE):
+                continue  # "they chose us over Boomi": a win
+            named = any(match.start("who") <= c.start <= match.start("who") + 4 for c in competitors)
+            if not named and not _OTHER_VENDOR.match(who):
+                continue  # "going with SaaS", "chose us"
+        return re.sub(r"\s+", " ", clause.text).strip(" .,;:-–—")[:200]
     return None
 
 
 def extract(text: str, *, today: date, known: Qualification | None = None) -> Extraction:
-    """Facts the text states. `known` lets a correction of a list replace it instead of adding to it.
-
-    Questions state nothing ("Do we sign a BAA on Business?"), so they are left out.
-    """
-    text = _QUESTION.sub(" ", text)
-    clauses = _clauses(text)
+    """The facts a rep's message states. `known` (the record so far) lets a message take names back."""
+    text = without_questions(text)
+    parts = clauses(text)
+    lex = lexicon()
     values: dict[str, Any] = {}
     evidence: dict[str, str] = {}
     replace: list[str] = []
-    lex = lexicon()
 
     def put(field: str, value: Any, words: str) -> None:
         if value not in (None, [], ""):
             values[field] = value
-            evidence[field] = words[:200]
+            evidence[field] = re.sub(r"\s+", " ", words).strip()[:200]
 
-    put("seats", *_seats(text))
-    put("budget", *_budget(text, clauses))
-    put("target_close", *_target_close(text, clauses, today))
-    put("deployment", *_deployment(text, clauses))
+    competitors = [m for m in lex.competitors.find(text) if not _FORMER_VENDOR.search(clause_at(parts, m.start).text)]
+    integrations = lex.integrations.find(text)
+    # What they asked about us ("asked if we're FedRAMP authorized") is not what they require.
+    asked = asked_about_us(text)
 
-    for field, matcher in (
-        ("regions", lex.regions),
-        ("compliance", lex.compliance),
-        ("competitors", lex.competitors),
-        ("integrations", lex.integrations),
-        ("products_of_interest", lex.products),
+    def requirement(mention: Mention) -> bool:
+        return not any(start <= mention.start < end for start, end in asked)
+
+    count = seats(text, parts)
+    if count:
+        put("seats", count.value, count.text)
+    money = budget(text, parts, [count.span] if count else [])
+    if money:
+        amount, currency = money
+        put("budget", Money(amount=amount.value, currency=currency), amount.text)
+    close = target_close(text, parts, today)
+    if close:
+        put("target_close", close.value, close.text)
+    how = deployment(text, parts, competitors + integrations)
+    if how:
+        put("deployment", *how)
+    sso = sso_required(text, parts, asked)
+    if sso is not None:
+        values["sso_required"], evidence["sso_required"] = sso
+
+    correcting = bool(_CORRECTION.search(text))
+    region_yes, region_no, exclusive = _regions(text, parts)
+    known_regions = [r.value for r in known.regions] if known else []
+    compliance_yes, compliance_no = _compliance(text, parts, _values(region_yes) or known_regions)
+    compliance_yes = [m for m in compliance_yes if requirement(m)]
+    products = [m for m in lex.products.find(text) if requirement(m)]
+    lists = {
+        "regions": (region_yes, region_no, exclusive),
+        "compliance": (compliance_yes, compliance_no, False),
+        "competitors": (*_classify(competitors, text, parts, replacing_counts=True), False),
+        "integrations": (*_classify(integrations, text, parts), False),
+        "products_of_interest": (*_classify(products, text, parts, hedges=True), False),
+    }
+    for field, (yes, no, only) in lists.items():
+        value, replaces = _list_update(field, _values(yes), _values(no), known, exclusive=only, correcting=correcting)
+        if value is None:
+            continue
+        # An empty list is a value too when it replaces: "HIPAA is out of scope" empties compliance.
+        values[field] = value
+        evidence[field] = ", ".join(m.text for m in yes) or ", ".join(m.text for m in no)
+        if replaces:
+            replace.append(field)
+
+    name, role, company = people.contact(text)
+    company = company or people.company(text)
+    for field, found in (
+        ("contact_name", name),
+        ("contact_role", role),
+        ("company", company),
+        ("economic_buyer", people.economic_buyer(text)),
+        ("champion", people.champion(text)),
+        *narrative(text).items(),
     ):
-        found, negated, words = _names(matcher, text, clauses)
-        put(field, found, words)
-        current = [str(getattr(v, "value", v)) for v in (getattr(known, field) if known else [])]
-        if found and (negated or _CORRECTION.search(text)) and any(c not in found for c in current):
-            if negated or re.search(r"\b(?:only|just)\b", text, re.IGNORECASE):
-                replace.append(field)
-
-    sso = [m for m in _SSO.finditer(text)]
-    if sso:
-        negated = all(_negated(text, clauses, m.start(), m.end()) for m in sso)
-        put("sso_required", not negated, sso[0].group(0))
-        if negated:
-            values["sso_required"] = False
-
-    for field in ("pain", "metrics", "decision_process", "decision_criteria", "paper_process"):
-        put(field, *_cue_field(field, text))
-
-    contact = _CONTACT.search(text)
-    if contact:
-        put("contact_name", contact.group("name"), contact.group(0))
-        if contact.group("role"):
-            put("contact_role", contact.group("role").strip(" ,.)"), contact.group(0))
-    buyer = _BUYER.search(text)
-    put("economic_buyer", _first_group(buyer, "v1", "v2", "v3"), buyer.group(0) if buyer else "")
-    champion = _CHAMPION.search(text)
-    put("champion", _first_group(champion, "v1", "v2", "v3"), champion.group(0) if champion else "")
+        if found:
+            put(field, found.value, found.evidence)
 
     update = QualificationUpdate.model_validate({**values, "replace_lists": replace})
-    disqualify = _DISQUALIFY.search(text)
-    reason = (
-        disqualify.group(0)
-        if disqualify and not _negated(text, clauses, disqualify.start(), disqualify.end())
-        else None
+    return Extraction(
+        update=update,
+        evidence=evidence,
+        disqualify_reason=_disqualify_reason(text, parts, competitors),
+        lexicon_version=lex.version,
     )
-    return Extraction(update=update, evidence=evidence, disqualify_reason=reason)

@@ -1,0 +1,66 @@
+"""The free-text qualification fields (pain, metrics, decision criteria and process, paper process).
+
+Each is the clause its cue phrase sits in, as the rep wrote it: the words after a label
+("Pain: ...", "success means ...") or the whole clause for cues that are part of the fact
+("procurement needs a security review"). Nothing is paraphrased or invented.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agents.offline.people import Found
+
+_END = r"[^.;\n]"
+_LABELLED: dict[str, re.Pattern[str]] = {
+    "pain": re.compile(
+        rf"\b(?:pain(?: point)?s?\s*(?:is|are|=|:|-)|(?:they(?:'re| are)|customer is|team is|we(?:'re| are)) "
+        rf"(?:struggling|frustrated|stuck|suffering|fed up|drowning|unhappy) with|struggl\w+ with|"
+        rf"the (?:main |big |biggest |core |real )?(?:problem|issue|challenge|pain)\s*(?:is|are|:)|problem:|issue:|"
+        rf"challenge:|their problem is|biggest headache is|bottleneck is|what hurts is)\s*(?P<v>{_END}{{6,220}})",
+        re.IGNORECASE,
+    ),
+    "metrics": re.compile(
+        rf"\b(?:success\s*(?:means|is|looks like|=|:|criteria\s*(?:is|are|:))|they(?:'ll| will)? measure (?:it |success )?"
+        rf"(?:by|on|with)|measured (?:by|on)|KPIs?\s*(?:is|are|=|:)|metrics?\s*(?:is|are|=|:)|(?:the )?goal is to|"
+        rf"aim is to|they want to (?:cut|reduce|get|bring|save|hit)|target is to)\s*(?P<v>{_END}{{4,200}})",
+        re.IGNORECASE,
+    ),
+    "decision_criteria": re.compile(
+        rf"\b(?:decision criteria\s*(?:is|are|:|=)?|(?:their |the )?criteria\s*(?:is|are|:)|decid\w+ (?:based )?on|"
+        rf"care(?:s)? most about|evaluating (?:us |vendors |everyone )?on|must[- ]haves?\s*(?:are|is|:)|"
+        rf"(?:they|it)(?:'ll| will) come down to|deciding factors?\s*(?:is|are|:))\s*(?P<v>{_END}{{4,200}})",
+        re.IGNORECASE,
+    ),
+}
+_WHOLE_CLAUSE: dict[str, re.Pattern[str]] = {
+    "decision_process": re.compile(
+        rf"(?P<v>\b(?:decision (?:by|via|through|process|will be made|is made|committee|goes to|needs)|(?:buying |steering )?"
+        rf"committee|(?:after|following) (?:a|the) (?:\d+[- ]week )?(?:POC|pilot|bake[- ]off|trial|proof of concept)|"
+        rf"POC (?:then|first|before)|steps?\s*(?:are|is|:)|evaluation (?:process|plan)|board (?:approval|sign[- ]off)|"
+        rf"needs? sign[- ]off from|goes to the board){_END}{{0,200}})",
+        re.IGNORECASE,
+    ),
+    "paper_process": re.compile(
+        rf"(?P<v>\b(?:procurement\s+(?:needs|requires|process|review|takes|will|has to|must|wants|is|asked)|legal review|"
+        rf"security review|vendor (?:onboarding|assessment|risk(?: review)?)|security questionnaire|MSA|redlines?|"
+        rf"paper process|infosec review|third[- ]party risk|TPRM|SIG (?:lite|questionnaire)|CAIQ|PO process|"
+        rf"purchase order process){_END}{{0,160}})",
+        re.IGNORECASE,
+    ),
+}
+
+
+def _trimmed(value: str) -> str:
+    return re.sub(r"\s+", " ", value).strip(" ,:;-–—")
+
+
+def narrative(text: str) -> dict[str, Found]:
+    found: dict[str, Found] = {}
+    for name, pattern in {**_LABELLED, **_WHOLE_CLAUSE}.items():
+        match = pattern.search(text)
+        if match:
+            value = _trimmed(match["v"])
+            if len(value) >= 4:
+                found[name] = Found(value, _trimmed(match.group(0)))
+    return found
