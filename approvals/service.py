@@ -8,13 +8,13 @@ others learn it was already decided. The requester never approves their own requ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from approvals.policy import Policy, PolicyDecision
-from core import audit
+from core import audit, jobs
 from core.clock import Clock
 from core.models import ApprovalRequest, ApprovalStep
 
@@ -46,8 +46,13 @@ def request_approval(
     decision: PolicyDecision,
     summary: str,
     clock: Clock,
+    agent_run: dict[str, Any] | None = None,
 ) -> ApprovalRequest:
-    """Open a request with one step per level the policy named; pending requests of the deal are cancelled."""
+    """Open a request with one step per level the policy named; pending requests of the deal are cancelled.
+
+    `agent_run` is the paused agent run that asked (its history and the deferred tool call);
+    when the request is decided, a job resumes it with the decision.
+    """
     cancel_pending(session, deal_id=deal_id, actor_id=requester, clock=clock, reason="superseded by a new quote")
     request = ApprovalRequest(
         deal_id=deal_id,
@@ -57,12 +62,13 @@ def request_approval(
         summary=summary,
         fired=[rule.model_dump() for rule in decision.fired],
         policy_version=decision.policy_version,
+        agent_run=agent_run,
         created_at=clock.now(),
     )
     session.add(request)
     session.flush()
     for level in decision.levels:
-        session.add(ApprovalStep(request_id=request.id, level=level, status="pending"))
+        session.add(ApprovalStep(request_id=request.id, level=level, status="pending", created_at=clock.now()))
     audit.record(
         session,
         clock=clock,
@@ -184,7 +190,21 @@ def decide(
         detail={"reason": reason, "request_final": final},
     )
     session.refresh(request)
+    if final:
+        resume_agent(session, request, clock=clock)
     return Outcome(request=request, step_level=step.level, decision=decision, final=final)
+
+
+def resume_agent(session: Session, request: ApprovalRequest, *, clock: Clock) -> None:
+    """Queue the paused agent run's resumption with this request's outcome, in the deciding transaction."""
+    if request.agent_run:
+        jobs.enqueue(
+            session,
+            kind="approval.resume",
+            payload={"request_id": request.id},
+            clock=clock,
+            dedupe_key=f"approval:{request.id}:resume",
+        )
 
 
 def steps_of(session: Session, request_id: int) -> list[ApprovalStep]:

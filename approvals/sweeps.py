@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from approvals.policy import Policy
+from approvals.service import resume_agent
 from core import audit, jobs
 from core.clock import Clock
 from core.models import ApprovalRequest, ApprovalStep
@@ -39,7 +40,7 @@ def remind_and_escalate(session: Session, *, policy: Policy, clock: Clock) -> di
     counts = {"reminded": 0, "escalated": 0}
     for step, request in _pending_steps(session):
         sla = policy.levels[step.level].sla
-        age = now - request.created_at
+        age = now - (step.created_at or request.created_at)  # an escalated level's clock starts when it is asked
         remind, escalate = sla.after("remind_after"), sla.after("escalate_after")
         if remind and age >= remind and step.reminded_at is None and _claim(session, step.id, "reminded_at", clock):
             jobs.enqueue(
@@ -57,12 +58,23 @@ def remind_and_escalate(session: Session, *, policy: Policy, clock: Clock) -> di
             and step.escalated_at is None
             and _claim(session, step.id, "escalated_at", clock)
         ):
+            # The decision moves up: the level that ran out of time no longer decides; the next one does
+            # (one step per level, so a level already asked keeps its own step).
             target = sla.escalate_to
+            session.execute(update(ApprovalStep).where(ApprovalStep.id == step.id).values(status="escalated"))
             exists = session.scalar(
                 select(ApprovalStep.id).where(ApprovalStep.request_id == request.id, ApprovalStep.level == target)
             )
             if exists is None:
-                session.add(ApprovalStep(request_id=request.id, level=target, status="pending"))
+                session.add(
+                    ApprovalStep(
+                        request_id=request.id,
+                        level=target,
+                        status="pending",
+                        escalated_from=step.level,
+                        created_at=now,
+                    )
+                )
             audit.record(
                 session,
                 clock=clock,
@@ -112,6 +124,7 @@ def expire(session: Session, *, policy: Policy, clock: Clock) -> int:
             deal_id=request.deal_id,
             outcome="expired",
         )
+        resume_agent(session, request, clock=clock)
         jobs.enqueue(
             session,
             kind="approval.notify",

@@ -13,6 +13,7 @@ USAGE = """*How to use `/lto`*
 • `/lto status [deal]` — the deal card for a deal (by `#number` or company), or your latest deals
 • `/lto ask <question>` — answer from the knowledge base, with sources
 • `/lto quote <deal> <SKU> <qty> [<SKU> <qty> ...] [--discount N%] [--years N]` — price a deal
+  (terms: `--net DAYS`, `--custom-sla`, `--legal-changes`)
 • `/lto proposal <deal>` — draft the proposal for a qualified deal
 • `/lto approvals` — approval requests waiting for you, and yours
 • `/lto help` — this message"""
@@ -55,6 +56,9 @@ class Quote:
     lines: tuple[QuoteLine, ...]
     discount_pct: str | None
     years: int
+    payment_terms_days: int = 30
+    custom_sla: bool = False
+    legal_changes: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,21 +98,31 @@ def _split_company(rest: str) -> tuple[str, str]:
     return " ".join(company), " ".join(words[len(company) :])
 
 
+QUOTE_USAGE = (
+    "/lto quote <deal> <SKU> <qty> [<SKU> <qty> ...] [--discount N%] [--years N] [--net DAYS] "
+    "[--custom-sla] [--legal-changes]"
+)
+
+
 def _parse_quote(rest: str) -> Quote:
     try:
         tokens = shlex.split(rest)
     except ValueError as exc:
         raise UsageError(f"I could not read that quote: {exc}.") from None
     discount: str | None = None
-    years = 1
+    years, net, flags = 1, 30, set()
     positional: list[str] = []
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        if token in ("--discount", "--years") and index + 1 < len(tokens):
+        if token in ("--custom-sla", "--legal-changes"):
+            flags.add(token)
+            index += 1
+            continue
+        if token in ("--discount", "--years", "--net") and index + 1 < len(tokens):
             value = tokens[index + 1]
             index += 2
-        elif token.startswith(("--discount=", "--years=")):
+        elif token.startswith(("--discount=", "--years=", "--net=")):
             token, _, value = token.partition("=")
             index += 1
         else:
@@ -119,18 +133,30 @@ def _parse_quote(rest: str) -> Quote:
             if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?%?", value):
                 raise UsageError("`--discount` takes a percentage such as `15%`.")
             discount = value.rstrip("%")
+        elif token == "--net":
+            if not re.fullmatch(r"\d{1,3}", value) or int(value) > 365:
+                raise UsageError("`--net` takes payment terms in days such as `60`.")
+            net = int(value)
         else:
             if not re.fullmatch(r"[1-9]", value):
                 raise UsageError("`--years` takes a whole number of years such as `3`.")
             years = int(value)
     if len(positional) < 3 or len(positional[1:]) % 2:
-        raise UsageError("Usage: `/lto quote <deal> <SKU> <qty> [<SKU> <qty> ...] [--discount N%] [--years N]`")
+        raise UsageError(f"Usage: `{QUOTE_USAGE}`")
     lines = []
     for sku, quantity in zip(positional[1::2], positional[2::2], strict=True):
         if not quantity.isdigit() or int(quantity) < 1:
             raise UsageError(f"The quantity for {sku.upper()} must be a whole number, not “{quantity}”.")
         lines.append(QuoteLine(sku=sku.upper(), quantity=int(quantity)))
-    return Quote(deal=positional[0], lines=tuple(lines), discount_pct=discount, years=years)
+    return Quote(
+        deal=positional[0],
+        lines=tuple(lines),
+        discount_pct=discount,
+        years=years,
+        payment_terms_days=net,
+        custom_sla="--custom-sla" in flags,
+        legal_changes="--legal-changes" in flags,
+    )
 
 
 def parse(text: str) -> Command:

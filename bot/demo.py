@@ -55,12 +55,18 @@ SCRIPT: tuple[Step, ...] = (
     ),
     Step("Riley checks the deal card", "command", "status Northwind"),
     Step(
-        "Riley prices it: Enterprise with SSO and Premium Support, three years, 8% off",
-        "command",
-        "quote Northwind HS-ENT 300 HS-SSO 300 HS-SUP 1 --years 3 --discount 8%",
+        "Riley asks the assistant for the discount the customer wants",
+        "reply",
+        "They asked for 25% off Enterprise for all 300 seats with SSO and premium support on a 3-year term. "
+        "Can we do that?",
     ),
     Step("Sam, a rep, tries to approve it from the approvals channel", "approve_as", "U0REP2"),
-    Step("Dana from the deal desk approves it; the proposal follows on its own", "approve_as", "U0DESK"),
+    Step("Val, the VP Sales, approves the discount", "approve_as", "U0VP"),
+    Step(
+        "Dana from the deal desk approves the contract size; the run resumes and the proposal follows",
+        "approve_as",
+        "U0DESK",
+    ),
     Step(
         "Riley asks the knowledge base for the customer's ops team",
         "command",

@@ -276,12 +276,19 @@ class ApprovalRequest(Base):
     deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"))
     quote_id: Mapped[int] = mapped_column(ForeignKey("quotes.id"), unique=True)
     requester: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(20), doc="pending | approved | rejected | changes_requested | cancelled")
+    status: Mapped[str] = mapped_column(
+        String(20), doc="pending | approved | rejected | changes_requested | expired | cancelled"
+    )
     summary: Mapped[str] = mapped_column(Text)
     fired: Mapped[list[Any]] = mapped_column(default=list)
     policy_version: Mapped[str] = mapped_column(String(40))
     card_channel: Mapped[str | None] = mapped_column(String(32))
     card_ts: Mapped[str | None] = mapped_column(String(32))
+    deal_link: Mapped[str | None] = mapped_column(Text, doc="permalink of the deal thread, shown on the card")
+    # The paused agent run that asked for this (pydantic-ai history with the deferred tool call),
+    # resumed with the decision; None for requests made with `/lto quote`.
+    agent_run: Mapped[dict[str, Any] | None]
+    resumed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
 
@@ -294,7 +301,11 @@ class ApprovalStep(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("approval_requests.id"))
     level: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(
+        String(20), default="pending", doc="pending | approved | rejected | changes_requested | escalated"
+    )
+    escalated_from: Mapped[str | None] = mapped_column(String(20), doc="the level whose SLA ran out into this one")
+    created_at: Mapped[datetime | None] = mapped_column(doc="when this level was asked; its SLA counts from here")
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)

@@ -24,6 +24,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo
 
 from agents.offline.extraction import extract
+from agents.offline.quote_ask import read_quote_ask
 from agents.offline.quoting import best_passages, cite, quote
 from agents.prompts import parse_turn_prompt
 from core.qualification import (
@@ -128,12 +129,15 @@ def _first_request(messages: list[ModelMessage], info: AgentInfo) -> ModelRespon
                     calls.append(ToolCallPart("flag_risk", risk))
         if found.disqualify_reason:
             calls.append(ToolCallPart("propose_disqualification", {"reason": found.disqualify_reason}))
+        reading = read_quote_ask(text, known.merged(found.update)[0])
+        if reading is not None and reading.ask is not None and "commit_quote" in tools:
+            calls.append(ToolCallPart("commit_quote", {"ask": reading.ask}))
     if "search_knowledge" in tools and not SMALL_TALK.match(text):
         for question in _questions(text):
             calls.append(ToolCallPart("search_knowledge", {"query": question}))
     if calls:
         return ModelResponse(parts=calls, model_name="offline")
-    return _final(info, calls=[], returns={})
+    return _final(info, calls=[], returns={}, text=text)
 
 
 def _calls_and_returns(messages: list[ModelMessage]) -> tuple[list[ToolCallPart], dict[str, Any]]:
@@ -150,7 +154,28 @@ def _calls_and_returns(messages: list[ModelMessage]) -> tuple[list[ToolCallPart]
     return calls, returns
 
 
-def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any]) -> ModelResponse:
+def _committed(result: Any) -> str:
+    """The reply once a paused `commit_quote` call is decided: committed, or refused and why."""
+    if isinstance(result, dict) and result.get("committed"):
+        approved = result.get("approved_by")
+        by = f", approved by {approved}" if approved else ", within your own discount authority"
+        return (
+            f":white_check_mark: Committed quote v{result.get('version')}: *{result.get('summary')}*{by}. "
+            "These prices are final; I'm drafting the proposal from them."
+        )
+    return (
+        f":no_entry: {result} The quote stays uncommitted. Tell me what to change "
+        "(for example a smaller discount) and I'll quote it again."
+    )
+
+
+def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any], text: str = "") -> ModelResponse:
+    output = info.output_tools[0].name if info.output_tools else "final_result"
+    decided = [c for c in calls if c.tool_name == "commit_quote" and c.tool_call_id in returns]
+    if decided:
+        # A resumed run: the turn's other results were reported when it paused.
+        reply = "\n".join(_committed(returns[c.tool_call_id]) for c in decided)
+        return ModelResponse(parts=[ToolCallPart(output, {"reply": reply, "next_questions": []})], model_name="offline")
     lines: list[str] = []
     next_questions: list[str] = []
     recorded: list[str] | None = None
@@ -180,7 +205,13 @@ def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any
         # The instructions of this request already carry the record with the update applied.
         facts = " · ".join(f"*{FIELD_LABELS[name]}:* {display_value(known, name)}" for name in recorded)
         lines.insert(0, f"Noted — {facts}")
-    if known is not None and recorded is None:
+    reading = read_quote_ask(text, known) if text and known is not None else None
+    if reading is not None and reading.missing:
+        lines.append(
+            f":grey_question: To quote it I need {' and '.join(reading.missing)}, for example "
+            "_Enterprise, 300 seats, 3 years, 15% off_."
+        )
+    if known is not None and recorded is None and reading is None:
         assessment = assess(known)
         next_questions = assessment.next_questions
         if not any(c.tool_name == "search_knowledge" for c in calls):
@@ -197,7 +228,6 @@ def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any
             "from the knowledge base with sources. To qualify a deal, open one with "
             "`/lto new <company> [what you know]` and reply in its thread; `/lto help` lists everything."
         )
-    output = info.output_tools[0].name if info.output_tools else "final_result"
     reply = "\n".join(lines) or "Noted."
     return ModelResponse(
         parts=[ToolCallPart(output, {"reply": reply, "next_questions": next_questions[:3]})],
@@ -227,4 +257,5 @@ def offline_discovery(messages: list[ModelMessage], info: AgentInfo) -> ModelRes
     if isinstance(last, ModelRequest) and any(isinstance(p, UserPromptPart) for p in last.parts):
         return _first_request(messages, info)
     calls, returns = _calls_and_returns(messages)
-    return _final(info, calls=calls, returns=returns)
+    _, _, text = parse_turn_prompt(_last_prompt(messages))
+    return _final(info, calls=calls, returns=returns, text=text)

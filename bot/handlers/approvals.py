@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
 from approvals import service
 from bot.handlers.deals import respond
-from bot.listeners.intake import accept
+from bot.handlers.followups import draft_proposal
 from bot.runtime import Runtime
 from bot.views.approval import approval_card, approval_text
 from bot.views.text import as_dicts, escape
 from core import deals
 from core.jobs import ClaimedJob
 from core.models import ApprovalRequest, QuoteRecord
+from core.qualification import format_money
 
 
 def _card(runtime: Runtime, request_id: int) -> tuple[ApprovalRequest, str, list[dict[str, Any]], dict[str, Any]]:
@@ -34,19 +37,66 @@ def _card(runtime: Runtime, request_id: int) -> tuple[ApprovalRequest, str, list
             )
             if part
         )
+        steps = service.steps_of(session, request_id)
         blocks = approval_card(
             company=deal.account.name,
-            deal_link=None,
+            deal_link=request.deal_link,
             request=request,
-            steps=service.steps_of(session, request_id),
+            steps=steps,
             level_names={name: level.name for name, level in policy.levels.items()},
             highlights=highlights,
+            pricing=_pricing(session.get_one(QuoteRecord, request.quote_id)),
+            deadline=_deadline(request, steps, policy),
         )
         where = {"channel": deal.channel_id, "thread_ts": deal.thread_ts, "company": deal.account.name}
         return request, approval_text(deal.account.name, request), as_dicts(blocks), where
 
 
+def _pricing(quote: QuoteRecord) -> str:
+    """List vs. proposed and the difference, from the stored quote (Decimal strings, never floats)."""
+    priced = quote.quote
+    currency = priced["currency"]
+    listed, total = Decimal(priced["list_total"]), Decimal(priced["total"])
+    off = (listed - total) / listed * 100 if listed else Decimal(0)
+    return (
+        f"List {format_money(listed, currency)} → proposed *{format_money(total, currency)}* "
+        f"(−{format_money(listed - total, currency)}, {off.quantize(Decimal('0.1'))}% below list)"
+    )
+
+
+def _deadline(request: ApprovalRequest, steps: list[Any], policy: Any) -> datetime | None:
+    """When the request expires: the longest expiry among its levels, counted from the request."""
+    limits = [policy.levels[s.level].sla.after("expire_after") for s in steps if s.level in policy.levels]
+    limits = [limit for limit in limits if limit is not None]
+    return request.created_at + max(limits) if limits else None
+
+
+async def _remember_deal_link(runtime: Runtime, request_id: int) -> None:
+    """The card links to the deal thread; Slack gives the permalink once and it is kept."""
+
+    def where() -> tuple[str | None, str | None, str | None]:
+        with runtime.session_factory() as session:
+            request = session.get_one(ApprovalRequest, request_id)
+            deal = deals.get_deal(session, request.deal_id)
+            return request.deal_link, deal.channel_id, deal.thread_ts
+
+    link, channel, thread_ts = await asyncio.to_thread(where)
+    if link or not (channel and thread_ts):
+        return
+    try:
+        response = await runtime.client.chat_getPermalink(channel=channel, message_ts=thread_ts)
+    except SlackApiError:
+        return  # the card is still useful without the link
+
+    def keep() -> None:
+        with runtime.session_factory() as session, session.begin():
+            session.get_one(ApprovalRequest, request_id).deal_link = response["permalink"]
+
+    await asyncio.to_thread(keep)
+
+
 async def post_card(runtime: Runtime, request_id: int) -> None:
+    await _remember_deal_link(runtime, request_id)
     request, text, blocks, where = await asyncio.to_thread(_card, runtime, request_id)
     channel = await runtime.channel_id(runtime.settings.approvals_channel)
     posted = await runtime.gateway.post_message(
@@ -98,7 +148,8 @@ async def handle_decision(runtime: Runtime, job: ClaimedJob) -> None:
                 policy=runtime.policy(),
                 clock=runtime.clock,
             )
-            if outcome.final:
+            if outcome.final and not outcome.request.agent_run:
+                # A paused agent run commits its own quote when it resumes (its tool runs on approval).
                 quote = session.get_one(QuoteRecord, outcome.request.quote_id)
                 if quote.status == "needs_approval":
                     quote.status = "approved" if outcome.request.status == "approved" else outcome.request.status
@@ -135,16 +186,14 @@ async def handle_decision(runtime: Runtime, job: ClaimedJob) -> None:
         )
     dm = await runtime.client.conversations_open(users=request.requester)
     await runtime.gateway.post_message(key=f"job:{job.id}:requester", channel=dm["channel"]["id"], text=message)
-    if outcome.final and request.status == "approved":
-        # The approved prices are final now: draft the proposal from them without waiting for a click.
-        await accept(
-            runtime,
-            key=f"approval:{request.id}:proposal",
-            kind="approval",
-            job_kind="deal.proposal",
-            payload={"user_id": request.requester, "deal": f"#{request.deal_id}", "response_url": None},
-            actor=payload["user_id"],
-        )
+    if outcome.final and request.status == "approved" and not request.agent_run:
+        # A paused agent run drafts it after it resumes and answers the rep.
+        await draft_proposal(runtime, request_id=request.id, deal_id=request.deal_id, requester=request.requester)
+
+
+async def handle_post_card(runtime: Runtime, job: ClaimedJob) -> None:
+    """A request opened by a paused agent run: its card goes to the approvals channel (keyed, safe to re-run)."""
+    await post_card(runtime, job.payload["request_id"])
 
 
 async def handle_list(runtime: Runtime, job: ClaimedJob) -> None:

@@ -21,6 +21,7 @@ from agents.discovery import DiscoveryDeps, TurnOutcome, run_turn
 from agents.models import is_external
 from agents.offline.discovery_model import offline_discovery
 from agents.prompts import turn_prompt
+from bot.handlers import paused_runs
 from bot.runtime import Runtime
 from bot.views.deal import deal_card, deal_card_text
 from bot.views.reply import notice_blocks, reply_blocks, working_blocks
@@ -29,6 +30,7 @@ from core import audit, deals
 from core.clock import Clock
 from core.jobs import ClaimedJob
 from core.models import Conversation, Deal, Message
+from core.qualification import FIELD_LABELS
 from core.redaction import redact
 from core.worker import RetryLater
 
@@ -86,9 +88,18 @@ def _load_context(runtime: Runtime, turn: TurnInput) -> ThreadContext:
         )
 
 
-def _save_turn(runtime: Runtime, turn: TurnInput, conversation_id: int, outcome: TurnOutcome, reply_text: str) -> None:
+def _save_turn(
+    runtime: Runtime,
+    turn: TurnInput,
+    conversation_id: int,
+    outcome: TurnOutcome,
+    reply_text: str,
+    judgement: paused_runs.Judgement | None = None,
+) -> None:
+    """Everything the turn decided, in one transaction: messages, history, facts, risks, quotes, approvals."""
     clock: Clock = runtime.clock
     deps = outcome.deps
+    paused = judgement is not None and judgement.pending is not None
     with runtime.session_factory() as session, session.begin():
         conversation = session.get_one(Conversation, conversation_id)
         deals.record_message(
@@ -109,7 +120,8 @@ def _save_turn(runtime: Runtime, turn: TurnInput, conversation_id: int, outcome:
             text=reply_text,
             clock=clock,
         )
-        conversation.history = outcome.history
+        if not paused:  # a paused run's history is kept with its approval request until it resumes
+            conversation.history = outcome.history
         conversation.turns += 1
         conversation.updated_at = clock.now()
         source = {
@@ -129,6 +141,17 @@ def _save_turn(runtime: Runtime, turn: TurnInput, conversation_id: int, outcome:
                     actor_id=outcome.model_name,
                     source=source,
                     evidence=evidence,
+                )
+            if judgement is not None:
+                paused_runs.persist(
+                    session,
+                    runtime,
+                    deal_id=deal.id,
+                    user_id=turn.user_id,
+                    judgement=judgement,
+                    outcome=outcome,
+                    conversation_id=conversation_id,
+                    turn={"channel": turn.channel_id, "thread_ts": turn.thread_ts, "message_ts": turn.message_ts},
                 )
             for risk in deps.risks:
                 audit.record(
@@ -226,8 +249,29 @@ async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
                 deal_id=deal_id,
             )
             raise RetryLater(f"model: {type(exc).__name__}: {exc}") from exc
-        done = _render_stored(outcome.reply.reply, outcome.reply.next_questions)
-        await asyncio.to_thread(_save_turn, runtime, turn, context.conversation_id, outcome, done)
+        judgement = None
+        if outcome.deferred is not None:
+            # The model asked to commit a quote: code prices it and the policy decides who must approve.
+            judgement = await asyncio.to_thread(paused_runs.judge, runtime, deal_id, outcome)
+            if judgement.pending is None:
+                try:
+                    outcome = await run_turn(
+                        prompt=None,
+                        deps=outcome.deps,
+                        history_json=outcome.history,
+                        model=runtime.model_for(offline_discovery),
+                        model_name=settings.model,
+                        decisions=judgement.results,
+                    )
+                except paused_runs.MODEL_FAILURES as exc:
+                    raise RetryLater(f"model: {type(exc).__name__}: {exc}") from exc
+        if outcome.reply is not None:
+            done = _render_stored(outcome.reply.reply, outcome.reply.next_questions)
+        elif judgement is not None and judgement.pending is not None:
+            done = _render_stored(_noted(outcome.deps) + paused_runs.paused_reply(judgement, runtime), [])
+        else:
+            done = "I could not finish that one; please ask again."
+        await asyncio.to_thread(_save_turn, runtime, turn, context.conversation_id, outcome, done, judgement)
     await runtime.gateway.update_message(
         channel=status.channel,
         ts=status.ts,
@@ -237,6 +281,16 @@ async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
     )
     if deal_id is not None:
         await refresh_deal_card(runtime, deal_id)
+
+
+def _noted(deps: DiscoveryDeps) -> str:
+    """The facts a paused turn changed, said before the approval notice."""
+    record, changed = deps.record or deals.Qualification(), set()
+    for update, _ in deps.updates:
+        record, changes = record.merged(update)
+        changed |= set(changes)
+    names = [name for name in FIELD_LABELS if name in changed]
+    return f"Noted — {', '.join(FIELD_LABELS[n] for n in names)}.\n" if names else ""
 
 
 def _without_bot_mention(text: str, runtime: Runtime) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from typing import Any
 
 from approvals import service as approval_service
 from bot.handlers.approvals import post_card
@@ -14,7 +13,6 @@ from bot.views.quote import quote_blocks, quote_text
 from bot.views.text import as_dicts, escape
 from core import deals
 from core.jobs import ClaimedJob
-from core.qualification import format_money
 from integrations.cpq import service
 from integrations.cpq.errors import QuoteRefused
 
@@ -31,6 +29,9 @@ async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
                 lines=[(line["sku"], int(line["quantity"])) for line in payload["lines"]],
                 discount_pct=Decimal(payload.get("discount_pct") or "0"),
                 years=int(payload.get("years") or 1),
+                payment_terms_days=int(payload.get("payment_terms_days") or 30),
+                custom_sla=bool(payload.get("custom_sla")),
+                legal_changes=bool(payload.get("legal_changes")),
             )
             record, quote, reasons = service.create_quote(
                 session,
@@ -42,7 +43,7 @@ async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
                 clock=runtime.clock,
             )
             request_id = None
-            decision = service.approval_decision(quote, runtime.policy())
+            decision = service.approval_decision(quote, runtime.policy(), request)
             if decision.needs_approval:
                 request_id = approval_service.request_approval(
                     session,
@@ -50,7 +51,7 @@ async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
                     quote_id=record.id,
                     requester=payload["user_id"],
                     decision=decision,
-                    summary=summarize(quote, request.discount_pct),
+                    summary=service.summarize(quote, request),
                     clock=runtime.clock,
                 ).id
             return deal.account.name, deal.channel_id, deal.thread_ts, record.version, quote, reasons, request_id
@@ -73,14 +74,3 @@ async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
         await respond(payload.get("response_url"), text=text, blocks=blocks)
     if request_id is not None:
         await post_card(runtime, request_id)
-
-
-def summarize(quote: Any, discount: Decimal) -> str:
-    """What is being asked, in one line: "22% discount on 150 × HS-ENT, 2 years: $240,144.84 (list $345,000)"."""
-    lines = ", ".join(f"{line.quantity} × {line.sku}" for line in quote.lines)
-    asked = f"{discount.normalize():f}% discount on " if discount else ""
-    years = f"{quote.term_years} year{'s' if quote.term_years > 1 else ''}"
-    return (
-        f"{asked}{lines}, {years}: {format_money(quote.total, quote.currency)} "
-        f"(list {format_money(quote.list_total, quote.currency)})"
-    )

@@ -44,6 +44,9 @@ def _payload(parsed: commands.Command, command: dict[str, Any]) -> dict[str, Any
             lines=[{"sku": line.sku, "quantity": line.quantity} for line in parsed.lines],
             discount_pct=parsed.discount_pct,
             years=parsed.years,
+            payment_terms_days=parsed.payment_terms_days,
+            custom_sla=parsed.custom_sla,
+            legal_changes=parsed.legal_changes,
         )
     return base
 

@@ -28,6 +28,7 @@ OUTCOME_BADGES = {
     "cancelled": ":heavy_minus_sign: Cancelled (superseded)",
     "expired": ":hourglass: Expired without a decision",
     "pending": ":hourglass_flowing_sand: Waiting",
+    "escalated": ":arrow_up: Escalated (did not decide in time)",
 }
 
 
@@ -43,14 +44,17 @@ def approval_card(
     steps: list[ApprovalStep],
     level_names: dict[str, str],
     highlights: str,
+    pricing: str,
+    deadline: datetime | None,
 ) -> list[Block]:
     blocks: list[Block] = [
         HeaderBlock(text=clip(f"Approval: {company}", 150)),
         SectionBlock(
             text=MarkdownTextObject(
                 text=clip(
-                    f"*{escape(request.summary)}*\nRequested by <@{request.requester}>"
-                    + (f" · <{deal_link}|deal thread>" if deal_link else ""),
+                    f"*{escape(request.summary)}*\n{pricing}\nRequested by <@{request.requester}>"
+                    + (f" · <{deal_link}|deal thread>" if deal_link else "")
+                    + (f" · decide by {_when(deadline)}" if deadline and request.status == "pending" else ""),
                     3000,
                 )
             )
@@ -67,9 +71,10 @@ def approval_card(
     for step in steps:
         who = f" by <@{step.decided_by}> at {_when(step.decided_at)}" if step.decided_by else ""
         why = f": {escape(step.reason)}" if step.reason else ""
-        lines.append(
-            f"{OUTCOME_BADGES.get(step.status, step.status)} · {level_names.get(step.level, step.level)}{who}{why}"
-        )
+        name = level_names.get(step.level, step.level)
+        if step.escalated_from:
+            name += f" (escalated from {level_names.get(step.escalated_from, step.escalated_from)})"
+        lines.append(f"{OUTCOME_BADGES.get(step.status, step.status)} · {name}{who}{why}")
     blocks.append(SectionBlock(text=MarkdownTextObject(text=clip("\n".join(lines), 3000))))
     if request.status == "pending":
         ref = lambda decision: ApprovalRef(request_id=request.id, decision=decision).model_dump_json()  # noqa: E731

@@ -41,6 +41,10 @@ class QuoteRequest(BaseModel):
         False,
         description="Return compliance gaps and unhosted regions on the quote (for approval) instead of refusing.",
     )
+    # Commercial terms: not priced, but judged by the approval policy.
+    payment_terms_days: int = Field(30, ge=0, le=365, description="Net payment terms in days")
+    custom_sla: bool = False
+    legal_changes: bool = Field(False, description="Changes to the standard legal terms were asked for")
 
 
 class AppliedRule(BaseModel):

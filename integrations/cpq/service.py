@@ -12,13 +12,21 @@ from core import audit, outbox
 from core.clock import Clock
 from core.deals import deal_key, qualification_of
 from core.models import Deal, QuoteRecord
-from core.qualification import Money
+from core.qualification import Money, format_money
 from integrations.cpq.catalog import Catalog
 from integrations.cpq.engine import LineRequest, Quote, QuoteRequest, price
 
 
 def request_for_deal(
-    deal: Deal, *, lines: list[tuple[str, int]], discount_pct: Decimal, years: int, currency: str | None = None
+    deal: Deal,
+    *,
+    lines: list[tuple[str, int]],
+    discount_pct: Decimal,
+    years: int,
+    currency: str | None = None,
+    payment_terms_days: int = 30,
+    custom_sla: bool = False,
+    legal_changes: bool = False,
 ) -> QuoteRequest:
     """The deal's qualification supplies the context the engine checks: regions, deployment, compliance."""
     record = qualification_of(deal)
@@ -31,23 +39,30 @@ def request_for_deal(
         deployment=record.deployment,
         compliance=record.compliance,
         allow_gaps=True,  # gaps are priced and routed to approval, not hidden
+        payment_terms_days=payment_terms_days,
+        custom_sla=custom_sla,
+        legal_changes=legal_changes,
     )
 
 
-def approval_decision(quote: Quote, policy: Policy) -> PolicyDecision:
-    """What the governed policy says about this quote (standard payment and legal terms assumed)."""
+def approval_decision(quote: Quote, policy: Policy, request: QuoteRequest | None = None) -> PolicyDecision:
+    """What the governed policy says about this quote and the terms it was asked with."""
+    terms = request or QuoteRequest(lines=[LineRequest(sku="-", quantity=1)])  # standard terms
     facts = ApprovalFacts(
         discount_pct=quote.requested_discount_pct,
         total=Money(amount=quote.total, currency=quote.currency),
+        payment_terms_days=terms.payment_terms_days,
+        custom_sla=terms.custom_sla,
+        legal_changes=terms.legal_changes,
         compliance_gap=bool(quote.compliance_gaps),
         region_unhosted=bool(quote.unhosted_regions),
     )
     return evaluate(policy, facts)
 
 
-def needs_approval(quote: Quote, policy: Policy) -> list[str]:
+def needs_approval(quote: Quote, policy: Policy, request: QuoteRequest | None = None) -> list[str]:
     """Reasons the quote is not final, in words a rep reads, each naming who must approve."""
-    decision = approval_decision(quote, policy)
+    decision = approval_decision(quote, policy, request)
     reasons = [f"{rule.reason}: {policy.levels[rule.level].name}" for rule in decision.fired]
     if quote.compliance_gaps:
         reasons.append(f"not covered: {', '.join(g.value for g in quote.compliance_gaps)}")
@@ -68,7 +83,7 @@ def create_quote(
 ) -> tuple[QuoteRecord, Quote, list[str]]:
     """Price and store the next version; earlier open versions of the deal are superseded."""
     quote = price(request, catalog)
-    reasons = needs_approval(quote, policy)
+    reasons = needs_approval(quote, policy, request)
     version = (session.scalar(select(func.max(QuoteRecord.version)).where(QuoteRecord.deal_id == deal.id)) or 0) + 1
     session.execute(
         update(QuoteRecord)
@@ -124,3 +139,21 @@ def create_quote(
         clock=clock,
     )
     return record, quote, reasons
+
+
+def summarize(quote: Quote, request: QuoteRequest) -> str:
+    """What is being asked, in one line: "22% discount on 150 × HS-ENT, 2 years: $240,144.84 (list $345,000)"."""
+    lines = ", ".join(f"{line.quantity} × {line.sku}" for line in quote.lines)
+    discount = request.discount_pct
+    asked = f"{discount.normalize():f}% discount on " if discount else ""
+    years = f"{quote.term_years} year{'s' if quote.term_years > 1 else ''}"
+    terms = [
+        f"net {request.payment_terms_days}" if request.payment_terms_days != 30 else "",
+        "custom SLA" if request.custom_sla else "",
+        "changes to the legal terms" if request.legal_changes else "",
+    ]
+    extra = "".join(f", {term}" for term in terms if term)
+    return (
+        f"{asked}{lines}, {years}{extra}: {format_money(quote.total, quote.currency)} "
+        f"(list {format_money(quote.list_total, quote.currency)})"
+    )

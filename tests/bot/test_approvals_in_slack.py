@@ -119,9 +119,26 @@ async def test_sla_sweeps_remind_escalate_and_expire_with_a_controllable_clock(h
     assert sweep()["escalated"] == 1
     await harness.work()
     assert "Escalated to @Dana DealDesk" in seen(harness, harness.thread(approvals, card["ts"])[-1])
+    # The decision moved up: VP Sales no longer decides; the deal desk's approval closes the request.
+    await harness.actor.click("U0VP", approvals, card["ts"], "approval.approve")
+    await harness.work()
+    assert "Only approvers for Deal desk" in harness.workspace.ephemeral_for("U0VP")[-1]["text"]
     await harness.actor.click("U0DESK", approvals, card["ts"], "approval.approve")
     await harness.work()
-    harness.clock.advance(days=6)
+    updated = seen(harness, harness.workspace.find_message(approvals, card["ts"]))
+    assert "Escalated (did not decide in time) · VP Sales" in updated
+    assert "Approved · Deal desk (escalated from VP Sales) by @Dana DealDesk" in updated
+    with harness.runtime.session_factory() as session:
+        assert session.scalars(select(ApprovalRequest.status)).one() == "approved"
+    # A request nobody decides expires after its longest level's limit.
+    await harness.command("quote Acme HS-ENT 100 --discount 15%")
+    await harness.work()
+    second = harness.workspace.history(approvals)[-1]
+    harness.clock.advance(days=1, minutes=1)
+    assert sweep()["escalated"] == 1  # the manager's day ran out: VP Sales decides now
+    harness.clock.advance(hours=12)
+    assert sweep()["escalated"] == 0  # VP Sales' own day counts from when they were asked
+    harness.clock.advance(days=4)
     assert sweep()["expired"] == 1
     await harness.work()
-    assert "Expired without a decision" in seen(harness, harness.workspace.find_message(approvals, card["ts"]))
+    assert "Expired without a decision" in seen(harness, harness.workspace.find_message(approvals, second["ts"]))

@@ -31,6 +31,14 @@ def test_quote_reads_lines_discount_and_years():
     )
 
 
+def test_quote_reads_non_standard_terms():
+    parsed = commands.parse("quote Acme HS-ENT 100 --net 60 --custom-sla --legal-changes")
+    assert isinstance(parsed, commands.Quote)
+    assert (parsed.payment_terms_days, parsed.custom_sla, parsed.legal_changes) == (60, True, True)
+    with pytest.raises(commands.UsageError, match="--net"):
+        commands.parse("quote Acme HS-ENT 100 --net soon")
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

@@ -1,0 +1,92 @@
+"""A rep's ask to quote or discount the deal, read from their message.
+
+"Can we do 25% off Enterprise for all 300 seats with SSO and premium support, 3 years?"
+→ HS-ENT 300, HS-SSO 300, HS-SUP 1, 25%, 3 years. The offline model turns this into a
+`commit_quote` call; code prices it and the policy judges it, as it would for an LLM's call.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.qualification import Qualification
+
+DISCOUNT = re.compile(
+    r"\b(?P<a>\d{1,2}(?:\.\d{1,2})?)\s?%\s*(?:off|discount)\b|\bdiscount of (?P<b>\d{1,2}(?:\.\d{1,2})?)\s?%",
+    re.IGNORECASE,
+)
+QUOTE_IT = re.compile(r"\b(?:quote|price)\s+(?:it|this|them|the deal)\b", re.IGNORECASE)
+SKU = re.compile(r"\b(HS-[A-Z]{2,5})\b(?:\s*[x×]?\s*(\d[\d,]*))?")
+EDITIONS = {"enterprise": "HS-ENT", "business": "HS-BUS", "team": "HS-TEAM", "government": "HS-GOV"}
+EDITION = re.compile(r"\b(enterprise|business|team|government)\b(?:\s+edition)?", re.IGNORECASE)
+PER_SEAT_ADDONS = {"HS-SSO": re.compile(r"\b(?:sso|scim|single sign-on)\b", re.IGNORECASE)}
+FLAT_ADDONS = {
+    "HS-SUP": re.compile(r"\bpremium support\b", re.IGNORECASE),
+    "HS-CONN": re.compile(r"\bpremium connectors?(?: pack)?\b", re.IGNORECASE),
+    "HS-ONB": re.compile(r"\bonboarding\b", re.IGNORECASE),
+}
+SEATS = re.compile(r"\b(\d[\d,]*)\s*(?:seats|users|licen[cs]es)\b", re.IGNORECASE)
+WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+YEARS = re.compile(r"\b(\d|one|two|three|four|five)[- ](?:years?|yrs?)\b", re.IGNORECASE)
+NET = re.compile(r"\bnet[- ]?(\d{2,3})\b", re.IGNORECASE)
+CUSTOM_SLA = re.compile(r"\b(?:custom|bespoke|non-standard) sla\b|\b99\.99\d*\s?% (?:uptime|sla)\b", re.IGNORECASE)
+LEGAL = re.compile(
+    r"\b(?:redlines?|changes? to (?:the |our )?(?:msa|terms|contract)|unlimited liability|"
+    r"(?:higher|uncapped) liability cap|custom indemnit\w*)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class QuoteAskReading:
+    ask: dict[str, Any] | None  # the `commit_quote` arguments, when the message says enough
+    missing: list[str] = field(default_factory=list)  # what to ask for when it does not
+
+
+def read_quote_ask(text: str, known: Qualification | None) -> QuoteAskReading | None:
+    """None when the message does not ask for a quote or a discount."""
+    discount = DISCOUNT.search(text)
+    if not discount and not QUOTE_IT.search(text):
+        return None
+    seats_here = SEATS.search(text)
+    seats = int(seats_here[1].replace(",", "")) if seats_here else (known.seats if known else None)
+    lines: dict[str, int] = {}
+    for sku, quantity in SKU.findall(text):
+        lines[sku.upper()] = int(quantity.replace(",", "")) if quantity else (seats or 0)
+    edition = EDITION.search(text)
+    if edition and seats and not any(sku in lines for sku in EDITIONS.values()):
+        lines[EDITIONS[edition[1].lower()]] = seats
+    if not any(sku in lines for sku in EDITIONS.values()) and known is not None:
+        for sku in known.products_of_interest:
+            if sku in EDITIONS.values() and seats:
+                lines[sku] = seats
+                break
+    if any(sku in lines for sku in EDITIONS.values()):
+        for sku, pattern in PER_SEAT_ADDONS.items():
+            if sku not in lines and pattern.search(text) and seats:
+                lines[sku] = seats
+        for sku, pattern in FLAT_ADDONS.items():
+            if sku not in lines and pattern.search(text):
+                lines[sku] = 1
+    missing = []
+    if not any(sku in lines for sku in EDITIONS.values()):
+        missing.append("the edition (Team, Business, Enterprise or Government)")
+    if not seats and (not lines or not all(lines.values())):
+        missing.append("the number of seats")
+    if missing:
+        return QuoteAskReading(ask=None, missing=missing)
+    years = YEARS.search(text)
+    net = NET.search(text)
+    amount = (discount["a"] or discount["b"]) if discount else "0"
+    return QuoteAskReading(
+        ask={
+            "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines.items()],
+            "discount_pct": amount,
+            "years": (int(years[1]) if years[1].isdigit() else WORDS[years[1].lower()]) if years else 1,
+            "payment_terms_days": int(net[1]) if net else 30,
+            "custom_sla": bool(CUSTOM_SLA.search(text)),
+            "legal_changes": bool(LEGAL.search(text)),
+        }
+    )
