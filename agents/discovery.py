@@ -8,6 +8,7 @@ caller in one transaction after the run.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -18,6 +19,7 @@ from pydantic_ai import Agent, DeferredToolRequests, DeferredToolResults, ModelR
 from pydantic_ai.usage import UsageLimits
 
 from agents.grounding import search_and_remember
+from core import metrics
 from core.qualification import Qualification, QualificationUpdate, assess
 from knowledge.models import Passage
 
@@ -258,17 +260,27 @@ async def run_turn(
     from pydantic_ai.messages import ModelMessagesTypeAdapter
 
     history = ModelMessagesTypeAdapter.validate_python(history_json) if history_json else []
-    result = await discovery_agent.run(
-        prompt,
-        deps=deps,
-        model=model,
-        message_history=bounded_history(history),
-        deferred_tool_results=decisions,
-        usage_limits=TURN_LIMITS,
-    )
+    started = time.perf_counter()
+    try:
+        result = await discovery_agent.run(
+            prompt,
+            deps=deps,
+            model=model,
+            message_history=bounded_history(history),
+            deferred_tool_results=decisions,
+            usage_limits=TURN_LIMITS,
+        )
+    except Exception:
+        metrics.AGENT_TURNS.labels("discovery", "failed").inc()
+        raise
+    finally:
+        metrics.MODEL_SECONDS.labels("discovery", model_name).observe(time.perf_counter() - started)
     all_messages = bounded_history(result.all_messages())
     usage = result.usage
     output = result.output
+    metrics.AGENT_TURNS.labels("discovery", "paused" if isinstance(output, DeferredToolRequests) else "replied").inc()
+    metrics.MODEL_TOKENS.labels("discovery", "input").inc(usage.input_tokens or 0)
+    metrics.MODEL_TOKENS.labels("discovery", "output").inc(usage.output_tokens or 0)
     return TurnOutcome(
         reply=output if isinstance(output, DiscoveryReply) else None,
         deferred=output if isinstance(output, DeferredToolRequests) else None,

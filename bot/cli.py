@@ -22,6 +22,8 @@ outbox_app = typer.Typer(help="CRM write-back events: inspect and replay.", no_a
 app.add_typer(outbox_app, name="outbox")
 kb_app = typer.Typer(help="Inspect the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+audit_app = typer.Typer(help="The tamper-evident audit trail: seal, verify, export.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 eval_app = typer.Typer(help="Measure the agents against scenario files.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 console = Console()
@@ -252,6 +254,70 @@ def outbox_replay(event_ids: list[int] = typer.Argument(..., help="Ids from `lto
                 f"event {event_id}: {'queued for delivery' if replayed else 'not found, or already delivered'}"
             )
     engine.dispose()
+
+
+@audit_app.command("verify")
+@clear_errors
+def audit_verify(
+    seal_first: bool = typer.Option(True, "--seal/--no-seal", help="Seal committed events first (as the sweep does)."),
+) -> None:
+    """Recompute the hash chain; exit 1 and name each event that was edited, deleted or cut off."""
+    from core import audit
+    from core.clock import SystemClock
+    from core.db import create_db_engine, session_factory
+
+    settings = _settings()
+    engine = create_db_engine(settings.effective_database_url)
+    factory = session_factory(engine)
+    if seal_first:
+        with factory() as session, session.begin():
+            audit.seal(session, clock=SystemClock())
+    with factory() as session:
+        result = audit.verify(session)
+    engine.dispose()
+    for problem in result.problems:
+        console.print(f"[red]broken:[/red] {problem}")
+    state = "intact" if result.intact else f"BROKEN in {len(result.problems)} place(s)"
+    console.print(f"audit trail {state}: {result.checked} sealed events checked, {result.unsealed} not yet sealed")
+    if not result.intact:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+@clear_errors
+def audit_export(
+    deal: int = typer.Option(None, "--deal", help="Deal number (default: every event)."),
+    since: str = typer.Option(None, "--since", help="ISO date or time, e.g. 2026-11-01."),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv."),
+    output: Path = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+) -> None:
+    """Everything the trail holds about a deal, oldest first, for an auditor."""
+    from datetime import UTC, datetime
+
+    from core import audit
+    from core.db import create_db_engine, session_factory
+
+    if fmt not in ("jsonl", "csv"):
+        errors.print("[red]error:[/red] --format is jsonl or csv")
+        raise typer.Exit(2)
+    try:
+        start = datetime.fromisoformat(since) if since else None
+    except ValueError:
+        errors.print(f"[red]error:[/red] --since takes a date such as 2026-11-01, not {since!r}")
+        raise typer.Exit(2) from None
+    if start is not None and start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    settings = _settings()
+    engine = create_db_engine(settings.effective_database_url)
+    sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        with session_factory(engine)() as session:
+            for chunk in audit.export(session, deal_id=deal, since=start, fmt=fmt):
+                sink.write(chunk)
+    finally:
+        if output:
+            sink.close()
+        engine.dispose()
 
 
 @kb_app.command("stats")

@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import audit
+from core import audit, metrics
 from core.clock import Clock
 from core.jobs import insert_ignoring_conflict
 from core.models import SlackEffect
@@ -93,6 +93,7 @@ class SlackGateway:
             response = await self.client.api_call(method, json=kwargs)
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown") if exc.response is not None else "unknown"
+            metrics.WEB_API_ERRORS.labels(method, error).inc()
             await asyncio.to_thread(self._audit, method, outcome=f"error:{error}", deal_id=deal_id, detail=detail)
             raise
         await asyncio.to_thread(self._audit, method, outcome="ok", deal_id=deal_id, detail=detail)

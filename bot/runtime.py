@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agents.models import model_from_settings
 from bot.gateway import SlackGateway
+from core import metrics
 from core.clock import Clock, SystemClock
 from core.db import create_db_engine, session_factory, upgrade
 from core.settings import Settings, SettingsError
@@ -40,6 +41,30 @@ class BotIdentity:
     enterprise_id: str | None = None
 
 
+class _Counted:
+    """Counts each retry its handler decides on, by reason, for /metrics."""
+
+    reason = "other"
+
+    async def _can_retry_async(self, **kwargs: Any) -> bool:
+        retry = await super()._can_retry_async(**kwargs)  # type: ignore[misc]
+        if retry:
+            metrics.WEB_API_RETRIES.labels(self.reason).inc()
+        return retry
+
+
+class CountedConnectionRetries(_Counted, AsyncConnectionErrorRetryHandler):
+    reason = "connection"
+
+
+class CountedRateLimitRetries(_Counted, AsyncRateLimitErrorRetryHandler):
+    reason = "rate_limited"
+
+
+class CountedServerErrorRetries(_Counted, AsyncServerErrorRetryHandler):
+    reason = "server_error"
+
+
 def web_client(settings: Settings) -> AsyncWebClient:
     """The Web API client: Slack's or the emulator's by SLACK_API_URL, retrying 429s, 5xx and drops."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
@@ -48,9 +73,9 @@ def web_client(settings: Settings) -> AsyncWebClient:
         base_url=settings.slack_api_url,
         timeout=15,
         retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
+            CountedConnectionRetries(max_retry_count=2),
+            CountedRateLimitRetries(max_retry_count=3),
+            CountedServerErrorRetries(max_retry_count=2),
         ],
     )
 

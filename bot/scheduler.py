@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from approvals import sweeps as approval_sweeps
 from bot.runtime import Runtime
-from core import sweeps
+from core import audit, sweeps
 from integrations.crm import sweeps as crm_sweeps
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,13 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         "interval",
         hours=1,
         id="purge_finished",
+    )
+    # Sealing locks the chain head, so replicas running it take turns and never fork the chain.
+    scheduler.add_job(
+        in_transaction(runtime, "seal_audit", lambda s: {"sealed": audit.seal(s, clock=runtime.clock)}),
+        "interval",
+        seconds=15,
+        id="seal_audit",
     )
     # Delivery manages its own transactions: it calls the CRM between them.
     scheduler.add_job(

@@ -1,15 +1,32 @@
-"""The audit trail: one append-only row for every request handled, job run, API call and decision."""
+"""The audit trail: one append-only row for every request handled, job run, API call and decision.
+
+Events are written in the transaction of the change they describe, by many processes at once, so
+they cannot be chained as they are written without serialising every writer. A sealer does it
+after the fact instead: it locks the chain head, takes the committed events not yet sealed, and
+gives each the next position and sha256(previous hash + the event's canonical JSON). Editing a
+sealed event, deleting one, or cutting the chain short shows up in `verify`.
+"""
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.logging import current_correlation_id
-from core.models import AuditEvent
+from core.models import AuditChainHead, AuditEvent
+
+STREAM = "audit"
+GENESIS = "0" * 64
 
 
 def record(
@@ -52,3 +69,140 @@ def events(
     if action is not None:
         query = query.where(AuditEvent.action == action)
     return list(session.scalars(query.limit(limit)))
+
+
+# The hash chain ---------------------------------------------------------------------------------
+
+
+def canonical(event: AuditEvent) -> str:
+    """The sealed content of an event: every field but the chain's own, in a fixed form."""
+    return json.dumps(
+        {
+            "id": event.id,
+            "at": event.at.isoformat() if event.at else None,
+            "actor_type": event.actor_type,
+            "actor_id": event.actor_id,
+            "action": event.action,
+            "subject": event.subject,
+            "deal_id": event.deal_id,
+            "inputs": event.inputs,
+            "outcome": event.outcome,
+            "detail": event.detail,
+            "correlation_id": event.correlation_id,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+
+
+def link(prev_hash: str, event: AuditEvent) -> str:
+    return hashlib.sha256((prev_hash + canonical(event)).encode("utf-8")).hexdigest()
+
+
+def seal(session: Session, *, clock: Clock, limit: int = 5000) -> int:
+    """Chain the committed events not yet sealed, in id order; returns how many. One sealer at a time."""
+    head = session.scalars(select(AuditChainHead).where(AuditChainHead.stream == STREAM).with_for_update()).first()
+    if head is None:
+        session.add(AuditChainHead(stream=STREAM, last_seq=0, last_hash=GENESIS))
+        session.flush()
+        head = session.scalars(select(AuditChainHead).where(AuditChainHead.stream == STREAM).with_for_update()).one()
+    pending = list(
+        session.scalars(select(AuditEvent).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id).limit(limit))
+    )
+    seq, prev = head.last_seq, head.last_hash
+    for event in pending:
+        seq += 1
+        digest = link(prev, event)
+        session.execute(
+            update(AuditEvent).where(AuditEvent.id == event.id).values(seq=seq, prev_hash=prev, hash=digest)
+        )
+        prev = digest
+    if pending:
+        head.last_seq, head.last_hash, head.sealed_at = seq, prev, clock.now()
+    return len(pending)
+
+
+@dataclass
+class Verification:
+    checked: int = 0
+    unsealed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify(session: Session, *, batch: int = 5000) -> Verification:
+    """Walk the chain in order and recompute every link; report each break with where it is."""
+    result = Verification()
+    head = session.get(AuditChainHead, STREAM)
+    expected_seq, prev = 1, GENESIS
+    while True:
+        rows = list(
+            session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.seq.is_not(None), AuditEvent.seq >= expected_seq)
+                .order_by(AuditEvent.seq)
+                .limit(batch)
+            )
+        )
+        if not rows:
+            break
+        for event in rows:
+            if event.seq != expected_seq:
+                result.problems.append(f"events at positions {expected_seq}–{event.seq - 1} are missing (deleted)")
+                prev = event.prev_hash or prev
+            if event.prev_hash != prev:
+                result.problems.append(f"event {event.id} (position {event.seq}) does not follow the one before it")
+            if link(event.prev_hash or "", event) != event.hash:
+                result.problems.append(f"event {event.id} (position {event.seq}) was changed after it was sealed")
+            prev, expected_seq = event.hash or "", event.seq + 1
+            result.checked += 1
+    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != prev):
+        result.problems.append(
+            f"the chain ends at position {expected_seq - 1} but was sealed up to {head.last_seq}: "
+            "events at the end were deleted"
+        )
+    result.unsealed = len(list(session.scalars(select(AuditEvent.id).where(AuditEvent.seq.is_(None)))))
+    return result
+
+
+# Export -----------------------------------------------------------------------------------------
+
+EXPORT_FIELDS = (
+    "id", "seq", "at", "actor_type", "actor_id", "action", "subject", "deal_id", "outcome",
+    "inputs", "detail", "correlation_id", "hash",
+)  # fmt: skip
+
+
+def export(
+    session: Session, *, deal_id: int | None = None, since: datetime | None = None, fmt: str = "jsonl"
+) -> Iterator[str]:
+    """Everything the trail holds about a deal (or everything), oldest first, as JSON lines or CSV."""
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    if deal_id is not None:
+        query = query.where(AuditEvent.deal_id == deal_id)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_FIELDS)
+        yield buffer.getvalue()
+    for event in session.scalars(query.execution_options(yield_per=500)):
+        row = {
+            name: (value.isoformat() if isinstance(value, datetime) else value)
+            for name in EXPORT_FIELDS
+            for value in [getattr(event, name)]
+        }
+        if fmt == "csv":
+            buffer = io.StringIO()
+            csv.writer(buffer).writerow(
+                json.dumps(v, sort_keys=True, default=str) if isinstance(v, dict) else v for v in row.values()
+            )
+            yield buffer.getvalue()
+        else:
+            yield json.dumps(row, sort_keys=True, default=str) + "\n"

@@ -169,6 +169,22 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     correlation_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    # The hash chain, written by the sealer (core/audit.seal) in chain order: editing or deleting a
+    # sealed event breaks the chain, and `lto audit verify` says where.
+    seq: Mapped[int | None] = mapped_column(unique=True, doc="position in the chain; None until sealed")
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The chain's last sealed position and hash: one row, locked while sealing; catches truncation."""
+
+    __tablename__ = "audit_chain_head"
+
+    stream: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime | None]
 
 
 class OutboxEvent(Base):

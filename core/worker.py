@@ -6,13 +6,14 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import audit, jobs
+from core import audit, jobs, metrics
 from core.clock import Clock
 from core.jobs import ClaimedJob
 from core.logging import correlation
@@ -99,6 +100,7 @@ class Worker:
                 return
             handler = self.handlers[job.kind]
             heartbeat = asyncio.create_task(self._keep_lease(job))
+            started = time.perf_counter()
             try:
                 await handler(job)
             except asyncio.CancelledError:
@@ -115,6 +117,7 @@ class Worker:
                 await asyncio.to_thread(self._finish, job, error=None, retry=False)
             finally:
                 heartbeat.cancel()
+                metrics.JOB_SECONDS.labels(job.kind).observe(time.perf_counter() - started)
 
     def _finish(self, job: ClaimedJob, *, error: str | None, retry: bool) -> None:
         with self.session_factory() as session, session.begin():
@@ -124,6 +127,7 @@ class Worker:
             else:
                 outcome = jobs.fail(session, job, error=error, clock=self.clock, retry=retry)
                 outcome = "retry" if outcome == "queued" else "failed"
+            metrics.JOBS_FINISHED.labels(job.kind, outcome).inc()
             audit.record(
                 session,
                 clock=self.clock,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from datetime import date, timedelta
 from typing import Any
 
+from core import metrics
 from knowledge import lexical
 from knowledge.models import Passage
 from knowledge.store import KnowledgeStore
@@ -77,7 +79,17 @@ def _local_query(
     )
 
 
-def search(
+def search(store: KnowledgeStore, query: str, **options: Any) -> list[Passage]:
+    """The best passages for `query`; an empty list means the knowledge base has nothing relevant."""
+    started = time.perf_counter()
+    try:
+        return _search(store, query, **options)
+    finally:
+        mode = "hybrid" if store.embedder is not None else "lexical"
+        metrics.RETRIEVAL_SECONDS.labels(mode).observe(time.perf_counter() - started)
+
+
+def _search(
     store: KnowledgeStore,
     query: str,
     *,
@@ -87,7 +99,6 @@ def search(
     updated_after: date | None = None,
     today: date | None = None,
 ) -> list[Passage]:
-    """The best passages for `query`; an empty list means the knowledge base has nothing relevant."""
     terms = set(lexical.tokens(query))
     if not terms:
         return []

@@ -1,0 +1,109 @@
+"""Operating the bot: /metrics tells the truth, and no input, however malformed, gets a 500 or records work."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.parse
+
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import func, select
+
+from core.models import Job
+from tests.bot.conftest import Harness
+
+
+async def _scrape(harness: Harness) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    async with httpx.AsyncClient() as http:
+        response = await http.get(f"{harness.app_url}/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+async def test_metrics_report_requests_jobs_approvals_and_the_outbox(harness: Harness):
+    before = await _scrape(harness)
+    await harness.command(
+        "new Acme: 150 seats, budget $250k, sign by end of Q1, SaaS, users in Boston, the CFO signs, nightly loads."
+    )
+    await harness.work()
+    await harness.command("quote Acme HS-ENT 150 --years 2 --discount 22%")
+    await harness.work()
+    await harness.command("frobnicate")  # answered in the ack: counted, no job
+    after = await _scrape(harness)
+
+    def grew(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert grew("lto_slack_requests_total", kind="command", status="200") == 3
+    assert grew("lto_slack_ack_seconds_count", kind="command") == 3
+    assert grew("lto_jobs_finished_total", kind="deal.quote", outcome="done") == 1
+    assert after[("lto_jobs", (("status", "done"),))] == 2  # read from the database: this test's jobs only
+    assert after[("lto_jobs_oldest_queued_seconds", ())] == 0
+    assert after[("lto_approvals_pending", (("level", "vp_sales"),))] == 1
+    assert after[("lto_outbox_events", (("status", "pending"),))] >= 1
+    assert after[("lto_database_up", ())] == 1
+
+
+SLACK_SHAPED = st.one_of(
+    st.binary(max_size=600),
+    st.dictionaries(
+        st.sampled_from(["command", "text", "user_id", "channel_id", "trigger_id", "payload", "type", "token"]),
+        st.text(max_size=80),
+        max_size=6,
+    ).map(lambda form: urllib.parse.urlencode(form).encode()),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+        max_leaves=12,
+    ).map(lambda value: json.dumps({"type": "event_callback", "event": value}).encode()),
+)
+PRINTABLE = st.characters(min_codepoint=32, max_codepoint=126)
+HEADERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "X-Slack-Signature": st.one_of(st.just("v0=" + "0" * 64), st.text(PRINTABLE, max_size=70)),
+        "X-Slack-Request-Timestamp": st.one_of(
+            st.integers(-(10**12), 10**12).map(str), st.text(PRINTABLE, max_size=12)
+        ),
+        "Content-Type": st.sampled_from(["application/x-www-form-urlencoded", "application/json", "text/plain"]),
+        "X-Slack-Retry-Num": st.text(PRINTABLE, max_size=4),
+    },
+)
+
+
+async def test_fuzzed_bodies_and_headers_never_get_a_500_and_unsigned_ones_record_nothing(harness: Harness):
+    url = f"{harness.app_url}/slack/events"
+    secret = harness.workspace.signing_secret
+    statuses: set[int] = set()
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(body=SLACK_SHAPED, headers=HEADERS, signed=st.booleans())
+    def post(body: bytes, headers: dict[str, str], signed: bool) -> None:
+        headers = {name: value.strip() for name, value in headers.items()}  # h11 refuses padded values
+        if signed:  # a correct signature over a malformed body: Slack's own bytes, but nonsense
+            import hashlib
+            import hmac
+
+            ts = str(int(time.time()))
+            digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+            headers.update({"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"})
+        response = httpx.post(url, content=body, headers=headers, timeout=30)
+        statuses.add(response.status_code)
+        assert response.status_code < 500, (response.status_code, body[:200], headers)
+        if not signed:
+            assert response.status_code == 401
+
+    await asyncio.to_thread(post)
+    with harness.runtime.session_factory() as session:
+        # No fuzzed body is a well-formed command, event or click, so none became work.
+        assert session.scalar(select(func.count()).select_from(Job)) == 0
+    assert 401 in statuses
