@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from pydantic_ai import Agent, DeferredToolRequests, DeferredToolResults, ModelRetry, RunContext
 from pydantic_ai.usage import UsageLimits
 
+from agents.allowlist import enforce
 from agents.grounding import search_and_remember
 from core import metrics
 from core.qualification import Qualification, QualificationUpdate, assess
@@ -294,3 +295,6 @@ async def run_turn(
             "output_tokens": usage.output_tokens,
         },
     )
+
+
+enforce(discovery_agent)  # least privilege: its tools are exactly those agents/allowlist.py names

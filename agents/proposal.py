@@ -19,6 +19,7 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, Tool
 from pydantic_ai.models.function import AgentInfo
 from pydantic_ai.usage import UsageLimits
 
+from agents.allowlist import enforce
 from agents.grounding import search_and_remember
 from agents.offline.quoting import quote as best_sentences
 from knowledge.models import Passage
@@ -189,3 +190,6 @@ def guardrail(
     for sku in sorted(set(_SKU.findall(document)) - catalog_skus):
         problems.append(f"SKU {sku} is not in the catalog")
     return problems
+
+
+enforce(proposal_agent)  # least privilege: its tools are exactly those agents/allowlist.py names

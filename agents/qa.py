@@ -16,6 +16,7 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, Tool
 from pydantic_ai.models.function import AgentInfo
 from pydantic_ai.usage import UsageLimits
 
+from agents.allowlist import enforce
 from agents.grounding import search_and_remember
 from agents.offline.quoting import best_passages, quote
 from knowledge.models import Passage
@@ -110,3 +111,6 @@ async def answer_question(question: str, *, search: Any, model: Any, model_name:
     return QaOutcome(
         answer=result.output, sources=[by_id[c] for c in result.output.cited if c in by_id], model_name=model_name
     )
+
+
+enforce(qa_agent)  # least privilege: its tools are exactly those agents/allowlist.py names

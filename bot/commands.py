@@ -16,6 +16,8 @@ USAGE = """*How to use `/lto`*
   (terms: `--net DAYS`, `--custom-sla`, `--legal-changes`)
 • `/lto proposal <deal>` — draft the proposal for a qualified deal
 • `/lto approvals` — approval requests waiting for you, and yours
+• `/lto share <deal> @person` — let another rep see and work on your deal
+• `/lto admin reload` · `/lto admin replay <id>` — reload governed files, resend parked CRM events (admins)
 • `/lto help` — this message"""
 
 
@@ -71,7 +73,21 @@ class Approvals:
     pass
 
 
-Command = Help | NewDeal | Status | Ask | Quote | Proposal | Approvals
+@dataclass(frozen=True)
+class Share:
+    deal: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Admin:
+    action: str  # reload | replay
+    event_ids: tuple[int, ...] = ()
+
+
+Command = Help | NewDeal | Status | Ask | Quote | Proposal | Approvals | Share | Admin
+
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 def _split_company(rest: str) -> tuple[str, str]:
@@ -191,4 +207,17 @@ def parse(text: str) -> Command:
         return Proposal(deal=rest)
     if verb == "approvals":
         return Approvals()
+    if verb == "share":
+        deal, _, who = rest.partition(" ")
+        mention = MENTION.fullmatch(who.strip())
+        if not deal or mention is None:
+            raise UsageError("Usage: `/lto share <deal> @person`, e.g. `/lto share #12 @sam`")
+        return Share(deal=deal, user_id=mention[1])
+    if verb == "admin":
+        action, _, ids = rest.partition(" ")
+        if action == "reload" and not ids.strip():
+            return Admin(action="reload")
+        if action == "replay" and ids.split() and all(i.isdigit() for i in ids.split()):
+            return Admin(action="replay", event_ids=tuple(int(i) for i in ids.split()))
+        raise UsageError("Usage: `/lto admin reload` or `/lto admin replay <outbox event id> [...]` (admins only)")
     raise UsageError(f"I don't know `/lto {verb}`.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.models import model_from_settings
 from bot.gateway import SlackGateway
 from core import metrics
+from core.access import DEFAULT_ROLES, Identity, RoleMap, load_roles
 from core.clock import Clock, SystemClock
 from core.db import create_db_engine, session_factory, upgrade
 from core.settings import Settings, SettingsError
@@ -65,6 +67,9 @@ class CountedServerErrorRetries(_Counted, AsyncServerErrorRetryHandler):
     reason = "server_error"
 
 
+GROUP_CACHE_SECONDS = 60
+
+
 def web_client(settings: Settings) -> AsyncWebClient:
     """The Web API client: Slack's or the emulator's by SLACK_API_URL, retrying 429s, 5xx and drops."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
@@ -98,6 +103,8 @@ class Runtime:
     _lazy_lock: threading.Lock = field(default_factory=threading.Lock)
     _catalog: Any = None
     _policy: Any = None
+    _roles: Any = None
+    _group_members: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
     _channels: dict[str, str] = field(default_factory=dict)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -192,6 +199,46 @@ class Runtime:
 
             self._policy = load_policy(self.settings.policy_path or DEFAULT_POLICY)
         return self._policy
+
+    def roles(self) -> RoleMap:
+        """The governed role map, loaded and validated once."""
+        if self._roles is None:
+            self._roles = load_roles(self.settings.roles_path or DEFAULT_ROLES)
+        return self._roles
+
+    def reload_governed(self) -> list[str]:
+        """Load the catalog, policy and roles again (after an admin changed a file); returns their versions."""
+        from approvals.policy import DEFAULT_POLICY, load_policy
+        from integrations.cpq.catalog import DEFAULT_CATALOG, load_catalog
+
+        # Load all three first: a broken file leaves the running versions in place.
+        catalog = load_catalog(self.settings.catalog_path or DEFAULT_CATALOG)
+        policy = load_policy(self.settings.policy_path or DEFAULT_POLICY)
+        roles = load_roles(self.settings.roles_path or DEFAULT_ROLES)
+        self._catalog, self._policy, self._roles = catalog, policy, roles
+        return [f"catalog {catalog.version}", f"policy {policy.version}", f"roles {roles.version}"]
+
+    async def groups_of(self, user_id: str, groups: set[str]) -> set[str]:
+        """Which of `groups` (Slack user group ids) this person is in; members are cached for a minute."""
+        mine = set()
+        for group in sorted(groups):
+            cached = self._group_members.get(group)
+            if cached is None or time.monotonic() - cached[0] > GROUP_CACHE_SECONDS:
+                try:
+                    response = await self.client.usergroups_users_list(usergroup=group)
+                except SlackApiError:
+                    continue  # an unknown or deleted group grants nothing
+                cached = (time.monotonic(), set(response.get("users", [])))
+                self._group_members[group] = cached
+            if user_id in cached[1]:
+                mine.add(group)
+        return mine
+
+    async def who(self, user_id: str) -> Identity:
+        """Who this is, for access checks: their roles from the role map and their Slack user groups."""
+        roles = self.roles()
+        groups = await self.groups_of(user_id, roles.groups())
+        return Identity(user_id=user_id, roles=frozenset(roles.of(user_id, groups)))
 
     def knowledge_search(self, query: str, product: str | None = None, doc_type: str | None = None) -> list[Any]:
         """What the agents' `search_knowledge` tool calls: retrieval with the relevance floor."""

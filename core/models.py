@@ -60,6 +60,20 @@ class Deal(Base):
     __table_args__ = (Index("ix_deals_owner", "owner_slack_id"),)
 
 
+class DealShare(Base):
+    """A deal its owner (or a manager) shared with another rep, who may then see and change it."""
+
+    __tablename__ = "deal_shares"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    shared_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("deal_id", "user_id", name="uq_deal_share"),)
+
+
 class Conversation(Base):
     """One Slack thread or DM the bot takes part in, with its pydantic-ai message history."""
 

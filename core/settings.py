@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     policy_path: Path | None = Field(
         None, alias="LTO_POLICY_PATH", description="Governed approval policy (YAML); default: the example policy."
     )
+    roles_path: Path | None = Field(
+        None, alias="LTO_ROLES_PATH", description="Roles from Slack users and user groups (YAML); default: the example."
+    )
 
     # Models
     model: str = Field(

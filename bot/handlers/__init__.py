@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.handlers import approvals, conversation, deals, knowledge, paused_runs, proposals, quotes
+from bot.handlers import access, approvals, conversation, deals, knowledge, paused_runs, proposals, quotes
 from core.worker import Handler
 
 if TYPE_CHECKING:
@@ -25,6 +25,8 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         "approval.decide": partial(approvals.handle_decision, runtime),
         "approvals.list": partial(approvals.handle_list, runtime),
         "approval.notify": partial(approvals.handle_notify, runtime),
+        "deal.share": partial(access.handle_share, runtime),
+        "admin": partial(access.handle_admin, runtime),
         "approval.card": partial(approvals.handle_post_card, runtime),
         "approval.resume": partial(paused_runs.handle_resume, runtime),
     }

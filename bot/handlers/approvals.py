@@ -119,17 +119,9 @@ async def post_card(runtime: Runtime, request_id: int) -> None:
 
 
 async def _groups_of(runtime: Runtime, user_id: str) -> set[str]:
-    """The policy's user groups this person belongs to (asked of Slack at decision time)."""
+    """The policy's user groups this person belongs to (asked of Slack, cached briefly)."""
     groups = {a for level in runtime.policy().levels.values() for a in level.approvers if a.startswith("S")}
-    mine = set()
-    for group in groups:
-        try:
-            response = await runtime.client.usergroups_users_list(usergroup=group)
-        except SlackApiError:
-            continue
-        if user_id in response.get("users", []):
-            mine.add(group)
-    return mine
+    return await runtime.groups_of(user_id, groups)
 
 
 async def handle_decision(runtime: Runtime, job: ClaimedJob) -> None:

@@ -26,7 +26,7 @@ from bot.runtime import Runtime
 from bot.views.deal import deal_card, deal_card_text
 from bot.views.reply import notice_blocks, reply_blocks, working_blocks
 from bot.views.text import as_dicts
-from core import audit, deals
+from core import access, audit, deals
 from core.clock import Clock
 from core.jobs import ClaimedJob
 from core.models import Conversation, Deal, Message
@@ -205,6 +205,16 @@ async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
     """Run one rep message through discovery and show the reply where the rep wrote."""
     context = await asyncio.to_thread(_load_context, runtime, turn)
     deal_id, done = context.deal_id, context.reply_given
+    if deal_id is not None and done is None:
+        refusal = await _refusal(runtime, turn.user_id, deal_id)
+        if refusal is not None:
+            await runtime.gateway.post_ephemeral(
+                key=f"turn:{turn.channel_id}:{turn.message_ts}:refused",
+                channel=turn.channel_id,
+                user=turn.user_id,
+                text=f":no_entry: {refusal} I did not record anything from your message.",
+            )
+            return
     status = await runtime.gateway.post_message(
         key=f"turn:{turn.channel_id}:{turn.message_ts}:status",
         channel=turn.channel_id,
@@ -281,6 +291,21 @@ async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
     )
     if deal_id is not None:
         await refresh_deal_card(runtime, deal_id)
+
+
+async def _refusal(runtime: Runtime, user_id: str, deal_id: int) -> str | None:
+    """Why this person may not work on this deal's thread, or None when they may."""
+    who = await runtime.who(user_id)
+
+    def check() -> str | None:
+        with runtime.session_factory() as session:
+            try:
+                access.check(session, who, access.Action.CHANGE_DEAL, deals.get_deal(session, deal_id))
+            except access.Forbidden as exc:
+                return str(exc)
+            return None
+
+    return await asyncio.to_thread(check)
 
 
 def _noted(deps: DiscoveryDeps) -> str:

@@ -11,7 +11,7 @@ from bot.handlers.conversation import TurnInput, refresh_deal_card, take_turn
 from bot.runtime import Runtime
 from bot.views.deal import deal_card, deal_card_text
 from bot.views.text import as_dicts, escape
-from core import deals
+from core import access, deals
 from core.jobs import ClaimedJob
 from core.worker import PermanentJobError
 
@@ -114,11 +114,13 @@ async def handle_open(runtime: Runtime, job: ClaimedJob) -> None:
 async def handle_status(runtime: Runtime, job: ClaimedJob) -> None:
     payload = job.payload
     reference = payload.get("deal")
+    who = await runtime.who(payload["user_id"])
 
     def load() -> tuple[str, list[dict[str, Any]]]:
         with runtime.session_factory() as session:
             if reference:
                 deal = deals.find_deal(session, reference=reference, user_id=payload["user_id"])
+                access.check(session, who, access.Action.READ_DEAL, deal)
                 assessment = deals.assessment_of(deal)
                 return deal_card_text(deal, assessment), as_dicts(
                     deal_card(deal, deals.qualification_of(deal), assessment)
@@ -132,7 +134,7 @@ async def handle_status(runtime: Runtime, job: ClaimedJob) -> None:
 
     try:
         text, blocks = await asyncio.to_thread(load)
-    except deals.DealNotFound as exc:
+    except (deals.DealNotFound, access.Forbidden) as exc:
         await respond(payload.get("response_url"), text=str(exc))
         return
     await respond(payload.get("response_url"), text=text, blocks=blocks or None)
@@ -140,6 +142,7 @@ async def handle_status(runtime: Runtime, job: ClaimedJob) -> None:
 
 async def handle_disqualify(runtime: Runtime, job: ClaimedJob) -> None:
     payload = job.payload
+    who = await runtime.who(payload["user_id"])
 
     def apply() -> tuple[str | None, str | None, str]:
         with runtime.session_factory() as session, session.begin():
@@ -147,8 +150,10 @@ async def handle_disqualify(runtime: Runtime, job: ClaimedJob) -> None:
                 deal = deals.get_deal(session, payload["deal_id"])
             except deals.DealNotFound as exc:
                 raise PermanentJobError(str(exc)) from exc
-            if deal.owner_slack_id != payload["user_id"]:
-                raise PermanentJobError("only the deal's owner may disqualify it")
+            try:
+                access.check(session, who, access.Action.CHANGE_DEAL, deal)
+            except access.Forbidden as exc:
+                raise PermanentJobError(str(exc)) from exc
             deals.disqualify(session, deal, reason=payload["reason"], actor_id=payload["user_id"], clock=runtime.clock)
             return deal.channel_id, deal.thread_ts, deal.account.name
 

@@ -15,7 +15,7 @@ from bot.handlers.deals import respond
 from bot.runtime import Runtime
 from bot.views.quote import quote_blocks, quote_text
 from bot.views.text import as_dicts, escape
-from core import audit, deals
+from core import access, audit, deals
 from core.jobs import ClaimedJob
 from core.models import DealStage, QuoteRecord
 from core.qualification import Stage, format_money
@@ -26,9 +26,10 @@ class ProposalRefused(Exception):
     """The deal is not ready for a proposal; the message says what to do first."""
 
 
-def _load(runtime: Runtime, reference: str, user_id: str) -> dict[str, Any]:
+def _load(runtime: Runtime, reference: str, who: access.Identity) -> dict[str, Any]:
     with runtime.session_factory() as session:
-        deal = deals.find_deal(session, reference=reference, user_id=user_id)
+        deal = deals.find_deal(session, reference=reference, user_id=who.user_id)
+        access.check(session, who, access.Action.CHANGE_DEAL, deal)
         record = deals.qualification_of(deal)
         if deals.assessment_of(deal).stage != Stage.QUALIFIED and deal.stage != DealStage.PROPOSAL:
             missing = ", ".join(deals.assessment_of(deal).missing[:4])
@@ -53,8 +54,9 @@ def _load(runtime: Runtime, reference: str, user_id: str) -> dict[str, Any]:
 async def handle_proposal(runtime: Runtime, job: ClaimedJob) -> None:
     payload = job.payload
     try:
-        ctx = await asyncio.to_thread(_load, runtime, payload["deal"], payload["user_id"])
-    except (deals.DealNotFound, ProposalRefused) as exc:
+        who = await runtime.who(payload["user_id"])
+        ctx = await asyncio.to_thread(_load, runtime, payload["deal"], who)
+    except (deals.DealNotFound, ProposalRefused, access.Forbidden) as exc:
         await respond(payload.get("response_url"), text=f":no_entry: {exc}")
         return
     record, quote = ctx["record"], ctx["quote"]

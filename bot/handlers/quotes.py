@@ -11,7 +11,7 @@ from bot.handlers.deals import respond
 from bot.runtime import Runtime
 from bot.views.quote import quote_blocks, quote_text
 from bot.views.text import as_dicts, escape
-from core import deals
+from core import access, deals
 from core.jobs import ClaimedJob
 from integrations.cpq import service
 from integrations.cpq.errors import QuoteRefused
@@ -20,10 +20,12 @@ from integrations.cpq.errors import QuoteRefused
 async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
     payload = job.payload
     catalog = runtime.catalog()
+    who = await runtime.who(payload["user_id"])
 
     def create() -> tuple[str, str | None, str | None, int, object, list[str], int | None]:
         with runtime.session_factory() as session, session.begin():
             deal = deals.find_deal(session, reference=payload["deal"], user_id=payload["user_id"])
+            access.check(session, who, access.Action.CHANGE_DEAL, deal)
             request = service.request_for_deal(
                 deal,
                 lines=[(line["sku"], int(line["quantity"])) for line in payload["lines"]],
@@ -58,7 +60,7 @@ async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
 
     try:
         company, channel, thread_ts, version, quote, reasons, request_id = await asyncio.to_thread(create)
-    except (deals.DealNotFound, QuoteRefused) as exc:
+    except (deals.DealNotFound, QuoteRefused, access.Forbidden) as exc:
         await respond(payload.get("response_url"), text=f":no_entry: I did not price that: {exc}")
         return
     text = quote_text(company, version, quote)  # type: ignore[arg-type]

@@ -20,6 +20,8 @@ ROUTES: dict[type, tuple[str, str]] = {
     commands.Quote: ("deal.quote", ":hourglass_flowing_sand: Pricing it…"),
     commands.Proposal: ("deal.proposal", ":hourglass_flowing_sand: Drafting the proposal…"),
     commands.Approvals: ("approvals.list", ":hourglass_flowing_sand: Gathering approval requests…"),
+    commands.Share: ("deal.share", ":hourglass_flowing_sand: Sharing it…"),
+    commands.Admin: ("admin", ":hourglass_flowing_sand: Checking you may do that…"),
 }
 
 
@@ -38,6 +40,10 @@ def _payload(parsed: commands.Command, command: dict[str, Any]) -> dict[str, Any
         base.update(question=parsed.question)
     elif isinstance(parsed, commands.Proposal):
         base.update(deal=parsed.deal)
+    elif isinstance(parsed, commands.Share):
+        base.update(deal=parsed.deal, share_with=parsed.user_id)
+    elif isinstance(parsed, commands.Admin):
+        base.update(action=parsed.action, event_ids=list(parsed.event_ids))
     elif isinstance(parsed, commands.Quote):
         base.update(
             deal=parsed.deal,

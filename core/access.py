@@ -1,0 +1,110 @@
+"""Who may do what: roles from configuration, permissions from code. Slack-agnostic.
+
+A rep sees and changes the deals they own or that were shared with them; managers, the deal
+desk and admins see and change every deal; legal and security see every deal (to review it)
+but change none; admin commands are for admins. Each check returns the reason in words the
+person who was refused can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.models import Deal, DealShare
+
+DEFAULT_ROLES = Path(__file__).resolve().parents[1] / "examples" / "governance" / "roles.yaml"
+
+
+class Role(StrEnum):
+    REP = "rep"
+    MANAGER = "manager"
+    DEAL_DESK = "deal_desk"
+    LEGAL = "legal"
+    SECURITY = "security"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    READ_DEAL = "read_deal"  # status, card, export
+    CHANGE_DEAL = "change_deal"  # discovery replies, quotes, proposals, disqualify, share
+    ADMIN = "admin"  # outbox replay, reload governed files
+
+
+SEE_EVERY_DEAL = {Role.MANAGER, Role.DEAL_DESK, Role.LEGAL, Role.SECURITY, Role.ADMIN}
+CHANGE_EVERY_DEAL = {Role.MANAGER, Role.DEAL_DESK, Role.ADMIN}
+
+
+class RolesError(ValueError):
+    """The roles file is invalid; the message names the field."""
+
+
+class RoleMap(BaseModel):
+    version: str
+    roles: dict[Role, list[str]] = Field(default_factory=dict)
+
+    def of(self, user_id: str, groups: set[str]) -> set[Role]:
+        identities = {user_id} | groups
+        found = {role for role, members in self.roles.items() if identities & set(members)}
+        return found | {Role.REP}
+
+    def groups(self) -> set[str]:
+        """The user groups the file names: the only ones worth asking Slack about."""
+        return {member for members in self.roles.values() for member in members if member.startswith("S")}
+
+
+def load_roles(path: Path = DEFAULT_ROLES) -> RoleMap:
+    try:
+        return RoleMap.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RolesError(f"roles {path} cannot be read: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise RolesError(f"roles {path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: str
+    roles: frozenset[Role]
+
+
+class Forbidden(Exception):
+    """Refused; the message says why and what to do instead."""
+
+
+def shared_with(session: Session, deal_id: int) -> set[str]:
+    return set(session.scalars(select(DealShare.user_id).where(DealShare.deal_id == deal_id)))
+
+
+def check(session: Session, who: Identity, action: Action, deal: Deal | None = None) -> None:
+    """Raise Forbidden unless `who` may take `action` (on `deal`)."""
+    if action is Action.ADMIN:
+        if Role.ADMIN not in who.roles:
+            raise Forbidden("Only admins can do that.")
+        return
+    assert deal is not None
+    if deal.owner_slack_id == who.user_id or who.user_id in shared_with(session, deal.id):
+        return
+    everyone = SEE_EVERY_DEAL if action is Action.READ_DEAL else CHANGE_EVERY_DEAL
+    if who.roles & everyone:
+        return
+    verb = "see" if action is Action.READ_DEAL else "change"
+    raise Forbidden(
+        f"Deal #{deal.id} belongs to <@{deal.owner_slack_id}>, so you cannot {verb} it. "
+        f"Ask them to run `/lto share #{deal.id} <@{who.user_id}>`."
+    )
+
+
+def visible(session: Session, who: Identity, deal: Deal) -> bool:
+    try:
+        check(session, who, Action.READ_DEAL, deal)
+    except Forbidden:
+        return False
+    return True
