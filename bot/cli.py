@@ -24,6 +24,8 @@ kb_app = typer.Typer(help="Inspect the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 audit_app = typer.Typer(help="The tamper-evident audit trail: seal, verify, export.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+privacy_app = typer.Typer(help="Personal data: erase a person's identifiers.", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy")
 eval_app = typer.Typer(help="Measure the agents against scenario files.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 console = Console()
@@ -317,6 +319,38 @@ def audit_export(
     finally:
         if output:
             sink.close()
+        engine.dispose()
+
+
+@privacy_app.command("erase")
+@clear_errors
+def privacy_erase(
+    email: str = typer.Option(None, "--email", help="The person's email address."),
+    phone: str = typer.Option(None, "--phone", help="The person's phone number, as it was written."),
+    operator: str = typer.Option("cli", "--operator", help="Who asked for the erasure (recorded in the audit trail)."),
+) -> None:
+    """Remove a person's email or phone number from every stored text; the audit trail records that it was done."""
+    from core import privacy
+    from core.clock import SystemClock
+    from core.db import create_db_engine, session_factory
+
+    identifiers = [value for value in (email, phone) if value]
+    if not identifiers:
+        errors.print("[red]error:[/red] give --email or --phone")
+        raise typer.Exit(2)
+    settings = _settings()
+    engine = create_db_engine(settings.effective_database_url)
+    try:
+        with session_factory(engine)() as session, session.begin():
+            for identifier in identifiers:
+                try:
+                    result = privacy.erase(session, identifier=identifier, actor_id=operator, clock=SystemClock())
+                except ValueError as exc:
+                    errors.print(f"[red]error:[/red] {exc}")
+                    raise typer.Exit(2) from None
+                where = ", ".join(f"{name} ×{count}" for name, count in sorted(result.rows.items())) or "nowhere"
+                console.print(f"erased from {result.total} stored values ({where})")
+    finally:
         engine.dispose()
 
 

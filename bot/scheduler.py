@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from approvals import sweeps as approval_sweeps
 from bot.runtime import Runtime
-from core import audit, sweeps
+from core import audit, privacy, sweeps
 from integrations.crm import sweeps as crm_sweeps
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,17 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         hours=1,
         id="purge_finished",
     )
+    if runtime.settings.retention_days:
+        scheduler.add_job(
+            in_transaction(
+                runtime,
+                "purge_old_text",
+                lambda s: privacy.purge_old_text(s, clock=runtime.clock, days=runtime.settings.retention_days),
+            ),
+            "interval",
+            hours=24,
+            id="purge_old_text",
+        )
     # Sealing locks the chain head, so replicas running it take turns and never fork the chain.
     scheduler.add_job(
         in_transaction(runtime, "seal_audit", lambda s: {"sealed": audit.seal(s, clock=runtime.clock)}),

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     policy_path: Path | None = Field(
         None, alias="LTO_POLICY_PATH", description="Governed approval policy (YAML); default: the example policy."
     )
+    retention_days: int = Field(
+        365,
+        ge=0,
+        alias="LTO_RETENTION_DAYS",
+        description="Conversation text older than this many days is purged daily (0 keeps it forever).",
+    )
     roles_path: Path | None = Field(
         None, alias="LTO_ROLES_PATH", description="Roles from Slack users and user groups (YAML); default: the example."
     )
