@@ -118,6 +118,16 @@ class Settings(BaseSettings):
         alias="LTO_MODEL_API_KEY",
         description="API key for LTO_MODEL_BASE_URL (provider keys use their own vars).",
     )
+    model_timeout: float = Field(
+        60.0, gt=0, alias="LTO_MODEL_TIMEOUT", description="Seconds before one model request is abandoned."
+    )
+    model_retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        alias="LTO_MODEL_RETRIES",
+        description="Retries of a failed model request (connection errors, 429 honouring Retry-After, 5xx).",
+    )
     redact_before_model: bool = Field(
         True,
         alias="LTO_REDACT_BEFORE_MODEL",

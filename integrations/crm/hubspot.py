@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pybreaker
+import tenacity
 
 from integrations.crm.port import (
     CrmAccount,
@@ -35,22 +37,59 @@ DEAL_TO_COMPANY = 5  # HubSpot-defined association type id
 NOTE_TO_DEAL = 214
 
 
+def _is_transient(exc: BaseException) -> bool:
+    """Worth one more quick try inside the call: the connection dropped or HubSpot answered 502-504."""
+    return isinstance(exc, httpx.TransportError) or (isinstance(exc, _ServerError) and exc.status in (502, 503, 504))
+
+
+class _ServerError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HubSpot {status}")
+        self.status = status
+
+
 class HubSpotCrm:
-    def __init__(self, token: str, *, base_url: str = "https://api.hubapi.com", timeout: float = 10.0) -> None:
+    """Calls time out, transient failures are retried briefly (tenacity), and after repeated outages
+    a circuit breaker (pybreaker) fails fast for a while: the outbox keeps the changes meanwhile."""
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = "https://api.hubapi.com",
+        timeout: float = 10.0,
+        attempts: int = 3,
+        breaker: pybreaker.CircuitBreaker | None = None,
+    ) -> None:
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=timeout
         )
+        self.breaker = breaker or pybreaker.CircuitBreaker(fail_max=5, reset_timeout=60, name="hubspot")
+        self.retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(_is_transient),
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=tenacity.wait_exponential_jitter(multiplier=0.2, max=2),
+            reraise=True,
+        )
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = self.http.request(method, path, **kwargs)
+        if response.status_code >= 500:
+            raise _ServerError(response.status_code)
+        return response
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            response = self.http.request(method, path, **kwargs)
+            response = self.breaker.call(self.retrying, self._send, method, path, **kwargs)
+        except pybreaker.CircuitBreakerError as exc:
+            raise CrmUnavailable("HubSpot is failing: not calling it for a minute (circuit open)") from exc
         except httpx.TransportError as exc:
             raise CrmUnavailable(f"HubSpot unreachable: {type(exc).__name__}") from exc
+        except _ServerError as exc:
+            raise CrmUnavailable(str(exc)) from exc
         if response.status_code == 429:
             retry_after = response.headers.get("Retry-After")
             raise CrmRateLimited("HubSpot rate limit", float(retry_after) if retry_after else 10.0)
-        if response.status_code >= 500:
-            raise CrmUnavailable(f"HubSpot {response.status_code}")
         if response.status_code == 404:
             raise CrmNotFound(f"HubSpot 404 on {path}")
         if response.status_code == 409:

@@ -28,8 +28,9 @@ def tool_calls(*calls: tuple[str, dict[str, Any]]) -> dict[str, Any]:
 class ScriptedChatServer:
     """Each POST /v1/chat/completions gets the next scripted assistant message; requests are kept."""
 
-    def __init__(self, script: list[Reply], *, api_key: str = "test-key") -> None:
+    def __init__(self, script: list[Reply], *, api_key: str = "test-key", fail_first: int = 0) -> None:
         self.script = list(script)
+        self.fail_first = fail_first  # answer this many requests with 503 first (a provider hiccup)
         self.requests: list[dict[str, Any]] = []
         self.api_key = api_key
         self.app = FastAPI()
@@ -40,6 +41,9 @@ class ScriptedChatServer:
             return JSONResponse({"error": {"message": "Incorrect API key", "type": "invalid_request_error"}}, 401)
         body = await request.json()
         self.requests.append(body)
+        if self.fail_first > 0:
+            self.fail_first -= 1
+            return JSONResponse({"error": {"message": "overloaded", "type": "server_error"}}, 503)
         if not self.script:
             return JSONResponse({"error": {"message": "script exhausted", "type": "server_error"}}, 500)
         reply = self.script.pop(0)

@@ -99,3 +99,25 @@ async def test_a_deal_hubspot_already_has_is_updated_not_duplicated_when_search_
         list(hubspot.objects["deals"]) == ["900"] and hubspot.objects["deals"]["900"]["dealstage"] == "qualifiedtobuy"
     )
     assert ("POST", "/crm/v3/objects/deals") in hubspot.requests
+
+
+async def test_a_brief_outage_is_retried_within_the_call_and_a_long_one_opens_the_circuit(sessions, clock):
+    import pybreaker
+    import pytest
+
+    from integrations.crm.port import CrmUnavailable
+
+    hubspot = FakeHubSpot()
+    async with serve_asgi(hubspot.app) as url:
+        crm = HubSpotCrm("pat-test", base_url=url, breaker=pybreaker.CircuitBreaker(fail_max=2, reset_timeout=60))
+        hubspot.fail_next(503, times=2)  # two 503s, then HubSpot answers: one call, no error
+        assert await asyncio.to_thread(crm.find_account, "Globex") is None
+        hubspot.fail_next(503, times=20)
+        with pytest.raises(CrmUnavailable, match="HubSpot 503"):  # three tries, one failure for the breaker
+            await asyncio.to_thread(crm.find_account, "Globex")
+        with pytest.raises(CrmUnavailable, match="circuit open"):  # the second failure trips it
+            await asyncio.to_thread(crm.find_account, "Globex")
+        calls = len(hubspot.requests)
+        with pytest.raises(CrmUnavailable, match="circuit open"):
+            await asyncio.to_thread(crm.find_account, "Globex")
+        assert len(hubspot.requests) == calls  # failing fast: HubSpot was not called
