@@ -94,9 +94,12 @@ def record_delivery(
     clock: Clock,
     correlation_id: str,
     max_attempts: int = 5,
+    user_id: str | None = None,
+    channel_id: str | None = None,
 ) -> int | None:
     """Accept one inbound Slack delivery and its job; None when this delivery was seen before."""
-    if not insert_ignoring_conflict(session, SlackDelivery, {"key": key, "kind": kind, "received_at": clock.now()}):
+    row = {"key": key, "kind": kind, "received_at": clock.now(), "user_id": user_id, "channel_id": channel_id}
+    if not insert_ignoring_conflict(session, SlackDelivery, row):
         return None
     job_id = enqueue(
         session,

@@ -150,6 +150,13 @@ class SlackDelivery(Base):
     kind: Mapped[str] = mapped_column(String(40))
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"))
     received_at: Mapped[datetime]
+    user_id: Mapped[str | None] = mapped_column(String(32), doc="who sent it: rate limits count these")
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index("ix_deliveries_user", "user_id", "received_at"),
+        Index("ix_deliveries_channel", "channel_id", "received_at"),
+    )
 
 
 class SlackEffect(Base):

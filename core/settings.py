@@ -145,6 +145,18 @@ class Settings(BaseSettings):
         description="A running job whose worker has not finished within this lease is claimed again.",
     )
     job_max_attempts: int = Field(5, ge=1, alias="LTO_JOB_MAX_ATTEMPTS", description="Attempts before a job fails.")
+    rate_limit_user: int = Field(
+        30, ge=1, alias="LTO_RATE_LIMIT_USER", description="Slash commands one person may send per minute."
+    )
+    rate_limit_channel: int = Field(
+        120, ge=1, alias="LTO_RATE_LIMIT_CHANNEL", description="Slash commands one channel may send per minute."
+    )
+    busy_queue_depth: int = Field(
+        200,
+        ge=1,
+        alias="LTO_BUSY_QUEUE_DEPTH",
+        description="Queued jobs beyond which acks say the bot is busy and the request is queued.",
+    )
     log_level: str = Field("INFO", alias="LTO_LOG_LEVEL", description="Python log level.")
 
     @field_validator("slack_api_url")

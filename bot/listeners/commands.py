@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import commands
-from bot.listeners.intake import accept
+from bot.listeners.intake import accept, admit
 from bot.runtime import Runtime
 from bot.views.help import usage_blocks, usage_text
 from bot.views.text import as_dicts, escape
@@ -67,6 +67,10 @@ async def lto(ack: AsyncAck, command: dict[str, Any], runtime: Runtime) -> None:
         await ack(text=usage_text(), blocks=as_dicts(usage_blocks()), response_type="ephemeral")
         return
     job_kind, message = ROUTES[type(parsed)]
+    admission = await admit(runtime, user_id=command["user_id"], channel_id=command["channel_id"])
+    if admission.refused:
+        await ack(text=admission.refused, response_type="ephemeral")
+        return
     await accept(
         runtime,
         key=f"command:{command['trigger_id']}",
@@ -74,9 +78,17 @@ async def lto(ack: AsyncAck, command: dict[str, Any], runtime: Runtime) -> None:
         job_kind=job_kind,
         payload=_payload(parsed, command),
         actor=command["user_id"],
+        channel_id=command["channel_id"],
     )
     company = escape(getattr(parsed, "company", ""))
-    await ack(text=message.format(company=company), response_type="ephemeral")
+    said = message.format(company=company)
+    if admission.queued_ahead >= runtime.settings.busy_queue_depth:
+        # Honest about the wait rather than silent: the request is safe in the queue.
+        said = (
+            f":hourglass: I'm busy right now: your request is queued behind {admission.queued_ahead:,} others "
+            "and nothing is lost. I'll answer here when it's done."
+        )
+    await ack(text=said, response_type="ephemeral")
 
 
 def register(app: AsyncApp) -> None:

@@ -107,3 +107,25 @@ async def test_fuzzed_bodies_and_headers_never_get_a_500_and_unsigned_ones_recor
         # No fuzzed body is a well-formed command, event or click, so none became work.
         assert session.scalar(select(func.count()).select_from(Job)) == 0
     assert 401 in statuses
+
+
+async def test_a_person_over_the_rate_limit_is_told_to_wait_and_nothing_is_recorded(harness: Harness):
+    harness.runtime.settings = harness.runtime.settings.model_copy(update={"rate_limit_user": 3})
+    answers = [(await harness.command("status")).json()["text"] for _ in range(4)]
+    assert "more than 3 commands in a minute" in answers[-1] and "Nothing was recorded" in answers[-1]
+    assert all("Looking that up" in a for a in answers[:3])
+    other = (await harness.command("status", user="U0REP2")).json()["text"]
+    assert "Looking that up" in other  # the limit is per person
+    with harness.runtime.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Job)) == 4
+    harness.clock.advance(minutes=1, seconds=1)
+    assert "Looking that up" in (await harness.command("status")).json()["text"]
+
+
+async def test_a_deep_queue_gets_an_honest_busy_ack_and_the_request_still_runs(harness: Harness):
+    harness.runtime.settings = harness.runtime.settings.model_copy(update={"busy_queue_depth": 2})
+    first = [(await harness.command("status")).json()["text"] for _ in range(2)]
+    busy = (await harness.command("status")).json()["text"]
+    assert all("Looking that up" in a for a in first)
+    assert "busy right now" in busy and "queued behind 2 others" in busy and "nothing is lost" in busy
+    assert await harness.work() == 3
