@@ -108,7 +108,7 @@ def create_api(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
         try:
             body.decode("utf-8")
             bolt_request = to_async_bolt_request(request, body)
-        except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+        except Exception:  # signed but not a payload Bolt can read (e.g. `payload=0`): Slack's bytes, our 400
             return JSONResponse({"error": "malformed payload"}, status_code=400)
         if not _well_formed(bolt_request.body):
             return JSONResponse({"error": "malformed payload"}, status_code=400)

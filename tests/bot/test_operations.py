@@ -129,3 +129,9 @@ async def test_a_deep_queue_gets_an_honest_busy_ack_and_the_request_still_runs(h
     assert all("Looking that up" in a for a in first)
     assert "busy right now" in busy and "queued behind 2 others" in busy and "nothing is lost" in busy
     assert await harness.work() == 3
+
+
+async def test_signed_payloads_of_the_wrong_shape_are_bad_requests(harness: Harness):
+    for body in (b"payload=0", b"payload=%5B%5D", b'{"type":"event_callback","event":[1]}', b"\x80\x81"):
+        response = await harness.actor.send_raw(body)
+        assert response.status_code == 400, body
