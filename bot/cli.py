@@ -62,11 +62,13 @@ def serve(
 
     from bot.http import create_api
     from bot.runtime import build_runtime
+    from bot.tracing import configure_tracing
     from core.logging import configure_logging
 
     settings = _settings()
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     configure_logging(settings.log_level)
+    configure_tracing(settings)
     runtime = build_runtime(settings)
     uvicorn.run(create_api(runtime, run_worker=worker), host=host, port=port, log_config=None)
 
@@ -76,11 +78,13 @@ def serve(
 def socket() -> None:
     """Socket Mode: connect out to Slack with SLACK_APP_TOKEN (no public URL needed)."""
     from bot.socket import run_socket_mode
+    from bot.tracing import configure_tracing
     from core.logging import configure_logging
 
     settings = _settings()
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
     configure_logging(settings.log_level)
+    configure_tracing(settings)
     asyncio.run(run_socket_mode(settings))
 
 
@@ -89,11 +93,13 @@ def socket() -> None:
 def worker() -> None:
     """Run jobs and sweeps only (scale workers apart from the HTTP replicas)."""
     from bot.socket import run_worker_only
+    from bot.tracing import configure_tracing
     from core.logging import configure_logging
 
     settings = _settings()
     settings.require("SLACK_BOT_TOKEN")
     configure_logging(settings.log_level)
+    configure_tracing(settings)
     asyncio.run(run_worker_only(settings))
 
 

@@ -128,6 +128,11 @@ class Settings(BaseSettings):
         alias="LTO_MODEL_RETRIES",
         description="Retries of a failed model request (connection errors, 429 honouring Retry-After, 5xx).",
     )
+    otel_endpoint: str | None = Field(
+        None,
+        alias="OTEL_EXPORTER_OTLP_ENDPOINT",
+        description="OTLP/HTTP collector for traces (needs the `otel` extra); unset: no tracing.",
+    )
     redact_before_model: bool = Field(
         True,
         alias="LTO_REDACT_BEFORE_MODEL",

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from opentelemetry import trace
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import audit, jobs, metrics
@@ -19,6 +20,7 @@ from core.jobs import ClaimedJob
 from core.logging import correlation
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer("lto.worker")  # a no-op until bot/tracing.py installs a provider
 
 Handler = Callable[[ClaimedJob], Awaitable[None]]
 
@@ -101,8 +103,17 @@ class Worker:
             handler = self.handlers[job.kind]
             heartbeat = asyncio.create_task(self._keep_lease(job))
             started = time.perf_counter()
+            span = tracer.start_span(
+                f"job {job.kind}",
+                attributes={
+                    "lto.job_id": job.id,
+                    "lto.correlation_id": job.correlation_id or "",
+                    "lto.attempt": job.attempts,
+                },
+            )
             try:
-                await handler(job)
+                with trace.use_span(span, end_on_exit=True):
+                    await handler(job)
             except asyncio.CancelledError:
                 await asyncio.to_thread(self._release, job)
                 raise
