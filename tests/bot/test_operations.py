@@ -135,3 +135,27 @@ async def test_signed_payloads_of_the_wrong_shape_are_bad_requests(harness: Harn
     for body in (b"payload=0", b"payload=%5B%5D", b'{"type":"event_callback","event":[1]}', b"\x80\x81"):
         response = await harness.actor.send_raw(body)
         assert response.status_code == 400, body
+
+
+async def test_with_qdrant_unreachable_the_agent_says_it_cannot_cite_and_invents_nothing(harness: Harness):
+    from tests.bot.test_discovery_in_slack import open_deal, reply, seen
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("qdrant: connection refused")
+
+    harness.runtime.knowledge_search = unreachable  # type: ignore[method-assign]
+    thread = await open_deal(harness, "new Acme Corp")
+    answer = seen(harness, await reply(harness, thread, "Do we support Okta SSO? They have 250 seats."))
+    assert "knowledge base is unavailable" in answer and "Seats: 250" in answer
+    assert ":books:" not in answer and "📄" not in answer
+
+
+async def test_lto_ask_with_qdrant_unreachable_answers_honestly(harness: Harness):
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("qdrant: connection refused")
+
+    harness.runtime.knowledge_search = unreachable  # type: ignore[method-assign]
+    await harness.command("ask what is the P1 response time with premium support?")
+    await harness.work()
+    text = json.dumps(harness.workspace.history(harness.deals_channel)[-1])  # answers are posted in channel
+    assert "unavailable" in text.lower() and "docs.halyard.example" not in text

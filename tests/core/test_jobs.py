@@ -150,3 +150,34 @@ def test_many_workers_drain_the_queue_with_each_job_claimed_once(sessions, clock
     for t in threads:
         t.join()
     assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 200
+
+
+async def test_shutdown_lets_quick_jobs_finish_and_releases_slow_ones_for_another_worker(sessions, clock):
+    import asyncio
+
+    started = asyncio.Event()
+
+    async def handler(job):
+        if job.payload["i"] == 0:
+            started.set()
+            await asyncio.sleep(0.05)  # finishes within the grace period
+        else:
+            await asyncio.sleep(3600)  # still running when the grace period ends
+
+    _enqueue(sessions, clock, n=2)
+    worker = Worker(session_factory=sessions, clock=clock, handlers={"k": handler}, worker_id="w1", poll_interval=0.01)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_forever(stop, grace=0.5))
+    await started.wait()
+    await asyncio.sleep(0.1)
+    stop.set()
+    await running
+    with sessions() as session:
+        statuses = {job.payload["i"]: job.status for job in session.scalars(select(Job))}
+    assert statuses == {0: JobStatus.DONE, 1: JobStatus.QUEUED}  # released, not lost
+
+    async def quick(job):
+        return None
+
+    other = Worker(session_factory=sessions, clock=clock, handlers={"k": quick}, worker_id="w2")
+    assert await other.run_until_idle() == 1
