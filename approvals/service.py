@@ -77,7 +77,20 @@ def request_approval(
         action="approval.request",
         subject=f"approval:{request.id}",
         deal_id=deal_id,
-        inputs={"quote_id": quote_id, "policy_version": decision.policy_version},
+        inputs={
+            "quote_id": quote_id,
+            "policy_version": decision.policy_version,
+            # A paused agent run's provenance: which message, model and tool call asked for it.
+            **(
+                {
+                    key: agent_run[key]
+                    for key in ("model", "model_settings", "usage", "tool_call_id", "turn", "quote_version")
+                    if key in agent_run
+                }
+                if agent_run
+                else {}
+            ),
+        },
         outcome="pending",
         detail={"levels": decision.levels, "fired": request.fired},
     )

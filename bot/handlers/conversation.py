@@ -26,7 +26,7 @@ from bot.runtime import Runtime
 from bot.views.deal import deal_card, deal_card_text
 from bot.views.reply import notice_blocks, reply_blocks, working_blocks
 from bot.views.text import as_dicts
-from core import access, audit, deals
+from core import access, audit, deals, provenance
 from core.clock import Clock
 from core.jobs import ClaimedJob
 from core.models import Conversation, Deal, Message
@@ -129,6 +129,7 @@ def _save_turn(
             "channel": turn.channel_id,
             "model": outcome.model_name,
         }
+        model = provenance.model_of(runtime.settings)
         if deps.deal_id is not None:
             deal = deals.get_deal(session, deps.deal_id)
             for update, evidence in deps.updates:
@@ -176,7 +177,9 @@ def _save_turn(
             deal_id=deps.deal_id,
             inputs={
                 **source,
-                "chunks": [p.chunk_id for p in deps.passages],
+                "model_settings": model,
+                "chunks": provenance.chunks_of(deps.passages),
+                "record_before": deps.record.model_dump(mode="json", exclude_defaults=True) if deps.record else None,
             },
             outcome="replied",
             detail={"usage": outcome.usage, "risks": len(deps.risks), "updates": len(deps.updates)},

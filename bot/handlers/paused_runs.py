@@ -27,7 +27,7 @@ from approvals import service as approval_service
 from approvals.policy import PolicyDecision
 from bot.handlers.followups import draft_proposal
 from bot.runtime import Runtime
-from core import audit, deals, jobs
+from core import audit, deals, jobs, provenance
 from core.jobs import ClaimedJob
 from core.models import ApprovalRequest, Conversation, Deal, Message, QuoteRecord
 from core.qualification import format_money
@@ -153,6 +153,10 @@ def persist(
         agent_run={
             "agent": "discovery",
             "model": outcome.model_name,
+            "model_settings": provenance.model_of(runtime.settings),
+            "usage": outcome.usage,
+            "quote_version": record.version,
+            "catalog_version": pending.quote.catalog_version,
             "history": outcome.history,
             "tool_call_id": pending.tool_call_id,
             "conversation_id": conversation_id,

@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+from pydantic_ai.usage import RunUsage
 from sqlalchemy import select
 
 from agents.proposal import PROPOSAL_LIMITS, ProposalDeps, guardrail, offline_proposal, proposal_agent
@@ -15,7 +16,7 @@ from bot.handlers.deals import respond
 from bot.runtime import Runtime
 from bot.views.quote import quote_blocks, quote_text
 from bot.views.text import as_dicts, escape
-from core import access, audit, deals
+from core import access, audit, deals, provenance
 from core.jobs import ClaimedJob
 from core.models import DealStage, QuoteRecord
 from core.qualification import Stage, format_money
@@ -66,11 +67,13 @@ async def handle_proposal(runtime: Runtime, job: ClaimedJob) -> None:
     catalog_skus = {s.sku for s in runtime.catalog().skus}
     money, percents = allowed_figures(quote)
     problems: list[str] = []
+    usage = RunUsage()
     for _attempt in range(2):  # a failing draft is regenerated once, then posted as needing review
         deps = ProposalDeps(brief=brief, search=runtime.knowledge_search)
         result = await proposal_agent.run(
             json.dumps(brief), deps=deps, model=runtime.model_for(offline_proposal), usage_limits=PROPOSAL_LIMITS
         )
+        usage.incr(result.usage)
         approval_note = ""
         if ctx["quote_status"] == "needs_approval":
             approval_note = "These prices are not final until the approvals this quote needs are granted."
@@ -113,9 +116,20 @@ async def handle_proposal(runtime: Runtime, job: ClaimedJob) -> None:
                 action="proposal.draft",
                 subject=f"deal:{deal.id}",
                 deal_id=deal.id,
-                inputs={"quote_version": ctx["quote_version"], "chunks": [p.chunk_id for p in deps.passages]},
+                inputs={
+                    "quote_version": ctx["quote_version"],
+                    "catalog_version": quote.catalog_version,
+                    "policy_version": runtime.policy().version,
+                    "chunks": provenance.chunks_of(deps.passages),
+                    "model": provenance.model_of(runtime.settings),
+                },
                 outcome="needs_review" if problems else "drafted",
-                detail={"problems": problems, "total": str(quote.total), "currency": quote.currency},
+                detail={
+                    "problems": problems,
+                    "total": str(quote.total),
+                    "currency": quote.currency,
+                    "usage": provenance.usage_of(usage),
+                },
             )
 
     await asyncio.to_thread(save)

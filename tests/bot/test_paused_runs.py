@@ -12,7 +12,9 @@ from bot.http import create_api
 from bot.runtime import build_runtime
 from bot.serving import serve_asgi
 from core.models import ApprovalRequest, AuditEvent, Conversation, QuoteRecord
+from knowledge.ingest import ingest
 from tests.bot.conftest import REP, Harness
+from tests.bot.test_ask import SAMPLE
 from tests.bot.test_discovery_in_slack import open_deal, reply, seen
 
 QUALIFY = (
@@ -112,3 +114,27 @@ async def test_the_requester_cannot_approve_their_own_paused_request(harness: Ha
     assert "four-eyes" in harness.workspace.ephemeral_for(REP)[-1]["text"]
     with harness.runtime.session_factory() as session:
         assert session.scalars(select(ApprovalRequest.status)).one() == "pending"
+
+
+async def test_every_agent_output_records_its_inputs(harness: Harness):
+    ingest([SAMPLE], harness.runtime.knowledge())
+    await _ask_for_discount(harness, "Do we support Okta SSO? Can we do 25% off Enterprise for 150 seats?")
+    card = harness.workspace.history(_approvals(harness))[-1]
+    await harness.actor.click("U0VP", _approvals(harness), card["ts"], "approval.approve")
+    await harness.work()
+
+    def inputs(action: str) -> dict:
+        with harness.runtime.session_factory() as session:
+            return session.scalars(
+                select(AuditEvent.inputs).where(AuditEvent.action == action).order_by(AuditEvent.id.desc())
+            ).first()
+
+    turn = inputs("agent.turn")
+    assert turn["slack_message_ts"] and turn["model_settings"]["name"] == "offline"
+    assert turn["chunks"] and {"id", "source", "updated_at"} <= set(turn["chunks"][0])
+    asked = inputs("approval.request")
+    assert asked["tool_call_id"] and asked["turn"]["message_ts"] and asked["quote_version"] == 1
+    assert asked["policy_version"] and asked["usage"]["requests"] >= 1
+    drafted = inputs("proposal.draft")
+    assert drafted["quote_version"] == 1 and drafted["catalog_version"] and drafted["policy_version"]
+    assert drafted["model"]["name"] == "offline"
