@@ -67,8 +67,94 @@ async def _slack(settings: Settings) -> Check:
     return True, f"team {response.get('team')} as @{response.get('user')} via {settings.slack_api_url}"
 
 
-async def run_checks(settings: Settings) -> dict[str, Check]:
-    database, qdrant = await asyncio.gather(
-        asyncio.to_thread(_database, settings), asyncio.to_thread(_qdrant, settings)
+def _governed(settings: Settings) -> Check:
+    """The catalog, approval policy and roles files parse and validate."""
+    from approvals.policy import DEFAULT_POLICY, load_policy
+    from core.access import DEFAULT_ROLES, load_roles
+    from integrations.cpq.catalog import DEFAULT_CATALOG, load_catalog
+
+    try:
+        catalog = load_catalog(settings.catalog_path or DEFAULT_CATALOG)
+        policy = load_policy(settings.policy_path or DEFAULT_POLICY)
+        roles = load_roles(settings.roles_path or DEFAULT_ROLES)
+    except ValueError as exc:
+        return False, str(exc)[:200]
+    return True, f"catalog {catalog.version}, policy {policy.version}, roles {roles.version}"
+
+
+def _crm(settings: Settings) -> Check:
+    if settings.crm != "hubspot":
+        return True, "local CRM (in the database)"
+    import httpx
+
+    if settings.hubspot_token is None:
+        return False, "LTO_CRM=hubspot needs HUBSPOT_TOKEN"
+    try:
+        response = httpx.get(
+            f"{settings.hubspot_api_url.rstrip('/')}/crm/v3/objects/deals",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {settings.hubspot_token.get_secret_value()}"},
+            timeout=5,
+        )
+    except httpx.HTTPError as exc:
+        return False, f"{settings.hubspot_api_url} unreachable: {type(exc).__name__}"
+    if response.status_code != 200:
+        return False, f"HubSpot answered {response.status_code}: check the token's crm.objects.deals scopes"
+    return True, f"HubSpot at {settings.hubspot_api_url}"
+
+
+def _model(settings: Settings) -> Check:
+    if settings.model == "offline":
+        return True, "offline (deterministic, no network)"
+    if not settings.model_base_url:
+        return None, f"{settings.model}: provider reachability is not probed (it would spend tokens)"
+    import httpx
+
+    key = settings.model_api_key.get_secret_value() if settings.model_api_key else ""
+    try:
+        response = httpx.get(
+            f"{settings.model_base_url.rstrip('/')}/models", headers={"Authorization": f"Bearer {key}"}, timeout=5
+        )
+    except httpx.HTTPError as exc:
+        return False, f"{settings.model_base_url} unreachable: {type(exc).__name__}"
+    ok = response.status_code == 200
+    return ok, f"{settings.model} at {settings.model_base_url} ({response.status_code})"
+
+
+def _queue(settings: Settings) -> Check:
+    """Backlogs an operator should know about: queued and failed jobs, parked CRM events, unsealed audit."""
+    from sqlalchemy import func, select
+
+    from core.db import session_factory
+    from core.models import AuditEvent, Job, OutboxEvent
+
+    engine = create_db_engine(settings.effective_database_url)
+    try:
+        with session_factory(engine)() as session:
+            jobs = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+            parked = session.scalar(select(func.count()).where(OutboxEvent.status == "parked")) or 0
+            unsealed = session.scalar(select(func.count()).where(AuditEvent.seq.is_(None))) or 0
+    except Exception as exc:  # a check reports, it does not raise
+        return None, f"not readable: {type(exc).__name__}"
+    finally:
+        engine.dispose()
+    detail = (
+        f"jobs queued {jobs.get('queued', 0)}, running {jobs.get('running', 0)}, failed {jobs.get('failed', 0)}; "
+        f"CRM events parked {parked}; audit events not yet sealed {unsealed}"
     )
-    return {"database": database, "qdrant": qdrant, "slack": await _slack(settings)}
+    return (False if parked or jobs.get("failed") else True), detail
+
+
+async def run_checks(settings: Settings) -> dict[str, Check]:
+    database, qdrant, governed, crm, model = await asyncio.gather(
+        asyncio.to_thread(_database, settings),
+        asyncio.to_thread(_qdrant, settings),
+        asyncio.to_thread(_governed, settings),
+        asyncio.to_thread(_crm, settings),
+        asyncio.to_thread(_model, settings),
+    )
+    checks = {"database": database, "qdrant": qdrant, "slack": await _slack(settings)}
+    checks |= {"governed files": governed, "crm": crm, "model": model}
+    if database[0]:
+        checks["backlog"] = await asyncio.to_thread(_queue, settings)
+    return checks

@@ -26,6 +26,8 @@ def test_db_upgrade_then_doctor_reports_each_dependency_with_secrets_masked(home
     assert result.exit_code == 0, result.output
     assert "SLACK_SIGNING_SECRET" in result.output and "0123456789" not in result.output
     assert "database" in result.output and "qdrant" in result.output and "skipped" in result.output
+    for check in ("governed files", "catalog 2026", "local CRM", "offline (deterministic", "backlog", "not yet sealed"):
+        assert check in result.output
 
 
 def test_doctor_fails_when_the_schema_is_behind(home):

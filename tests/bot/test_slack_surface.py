@@ -220,7 +220,10 @@ async def test_health_and_readiness_report_each_dependency(harness: Harness):
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"ready": True, "checks": {"database": "ok", "qdrant": "ok", "slack": "ok"}}
+    assert ready.json() == {
+        "ready": True,
+        "checks": {"database": "ok", "qdrant": "ok", "slack": "ok", "crm": "ok"},
+    }
 
 
 async def test_url_verification_is_answered_with_the_challenge(harness: Harness):
