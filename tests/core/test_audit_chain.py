@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from core import audit
 from core.models import AuditEvent
+from tests.conftest import postgres_only
 
 
 def _write(sessions, clock, count: int, deal_id: int = 1) -> None:
@@ -105,3 +106,32 @@ def test_the_cli_verifies_and_exports_a_deal_for_an_auditor(sessions, clock, dat
     assert runner.invoke(app, ["audit", "export", "--since", "last week"]).exit_code == 2
     with sessions() as session:
         assert session.scalar(select(AuditEvent.seq).where(AuditEvent.id == 5)) == 5
+
+
+@postgres_only
+def test_replicas_sealing_at_once_while_events_are_written_make_one_unbroken_chain(sessions, clock):
+    import threading
+
+    _write(sessions, clock, 1)
+    _seal(sessions, clock)  # the head row exists from here on, as after the migration
+    errors: list[Exception] = []
+
+    def writer() -> None:
+        for _ in range(20):
+            _write(sessions, clock, 5)
+
+    def sealer() -> None:
+        try:
+            for _ in range(30):
+                _seal(sessions, clock)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer) for _ in range(2)] + [threading.Thread(target=sealer) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    _seal(sessions, clock)
+    result = _verify(sessions)
+    assert not errors and result.intact and result.checked == 201 and result.unsealed == 0
