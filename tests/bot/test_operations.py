@@ -159,3 +159,29 @@ async def test_lto_ask_with_qdrant_unreachable_answers_honestly(harness: Harness
     await harness.work()
     text = json.dumps(harness.workspace.history(harness.deals_channel)[-1])  # answers are posted in channel
     assert "unavailable" in text.lower() and "docs.halyard.example" not in text
+
+
+async def test_slack_429s_and_500s_for_a_while_lose_and_duplicate_nothing(harness: Harness):
+    from tests.bot.test_discovery_in_slack import open_deal
+
+    before = await _scrape(harness)
+    harness.workspace.rate_limit("chat.postMessage", times=2, retry_after=1)
+    thread = await open_deal(harness, "new Acme Corp: 250 seats, SOC 2")  # the client waits Retry-After and retries
+    harness.workspace.fail("chat.postMessage", times=6, status=500)  # longer than the client's retries
+    await harness.actor.post_message("U0REP1", harness.deals_channel, "Users are in Frankfurt.", thread_ts=thread)
+    await harness.work()
+    harness.workspace.heal()
+    harness.clock.advance(minutes=5)  # the failed job's back-off
+    await harness.work()
+    texts = [m.get("text", "") for m in harness.thread(harness.deals_channel, thread)]
+    assert len(harness.workspace.history(harness.deals_channel)) == 1  # one deal card
+    assert sum("opened deal #1" in t for t in texts) == 1
+    assert sum("Regions:* EU" in t for t in texts) == 1, texts  # the reply, once, after the outage
+    after = await _scrape(harness)
+    retried = after.get(("lto_slack_web_api_retries_total", (("reason", "rate_limited"),)), 0) - before.get(
+        ("lto_slack_web_api_retries_total", (("reason", "rate_limited"),)), 0
+    )
+    assert retried == 2
+    with harness.runtime.session_factory() as session:
+        statuses = session.scalars(select(Job.status)).all()
+    assert set(statuses) == {"done"}
