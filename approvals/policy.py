@@ -84,6 +84,15 @@ class Policy(BaseModel):
         return self
 
 
+def card_channel(policy: Policy, levels: list[str], default: str) -> str:
+    """Where a request's card goes: the channel of its most senior level (one card per request)."""
+    ranked = sorted(
+        (level for level in levels if level in policy.levels),
+        key=lambda name: LEVEL_ORDER.index(name) if name in LEVEL_ORDER else -1,
+    )
+    return policy.levels[ranked[-1]].channel if ranked else default
+
+
 class ApprovalFacts(BaseModel):
     discount_pct: Decimal = Decimal(0)
     total: Money

@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from approvals import service
+from approvals.policy import card_channel
 from bot.handlers.deals import respond
 from bot.handlers.followups import draft_proposal
 from bot.runtime import Runtime
@@ -98,7 +99,13 @@ async def _remember_deal_link(runtime: Runtime, request_id: int) -> None:
 async def post_card(runtime: Runtime, request_id: int) -> None:
     await _remember_deal_link(runtime, request_id)
     request, text, blocks, where = await asyncio.to_thread(_card, runtime, request_id)
-    channel = await runtime.channel_id(runtime.settings.approvals_channel)
+
+    def levels() -> list[str]:
+        with runtime.session_factory() as session:
+            return [step.level for step in service.steps_of(session, request_id)]
+
+    name = card_channel(runtime.policy(), await asyncio.to_thread(levels), runtime.settings.approvals_channel)
+    channel = await runtime.channel_id(name)
     posted = await runtime.gateway.post_message(
         key=f"approval:{request_id}:card", channel=channel, text=text, blocks=blocks
     )

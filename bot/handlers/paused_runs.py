@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from agents.discovery import HISTORY_TURNS, DiscoveryDeps, QuoteAsk, TurnOutcome, bounded_history, run_turn
 from agents.offline.discovery_model import offline_discovery
 from approvals import service as approval_service
-from approvals.policy import PolicyDecision
+from approvals.policy import PolicyDecision, card_channel
 from bot.handlers.followups import draft_proposal
 from bot.runtime import Runtime
 from core import audit, deals, jobs, provenance
@@ -180,9 +180,10 @@ def paused_reply(judgement: Judgement, runtime: Runtime) -> str:
     policy = runtime.policy()
     who = ", ".join(policy.levels[level].name for level in judgement.pending.decision.levels)
     why = "; ".join(rule.reason for rule in judgement.pending.decision.fired)
+    channel = card_channel(policy, judgement.pending.decision.levels, runtime.settings.approvals_channel)
     return (
         f":lock: *{judgement.pending.summary}* needs approval before I can commit it ({why}). "
-        f"I've sent it to {who} in #{runtime.settings.approvals_channel} and will continue here when they decide."
+        f"I've sent it to {who} in #{channel} and will continue here when they decide."
     )
 
 

@@ -53,3 +53,13 @@ def test_a_policy_naming_an_unknown_level_is_refused(tmp_path):
     path.write_text(text)
     with pytest.raises(PolicyError, match="unknown level boss"):
         load_policy(path)
+
+
+def test_a_card_goes_to_the_channel_of_its_most_senior_level():
+    from approvals.policy import card_channel, load_policy
+
+    policy = load_policy()
+    policy.levels["cfo"].channel = "finance-approvals"
+    assert card_channel(policy, ["deal_desk", "cfo"], "fallback") == "finance-approvals"
+    assert card_channel(policy, ["vp_sales", "deal_desk"], "fallback") == "deal-approvals"
+    assert card_channel(policy, [], "fallback") == "fallback"
