@@ -185,3 +185,17 @@ async def test_slack_429s_and_500s_for_a_while_lose_and_duplicate_nothing(harnes
     with harness.runtime.session_factory() as session:
         statuses = session.scalars(select(Job.status)).all()
     assert set(statuses) == {"done"}
+
+
+async def test_secrets_never_reach_the_logs_even_at_debug_level(harness: Harness, caplog):
+    import logging
+
+    from tests.bot.test_discovery_in_slack import open_deal, reply
+
+    caplog.set_level(logging.DEBUG)
+    thread = await open_deal(harness, "new Acme Corp: contact dana@acme.example, 250 seats")
+    await reply(harness, thread, "Users are in Frankfurt.")
+    logged = caplog.text
+    assert logged  # the run did log
+    for secret in (harness.workspace.bot_token, harness.workspace.signing_secret):
+        assert secret not in logged
