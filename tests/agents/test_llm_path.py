@@ -133,3 +133,60 @@ async def test_an_answer_citing_a_passage_it_never_retrieved_is_sent_back_to_the
         "c-1"
     ]
     assert "made-up" in server.requests[2]["messages"][-1]["content"]
+
+
+async def test_an_llm_asking_to_commit_a_quote_pauses_and_resumes_from_stored_history():
+    import json
+
+    from pydantic_ai import DeferredToolResults, ToolApproved, ToolDenied
+
+    ask = {"ask": {"lines": [{"sku": "HS-ENT", "quantity": 150}], "discount_pct": "25", "years": 2}}
+    server = ScriptedChatServer(
+        [
+            tool_calls(("commit_quote", ask)),
+            tool_calls(("final_result", {"reply": "Approved and committed.", "next_questions": []})),
+            tool_calls(("final_result", {"reply": "VP Sales said no: margin.", "next_questions": []})),
+        ]
+    )
+
+    def deps() -> DiscoveryDeps:
+        return DiscoveryDeps(record=Qualification(company="Acme"), deal_id=7, user_id="U1", today=date(2026, 11, 24))
+
+    async with serve_asgi(server.app) as url:
+        model = resolve_model("openai:gpt-test", offline=None, base_url=f"{url}/v1", api_key="test-key")
+        with models.override_allow_model_requests(True):
+            paused = await run_turn(
+                prompt="Can we do 25% off 150 Enterprise seats for 2 years?",
+                deps=deps(),
+                history_json=[],
+                model=model,
+                model_name="openai:gpt-test",
+            )
+            assert paused.reply is None
+            [(call_id, name, args)] = paused.pending_approvals()
+            assert name == "commit_quote" and args == ask
+            stored = json.loads(json.dumps(paused.history))  # as the approval request keeps it
+            approved_deps = deps()
+            approved = await run_turn(
+                prompt=None,
+                deps=approved_deps,
+                history_json=stored,
+                model=model,
+                model_name="openai:gpt-test",
+                decisions=DeferredToolResults(
+                    approvals={call_id: ToolApproved()}, metadata={call_id: {"summary": "25% on 150 × HS-ENT"}}
+                ),
+            )
+            denied = await run_turn(
+                prompt=None,
+                deps=deps(),
+                history_json=stored,
+                model=model,
+                model_name="openai:gpt-test",
+                decisions=DeferredToolResults(approvals={call_id: ToolDenied("VP Sales rejected it: margin.")}),
+            )
+    assert approved.reply.reply == "Approved and committed." and approved_deps.committed_quote is not None
+    assert denied.reply.reply == "VP Sales said no: margin."
+    tool_results = [m for m in server.requests[2]["messages"] if m["role"] == "tool"]
+    assert "VP Sales rejected it: margin." in tool_results[-1]["content"]
+    assert '"committed":true' in [m for m in server.requests[1]["messages"] if m["role"] == "tool"][-1]["content"]
