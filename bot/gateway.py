@@ -27,6 +27,7 @@ from core.models import SlackEffect
 
 logger = logging.getLogger(__name__)
 
+FIND_PAGES = 25  # 5,000 messages: far more than a channel moves while a job is retried
 EFFECT_EVENT_TYPE = "lto_effect"
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 
@@ -100,22 +101,33 @@ class SlackGateway:
         return response
 
     async def _find_by_key(self, key: str, channel: str, thread_ts: str | None) -> str | None:
-        """Look for a message we posted with this effect key (the re-run after a crash)."""
-        try:
-            if thread_ts:
-                response = await self.client.conversations_replies(
-                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
-                )
-            else:
-                response = await self.client.conversations_history(
-                    channel=channel, include_all_metadata=True, limit=200
-                )
-        except SlackApiError:
-            return None
-        for message in response.get("messages", []):
-            metadata = message.get("metadata") or {}
-            if metadata.get("event_type") == EFFECT_EVENT_TYPE and metadata.get("event_payload", {}).get("key") == key:
-                return str(message["ts"])
+        """Look for a message we posted with this effect key (the re-run after a crash).
+
+        Pages through the channel (or thread), newest first for a channel, however far it has
+        moved on since; a bound keeps a pathological channel from turning this into a crawl.
+        """
+        cursor: str | None = None
+        for _ in range(FIND_PAGES):
+            try:
+                if thread_ts:
+                    response = await self.client.conversations_replies(
+                        channel=channel, ts=thread_ts, include_all_metadata=True, limit=200, cursor=cursor
+                    )
+                else:
+                    response = await self.client.conversations_history(
+                        channel=channel, include_all_metadata=True, limit=200, cursor=cursor
+                    )
+            except SlackApiError:
+                return None
+            for message in response.get("messages", []):
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload", {})
+                if metadata.get("event_type") == EFFECT_EVENT_TYPE and payload.get("key") == key:
+                    return str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+        logger.warning("effect %s not found in the last %s messages of %s; posting it", key, FIND_PAGES * 200, channel)
         return None
 
     # Calls ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from slack_bolt.async_app import AsyncApp
+from starlette.requests import ClientDisconnect
 
 from bot.app import create_app
 from bot.runtime import Runtime
@@ -85,7 +86,11 @@ def create_api(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
     @api.post("/slack/events")
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()
-        body = await request.body()
+        try:
+            body = await request.body()
+        except ClientDisconnect:  # the sender gave up before its body arrived: nothing to answer
+            metrics.SLACK_REQUESTS.labels("other", "499").inc()
+            return Response(status_code=499)
         kind = _kind_of(body)
         response = await _dispatch(request, body)
         metrics.SLACK_REQUESTS.labels(kind, str(response.status_code)).inc()

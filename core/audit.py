@@ -112,13 +112,15 @@ def seal(session: Session, *, clock: Clock, limit: int = 5000) -> int:
         session.scalars(select(AuditEvent).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id).limit(limit))
     )
     seq, prev = head.last_seq, head.last_hash
+    links = []
     for event in pending:
         seq += 1
         digest = link(prev, event)
-        session.execute(
-            update(AuditEvent).where(AuditEvent.id == event.id).values(seq=seq, prev_hash=prev, hash=digest)
-        )
+        links.append({"id": event.id, "seq": seq, "prev_hash": prev, "hash": digest})
         prev = digest
+    if links:
+        # One executemany by primary key: per-row ORM updates re-scan the session and grow quadratically.
+        session.execute(update(AuditEvent), links)
     if pending:
         head.last_seq, head.last_hash, head.sealed_at = seq, prev, clock.now()
     return len(pending)

@@ -165,8 +165,13 @@ class Worker:
                 with self.session_factory() as session, session.begin():
                     return jobs.extend_lease(session, job, clock=self.clock, lease=self.lease)
 
-            if not await asyncio.to_thread(extend):
-                return
+            try:
+                if not await asyncio.to_thread(extend):
+                    return  # the lease was lost (another worker claimed the job): stop renewing
+            except Exception:
+                # One failed renewal (a locked or briefly unreachable database) must not end the
+                # heartbeat: the lease would lapse and a second worker run the job alongside this one.
+                logger.warning("renewing the lease of job %s failed; trying again", job.id, exc_info=True)
 
     async def run_forever(self, stop: asyncio.Event, grace: float = 20.0) -> None:
         """Claim and run jobs until `stop` is set; then let running jobs finish, or release them."""

@@ -213,6 +213,24 @@ async def test_a_post_slack_accepted_just_before_a_crash_is_found_by_its_metadat
     assert len(harness.workspace.history(harness.deals_channel)) == 1
 
 
+async def test_the_lost_post_is_found_even_after_the_channel_moved_on_by_hundreds_of_messages(harness: Harness):
+    await harness.command("new Acme: 120 seats")
+    await harness.work()
+    for n in range(450):  # the team keeps talking while the job waits to be retried
+        harness.workspace.post_as("U0REP2", harness.deals_channel, f"chatter {n}")
+    with harness.runtime.session_factory() as session, session.begin():
+        session.execute(
+            update(SlackEffect)
+            .where(SlackEffect.key == "deal:1:card")
+            .values(ts=None, completed_at=None, result={"attempted": True})
+        )
+        session.execute(update(Deal).values(thread_ts=None))
+        session.execute(update(Job).values(status=JobStatus.QUEUED, locked_by=None))
+    assert await harness.work() == 1
+    cards = [m for m in harness.workspace.history(harness.deals_channel) if m.get("bot_id")]
+    assert len(cards) == 1
+
+
 async def test_health_and_readiness_report_each_dependency(harness: Harness):
     import httpx
 

@@ -181,3 +181,33 @@ async def test_shutdown_lets_quick_jobs_finish_and_releases_slow_ones_for_anothe
 
     other = Worker(session_factory=sessions, clock=clock, handlers={"k": quick}, worker_id="w2")
     assert await other.run_until_idle() == 1
+
+
+async def test_one_failed_lease_renewal_does_not_stop_the_heartbeat(sessions, clock, monkeypatch):
+    import asyncio
+
+    from sqlalchemy.exc import OperationalError
+
+    renewals = []
+    real_extend = jobs.extend_lease
+
+    def flaky_extend(session, job, **kwargs):
+        renewals.append(job.id)
+        if len(renewals) == 1:
+            raise OperationalError("UPDATE jobs", {}, Exception("database is locked"))
+        return real_extend(session, job, **kwargs)
+
+    monkeypatch.setattr(jobs, "extend_lease", flaky_extend)
+
+    async def slow(job):
+        await asyncio.sleep(2.6)  # three heartbeats at one-second intervals
+
+    worker = Worker(
+        session_factory=sessions, clock=clock, handlers={"k": slow}, worker_id="w", lease=timedelta(seconds=3)
+    )
+    _enqueue(sessions, clock)
+    assert await worker.run_until_idle() == 1
+    assert len(renewals) >= 2  # it kept renewing after the failure
+    with sessions() as session:
+        job = session.scalars(select(Job)).one()
+        assert job.status == JobStatus.DONE and job.attempts == 1
