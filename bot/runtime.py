@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -105,6 +106,7 @@ class Runtime:
     _policy: Any = None
     _roles: Any = None
     _group_members: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
+    _thread_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
     _channels: dict[str, str] = field(default_factory=dict)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -199,6 +201,16 @@ class Runtime:
 
             self._policy = load_policy(self.settings.policy_path or DEFAULT_POLICY)
         return self._policy
+
+    def thread_lock(self, channel: str, thread_ts: str) -> asyncio.Lock:
+        """Turns of one thread run one after another in this process, so each sees the one before.
+        (Across processes the conversation's row lock keeps both turns; see bot/handlers/conversation.py.)"""
+        key = f"{channel}:{thread_ts}"
+        lock = self._thread_locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._thread_locks[key] = lock
+        return lock
 
     def roles(self) -> RoleMap:
         """The governed role map, loaded and validated once."""

@@ -135,8 +135,9 @@ def open_deal(
     return deal
 
 
-def get_deal(session: Session, deal_id: int) -> Deal:
-    deal = session.get(Deal, deal_id)
+def get_deal(session: Session, deal_id: int, *, for_update: bool = False) -> Deal:
+    """The deal; `for_update` locks its row until commit (a read-modify-write of its record)."""
+    deal = session.get(Deal, deal_id, with_for_update=for_update or None)
     if deal is None:
         raise DealNotFound(f"There is no deal #{deal_id}.")
     return deal

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic_ai.exceptions import ModelHTTPError, UnexpectedModelBehavior, UsageLimitExceeded
+from pydantic_ai.messages import ModelMessagesTypeAdapter
 from sqlalchemy import select
 
-from agents.discovery import DiscoveryDeps, TurnOutcome, run_turn
+from agents.discovery import DiscoveryDeps, TurnOutcome, bounded_history, run_turn
 from agents.models import is_external
 from agents.offline.discovery_model import offline_discovery
 from agents.prompts import turn_prompt
@@ -54,6 +55,7 @@ class ThreadContext:
     account_name: str | None
     record: dict[str, Any] | None
     history: list[Any]
+    turns: int  # how many turns the history held when this one started
     reply_given: str | None  # set when a previous run of this job already answered
 
 
@@ -84,8 +86,18 @@ def _load_context(runtime: Runtime, turn: TurnInput) -> ThreadContext:
             account_name=account_name,
             record=record,
             history=list(conversation.history or []),
+            turns=conversation.turns,
             reply_given=done,
         )
+
+
+def _with_concurrent_turns(conversation: Conversation, outcome: TurnOutcome, turns_seen: int) -> list[Any]:
+    """This turn's history; if other turns were saved while it ran, theirs are kept and this one follows."""
+    if conversation.turns == turns_seen:
+        return outcome.history
+    earlier = list(conversation.history or [])
+    merged = ModelMessagesTypeAdapter.validate_python(earlier + paused_runs.this_turn(outcome.history))
+    return ModelMessagesTypeAdapter.dump_python(bounded_history(merged), mode="json")
 
 
 def _save_turn(
@@ -95,13 +107,16 @@ def _save_turn(
     outcome: TurnOutcome,
     reply_text: str,
     judgement: paused_runs.Judgement | None = None,
+    turns_seen: int = 0,
 ) -> None:
     """Everything the turn decided, in one transaction: messages, history, facts, risks, quotes, approvals."""
     clock: Clock = runtime.clock
     deps = outcome.deps
     paused = judgement is not None and judgement.pending is not None
     with runtime.session_factory() as session, session.begin():
-        conversation = session.get_one(Conversation, conversation_id)
+        # Two messages in one thread can run at once on two workers: lock the conversation (and
+        # below, the deal) so neither overwrites the other's turn.
+        conversation = session.get_one(Conversation, conversation_id, with_for_update=True)
         deals.record_message(
             session,
             conversation,
@@ -121,8 +136,8 @@ def _save_turn(
             clock=clock,
         )
         if not paused:  # a paused run's history is kept with its approval request until it resumes
-            conversation.history = outcome.history
-        conversation.turns += 1
+            conversation.history = _with_concurrent_turns(conversation, outcome, turns_seen)
+        conversation.turns = Conversation.turns + 1  # in SQL: a concurrent save cannot lose the count
         conversation.updated_at = clock.now()
         source = {
             "slack_message_ts": turn.message_ts,
@@ -131,7 +146,7 @@ def _save_turn(
         }
         model = provenance.model_of(runtime.settings)
         if deps.deal_id is not None:
-            deal = deals.get_deal(session, deps.deal_id)
+            deal = deals.get_deal(session, deps.deal_id, for_update=True)
             for update, evidence in deps.updates:
                 deals.apply_qualification(
                     session,
@@ -206,6 +221,11 @@ async def refresh_deal_card(runtime: Runtime, deal_id: int) -> None:
 
 async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
     """Run one rep message through discovery and show the reply where the rep wrote."""
+    async with runtime.thread_lock(turn.channel_id, turn.thread_ts):
+        await _take_turn(runtime, turn)
+
+
+async def _take_turn(runtime: Runtime, turn: TurnInput) -> None:
     context = await asyncio.to_thread(_load_context, runtime, turn)
     deal_id, done = context.deal_id, context.reply_given
     if deal_id is not None and done is None:
@@ -284,7 +304,9 @@ async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
             done = _render_stored(_noted(outcome.deps) + paused_runs.paused_reply(judgement, runtime), [])
         else:
             done = "I could not finish that one; please ask again."
-        await asyncio.to_thread(_save_turn, runtime, turn, context.conversation_id, outcome, done, judgement)
+        await asyncio.to_thread(
+            _save_turn, runtime, turn, context.conversation_id, outcome, done, judgement, context.turns
+        )
     await runtime.gateway.update_message(
         channel=status.channel,
         ts=status.ts,

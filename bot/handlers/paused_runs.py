@@ -301,7 +301,7 @@ def decisions_for(paused: Paused) -> DeferredToolResults:
     return results
 
 
-def _this_turn(history: list[Any]) -> list[Any]:
+def this_turn(history: list[Any]) -> list[Any]:
     """The resumed run's last turn: from its user prompt to the end."""
     messages = ModelMessagesTypeAdapter.validate_python(history)
     starts = [
@@ -322,7 +322,7 @@ def _save_resumed(runtime: Runtime, paused: Paused, outcome: TurnOutcome, reply:
         conversation = session.get_one(Conversation, paused.run["conversation_id"])
         # Other turns may have happened while the request waited: this turn joins the history after them.
         earlier = list(conversation.history or [])
-        merged = ModelMessagesTypeAdapter.validate_python(earlier + _this_turn(outcome.history))
+        merged = ModelMessagesTypeAdapter.validate_python(earlier + this_turn(outcome.history))
         conversation.history = ModelMessagesTypeAdapter.dump_python(
             bounded_history(merged, turns=HISTORY_TURNS), mode="json"
         )

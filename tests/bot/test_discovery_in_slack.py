@@ -140,3 +140,27 @@ async def test_a_product_question_is_answered_from_the_knowledge_base_with_its_s
     assert record(harness).products_of_interest == []  # a question states no facts
     nothing = seen(harness, await reply(harness, thread, "Can we ship them a coffee machine with the license?"))
     assert "nothing relevant" in nothing and "won't guess" in nothing
+
+
+async def test_two_messages_of_one_thread_run_at_once_both_stay_in_the_history(harness: Harness):
+    """A worker runs several jobs at once: two messages of one thread must not erase each other's turn."""
+    import asyncio
+
+    from bot.handlers.conversation import TurnInput, take_turn
+
+    thread = await open_deal(harness)
+    first = TurnInput(harness.deals_channel, thread, "1795000001.000001", REP, "They have 250 seats.", "deal")
+    second = TurnInput(harness.deals_channel, thread, "1795000002.000002", REP, "Users are in Frankfurt.", "deal")
+    await asyncio.gather(take_turn(harness.runtime, first), take_turn(harness.runtime, second))
+    with harness.runtime.session_factory() as session:
+        conversation = session.scalars(select(Conversation).where(Conversation.deal_id == 1)).one()
+        prompts = [
+            part["content"]
+            for message in conversation.history
+            for part in message["parts"]
+            if part["part_kind"] == "user-prompt"
+        ]
+    assert conversation.turns == 2
+    assert any("250 seats" in p for p in prompts) and any("Frankfurt" in p for p in prompts)
+    facts = record(harness)
+    assert facts.seats == 250 and [r.value for r in facts.regions] == ["EU"]
