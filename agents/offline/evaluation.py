@@ -139,6 +139,15 @@ class Report:
     def f1(self) -> float:
         return self.micro.f1
 
+    def add(self, scenario: Scenario, record: Qualification) -> None:
+        """Score one scenario's final record into the report."""
+        scores, misses = score_record(scenario, record)
+        for name, counts in scores.items():
+            self.fields.setdefault(name, FieldScore()).add(counts)
+        self.misses.extend(misses)
+        self.scenarios += 1
+        self.exact += not misses
+
     @property
     def exact_match_rate(self) -> float:
         return self.exact / self.scenarios if self.scenarios else 0.0
@@ -213,12 +222,7 @@ def score(scenarios: Iterable[Scenario], run: Callable[[Scenario], Qualification
     """Run every scenario (`run` returns the record after all its messages) and score the records."""
     report = Report()
     for scenario in scenarios:
-        scores, misses = score_record(scenario, run(scenario))
-        for name, counts in scores.items():
-            report.fields.setdefault(name, FieldScore()).add(counts)
-        report.misses.extend(misses)
-        report.scenarios += 1
-        report.exact += not misses
+        report.add(scenario, run(scenario))
     return report
 
 

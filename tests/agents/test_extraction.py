@@ -476,7 +476,7 @@ def test_the_extractor_keeps_an_f1_of_at_least_0_9_on_the_discovery_scenarios():
 @pytest.mark.parametrize("name", ["discovery.jsonl", "discovery_holdout.jsonl"])
 async def test_the_offline_model_keeps_an_f1_of_at_least_0_9_through_the_agent(name):
     report = await evaluate(
-        [s.model_dump(mode="json") for s in load_scenarios(EVALS / name)],
+        load_scenarios(EVALS / name),
         model=resolve_model("offline", offline=offline_discovery),
         model_name="offline",
     )
