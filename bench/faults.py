@@ -42,11 +42,9 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -62,7 +60,9 @@ from sqlalchemy.engine import Engine, make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.emulator import Workspace, run_emulator  # noqa: E402
+from harness import EmulatorThread, effect_key, free_port, lto_command, queue_counts  # noqa: E402
+
+from bot.emulator import Workspace  # noqa: E402
 from bot.emulator.workspace import APP_ID, TEAM_ID  # noqa: E402
 
 SALES_CHANNEL = "C0DEALS"
@@ -77,13 +77,6 @@ FAULTY_METHODS = (
 )
 CHECKED = ("jobs", "deals", "cards (thread parents)", "thread intros", "discovery replies", "any keyed post")
 NOTES = "250 seats, SOC 2 required, users in Frankfurt, CFO signs, want to sign by end of Q1"
-
-
-def effect_key(message: dict[str, Any]) -> str | None:
-    metadata = message.get("metadata") or {}
-    if metadata.get("event_type") != "lto_effect":
-        return None
-    return (metadata.get("event_payload") or {}).get("key")
 
 
 # The emulator: a workspace that can kill the server at the worst moment --------------------------
@@ -114,55 +107,6 @@ class KillingWorkspace(Workspace):
         return stored
 
 
-class EmulatorThread:
-    """The Slack Web API emulator on its own thread and event loop; it outlives the servers it talks to."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-        self.url = ""
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="slack-emulator", daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self._serve())
-        except BaseException as exc:  # surfaced to the thread that starts it
-            self._error = exc
-            self._ready.set()
-        finally:
-            self._loop.close()
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
-        async with run_emulator(self.workspace) as url:
-            self.url = url
-            self._ready.set()
-            await self._stop.wait()
-
-    def start(self) -> str:
-        self._thread.start()
-        if not self._ready.wait(30) or self._error is not None:
-            raise RuntimeError(f"the emulator did not start: {self._error!r}")
-        return self.url
-
-    def call(self, fn: Callable[[], Any]) -> Any:
-        """Run `fn` on the emulator's loop (where the workspace is written) and return its result."""
-
-        async def run() -> Any:
-            return fn()
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(60)
-
-    def stop(self) -> None:
-        if self._thread.is_alive() and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(15)
-
-
 # Database and server ----------------------------------------------------------------------------
 
 
@@ -182,17 +126,6 @@ def recreate_postgres(url: str, *, create: bool = True) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if create:
             conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def lto_command() -> list[str]:
-    script = Path(sys.executable).parent / "lto"
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
 
 
 class Server:
@@ -397,11 +330,6 @@ class Sender:
 
 
 # Waiting and checking ----------------------------------------------------------------------------
-
-
-def queue_counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {row[0]: row[1] for row in conn.execute(text("select status, count(*) from jobs group by status"))}
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, every: float = 0.1) -> bool:

@@ -47,11 +47,9 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -68,7 +66,9 @@ from sqlalchemy.engine import Engine, make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.emulator import Workspace, run_emulator  # noqa: E402
+from harness import EmulatorThread, effect_key, free_port, lto_command, queue_counts  # noqa: E402
+
+from bot.emulator import Workspace  # noqa: E402
 from bot.emulator.workspace import APP_ID, BOT_USER, TEAM_ID  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/lto_load"
@@ -87,61 +87,6 @@ THREAD_TEXTS = (
 
 
 # The emulator, on its own thread ----------------------------------------------------------------
-
-
-class EmulatorThread:
-    """The Slack Web API emulator on its own thread and event loop, so the load generator's loop stays free."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-        self.url = ""
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="slack-emulator", daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self._serve())
-        except BaseException as exc:  # surfaced to the thread that starts it
-            self._error = exc
-            self._ready.set()
-        finally:
-            self._loop.close()
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
-        async with run_emulator(self.workspace) as url:
-            self.url = url
-            self._ready.set()
-            await self._stop.wait()
-
-    def start(self) -> str:
-        self._thread.start()
-        if not self._ready.wait(30) or self._error is not None:
-            raise RuntimeError(f"the emulator did not start: {self._error!r}")
-        return self.url
-
-    def call(self, fn: Callable[[], Any]) -> Any:
-        """Run `fn` on the emulator's loop (where the workspace is written) and return its result."""
-
-        async def run() -> Any:
-            return fn()
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(60)
-
-    async def acall(self, fn: Callable[[], Any]) -> Any:
-        async def run() -> Any:
-            return fn()
-
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(run(), self._loop))
-
-    def stop(self) -> None:
-        if self._thread.is_alive() and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(15)
 
 
 # The database and the server ---------------------------------------------------------------------
@@ -167,17 +112,6 @@ def drop_database(url: str) -> None:
     admin, name = _admin_url(url)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def lto_command() -> list[str]:
-    script = Path(sys.executable).parent / "lto"
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
 
 
 class Server:
@@ -657,18 +591,6 @@ async def redeliver(url: str, secret: str, sent: list[Sent], connections: int) -
 
 
 # Checks -----------------------------------------------------------------------------------------
-
-
-def effect_key(message: dict[str, Any]) -> str | None:
-    metadata = message.get("metadata") or {}
-    if metadata.get("event_type") != "lto_effect":
-        return None
-    return (metadata.get("event_payload") or {}).get("key")
-
-
-def queue_counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {row[0]: row[1] for row in conn.execute(text("select status, count(*) from jobs group by status"))}
 
 
 def wait_drained(engine: Engine, timeout: float) -> tuple[bool, float, dict[str, int]]:

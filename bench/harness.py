@@ -1,0 +1,99 @@
+"""What the benchmarks that drive `lto serve` as a subprocess share: the emulator on its own thread,
+ports, the `lto` entry point, and reading the queue and the bot's keyed posts."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.emulator import Workspace, run_emulator  # noqa: E402
+
+
+class EmulatorThread:
+    """The Slack Web API emulator on its own thread and event loop: the load generator's loop stays free,
+    and the emulator outlives the servers a benchmark kills and restarts."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="slack-emulator", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._serve())
+        except BaseException as exc:  # surfaced to the thread that starts it
+            self._error = exc
+            self._ready.set()
+        finally:
+            self._loop.close()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        async with run_emulator(self.workspace) as url:
+            self.url = url
+            self._ready.set()
+            await self._stop.wait()
+
+    def start(self) -> str:
+        self._thread.start()
+        if not self._ready.wait(30) or self._error is not None:
+            raise RuntimeError(f"the emulator did not start: {self._error!r}")
+        return self.url
+
+    def call(self, fn: Callable[[], Any]) -> Any:
+        """Run `fn` on the emulator's loop (where the workspace is written) and return its result."""
+
+        async def run() -> Any:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(60)
+
+    async def acall(self, fn: Callable[[], Any]) -> Any:
+        async def run() -> Any:
+            return fn()
+
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(run(), self._loop))
+
+    def stop(self) -> None:
+        if self._thread.is_alive() and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(15)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lto_command() -> list[str]:
+    script = Path(sys.executable).parent / "lto"
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
+
+
+def effect_key(message: dict[str, Any]) -> str | None:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != "lto_effect":
+        return None
+    return (metadata.get("event_payload") or {}).get("key")
+
+
+def queue_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {row[0]: row[1] for row in conn.execute(text("select status, count(*) from jobs group by status"))}
