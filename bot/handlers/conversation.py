@@ -31,7 +31,7 @@ from core import access, audit, deals, provenance
 from core.clock import Clock
 from core.jobs import ClaimedJob
 from core.models import Conversation, Deal, Message
-from core.qualification import FIELD_LABELS
+from core.qualification import FIELD_LABELS, display_value
 from core.redaction import redact
 from core.worker import RetryLater
 
@@ -339,8 +339,8 @@ def _noted(deps: DiscoveryDeps) -> str:
     for update, _ in deps.updates:
         record, changes = record.merged(update)
         changed |= set(changes)
-    names = [name for name in FIELD_LABELS if name in changed]
-    return f"Noted — {', '.join(FIELD_LABELS[n] for n in names)}.\n" if names else ""
+    facts = [f"*{FIELD_LABELS[name]}:* {display_value(record, name)}" for name in FIELD_LABELS if name in changed]
+    return f"Noted — {' · '.join(facts)}\n" if facts else ""
 
 
 def _without_bot_mention(text: str, runtime: Runtime) -> str:
