@@ -116,7 +116,8 @@ async def post_card(runtime: Runtime, request_id: int) -> None:
             row.card_channel, row.card_ts = posted.channel, posted.ts
 
     await asyncio.to_thread(remember)
-    if where["channel"] and where["thread_ts"]:
+    # A paused agent run already told the thread what it sent where; a `/lto quote` did not.
+    if where["channel"] and where["thread_ts"] and not request.agent_run:
         await runtime.gateway.post_message(
             key=f"approval:{request_id}:asked",
             channel=where["channel"],
