@@ -40,11 +40,9 @@ import os
 import random
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -60,7 +58,16 @@ from sqlalchemy.engine import Engine, make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import EmulatorThread, effect_key, free_port, lto_command, queue_counts  # noqa: E402
+from harness import (  # noqa: E402
+    EmulatorThread,
+    effect_key,
+    free_port,
+    lto_command,
+    postgres_admin,
+    queue_counts,
+    recreate_postgres,
+    run_with_cleanup,
+)
 
 from bot.emulator import Workspace  # noqa: E402
 from bot.emulator.workspace import APP_ID, TEAM_ID  # noqa: E402
@@ -108,24 +115,6 @@ class KillingWorkspace(Workspace):
 
 
 # Database and server ----------------------------------------------------------------------------
-
-
-def postgres_admin(url: str) -> tuple[str, str]:
-    parsed = make_url(url)
-    name = parsed.database or ""
-    if name in ("", "test", "postgres", "template0", "template1"):
-        raise SystemExit(f"refusing to recreate database {name!r}: name one of your own, e.g. lto_faults")
-    return parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False), name
-
-
-def recreate_postgres(url: str, *, create: bool = True) -> None:
-    import psycopg
-
-    admin, name = postgres_admin(url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 class Server:
@@ -725,21 +714,7 @@ def main() -> int:
         postgres_admin(args.database_url)  # refuses `test` before anything starts
     random.seed(args.seed)
 
-    def terminate(signum: int, _frame: Any) -> None:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, terminate)
-    tmp = Path(tempfile.mkdtemp(prefix="lto-faults-"))
-    cleanup: list[Callable[[], None]] = []
-    try:
-        return run(args, tmp, cleanup)
-    finally:
-        for undo in reversed(cleanup):
-            try:
-                undo()
-            except Exception as exc:  # the rest of the clean-up still runs
-                print(f"cleanup: {type(exc).__name__}: {exc}", file=sys.stderr)
-        shutil.rmtree(tmp, ignore_errors=True)
+    return run_with_cleanup("lto-faults-", lambda tmp, cleanup: run(args, tmp, cleanup))
 
 
 if __name__ == "__main__":

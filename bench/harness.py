@@ -4,15 +4,18 @@ ports, the `lto` entry point, and reading the queue and the bot's keyed posts.""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import signal
 import socket
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -97,3 +100,46 @@ def effect_key(message: dict[str, Any]) -> str | None:
 def queue_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {row[0]: row[1] for row in conn.execute(text("select status, count(*) from jobs group by status"))}
+
+
+# A PostgreSQL database of the benchmark's own ------------------------------------------------------
+
+
+def postgres_admin(url: str) -> tuple[str, str]:
+    """(maintenance URL, database name); refuses the shared databases before anything starts."""
+    parsed = make_url(url)
+    name = parsed.database or ""
+    if name in ("", "test", "postgres", "template0", "template1"):
+        raise SystemExit(f"refusing to recreate database {name!r}: name one of your own, e.g. lto_load")
+    return parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False), name
+
+
+def recreate_postgres(url: str, *, create: bool = True) -> None:
+    """Drop the database (and create it again unless `create` is False)."""
+    import psycopg
+
+    admin, name = postgres_admin(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def run_with_cleanup(prefix: str, run: Callable[[Path, list[Callable[[], None]]], int]) -> int:
+    """Run in a temp folder; every clean-up step `run` registers runs at the end, even on SIGTERM."""
+
+    def terminate(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    cleanup: list[Callable[[], None]] = []
+    try:
+        return run(tmp, cleanup)
+    finally:
+        for undo in reversed(cleanup):
+            try:
+                undo()
+            except Exception as exc:  # the rest of the clean-up still runs
+                print(f"cleanup: {type(exc).__name__}: {exc}", file=sys.stderr)
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -45,11 +45,8 @@ import math
 import os
 import re
 import secrets
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -59,14 +56,22 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import psycopg
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import EmulatorThread, effect_key, free_port, lto_command, queue_counts  # noqa: E402
+from harness import (  # noqa: E402
+    EmulatorThread,
+    effect_key,
+    free_port,
+    lto_command,
+    postgres_admin,
+    queue_counts,
+    recreate_postgres,
+    run_with_cleanup,
+)
 
 from bot.emulator import Workspace  # noqa: E402
 from bot.emulator.workspace import APP_ID, BOT_USER, TEAM_ID  # noqa: E402
@@ -90,28 +95,6 @@ THREAD_TEXTS = (
 
 
 # The database and the server ---------------------------------------------------------------------
-
-
-def _admin_url(url: str) -> tuple[str, str]:
-    parsed = make_url(url)
-    name = parsed.database or ""
-    if name in ("", "test", "postgres", "template0", "template1"):
-        raise SystemExit(f"refusing to recreate database {name!r}: name one of your own, e.g. lto_load")
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    return admin, name
-
-
-def recreate_database(url: str) -> None:
-    admin, name = _admin_url(url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(url: str) -> None:
-    admin, name = _admin_url(url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Server:
@@ -849,9 +832,9 @@ def run(args: argparse.Namespace, tmp: Path, cleanup: list[Callable[[], None]]) 
             workspace.add_channel(channel, f"sales-{channel[6:]}")
 
     emulator.call(people)
-    recreate_database(args.database_url)
+    recreate_postgres(args.database_url)
     if not args.keep_database:
-        cleanup.append(lambda: drop_database(args.database_url))
+        cleanup.append(lambda: recreate_postgres(args.database_url, create=False))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("LTO_", "SLACK_", "DATABASE_", "QDRANT_"))},
         "DATABASE_URL": args.database_url,
@@ -1037,23 +1020,9 @@ def main() -> int:
     args.rates = [int(r) for r in args.rates.split(",") if r.strip()]
     if not make_url(args.database_url).drivername.startswith("postgresql"):
         parser.error("--database-url must be a PostgreSQL URL (postgresql+psycopg://...)")
-    _admin_url(args.database_url)  # refuses `test` before anything starts
+    postgres_admin(args.database_url)  # refuses `test` before anything starts
 
-    def terminate(signum: int, _frame: Any) -> None:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, terminate)
-    tmp = Path(tempfile.mkdtemp(prefix="lto-load-"))
-    cleanup: list[Callable[[], None]] = []
-    try:
-        return run(args, tmp, cleanup)
-    finally:
-        for undo in reversed(cleanup):
-            try:
-                undo()
-            except Exception as exc:  # the rest of the clean-up still runs
-                print(f"cleanup: {type(exc).__name__}: {exc}", file=sys.stderr)
-        shutil.rmtree(tmp, ignore_errors=True)
+    return run_with_cleanup("lto-load-", lambda tmp, cleanup: run(args, tmp, cleanup))
 
 
 if __name__ == "__main__":
