@@ -57,9 +57,10 @@ class ThreadContext:
     history: list[Any]
     turns: int  # how many turns the history held when this one started
     reply_given: str | None  # set when a previous run of this job already answered
+    refusal: str | None  # why this person may not work on the thread's deal, if they may not
 
 
-def _load_context(runtime: Runtime, turn: TurnInput) -> ThreadContext:
+def _load_context(runtime: Runtime, turn: TurnInput, who: access.Identity) -> ThreadContext:
     with runtime.session_factory() as session, session.begin():
         conversation = deals.get_or_start_conversation(
             session,
@@ -76,10 +77,14 @@ def _load_context(runtime: Runtime, turn: TurnInput) -> ThreadContext:
                 Message.slack_ts == f"reply:{turn.message_ts}",
             )
         )
-        record, account_name = None, None
+        record, account_name, refusal = None, None, None
         if conversation.deal_id is not None:
             deal = session.get_one(Deal, conversation.deal_id)
             record, account_name = deal.qualification, deal.account.name
+            try:
+                access.check(session, who, access.Action.CHANGE_DEAL, deal)
+            except access.Forbidden as exc:
+                refusal = str(exc)
         return ThreadContext(
             conversation_id=conversation.id,
             deal_id=conversation.deal_id,
@@ -88,6 +93,7 @@ def _load_context(runtime: Runtime, turn: TurnInput) -> ThreadContext:
             history=list(conversation.history or []),
             turns=conversation.turns,
             reply_given=done,
+            refusal=refusal,
         )
 
 
@@ -226,18 +232,17 @@ async def take_turn(runtime: Runtime, turn: TurnInput) -> None:
 
 
 async def _take_turn(runtime: Runtime, turn: TurnInput) -> None:
-    context = await asyncio.to_thread(_load_context, runtime, turn)
+    who = await runtime.who(turn.user_id)  # roles: user groups are cached, so usually no call
+    context = await asyncio.to_thread(_load_context, runtime, turn, who)
     deal_id, done = context.deal_id, context.reply_given
-    if deal_id is not None and done is None:
-        refusal = await _refusal(runtime, turn.user_id, deal_id)
-        if refusal is not None:
-            await runtime.gateway.post_ephemeral(
-                key=f"turn:{turn.channel_id}:{turn.message_ts}:refused",
-                channel=turn.channel_id,
-                user=turn.user_id,
-                text=f":no_entry: {refusal} I did not record anything from your message.",
-            )
-            return
+    if done is None and context.refusal is not None:
+        await runtime.gateway.post_ephemeral(
+            key=f"turn:{turn.channel_id}:{turn.message_ts}:refused",
+            channel=turn.channel_id,
+            user=turn.user_id,
+            text=f":no_entry: {context.refusal} I did not record anything from your message.",
+        )
+        return
     status = await runtime.gateway.post_message(
         key=f"turn:{turn.channel_id}:{turn.message_ts}:status",
         channel=turn.channel_id,
@@ -316,21 +321,6 @@ async def _take_turn(runtime: Runtime, turn: TurnInput) -> None:
     )
     if deal_id is not None:
         await refresh_deal_card(runtime, deal_id)
-
-
-async def _refusal(runtime: Runtime, user_id: str, deal_id: int) -> str | None:
-    """Why this person may not work on this deal's thread, or None when they may."""
-    who = await runtime.who(user_id)
-
-    def check() -> str | None:
-        with runtime.session_factory() as session:
-            try:
-                access.check(session, who, access.Action.CHANGE_DEAL, deals.get_deal(session, deal_id))
-            except access.Forbidden as exc:
-                return str(exc)
-            return None
-
-    return await asyncio.to_thread(check)
 
 
 def _noted(deps: DiscoveryDeps) -> str:
