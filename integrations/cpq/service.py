@@ -45,22 +45,21 @@ def request_for_deal(
     )
 
 
-def approval_decision(quote: Quote, policy: Policy, request: QuoteRequest | None = None) -> PolicyDecision:
+def approval_decision(quote: Quote, policy: Policy, request: QuoteRequest) -> PolicyDecision:
     """What the governed policy says about this quote and the terms it was asked with."""
-    terms = request or QuoteRequest(lines=[LineRequest(sku="-", quantity=1)])  # standard terms
     facts = ApprovalFacts(
         discount_pct=quote.requested_discount_pct,
         total=Money(amount=quote.total, currency=quote.currency),
-        payment_terms_days=terms.payment_terms_days,
-        custom_sla=terms.custom_sla,
-        legal_changes=terms.legal_changes,
+        payment_terms_days=request.payment_terms_days,
+        custom_sla=request.custom_sla,
+        legal_changes=request.legal_changes,
         compliance_gap=bool(quote.compliance_gaps),
         region_unhosted=bool(quote.unhosted_regions),
     )
     return evaluate(policy, facts)
 
 
-def needs_approval(quote: Quote, policy: Policy, request: QuoteRequest | None = None) -> list[str]:
+def needs_approval(quote: Quote, policy: Policy, request: QuoteRequest) -> list[str]:
     """Reasons the quote is not final, in words a rep reads, each naming who must approve."""
     decision = approval_decision(quote, policy, request)
     reasons = [f"{rule.reason}: {policy.levels[rule.level].name}" for rule in decision.fired]
