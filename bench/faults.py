@@ -60,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 
 from harness import (  # noqa: E402
     EmulatorThread,
+    LtoProcess,
     effect_key,
     free_port,
     lto_command,
@@ -117,14 +118,12 @@ class KillingWorkspace(Workspace):
 # Database and server ----------------------------------------------------------------------------
 
 
-class Server:
+class Server(LtoProcess):
     """`lto serve` as a subprocess that can be killed and started again on the same port and database."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        super().__init__(env, log_path)
         self.port = free_port()
-        self.env = env
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
         self.starts = 0
 
@@ -157,9 +156,6 @@ class Server:
         assert self.process is not None
         return self.process.pid
 
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     def kill9(self) -> None:
         if self.alive():
             os.kill(self.pid, signal.SIGKILL)
@@ -168,23 +164,6 @@ class Server:
     def wait_dead(self) -> None:
         if self.process is not None:
             self.process.wait(30)
-
-    def stop(self) -> None:
-        if not self.alive():
-            return
-        assert self.process is not None
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
     def log_errors(self) -> Counter[str]:
         """Error lines of the JSON log by message and exception; "sweep overran" counts skipped sweep runs."""

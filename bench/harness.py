@@ -7,6 +7,7 @@ import asyncio
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -143,3 +144,33 @@ def run_with_cleanup(prefix: str, run: Callable[[Path, list[Callable[[], None]]]
             except Exception as exc:  # the rest of the clean-up still runs
                 print(f"cleanup: {type(exc).__name__}: {exc}", file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+class LtoProcess:
+    """An `lto` subprocess with its log in a file: the part a server and a worker share."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """SIGTERM (the graceful shutdown), then SIGKILL if it does not stop within 30 s."""
+        if not self.alive():
+            return
+        assert self.process is not None
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""

@@ -64,6 +64,7 @@ sys.path.insert(0, str(ROOT))
 
 from harness import (  # noqa: E402
     EmulatorThread,
+    LtoProcess,
     effect_key,
     free_port,
     lto_command,
@@ -97,15 +98,13 @@ THREAD_TEXTS = (
 # The database and the server ---------------------------------------------------------------------
 
 
-class Server:
+class Server(LtoProcess):
     """`lto serve` as a subprocess in its own process group, its log in a file."""
 
     def __init__(self, env: dict[str, str], log_path: Path, *, worker: bool = True) -> None:
+        super().__init__(env, log_path)
         self.port = free_port()
-        self.env = env
-        self.log_path = log_path
         self.worker = worker
-        self.process: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
@@ -138,26 +137,6 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError(f"lto serve did not answer /healthz within 60 s:\n{self.log_tail()}")
 
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        if not self.alive():
-            return
-        assert self.process is not None
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
     def log_errors(self) -> tuple[Counter[str], int]:
         """Error lines of the JSON log by message and exception, and how often a sweep overran its interval."""
         found: Counter[str] = Counter()
@@ -179,13 +158,8 @@ class Server:
         return found, overruns
 
 
-class WorkerProcess:
+class WorkerProcess(LtoProcess):
     """`lto worker` as a subprocess, started and stopped (gracefully) as often as asked."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = env
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:
@@ -200,22 +174,6 @@ class WorkerProcess:
 
     def died(self) -> bool:
         return self.process is not None and self.process.poll() not in (None, 0)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
 
 # Requests, signed as Slack signs them -------------------------------------------------------------
