@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import audit, jobs, metrics
 from core.clock import Clock
+from core.job_kinds import BadPayload
 from core.jobs import ClaimedJob
 from core.logging import correlation
 
 logger = logging.getLogger(__name__)
-tracer = trace.get_tracer("lto.worker")  # a no-op until bot/tracing.py installs a provider
+tracer = trace.get_tracer("lto.worker")  # a no-op until agents/tracing.py installs a provider
 
 Handler = Callable[[ClaimedJob], Awaitable[None]]
 
@@ -117,7 +118,7 @@ class Worker:
             except asyncio.CancelledError:
                 await asyncio.to_thread(self._release, job)
                 raise
-            except PermanentJobError as exc:
+            except (PermanentJobError, BadPayload) as exc:  # a payload that does not fit will never run
                 await asyncio.to_thread(self._finish, job, error=str(exc) or type(exc).__name__, retry=False)
             except RetryLater as exc:
                 await asyncio.to_thread(self._finish, job, error=str(exc) or type(exc).__name__, retry=True)
@@ -156,17 +157,17 @@ class Worker:
         with self.session_factory() as session, session.begin():
             jobs.release(session, job, clock=self.clock)
 
+    def _extend_lease(self, job: ClaimedJob) -> bool:
+        with self.session_factory() as session, session.begin():
+            return jobs.extend_lease(session, job, clock=self.clock, lease=self.lease)
+
     async def _keep_lease(self, job: ClaimedJob) -> None:
+        """Renew the lease every third of its length, on the injected clock, until the job ends or is lost."""
         interval = max(self.lease.total_seconds() / 3, 1.0)
         while True:
-            await asyncio.sleep(interval)
-
-            def extend() -> bool:
-                with self.session_factory() as session, session.begin():
-                    return jobs.extend_lease(session, job, clock=self.clock, lease=self.lease)
-
+            await self.clock.sleep(interval)
             try:
-                if not await asyncio.to_thread(extend):
+                if not await asyncio.to_thread(self._extend_lease, job):
                     return  # the lease was lost (another worker claimed the job): stop renewing
             except Exception:
                 # One failed renewal (a locked or briefly unreachable database) must not end the
@@ -176,6 +177,11 @@ class Worker:
     async def run_forever(self, stop: asyncio.Event, grace: float = 20.0) -> None:
         """Claim and run jobs until `stop` is set; then let running jobs finish, or release them."""
         slots = asyncio.Semaphore(self.concurrency)
+
+        def finished(task: asyncio.Task[None]) -> None:
+            self._running.discard(task)
+            slots.release()
+
         while not stop.is_set():
             await slots.acquire()
             try:
@@ -193,10 +199,21 @@ class Worker:
                 continue
             task = asyncio.create_task(self._run(job))
             self._running.add(task)
-            task.add_done_callback(lambda t: (self._running.discard(t), slots.release()))
+            task.add_done_callback(finished)
         if self._running:
-            _, pending = await asyncio.wait(set(self._running), timeout=grace)
-            for task in pending:  # cancelled tasks release their job for another worker
-                task.cancel()
-            if pending:
-                await asyncio.wait(pending)
+            await self._finish_or_release(set(self._running), grace)
+
+    async def _finish_or_release(self, running: set[asyncio.Task[None]], grace: float) -> None:
+        """Give running jobs `grace` seconds on the clock to finish; cancel the rest, which releases them."""
+        all_finished = asyncio.ensure_future(asyncio.wait(running))
+        grace_over = asyncio.ensure_future(self.clock.sleep(grace))
+        try:
+            await asyncio.wait({all_finished, grace_over}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            all_finished.cancel()
+            grace_over.cancel()
+        pending = {task for task in running if not task.done()}
+        for task in pending:  # cancelled tasks release their job for another worker
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)

@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from core import jobs
+from core.clock import ManualClock
+from core.job_kinds import PostApprovalCard as K  # any kind: these tests are about the queue
 from core.models import Job, JobStatus
 from core.worker import RetryLater, Worker
 from tests.conftest import postgres_only
 
 LEASE = timedelta(seconds=60)
+HEARTBEAT = LEASE / 3  # the worker renews a lease every third of its length
 
 
 def _enqueue(sessions, clock, n=1, **kwargs):
     ids = []
     with sessions() as session, session.begin():
         for i in range(n):
-            ids.append(jobs.enqueue(session, kind="k", payload={"i": i}, clock=clock, **kwargs))
+            ids.append(jobs.enqueue(session, job=K(request_id=i + 1), clock=clock, **kwargs))
     return ids
 
 
 def test_a_second_job_with_the_same_dedupe_key_is_not_recorded(sessions, clock):
     with sessions() as session, session.begin():
-        first = jobs.enqueue(session, kind="k", payload={}, clock=clock, dedupe_key="event:Ev1")
-        second = jobs.enqueue(session, kind="k", payload={}, clock=clock, dedupe_key="event:Ev1")
+        first = jobs.enqueue(session, job=K(request_id=1), clock=clock, dedupe_key="event:Ev1")
+        second = jobs.enqueue(session, job=K(request_id=1), clock=clock, dedupe_key="event:Ev1")
     assert first is not None and second is None
     with sessions() as session:
         assert len(session.scalars(select(Job)).all()) == 1
@@ -34,15 +38,15 @@ def test_a_second_job_with_the_same_dedupe_key_is_not_recorded(sessions, clock):
 
 def test_a_redelivered_slack_request_records_no_second_delivery_or_job(sessions, clock):
     with sessions() as session, session.begin():
-        kwargs = dict(key="event:Ev9", kind="event", job_kind="k", payload={}, clock=clock, correlation_id="c")
+        kwargs = dict(key="event:Ev9", kind="event", job=K(request_id=1), clock=clock, correlation_id="c")
         assert jobs.record_delivery(session, **kwargs) is not None
         assert jobs.record_delivery(session, **kwargs) is None
 
 
 def test_claims_take_the_oldest_due_job_and_skip_future_ones(sessions, clock):
     with sessions() as session, session.begin():
-        later = jobs.enqueue(session, kind="k", payload={}, clock=clock, delay=timedelta(minutes=5))
-        now = jobs.enqueue(session, kind="k", payload={}, clock=clock)
+        later = jobs.enqueue(session, job=K(request_id=1), clock=clock, delay=timedelta(minutes=5))
+        now = jobs.enqueue(session, job=K(request_id=1), clock=clock)
     with sessions() as session, session.begin():
         claimed = jobs.claim(session, worker_id="w1", clock=clock, lease=LEASE)
         assert claimed is not None and claimed.id == now and claimed.attempts == 1
@@ -93,7 +97,7 @@ async def test_the_worker_retries_a_job_that_asks_to_be_retried_and_completes_it
         if job.attempts == 1:
             raise RetryLater("rate limited")
 
-    worker = Worker(session_factory=sessions, clock=clock, handlers={"k": flaky}, worker_id="w")
+    worker = Worker(session_factory=sessions, clock=clock, handlers={K.kind: flaky}, worker_id="w")
     _enqueue(sessions, clock)
     assert await worker.run_until_idle() == 1
     assert await worker.run_until_idle() == 0  # backing off
@@ -152,40 +156,63 @@ def test_many_workers_drain_the_queue_with_each_job_claimed_once(sessions, clock
     assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 200
 
 
-async def test_shutdown_lets_quick_jobs_finish_and_releases_slow_ones_for_another_worker(sessions, clock):
-    import asyncio
-
-    started = asyncio.Event()
+async def test_shutdown_waits_for_a_running_job_to_finish(sessions, clock):
+    started, may_finish = asyncio.Event(), asyncio.Event()
 
     async def handler(job):
-        if job.payload["i"] == 0:
-            started.set()
-            await asyncio.sleep(0.05)  # finishes within the grace period
-        else:
-            await asyncio.sleep(3600)  # still running when the grace period ends
+        started.set()
+        await may_finish.wait()
 
-    _enqueue(sessions, clock, n=2)
-    worker = Worker(session_factory=sessions, clock=clock, handlers={"k": handler}, worker_id="w1", poll_interval=0.01)
+    _enqueue(sessions, clock)
+    worker = Worker(session_factory=sessions, clock=clock, handlers={K.kind: handler}, worker_id="w1")
     stop = asyncio.Event()
-    running = asyncio.create_task(worker.run_forever(stop, grace=0.5))
+    running = asyncio.create_task(worker.run_forever(stop))
     await started.wait()
-    await asyncio.sleep(0.1)
     stop.set()
+    await clock.wait_for_sleepers(2)  # the job's heartbeat and the grace period
+    assert not running.done()
+    may_finish.set()  # finishes within the grace period
     await running
     with sessions() as session:
-        statuses = {job.payload["i"]: job.status for job in session.scalars(select(Job))}
-    assert statuses == {0: JobStatus.DONE, 1: JobStatus.QUEUED}  # released, not lost
+        assert session.scalars(select(Job.status)).one() == JobStatus.DONE
+
+
+async def test_shutdown_releases_a_job_still_running_after_the_grace_period_for_another_worker(sessions, clock):
+    started = asyncio.Event()
+
+    async def never_finishes(job):
+        started.set()
+        await asyncio.Event().wait()
+
+    _enqueue(sessions, clock)
+    worker = Worker(session_factory=sessions, clock=clock, handlers={K.kind: never_finishes}, worker_id="w1")
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_forever(stop, grace=20))
+    await started.wait()
+    stop.set()
+    await clock.wait_for_sleepers(2)  # the job's heartbeat (every 40 s) and the 20 s grace period
+    clock.advance(seconds=20)
+    await running
+    with sessions() as session:
+        job = session.scalars(select(Job)).one()
+        assert job.status == JobStatus.QUEUED and job.attempts == 0  # released, not lost
 
     async def quick(job):
         return None
 
-    other = Worker(session_factory=sessions, clock=clock, handlers={"k": quick}, worker_id="w2")
+    other = Worker(session_factory=sessions, clock=clock, handlers={K.kind: quick}, worker_id="w2")
     assert await other.run_until_idle() == 1
 
 
-async def test_one_failed_lease_renewal_does_not_stop_the_heartbeat(sessions, clock, monkeypatch):
-    import asyncio
+async def _one_heartbeat(clock: ManualClock) -> None:
+    """Move the clock to the worker's next lease renewal and wait until the renewal is over."""
+    async with asyncio.timeout(10):  # fail, rather than hang, when the heartbeat has stopped
+        await clock.wait_for_sleepers()
+        clock.advance(seconds=HEARTBEAT.total_seconds())
+        await clock.wait_for_sleepers()  # asleep again: the renewal has run
 
+
+async def test_one_failed_lease_renewal_does_not_stop_the_heartbeat(sessions, clock, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
     renewals = []
@@ -199,15 +226,36 @@ async def test_one_failed_lease_renewal_does_not_stop_the_heartbeat(sessions, cl
 
     monkeypatch.setattr(jobs, "extend_lease", flaky_extend)
 
-    async def slow(job):
-        await asyncio.sleep(2.6)  # three heartbeats at one-second intervals
+    async def runs_for_three_heartbeats(job):
+        for _ in range(3):
+            await _one_heartbeat(clock)
 
     worker = Worker(
-        session_factory=sessions, clock=clock, handlers={"k": slow}, worker_id="w", lease=timedelta(seconds=3)
+        session_factory=sessions, clock=clock, handlers={K.kind: runs_for_three_heartbeats}, worker_id="w", lease=LEASE
     )
     _enqueue(sessions, clock)
     assert await worker.run_until_idle() == 1
-    assert len(renewals) >= 2  # it kept renewing after the failure
+    assert len(renewals) == 3  # it kept renewing after the failure
+    with sessions() as session:
+        job = session.scalars(select(Job)).one()
+        assert job.status == JobStatus.DONE and job.attempts == 1
+
+
+async def test_the_heartbeat_keeps_a_job_that_outlives_its_first_lease_from_another_worker(sessions, clock):
+    claims_by_another_worker = []
+
+    async def outlives_its_first_lease(job):
+        for _ in range(4):  # 80 s on the clock; the first lease ran out after 60 s
+            await _one_heartbeat(clock)
+        with sessions() as session, session.begin():
+            claims_by_another_worker.append(jobs.claim(session, worker_id="other", clock=clock, lease=LEASE))
+
+    worker = Worker(
+        session_factory=sessions, clock=clock, handlers={K.kind: outlives_its_first_lease}, worker_id="w", lease=LEASE
+    )
+    _enqueue(sessions, clock)
+    assert await worker.run_until_idle() == 1
+    assert claims_by_another_worker == [None]
     with sessions() as session:
         job = session.scalars(select(Job)).one()
         assert job.status == JobStatus.DONE and job.attempts == 1
