@@ -12,7 +12,7 @@ from typing import Any
 from agents.discovery import DiscoveryDeps, run_turn
 from agents.offline.evaluation import Report, Scenario, load_scenarios
 from agents.prompts import turn_prompt
-from core.qualification import Qualification
+from deals.qualification import Qualification
 
 __all__ = ["evaluate", "load_scenarios", "replay"]
 

@@ -1,47 +1,32 @@
-"""`lto eval approvals`: which levels a request needs under the policy, against expectations."""
+"""`lto eval approvals`: which levels a request needs under the policy, against expectations.
+
+A case is the facts about a quote (the fields of `ApprovalFacts`) with an id and the levels that
+must approve it. Loading and printing are the evaluation harness's (`core/evaluation.py`); a
+case matches when the policy asks exactly those levels, in any order.
+"""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from pydantic import ConfigDict, Field
 
 from approvals.policy import ApprovalFacts, Policy, evaluate
+from core.evaluation import Tally
 
 
-def load_cases(path: Path) -> list[dict[str, Any]]:
-    cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                case = json.loads(line)
-                ApprovalFacts.model_validate({k: v for k, v in case.items() if k not in ("id", "expected_levels")})
-                if not isinstance(case["expected_levels"], list):
-                    raise ValueError("expected_levels must be a list")
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}:{number}: {exc}") from None
-            cases.append(case)
-    return cases
+class ApprovalCase(ApprovalFacts):
+    """One line of evals/approvals.jsonl: the facts and the levels expected to approve."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    expected_levels: list[str]
 
 
-@dataclass
-class ApprovalReport:
-    passed: int = 0
-    differences: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return self.passed + len(self.differences)
-
-
-def run_cases(cases: list[dict[str, Any]], policy: Policy) -> ApprovalReport:
-    report = ApprovalReport()
+def run_cases(cases: list[ApprovalCase], policy: Policy) -> Tally:
+    """Evaluate every case under `policy`; a case asking other levels than expected is a failure."""
+    tally = Tally()
     for case in cases:
-        facts = ApprovalFacts.model_validate({k: v for k, v in case.items() if k not in ("id", "expected_levels")})
-        levels = evaluate(policy, facts).levels
-        if sorted(levels) == sorted(case["expected_levels"]):
-            report.passed += 1
-        else:
-            report.differences.append(f"{case['id']}: expected {case['expected_levels']}, got {levels}")
-    return report
+        levels = evaluate(policy, case).levels
+        same = sorted(levels) == sorted(case.expected_levels)
+        tally.record(case.id, None if same else f"expected {case.expected_levels}, got {levels}")
+    return tally

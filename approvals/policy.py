@@ -7,16 +7,16 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from core.qualification import Money, format_money
+from core.governed import GovernedFileError, load_governed
+from deals.qualification import Money, format_money
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[1] / "examples" / "governance" / "approval_policy.yaml"
 LEVEL_ORDER = ("manager", "vp_sales", "deal_desk", "cfo", "legal", "security")
 
 
-class PolicyError(ValueError):
+class PolicyError(GovernedFileError):
     """The policy file is invalid; the message names the field."""
 
 
@@ -72,9 +72,9 @@ class Policy(BaseModel):
     @model_validator(mode="after")
     def _known_levels(self) -> Policy:
         for band in self.discount_bands:
-            for level in band.levels:
-                if level not in self.levels:
-                    raise ValueError(f"discount band {band.above}-{band.up_to} names unknown level {level}")
+            for named in band.levels:
+                if named not in self.levels:
+                    raise ValueError(f"discount band {band.above}-{band.up_to} names unknown level {named}")
         for name, level in self.levels.items():
             if level.sla.escalate_to and level.sla.escalate_to not in self.levels:
                 raise ValueError(f"levels.{name}.sla.escalate_to names unknown level {level.sla.escalate_to}")
@@ -121,13 +121,8 @@ class PolicyDecision(BaseModel):
 
 
 def load_policy(path: Path = DEFAULT_POLICY) -> Policy:
-    try:
-        return Policy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyError(f"policy {path} cannot be read: {exc}") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise PolicyError(f"policy {path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    """The policy at `path`, validated; PolicyError names the file and the failing field."""
+    return load_governed(path, Policy, what="policy", error=PolicyError)
 
 
 def evaluate(policy: Policy, facts: ApprovalFacts) -> PolicyDecision:

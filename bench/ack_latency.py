@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import socket
 import statistics
 import subprocess
@@ -20,7 +18,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
 
@@ -28,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.emulator import Workspace, run_emulator  # noqa: E402
+from bot.emulator.requests import SlackRequest, slash_command  # noqa: E402
 
 
 def free_port() -> int:
@@ -36,34 +34,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def signed(body: bytes, secret: str) -> dict[str, str]:
-    ts = str(int(time.time()))
-    signature = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
-    return {
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={signature}",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-
-
-def command_body(i: int, text: str) -> bytes:
-    return urlencode(
-        {
-            "token": "legacy",
-            "team_id": "T0EMULATE",
-            "team_domain": "emulated",
-            "channel_id": "C0DEALS",
-            "channel_name": "deals",
-            "user_id": "U0REP1",
-            "user_name": "riley",
-            "command": "/lto",
-            "text": text,
-            "api_app_id": "A0LTO",
-            "is_enterprise_install": "false",
-            "response_url": "http://127.0.0.1:9/response",
-            "trigger_id": f"bench.{i}.{time.time_ns()}",
-        }
-    ).encode()
+def command_request(i: int, text: str) -> SlackRequest:
+    """`/lto <text>` from one rep in #deals; a fresh trigger id each time, as Slack sends."""
+    return slash_command(
+        command="/lto",
+        text=text,
+        user_id="U0REP1",
+        user_name="riley",
+        channel_id="C0DEALS",
+        channel_name="deals",
+        team_domain="emulated",
+        response_url="http://127.0.0.1:9/response",
+        trigger_id=f"bench.{i}.{time.time_ns()}",
+    )
 
 
 async def wait_ready(url: str) -> None:
@@ -87,9 +70,9 @@ async def load(url: str, secret: str, *, requests: int, concurrency: int, text: 
         async def user() -> None:
             nonlocal errors
             for i in counter:
-                body = command_body(i, text)
+                request = command_request(i, text)
                 started = time.perf_counter()
-                response = await client.post(url, content=body, headers=signed(body, secret))
+                response = await client.post(url, content=request.body, headers=request.headers(secret))
                 latencies.append(time.perf_counter() - started)
                 errors += response.status_code != 200
 

@@ -33,8 +33,6 @@ import argparse
 import asyncio
 import contextlib
 import copy
-import hashlib
-import hmac
 import json
 import os
 import random
@@ -49,7 +47,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import bindparam, create_engine, text
@@ -71,7 +68,7 @@ from harness import (  # noqa: E402
 )
 
 from bot.emulator import Workspace  # noqa: E402
-from bot.emulator.workspace import APP_ID, TEAM_ID  # noqa: E402
+from bot.emulator.requests import SlackRequest, slash_command  # noqa: E402
 
 SALES_CHANNEL = "C0DEALS"
 FAULTY_METHODS = (
@@ -244,47 +241,37 @@ class Sender:
         self.emulator.call(ensure)
         return user, channel
 
-    def body(self, command: Command) -> bytes:
+    def request(self, command: Command) -> SlackRequest:
         user, channel = self._who()
         trigger = f"{self.sent}.{self.run_id}.{secrets.token_hex(5)}"
         command.key = f"command:{trigger}"
         response_id = secrets.token_hex(8)
         self.ws.responses[response_id] = {"channel": channel, "user": user, "message_ts": None}
-        form = {
-            "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
-            "team_domain": self.ws.team["domain"],
-            "channel_id": channel,
-            "channel_name": self.ws.channels[channel]["name"],
-            "user_id": user,
-            "user_name": self.ws.users[user]["name"],
-            "command": "/lto",
-            "text": f"new {command.company}: {NOTES}",
-            "api_app_id": APP_ID,
-            "is_enterprise_install": "false",
-            "response_url": f"{self.ws.base_url}/response/{response_id}",
-            "trigger_id": trigger,
-        }
-        return urlencode(form).encode()
+        return slash_command(
+            command="/lto",
+            text=f"new {command.company}: {NOTES}",
+            user_id=user,
+            user_name=self.ws.users[user]["name"],
+            channel_id=channel,
+            channel_name=self.ws.channels[channel]["name"],
+            team_domain=self.ws.team["domain"],
+            response_url=f"{self.ws.base_url}/response/{response_id}",
+            trigger_id=trigger,
+        )
 
     def send(self, url: str, commands: list[Command], concurrency: int = 8) -> None:
-        bodies = [(c, self.body(c)) for c in commands]
+        requests = [(c, self.request(c)) for c in commands]
 
         async def run() -> None:
             slots = asyncio.Semaphore(concurrency)
             async with httpx.AsyncClient(timeout=30) as client:
 
-                async def one(command: Command, body: bytes) -> None:
+                async def one(command: Command, request: SlackRequest) -> None:
                     async with slots:
-                        ts = str(int(time.time()))
-                        digest = hmac.new(self.secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
-                        headers = {
-                            "Content-Type": "application/x-www-form-urlencoded",
-                            "X-Slack-Request-Timestamp": ts,
-                            "X-Slack-Signature": f"v0={digest}",
-                        }
                         try:
-                            response = await client.post(url, content=body, headers=headers)
+                            response = await client.post(
+                                url, content=request.body, headers=request.headers(self.secret)
+                            )
                         except httpx.HTTPError as exc:
                             command.error = f"{type(exc).__name__}: {exc}"
                             return
@@ -292,7 +279,7 @@ class Sender:
                         with contextlib.suppress(ValueError):
                             command.ack = str(response.json().get("text") or "")
 
-                await asyncio.gather(*(one(c, b) for c, b in bodies))
+                await asyncio.gather(*(one(c, r) for c, r in requests))
 
         asyncio.run(run())
 

@@ -38,8 +38,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
-import hashlib
-import hmac
 import json
 import math
 import os
@@ -53,7 +51,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -75,7 +72,16 @@ from harness import (  # noqa: E402
 )
 
 from bot.emulator import Workspace  # noqa: E402
-from bot.emulator.workspace import APP_ID, BOT_USER, TEAM_ID  # noqa: E402
+from bot.emulator.requests import (  # noqa: E402
+    JSON,
+    SlackRequest,
+    button_click,
+    event_callback,
+    interaction,
+    slack_user,
+    slash_command,
+)
+from bot.emulator.workspace import BOT_USER, TEAM_ID  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/lto_load"
 DEFAULT_MIX = "help=6,status=4,thread=4,click=4,new=2"
@@ -179,12 +185,6 @@ class WorkerProcess(LtoProcess):
 # Requests, signed as Slack signs them -------------------------------------------------------------
 
 
-def sign(secret: str, body: bytes) -> dict[str, str]:
-    ts = str(int(time.time()))
-    digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
-
-
 @dataclass
 class Deal:
     id: int
@@ -252,7 +252,7 @@ class Traffic:
         self.ws.responses[response_id] = {"channel": channel, "user": user, "message_ts": message_ts}
         return f"{self.ws.base_url}/response/{response_id}"
 
-    def command(self, index: int, text_: str, *, user: str | None = None) -> tuple[bytes, dict[str, str], str]:
+    def command(self, index: int, text_: str, *, user: str | None = None) -> tuple[SlackRequest, str]:
         if user is None:  # the next synthetic rep, in the next channel, as their turn comes
             n = self.commands_sent
             self.commands_sent += 1
@@ -261,24 +261,20 @@ class Traffic:
         else:
             channel = SALES_CHANNEL
         trigger = f"{index}.{self.run_id}.{secrets.token_hex(5)}"
-        form = {
-            "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
-            "team_domain": self.ws.team["domain"],
-            "channel_id": channel,
-            "channel_name": self.ws.channels[channel]["name"],
-            "user_id": user,
-            "user_name": self.ws.users[user]["name"],
-            "command": "/lto",
-            "text": text_,
-            "api_app_id": APP_ID,
-            "is_enterprise_install": "false",
-            "response_url": self._response_url(channel, user),
-            "trigger_id": trigger,
-        }
-        return urlencode(form).encode(), {"Content-Type": "application/x-www-form-urlencoded"}, f"command:{trigger}"
+        request = slash_command(
+            command="/lto",
+            text=text_,
+            user_id=user,
+            user_name=self.ws.users[user]["name"],
+            channel_id=channel,
+            channel_name=self.ws.channels[channel]["name"],
+            team_domain=self.ws.team["domain"],
+            response_url=self._response_url(channel, user),
+            trigger_id=trigger,
+        )
+        return request, f"command:{trigger}"
 
-    async def thread_message(self, index: int, deal: Deal, text_: str) -> tuple[bytes, dict[str, str], str]:
+    async def thread_message(self, index: int, deal: Deal, text_: str) -> tuple[SlackRequest, str]:
         """The owner writes in the deal's thread: recorded in the workspace, then the event is built."""
         ts = await self.emulator.acall(lambda: self.ws.post_as(OWNER, deal.channel, text_, thread_ts=deal.ts))
         event_id = f"Ev{index:07d}{self.run_id.upper()}"
@@ -295,79 +291,42 @@ class Traffic:
             "client_msg_id": secrets.token_hex(8),
             "team": TEAM_ID,
         }
-        envelope = {
-            "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
-            "context_team_id": TEAM_ID,
-            "context_enterprise_id": None,
-            "api_app_id": APP_ID,
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": TEAM_ID,
-                    "user_id": BOT_USER,
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-            "event_context": f"4-{secrets.token_hex(12)}",
-        }
-        return json.dumps(envelope).encode(), {"Content-Type": "application/json"}, f"event:{event_id}"
+        return event_callback(event, event_id=event_id), f"event:{event_id}"
 
-    def click(self, index: int, deal: Deal) -> tuple[bytes, dict[str, str], str]:
+    def click(self, index: int, deal: Deal) -> tuple[SlackRequest, str]:
         """The owner clicks "Draft proposal" on the deal card (the card as it was posted)."""
-        element, block_id = None, ""
-        for block in deal.card.get("blocks") or []:
-            for candidate in block.get("elements") or []:
-                if isinstance(candidate, dict) and candidate.get("action_id") == "deal.draft_proposal":
-                    element, block_id = candidate, block.get("block_id", "")
-        if element is None:
-            raise LookupError(f"no Draft proposal button on deal #{deal.id}'s card")
         trigger = f"{index}.{self.run_id}.{secrets.token_hex(5)}"
-        name = self.ws.users[OWNER]["name"]
-        payload = {
-            "type": "block_actions",
-            "user": {"id": OWNER, "username": name, "name": name, "team_id": TEAM_ID},
-            "api_app_id": APP_ID,
-            "token": "legacy-verification-token",
-            "container": {"type": "message", "message_ts": deal.ts, "channel_id": deal.channel, "is_ephemeral": False},
-            "trigger_id": trigger,
-            "team": {"id": TEAM_ID, "domain": self.ws.team["domain"]},
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "channel": {"id": deal.channel, "name": self.ws.channels[deal.channel]["name"]},
-            "message": deal.card,
-            "state": {"values": {}},
-            "response_url": self._response_url(deal.channel, OWNER, deal.ts),
-            "actions": [
-                {
-                    "action_id": element["action_id"],
-                    "block_id": block_id,
-                    "text": element.get("text"),
-                    "value": element.get("value"),
-                    "type": "button",
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
-        }
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        return body, {"Content-Type": "application/x-www-form-urlencoded"}, f"action:{trigger}"
+        try:
+            payload = button_click(
+                user=slack_user(OWNER, self.ws.users[OWNER]["name"]),
+                message=deal.card,
+                message_ts=deal.ts,
+                channel_id=deal.channel,
+                channel_name=self.ws.channels[deal.channel]["name"],
+                team_domain=self.ws.team["domain"],
+                action_id="deal.draft_proposal",
+                trigger_id=trigger,
+                response_url=self._response_url(deal.channel, OWNER, deal.ts),
+            )
+        except LookupError:
+            raise LookupError(f"no Draft proposal button on deal #{deal.id}'s card") from None
+        return interaction(payload), f"action:{trigger}"
 
 
 # The load ---------------------------------------------------------------------------------------
 
 
 async def post(
-    client: httpx.AsyncClient, slots: asyncio.Semaphore, url: str, secret: str, body: bytes, headers: dict[str, str]
+    client: httpx.AsyncClient,
+    slots: asyncio.Semaphore,
+    url: str,
+    secret: str,
+    request: SlackRequest,
+    extra: dict[str, str] | None = None,
 ) -> httpx.Response:
     async with slots:
         # Signed when it leaves, as Slack does: a timestamp older than 5 minutes would be refused.
-        return await client.post(url, content=body, headers={**headers, **sign(secret, body)})
+        return await client.post(url, content=request.body, headers=request.headers(secret, extra=extra))
 
 
 async def send_one(
@@ -386,14 +345,14 @@ async def send_one(
         async with asyncio.timeout(max(0.001, deadline - (time.perf_counter() - due))):
             if kind in COMMANDS:
                 command = {"help": "help", "status": "status", "new": f"new Load-{traffic.run_id}-{i}: 80 seats, SSO"}
-                body, headers, sent.key = traffic.command(i, command[kind])
+                request, sent.key = traffic.command(i, command[kind])
             elif kind == "thread":
                 deal = traffic.deals[i % len(traffic.deals)]
-                body, headers, sent.key = await traffic.thread_message(i, deal, THREAD_TEXTS[i % len(THREAD_TEXTS)])
-                sent.body = body
+                request, sent.key = await traffic.thread_message(i, deal, THREAD_TEXTS[i % len(THREAD_TEXTS)])
+                sent.body = request.body
             else:
-                body, headers, sent.key = traffic.click(i, traffic.deals[i % len(traffic.deals)])
-            response = await post(client, slots, url, secret, body, headers)
+                request, sent.key = traffic.click(i, traffic.deals[i % len(traffic.deals)])
+            response = await post(client, slots, url, secret, request)
         sent.status = response.status_code
         if kind in COMMANDS and response.content:
             try:
@@ -514,14 +473,10 @@ async def redeliver(url: str, secret: str, sent: list[Sent], connections: int) -
 
         async def retry(s: Sent) -> None:
             for attempt in (1, 2, 3):
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-Slack-Retry-Num": str(attempt),
-                    "X-Slack-Retry-Reason": "http_timeout",
-                }
+                retry_headers = {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"}
                 s.retries = attempt
                 try:
-                    response = await post(client, slots, url, secret, s.body, headers)
+                    response = await post(client, slots, url, secret, SlackRequest(s.body, JSON), retry_headers)
                 except httpx.HTTPError:
                     continue
                 if 200 <= response.status_code < 300:
@@ -551,8 +506,8 @@ def open_seed_deals(
     keys = []
     with httpx.Client(timeout=30) as client:
         for i in range(n):
-            body, headers, key = traffic.command(-1 - i, f"new Seed-{traffic.run_id}-{i}", user=OWNER)
-            response = client.post(url, content=body, headers={**headers, **sign(secret, body)})
+            request, key = traffic.command(-1 - i, f"new Seed-{traffic.run_id}-{i}", user=OWNER)
+            response = client.post(url, content=request.body, headers=request.headers(secret))
             if response.status_code != 200 or ":hourglass" not in response.text:
                 raise RuntimeError(f"seed command answered {response.status_code}: {response.text[:200]}")
             keys.append(key)

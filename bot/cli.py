@@ -7,13 +7,22 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from core.evaluation import Case, CaseFileError, Report, ReportFormat, load_cases, render
+from core.governed import GovernedFileError
 from core.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from knowledge.embeddings import DenseEmbedder
+    from knowledge.evaluation import Question, RetrievalReport
+
+Governed = TypeVar("Governed")
 
 app = typer.Typer(help="The lead-to-order agent for Slack.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -40,7 +49,7 @@ def clear_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except SettingsError as exc:
-            errors.print(f"[red]error:[/red] {exc}")
+            errors.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -60,9 +69,9 @@ def serve(
     """HTTP mode: Slack sends commands, events and interactivity to POST /slack/events."""
     import uvicorn
 
+    from agents.tracing import configure_tracing
     from bot.http import create_api
     from bot.runtime import build_runtime
-    from bot.tracing import configure_tracing
     from core.logging import configure_logging
 
     settings = _settings()
@@ -77,8 +86,8 @@ def serve(
 @clear_errors
 def socket() -> None:
     """Socket Mode: connect out to Slack with SLACK_APP_TOKEN (no public URL needed)."""
+    from agents.tracing import configure_tracing
     from bot.socket import run_socket_mode
-    from bot.tracing import configure_tracing
     from core.logging import configure_logging
 
     settings = _settings()
@@ -92,8 +101,8 @@ def socket() -> None:
 @clear_errors
 def worker() -> None:
     """Run jobs and sweeps only (scale workers apart from the HTTP replicas)."""
+    from agents.tracing import configure_tracing
     from bot.socket import run_worker_only
-    from bot.tracing import configure_tracing
     from core.logging import configure_logging
 
     settings = _settings()
@@ -400,13 +409,34 @@ def kb_search(
         console.print(f"   {' '.join(passage.text.split())[:300]}", markup=False, highlight=False)
 
 
-def _read_cases(loader: Callable[[Path], list[Any]], path: Path) -> list[Any]:
-    """An eval file, or one line saying which line of it is wrong."""
+# Evaluations: cases loaded by the harness, scored in their domain, printed by the harness ----------
+
+FORMAT_HELP = "text: a table for people; json: the same report for machines."
+HYBRID_NOT_MEASURED = "hybrid: not measured, LTO_EMBEDDINGS=none (set it to local-minilm or a provider model)"
+
+
+def _cases(path: Path, model: type[Case]) -> list[Case]:
+    """The cases of an eval file, or one red line naming the file, the line and the field (exit 2)."""
     try:
-        return loader(path)
-    except (ValueError, OSError) as exc:
-        errors.print(f"[red]error:[/red] {exc}")
+        return load_cases(path, model)
+    except CaseFileError as exc:
+        errors.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
+
+
+def _governed(load: Callable[[Path], Governed], path: Path) -> Governed:
+    """A governed file for an eval; a broken one is a one-line error (exit 2)."""
+    try:
+        return load(path)
+    except GovernedFileError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _show(report: Report, output: ReportFormat, *, failures: bool = True, fail_on_failures: bool = False) -> None:
+    """Print the report; with `fail_on_failures`, exit 1 when any case failed."""
+    typer.echo(render(report, output, failures=failures))
+    if fail_on_failures and report.failures:
+        raise typer.Exit(1)
 
 
 @eval_app.command("discovery")
@@ -414,22 +444,20 @@ def _read_cases(loader: Callable[[Path], list[Any]], path: Path) -> list[Any]:
 def eval_discovery(
     scenarios: Path = typer.Option(Path("evals/discovery.jsonl"), help="JSONL: id, today, messages, expected."),
     show_misses: bool = typer.Option(True, help="List every field that differs."),
+    output: ReportFormat = typer.Option(ReportFormat.TEXT, "--format", help=FORMAT_HELP),
 ) -> None:
     """Replay discovery scenarios through the agent (LTO_MODEL) and report per-field precision/recall."""
-    from agents.discovery_eval import evaluate, load_scenarios
+    from agents.discovery_eval import evaluate
     from agents.models import model_from_settings
     from agents.offline.discovery_model import offline_discovery
+    from agents.offline.evaluation import Scenario
 
     settings = _settings()
-    cases = _read_cases(load_scenarios, scenarios)
+    cases = _cases(scenarios, Scenario)
     model = model_from_settings(settings, offline=offline_discovery)
     report = asyncio.run(evaluate(cases, model=model, model_name=settings.model))
-    console.print(f"{len(cases)} scenarios from {scenarios}, model {settings.model}")
-    console.print(report.render(), markup=False, highlight=False)
-    if show_misses and report.misses:
-        console.print("\n[bold]Differences[/bold]")
-        for miss in report.misses:
-            console.print(f"  {miss}", markup=False, highlight=False)
+    heading = f"{len(cases)} scenarios from {scenarios}, model {settings.model}"
+    _show(report.summary(heading), output, failures=show_misses)
 
 
 @eval_app.command("pricing")
@@ -437,21 +465,18 @@ def eval_discovery(
 def eval_pricing(
     cases: Path = typer.Option(Path("evals/pricing.jsonl"), help="JSONL: lines, term, discount, expected total."),
     catalog: Path = typer.Option(None, help="Catalog YAML (default: the governed example catalog)."),
+    output: ReportFormat = typer.Option(ReportFormat.TEXT, "--format", help=FORMAT_HELP),
 ) -> None:
     """Check CPQ quote totals against hand-computed expectations."""
     from integrations.cpq.catalog import DEFAULT_CATALOG, load_catalog
-    from integrations.cpq.errors import CatalogError
-    from integrations.cpq.evaluation import load_cases, run_cases
+    from integrations.cpq.evaluation import PricingCase, run_cases
 
-    try:
-        governed = load_catalog(catalog or DEFAULT_CATALOG)
-    except CatalogError as exc:
-        raise SettingsError(str(exc)) from None
-    report = run_cases(_read_cases(load_cases, cases), governed)
-    console.print(f"{report.passed}/{report.total} pricing cases match (catalog {governed.version})")
-    for failure in report.failures:
-        console.print(f"  {failure}", markup=False, highlight=False)
-    raise typer.Exit(0 if not report.failures else 1)
+    governed = _governed(load_catalog, catalog or DEFAULT_CATALOG)
+    tally = run_cases(_cases(cases, PricingCase), governed)
+    report = tally.report(
+        heading=f"{tally.total} pricing cases from {cases}", title="pricing", label=f"catalog {governed.version}"
+    )
+    _show(report, output, fail_on_failures=True)
 
 
 @eval_app.command("approvals")
@@ -459,20 +484,18 @@ def eval_pricing(
 def eval_approvals(
     cases: Path = typer.Option(Path("evals/approvals.jsonl"), help="JSONL: facts and expected_levels."),
     policy: Path = typer.Option(None, help="Policy YAML (default: the governed example policy)."),
+    output: ReportFormat = typer.Option(ReportFormat.TEXT, "--format", help=FORMAT_HELP),
 ) -> None:
     """Check which approval levels requests need under the policy; list the cases that differ."""
-    from approvals.evaluation import load_cases, run_cases
-    from approvals.policy import DEFAULT_POLICY, PolicyError, load_policy
+    from approvals.evaluation import ApprovalCase, run_cases
+    from approvals.policy import DEFAULT_POLICY, load_policy
 
-    try:
-        governed = load_policy(policy or DEFAULT_POLICY)
-    except PolicyError as exc:
-        raise SettingsError(str(exc)) from None
-    report = run_cases(_read_cases(load_cases, cases), governed)
-    console.print(f"{report.passed}/{report.total} approval cases match (policy {governed.version})")
-    for difference in report.differences:
-        console.print(f"  {difference}", markup=False, highlight=False)
-    raise typer.Exit(0 if not report.differences else 1)
+    governed = _governed(load_policy, policy or DEFAULT_POLICY)
+    tally = run_cases(_cases(cases, ApprovalCase), governed)
+    report = tally.report(
+        heading=f"{tally.total} approval cases from {cases}", title="approvals", label=f"policy {governed.version}"
+    )
+    _show(report, output, fail_on_failures=True)
 
 
 @eval_app.command("retrieval")
@@ -481,55 +504,62 @@ def eval_retrieval(
     questions: Path = typer.Option(Path("evals/retrieval.jsonl"), help="JSONL: id, question, expected_sources."),
     kb: Path = typer.Option(None, help="Ingest this folder into a scratch collection first."),
     show_misses: bool = typer.Option(True),
+    output: ReportFormat = typer.Option(ReportFormat.TEXT, "--format", help=FORMAT_HELP),
 ) -> None:
     """Recall@1, recall@5 and MRR of the knowledge base on a question set."""
-    import tempfile
-
-    from qdrant_client import QdrantClient
-
-    from knowledge.evaluation import evaluate, load_questions
-    from knowledge.ingest import ingest as run_ingest
-    from knowledge.store import KnowledgeStore
+    from knowledge.evaluation import Question, summary
 
     settings = _settings()
-    cases = _read_cases(load_questions, questions)
+    cases = _cases(questions, Question)
+    reports = _retrieval_reports(settings, cases, kb)
+    notes = [HYBRID_NOT_MEASURED] if kb is not None and len(reports) == 1 else []
+    report = summary(reports, heading=f"{len(cases)} questions from {questions}", notes=notes)
+    _show(report, output, failures=show_misses)
+
+
+def _retrieval_reports(settings: Settings, cases: list[Question], kb: Path | None) -> list[RetrievalReport]:
+    """The configured knowledge base's figures, or with `kb`: lexical, and hybrid when embeddings are set."""
     from datetime import date
 
     from knowledge.embeddings import EmbeddingsUnavailable, make_embedder
+    from knowledge.evaluation import evaluate
 
     if kb is None:
         runtime, store = _knowledge_store(settings)
         try:
-            reports = [evaluate(store, cases, mode=store.model_name, today=date.today())]
+            return [evaluate(store, cases, mode=store.model_name, today=date.today())]
         finally:
             runtime.close()
-    else:
-        # A scratch collection per mode: lexical only, and hybrid when an embedding model is configured.
-        try:
-            embedder = make_embedder(settings.embeddings)
-        except EmbeddingsUnavailable as exc:
-            raise SettingsError(str(exc)) from None
-        reports = []
-        for mode, dense in (("lexical", None), (f"hybrid ({settings.embeddings})", embedder)):
-            if mode.startswith("hybrid") and dense is None:
-                continue
-            client = QdrantClient(path=tempfile.mkdtemp(prefix="lto-eval-"))
-            store = KnowledgeStore(client, collection="eval_scratch", embedder=dense)
-            run_ingest([kb], store)
-            reports.append(evaluate(store, cases, mode=mode, today=date.today()))
-            client.close()
-    console.print(f"{len(cases)} questions from {questions}")
-    console.print(f"{'retrieval':<24}{'recall@1':>10}{'recall@5':>10}{'MRR':>8}{'questions':>11}")
-    for report in reports:
-        console.print(report.row(), markup=False, highlight=False)
-    if len(reports) == 1 and kb is not None:
-        console.print("hybrid: not measured, LTO_EMBEDDINGS=none (set it to local-minilm or a provider model)")
-    if show_misses:
-        for report in reports:
-            if report.misses:
-                console.print(f"\n[bold]Not first ({report.mode})[/bold]")
-                for miss in report.misses:
-                    console.print(f"  {miss}", markup=False, highlight=False)
+    try:
+        embedder = make_embedder(settings.embeddings)
+    except EmbeddingsUnavailable as exc:
+        raise SettingsError(str(exc)) from None
+    reports = [_scratch_retrieval(kb, cases, mode="lexical", embedder=None)]
+    if embedder is not None:
+        reports.append(_scratch_retrieval(kb, cases, mode=f"hybrid ({settings.embeddings})", embedder=embedder))
+    return reports
+
+
+def _scratch_retrieval(
+    kb: Path, cases: list[Question], *, mode: str, embedder: DenseEmbedder | None
+) -> RetrievalReport:
+    """Ingest `kb` into a scratch collection of its own and measure retrieval there."""
+    import tempfile
+    from datetime import date
+
+    from qdrant_client import QdrantClient
+
+    from knowledge.evaluation import evaluate
+    from knowledge.ingest import ingest as run_ingest
+    from knowledge.store import KnowledgeStore
+
+    client = QdrantClient(path=tempfile.mkdtemp(prefix="lto-eval-"))
+    try:
+        store = KnowledgeStore(client, collection="eval_scratch", embedder=embedder)
+        run_ingest([kb], store)
+        return evaluate(store, cases, mode=mode, today=date.today())
+    finally:
+        client.close()
 
 
 @app.command()
@@ -555,4 +585,7 @@ def doctor() -> None:
 
 
 def main() -> None:
+    from migrations import import_all_tables
+
+    import_all_tables()  # every command may touch any table (privacy erase, audit export, doctor)
     app()

@@ -20,7 +20,6 @@ whose every expected field matches.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,15 +28,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from agents.offline.extraction import extract
-from core.qualification import Qualification, QualificationUpdate
+from core import evaluation
+from core.evaluation import CaseFileError, Row, load_cases
+from deals.qualification import Qualification, QualificationUpdate
 
 LIST_FIELDS = frozenset({"regions", "compliance", "competitors", "integrations", "products_of_interest"})
 
 
-class ScenarioError(ValueError):
+class ScenarioError(CaseFileError):
     """A scenario file line that is not a valid scenario; the message names the file and line."""
 
 
@@ -60,27 +61,8 @@ class Scenario(BaseModel):
 
 
 def load_scenarios(path: Path | str) -> list[Scenario]:
-    """One JSON object per line; blank lines are skipped. Errors name the line."""
-    path = Path(path)
-    scenarios: list[Scenario] = []
-    seen: set[str] = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            scenario = Scenario.model_validate(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise ScenarioError(f"{path}:{number}: not JSON ({exc.msg} at column {exc.colno})") from None
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc']) or 'scenario'}: {error['msg']}" for error in exc.errors()
-            )
-            raise ScenarioError(f"{path}:{number}: {problems}") from None
-        if scenario.id in seen:
-            raise ScenarioError(f"{path}:{number}: duplicate id {scenario.id!r}")
-        seen.add(scenario.id)
-        scenarios.append(scenario)
-    return scenarios
+    """One JSON object per line; blank lines are skipped. Errors name the line and the field."""
+    return load_cases(Path(path), Scenario, error=ScenarioError)
 
 
 @dataclass
@@ -109,6 +91,11 @@ class FieldScore:
         self.fp += other.fp
         self.fn += other.fn
 
+    def row(self, label: str, *, total: bool = False) -> Row:
+        """This score as a row of the report's table."""
+        metrics = {"precision": self.precision, "recall": self.recall, "F1": self.f1}
+        return Row(label=label, metrics={**metrics, "TP": self.tp, "FP": self.fp, "FN": self.fn}, total=total)
+
 
 @dataclass(frozen=True)
 class Miss:
@@ -117,8 +104,12 @@ class Miss:
     expected: Any
     got: Any
 
+    @property
+    def problem(self) -> str:
+        return f"{self.field} expected {self.expected!r}, got {self.got!r}"
+
     def __str__(self) -> str:
-        return f"{self.scenario}: {self.field} expected {self.expected!r}, got {self.got!r}"
+        return f"{self.scenario}: {self.problem}"
 
 
 @dataclass
@@ -152,18 +143,21 @@ class Report:
     def exact_match_rate(self) -> float:
         return self.exact / self.scenarios if self.scenarios else 0.0
 
+    def summary(self, heading: str = "") -> evaluation.Report:
+        """One row per scored field, the micro average, exact match, and every field that differs."""
+        rows = [score.row(name) for name, score in sorted(self.fields.items())]
+        exact = f"exact match: {self.exact}/{self.scenarios} scenarios ({self.exact_match_rate:.1%})"
+        return evaluation.Report(
+            heading=heading,
+            title="field",
+            rows=[*rows, self.micro.row("all fields (micro)", total=True)],
+            notes=[exact],
+            failures=[evaluation.Failure(case=miss.scenario, problem=miss.problem) for miss in self.misses],
+        )
+
     def render(self) -> str:
         """A plain-text table, one row per scored field, then the micro average and exact match."""
-        header = f"{'field':<22}{'precision':>10}{'recall':>8}{'F1':>7}{'TP':>5}{'FP':>5}{'FN':>5}"
-
-        def row(label: str, s: FieldScore) -> str:
-            return f"{label:<22}{s.precision:>10.3f}{s.recall:>8.3f}{s.f1:>7.3f}{s.tp:>5}{s.fp:>5}{s.fn:>5}"
-
-        rule = "-" * len(header)
-        lines = [header, rule, *(row(name, score) for name, score in sorted(self.fields.items())), rule]
-        lines.append(row("all fields (micro)", self.micro))
-        lines.append(f"exact match: {self.exact}/{self.scenarios} scenarios ({self.exact_match_rate:.1%})")
-        return "\n".join(lines)
+        return evaluation.render_text(self.summary(), failures=False)
 
 
 def _normal(name: str, value: Any) -> Any:

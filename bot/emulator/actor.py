@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import secrets
-import time
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 
+from bot.emulator import requests
 from bot.emulator.workspace import APP_ID, BOT_USER, TEAM_ID, Workspace
 
 
@@ -31,9 +27,7 @@ class SlackActor:
     # Signing ----------------------------------------------------------------------------------
 
     def sign(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-        ts = str(timestamp if timestamp is not None else int(time.time()))
-        digest = hmac.new(self.signing_secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
-        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+        return requests.sign(self.signing_secret, body, timestamp)
 
     async def send_raw(
         self,
@@ -44,7 +38,7 @@ class SlackActor:
         timestamp: int | None = None,
     ) -> httpx.Response:
         """Post bytes to the bot as they are (to test forged, replayed and malformed requests)."""
-        all_headers = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+        all_headers = {"Content-Type": requests.FORM, **(headers or {})}
         if sign:
             all_headers.update(self.sign(body, timestamp))
         return await self.http.post(self.request_url, content=body, headers=all_headers)
@@ -55,8 +49,10 @@ class SlackActor:
         return f"{self.workspace.base_url}/response/{response_id}"
 
     def _user(self, user_id: str) -> dict[str, Any]:
-        user = self.workspace.users[user_id]
-        return {"id": user_id, "username": user["name"], "name": user["name"], "team_id": TEAM_ID}
+        return requests.slack_user(user_id, self.workspace.users[user_id]["name"])
+
+    async def send(self, request: requests.SlackRequest, *, timestamp: int | None = None) -> httpx.Response:
+        return await self.send_raw(request.body, headers={"Content-Type": request.content_type}, timestamp=timestamp)
 
     # Slash commands ---------------------------------------------------------------------------
 
@@ -64,54 +60,26 @@ class SlackActor:
         self, user_id: str, channel_id: str, command: str, text: str, *, timestamp: int | None = None
     ) -> httpx.Response:
         channel = self.workspace.channels[channel_id]
-        form = {
-            "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
-            "team_domain": self.workspace.team["domain"],
-            "channel_id": channel_id,
-            "channel_name": "directmessage" if channel["is_im"] else channel["name"],
-            "user_id": user_id,
-            "user_name": self.workspace.users[user_id]["name"],
-            "command": command,
-            "text": text,
-            "api_app_id": APP_ID,
-            "is_enterprise_install": "false",
-            "response_url": self._response_url(channel_id, user_id),
-            "trigger_id": self.workspace.issue_trigger(user_id),
-        }
-        return await self.send_raw(urlencode(form).encode(), timestamp=timestamp)
+        request = requests.slash_command(
+            command=command,
+            text=text,
+            user_id=user_id,
+            user_name=self.workspace.users[user_id]["name"],
+            channel_id=channel_id,
+            channel_name="directmessage" if channel["is_im"] else channel["name"],
+            team_domain=self.workspace.team["domain"],
+            response_url=self._response_url(channel_id, user_id),
+            trigger_id=self.workspace.issue_trigger(user_id),
+        )
+        return await self.send(request, timestamp=timestamp)
 
     # Events -----------------------------------------------------------------------------------
 
-    def _envelope(self, event: dict[str, Any]) -> dict[str, Any]:
-        self.last_event_id = f"Ev{secrets.token_hex(5).upper()}"
-        return {
-            "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
-            "context_team_id": TEAM_ID,
-            "context_enterprise_id": None,
-            "api_app_id": APP_ID,
-            "event": event,
-            "type": "event_callback",
-            "event_id": self.last_event_id,
-            "event_time": int(time.time()),
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": TEAM_ID,
-                    "user_id": BOT_USER,
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-            "event_context": f"4-{secrets.token_hex(12)}",
-        }
-
     async def send_event(self, event: dict[str, Any]) -> httpx.Response:
-        body = json.dumps(self._envelope(event)).encode()
-        self._last_event_body = body
-        return await self.send_raw(body, headers={"Content-Type": "application/json"})
+        self.last_event_id = requests.new_event_id()
+        request = requests.event_callback(event, event_id=self.last_event_id)
+        self._last_event_body = request.body
+        return await self.send(request)
 
     async def resend_last_event(self, *, retry_num: int = 1, retry_reason: str = "http_timeout") -> httpx.Response:
         """Deliver the previous event again, byte for byte, as Slack's retry does."""
@@ -119,7 +87,7 @@ class SlackActor:
         return await self.send_raw(
             self._last_event_body,
             headers={
-                "Content-Type": "application/json",
+                "Content-Type": requests.JSON,
                 "X-Slack-Retry-Num": str(retry_num),
                 "X-Slack-Retry-Reason": retry_reason,
             },
@@ -169,16 +137,6 @@ class SlackActor:
 
     # Interactivity ----------------------------------------------------------------------------
 
-    def _find_button(self, message: dict[str, Any], action_id: str) -> tuple[str, dict[str, Any]]:
-        for block in message.get("blocks") or []:
-            for element in block.get("elements") or []:
-                if isinstance(element, dict) and element.get("action_id") == action_id:
-                    return block.get("block_id", ""), element
-            accessory = block.get("accessory")
-            if isinstance(accessory, dict) and accessory.get("action_id") == action_id:
-                return block.get("block_id", ""), accessory
-        raise LookupError(f"no element {action_id} in message {message.get('ts')}")
-
     async def click(
         self, user_id: str, channel_id: str, message_ts: str, action_id: str, *, value: str | None = None
     ) -> httpx.Response:
@@ -186,40 +144,19 @@ class SlackActor:
         message = self.workspace.find_message(channel_id, message_ts)
         if message is None:
             raise LookupError(f"no message {message_ts} in {channel_id}")
-        block_id, element = self._find_button(message, action_id)
-        action = {
-            "action_id": action_id,
-            "block_id": block_id,
-            "text": element.get("text"),
-            "value": element.get("value") if value is None else value,
-            "type": element.get("type", "button"),
-            "action_ts": f"{time.time():.6f}",
-        }
-        if element.get("style"):
-            action["style"] = element["style"]
-        payload = {
-            "type": "block_actions",
-            "user": self._user(user_id),
-            "api_app_id": APP_ID,
-            "token": "legacy-verification-token",
-            "container": {
-                "type": "message",
-                "message_ts": message_ts,
-                "channel_id": channel_id,
-                "is_ephemeral": False,
-                **({"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {}),
-            },
-            "trigger_id": self.workspace.issue_trigger(user_id),
-            "team": {"id": TEAM_ID, "domain": self.workspace.team["domain"]},
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "channel": {"id": channel_id, "name": self.workspace.channels[channel_id]["name"]},
-            "message": message,
-            "state": {"values": {}},
-            "response_url": self._response_url(channel_id, user_id, message_ts),
-            "actions": [action],
-        }
-        return await self.send_raw(urlencode({"payload": json.dumps(payload)}).encode())
+        payload = requests.button_click(
+            user=self._user(user_id),
+            message=message,
+            message_ts=message_ts,
+            channel_id=channel_id,
+            channel_name=self.workspace.channels[channel_id]["name"],
+            team_domain=self.workspace.team["domain"],
+            action_id=action_id,
+            trigger_id=self.workspace.issue_trigger(user_id),
+            response_url=self._response_url(channel_id, user_id, message_ts),
+            value=value,
+        )
+        return await self.send(requests.interaction(payload))
 
     async def submit_view(self, user_id: str, view_id: str, values: dict[str, dict[str, str]]) -> httpx.Response:
         """Submit an open modal; `values` is {block_id: {action_id: text}} for plain-text inputs."""
@@ -235,22 +172,21 @@ class SlackActor:
             "team": {"id": TEAM_ID, "domain": self.workspace.team["domain"]},
             "user": self._user(user_id),
             "api_app_id": APP_ID,
-            "token": "legacy-verification-token",
+            "token": requests.VERIFICATION_TOKEN,
             "trigger_id": self.workspace.issue_trigger(user_id),
             "view": public_view,
             "response_urls": [],
             "is_enterprise_install": False,
             "enterprise": None,
         }
-        response = await self.send_raw(urlencode({"payload": json.dumps(payload)}).encode())
+        response = await self.send(requests.interaction(payload))
         closes = response.status_code == 200 and (not response.content.strip() or b"errors" not in response.content)
         if closes:
             view["state_open"] = False
         return response
 
     async def url_verification(self, challenge: str) -> httpx.Response:
-        body = json.dumps({"token": "legacy-verification-token", "challenge": challenge, "type": "url_verification"})
-        return await self.send_raw(body.encode(), headers={"Content-Type": "application/json"})
+        return await self.send(requests.url_verification(challenge))
 
     async def close(self) -> None:
         await self.http.aclose()

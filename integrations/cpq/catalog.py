@@ -6,10 +6,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from core.qualification import Compliance, Deployment, Region
+from core.governed import load_governed
+from deals.qualification import Compliance, Deployment, Region
 from integrations.cpq.errors import CatalogError
 
 DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "examples" / "governance" / "catalog.yaml"
@@ -82,9 +82,9 @@ class Catalog(BaseModel):
                 raise ValueError(f"seat_tiers: {tier.id} must start at {previous_end + 1}")
             previous_end = tier.end if tier.end is not None else 10**12
         for bundle in self.bundles:
-            for sku in [*bundle.when_all, bundle.discount.sku]:
-                if sku not in names:
-                    raise ValueError(f"bundle {bundle.id} names unknown SKU {sku}")
+            for named in [*bundle.when_all, bundle.discount.sku]:
+                if named not in names:
+                    raise ValueError(f"bundle {bundle.id} names unknown SKU {named}")
         return self
 
     def get(self, sku: str) -> Sku | None:
@@ -95,12 +95,5 @@ class Catalog(BaseModel):
 
 
 def load_catalog(path: Path = DEFAULT_CATALOG) -> Catalog:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return Catalog.model_validate(data)
-    except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"catalog {path} cannot be read: {exc}") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        raise CatalogError(f"catalog {path}: {where}: {first['msg']}") from None
+    """The catalog at `path`, validated; CatalogError names the file and the failing field."""
+    return load_governed(path, Catalog, what="catalog", error=CatalogError)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.governed import GovernedFileError
+
 
 class QuoteRefused(ValueError):
     """The request cannot be priced as it is; nothing is silently fixed."""
@@ -47,5 +49,5 @@ class ExportRestricted(QuoteRefused):
     pass
 
 
-class CatalogError(ValueError):
+class CatalogError(GovernedFileError):
     """The catalog file is invalid; the message names the SKU and field."""

@@ -1,65 +1,77 @@
-"""`lto eval pricing`: quote totals against hand-computed expectations, one case per line."""
+"""`lto eval pricing`: quote totals against hand-computed expectations, one case per line.
+
+A case is a quote request (the fields of `QuoteRequest`) with an id, the expected outcome (a
+total and currency, or the name of the refusal) and, for people, why that is the right answer.
+Loading and printing are the evaluation harness's (`core/evaluation.py`); what counts as a
+match is decided here.
+"""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from core.evaluation import Tally
 from integrations.cpq.catalog import Catalog
-from integrations.cpq.engine import QuoteRequest, price
+from integrations.cpq.engine import Quote, QuoteRequest, price
 from integrations.cpq.errors import QuoteRefused
 
-
-def load_cases(path: Path) -> list[dict[str, Any]]:
-    cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            case = json.loads(line)
-            if "expected" not in case or not case.get("lines"):
-                raise ValueError("a case needs lines and expected")
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"{path}:{number}: {exc}") from None
-        cases.append(case)
-    return cases
+REFUSALS = frozenset(refusal.__name__ for refusal in QuoteRefused.__subclasses__())
 
 
-@dataclass
-class PricingReport:
-    passed: int = 0
-    failures: list[str] = field(default_factory=list)
+class ExpectedOutcome(BaseModel):
+    """Either a total in a currency, or the refusal the engine must raise."""
 
-    @property
-    def total(self) -> int:
-        return self.passed + len(self.failures)
+    model_config = ConfigDict(extra="forbid")
+
+    total: Decimal | None = None
+    currency: str | None = None
+    error: str | None = Field(None, description="The QuoteRefused subclass, e.g. UnknownSku.")
+
+    @model_validator(mode="after")
+    def _one_outcome(self) -> ExpectedOutcome:
+        if self.error is not None:
+            if self.error not in REFUSALS:
+                raise ValueError(f"error must name a refusal ({', '.join(sorted(REFUSALS))}), not {self.error!r}")
+        elif self.total is None or self.currency is None:
+            raise ValueError("expected needs a total and a currency, or an error")
+        return self
+
+    def __str__(self) -> str:
+        return self.error or f"{self.total} {self.currency}"
 
 
-def run_cases(cases: list[dict[str, Any]], catalog: Catalog) -> PricingReport:
-    report = PricingReport()
+class PricingCase(QuoteRequest):
+    """One line of evals/pricing.jsonl: a quote request and what it must come to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    expected: ExpectedOutcome
+    why: str | None = Field(None, description="How the expected total was computed, for people.")
+
+
+def outcome_of(case: PricingCase, catalog: Catalog) -> tuple[Quote | None, str]:
+    """The quote (None when refused) and the outcome as the report shows it."""
+    try:
+        quote = price(case, catalog)
+    except QuoteRefused as exc:
+        return None, type(exc).__name__
+    return quote, f"{quote.total} {quote.currency}"
+
+
+def matches(expected: ExpectedOutcome, quote: Quote | None, outcome: str) -> bool:
+    if expected.error is not None:
+        return outcome == expected.error
+    return quote is not None and quote.total == expected.total and quote.currency == expected.currency
+
+
+def run_cases(cases: list[PricingCase], catalog: Catalog) -> Tally:
+    """Price every case; a case whose outcome differs from its expectation is a failure."""
+    tally = Tally()
     for case in cases:
-        request = QuoteRequest.model_validate({k: v for k, v in case.items() if k not in ("id", "expected", "why")})
-        expected = case["expected"]
-        try:
-            quote = price(request, catalog)
-            outcome = f"{quote.total} {quote.currency}"
-        except QuoteRefused as exc:
-            outcome = type(exc).__name__
-            quote = None
-        if "error" in expected:
-            ok = outcome == expected["error"]
-        else:
-            ok = (
-                quote is not None
-                and quote.total == Decimal(expected["total"])
-                and quote.currency == expected["currency"]
-            )
-        if ok:
-            report.passed += 1
-        else:
-            want = expected.get("error") or f"{expected['total']} {expected['currency']}"
-            report.failures.append(f"{case['id']}: expected {want}, got {outcome}")
-    return report
+        quote, outcome = outcome_of(case, catalog)
+        ok = matches(case.expected, quote, outcome)
+        tally.record(case.id, None if ok else f"expected {case.expected}, got {outcome}")
+    return tally
