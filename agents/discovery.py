@@ -18,10 +18,11 @@ from pydantic import BaseModel, Field
 from pydantic_ai import Agent, DeferredToolRequests, DeferredToolResults, ModelRetry, RunContext
 from pydantic_ai.usage import UsageLimits
 
+from agents import history as stored_history
 from agents.allowlist import enforce
 from agents.grounding import search_and_remember
 from core import metrics
-from core.qualification import Qualification, QualificationUpdate, assess
+from deals.qualification import Qualification, QualificationUpdate, assess
 from knowledge.models import Passage
 
 RiskKind = Literal["compliance", "region", "competitor", "budget", "timeline", "other"]
@@ -211,8 +212,6 @@ def commit_quote(ctx: RunContext[DiscoveryDeps], ask: QuoteAsk) -> dict[str, Any
 
 # Running one turn ------------------------------------------------------------------------------
 
-HISTORY_TURNS = 12  # the model sees the last dozen exchanges; the record carries everything older
-
 
 @dataclass
 class TurnOutcome:
@@ -230,20 +229,6 @@ class TurnOutcome:
         return [(call.tool_call_id, call.tool_name, call.args_as_dict()) for call in self.deferred.approvals]
 
 
-def bounded_history(messages: list[Any], *, turns: int = HISTORY_TURNS) -> list[Any]:
-    """Keep the last `turns` exchanges, cutting only where a user prompt starts (tool pairs stay whole)."""
-    from pydantic_ai.messages import ModelRequest, UserPromptPart
-
-    starts = [
-        index
-        for index, message in enumerate(messages)
-        if isinstance(message, ModelRequest) and any(isinstance(p, UserPromptPart) for p in message.parts)
-    ]
-    if len(starts) <= turns:
-        return messages
-    return messages[starts[-turns] :]
-
-
 async def run_turn(
     *,
     prompt: str | None,
@@ -258,16 +243,14 @@ async def run_turn(
     The caller persists what the outcome says. Bounding the history drops whole older turns
     only, so a paused call and its results, matched by id on resumption, stay together.
     """
-    from pydantic_ai.messages import ModelMessagesTypeAdapter
-
-    history = ModelMessagesTypeAdapter.validate_python(history_json) if history_json else []
+    history = stored_history.load(history_json)
     started = time.perf_counter()
     try:
         result = await discovery_agent.run(
             prompt,
             deps=deps,
             model=model,
-            message_history=bounded_history(history),
+            message_history=stored_history.bounded(history),
             deferred_tool_results=decisions,
             usage_limits=TURN_LIMITS,
         )
@@ -276,7 +259,7 @@ async def run_turn(
         raise
     finally:
         metrics.MODEL_SECONDS.labels("discovery", model_name).observe(time.perf_counter() - started)
-    all_messages = bounded_history(result.all_messages())
+    all_messages = stored_history.bounded(result.all_messages())
     usage = result.usage
     output = result.output
     metrics.AGENT_TURNS.labels("discovery", "paused" if isinstance(output, DeferredToolRequests) else "replied").inc()
@@ -286,7 +269,7 @@ async def run_turn(
         reply=output if isinstance(output, DiscoveryReply) else None,
         deferred=output if isinstance(output, DeferredToolRequests) else None,
         deps=deps,
-        history=ModelMessagesTypeAdapter.dump_python(all_messages, mode="json"),
+        history=stored_history.dump(all_messages),
         model_name=model_name,
         usage={
             "requests": usage.requests,

@@ -8,20 +8,30 @@ as needing review with the reasons.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
 from pydantic_ai import Agent, ModelRetry, RunContext
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart, UserPromptPart
-from pydantic_ai.models.function import AgentInfo
-from pydantic_ai.usage import UsageLimits
+from pydantic_ai.usage import RunUsage, UsageLimits
 
 from agents.allowlist import enforce
-from agents.grounding import search_and_remember
-from agents.offline.quoting import quote as best_sentences
+from agents.grounding import Search, search_and_remember
+from agents.offline.proposal_model import offline_proposal
+from agents.proposal_document import allowed_figures, render_markdown, to_pdf
+from agents.services import Services
+from core import audit, provenance
+from deals import access
+from deals import service as deals
+from deals.models import DealStage
+from deals.qualification import Qualification, Stage
+from integrations.cpq import service as cpq
+from integrations.cpq.engine import Quote
+from integrations.cpq.models import QuoteStatus
 from knowledge.models import Passage
 
 PROPOSAL_LIMITS = UsageLimits(request_limit=8, tool_calls_limit=12)
@@ -44,7 +54,7 @@ class ProposalDraft(BaseModel):
 @dataclass
 class ProposalDeps:
     brief: dict[str, Any]  # company, pain, requirements... (no prices: the model never sees or writes them)
-    search: Callable[[str, str | None, str | None], list[Passage]] | None
+    search: Search | None
     passages: list[Passage] = field(default_factory=list)
 
 
@@ -77,96 +87,15 @@ def claims_cite_retrieved_chunks(ctx: RunContext[ProposalDeps], draft: ProposalD
     return draft
 
 
-def brief_queries(brief: dict[str, Any]) -> list[tuple[str, str]]:
-    """(section, query) pairs the offline drafter searches for."""
-    queries = [("solution", f"real-time data integration {brief.get('pain') or ''}")]
-    for integration in brief.get("integrations", [])[:4]:
-        queries.append(("solution", f"{integration} connector"))
-    if brief.get("deployment"):
-        queries.append(("security", f"{brief['deployment'].replace('_', '-')} deployment regions data residency"))
-    for regime in brief.get("compliance", [])[:4]:
-        queries.append(("security", f"{regime} compliance certification"))
-    if brief.get("sso_required"):
-        queries.append(("security", "SAML single sign-on SCIM"))
-    return queries
-
-
-def offline_proposal(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    """Offline: one search per requirement, then claims from the sentences that answer each query."""
-    import json
-
-    last = messages[-1]
-    output = info.output_tools[0].name if info.output_tools else "final_result"
-    if isinstance(last, ModelRequest) and any(isinstance(p, UserPromptPart) for p in last.parts):
-        prompt = next(str(p.content) for p in last.parts if isinstance(p, UserPromptPart))
-        brief = json.loads(prompt)
-        calls = [
-            ToolCallPart("search_knowledge", {"query": q}, tool_call_id=f"{section}-{i}")
-            for i, (section, q) in enumerate(brief_queries(brief))
-        ]
-        return ModelResponse(parts=calls, model_name="offline")
-    brief = json.loads(
-        next(
-            str(p.content)
-            for m in messages
-            if isinstance(m, ModelRequest)
-            for p in m.parts
-            if isinstance(p, UserPromptPart)
-        )
-    )
-    calls = {
-        p.tool_call_id: p
-        for m in messages
-        if isinstance(m, ModelResponse)
-        for p in m.parts
-        if isinstance(p, ToolCallPart)
-    }
-    sections: dict[str, list[dict[str, str]]] = {"solution": [], "security": []}
-    seen: set[str] = set()
-    for part in last.parts:
-        if not isinstance(part, ToolReturnPart) or not isinstance(part.content, list) or not part.content:
-            continue
-        passage = part.content[0]
-        if passage["chunk_id"] in seen:
-            continue
-        seen.add(passage["chunk_id"])
-        section = part.tool_call_id.split("-")[0]
-        query = calls[part.tool_call_id].args_as_dict()["query"]
-        sections[section].append(
-            {"text": best_sentences(passage["text"], query, limit=300), "chunk_id": passage["chunk_id"]}
-        )
-    company = brief.get("company", "the customer")
-    pain = brief.get("pain") or "moving operational data to analytics faster and more reliably"
-    draft = {
-        "executive_summary": (
-            f"{company} wants to fix this: {pain}. Halyard Stream replaces batch pipelines with continuous, "
-            "log-based change data capture into the systems the team already uses, as a managed service."
-        ),
-        "situation": f"{company} told us: {pain}."
-        + (f" Success means: {brief['metrics']}." if brief.get("metrics") else ""),
-        "solution": sections["solution"],
-        "security": sections["security"],
-        "assumptions": [
-            "Source systems allow log-based change data capture with the permissions listed in the connector guides.",
-            "The customer provides a technical owner for the proof of concept.",
-        ],
-        "next_steps": [
-            "Review this proposal with the economic buyer"
-            + (f" ({brief['economic_buyer']})" if brief.get("economic_buyer") else "")
-            + ".",
-            "Run a 21-day proof of concept on the first source.",
-            "Security review with the SOC 2 Type II report and the security questionnaire.",
-            "Order form and signature.",
-        ],
-    }
-    return ModelResponse(parts=[ToolCallPart(output, draft)], model_name="offline")
-
-
 _MONEY = re.compile(
     r"(?:[$€£]|\b(?:USD|EUR|GBP)\s?)\s?\d[\d,]*(?:\.\d+)?\s?[kKmM]?\b|\b\d[\d,]*(?:\.\d+)?\s?(?:USD|EUR|GBP|dollars|euros)\b"
 )
 _PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?%")
 _SKU = re.compile(r"\bHS-[A-Z]+\b")
+
+
+def _without_spaces(text: str) -> str:
+    return re.sub(r"\s", "", text)
 
 
 def guardrail(
@@ -178,18 +107,192 @@ def guardrail(
     are the knowledge base's, not invented.
     """
     problems = []
-    normal = lambda s: re.sub(r"\s", "", s)  # noqa: E731
+    grounded = _without_spaces(grounded_text)
     for match in _MONEY.finditer(document):
-        token = normal(match.group(0))
-        if token not in allowed_money and token not in normal(grounded_text):
+        token = _without_spaces(match.group(0))
+        if token not in allowed_money and token not in grounded:
             problems.append(f"amount '{match.group(0).strip()}' is not from the quote")
     for match in _PERCENT.finditer(document):
-        token = normal(match.group(0))
-        if token not in allowed_percent and token not in normal(grounded_text):
+        token = _without_spaces(match.group(0))
+        if token not in allowed_percent and token not in grounded:
             problems.append(f"percentage '{match.group(0).strip()}' is not from the quote")
     for sku in sorted(set(_SKU.findall(document)) - catalog_skus):
         problems.append(f"SKU {sku} is not in the catalog")
     return problems
+
+
+# The use case: draft a proposal for a deal ------------------------------------------------------
+
+PENDING_APPROVAL_NOTE = "These prices are not final until the approvals this quote needs are granted."
+
+
+class ProposalRefused(Exception):
+    """The deal is not ready for a proposal; the message says what to do first."""
+
+
+class ProposalStatus(StrEnum):
+    NEEDS_REVIEW = "needs review"  # the guardrail stopped the draft twice
+    PENDING_APPROVALS = "draft, pending approvals"  # the quote still waits for approvers
+    READY = "ready to send"
+
+
+@dataclass(frozen=True)
+class ProposalBasis:
+    """What a proposal is drafted from: the deal's record and its latest quote."""
+
+    deal_id: int
+    company: str
+    channel_id: str | None
+    thread_ts: str | None
+    record: Qualification
+    quote: Quote
+    quote_version: int
+    quote_status: QuoteStatus
+
+    @property
+    def approval_note(self) -> str:
+        return PENDING_APPROVAL_NOTE if self.quote_status == QuoteStatus.NEEDS_APPROVAL else ""
+
+
+@dataclass(frozen=True)
+class WrittenProposal:
+    """The last draft the agent wrote, rendered, with what the guardrail found and what it cost."""
+
+    markdown: str
+    problems: list[str]
+    passages: list[Passage]
+    usage: RunUsage
+
+
+@dataclass(frozen=True)
+class DraftedProposal:
+    """A drafted proposal, recorded: the documents to share and where the deal's thread is."""
+
+    basis: ProposalBasis
+    markdown: str
+    pdf: bytes
+    problems: list[str]  # why the guardrail stopped it (empty when it passed)
+    status: ProposalStatus
+
+    @property
+    def file_stem(self) -> str:
+        return f"proposal-deal-{self.basis.deal_id}-v{self.basis.quote_version}"
+
+
+async def draft_proposal(services: Services, *, deal_ref: str, who: access.Identity) -> DraftedProposal:
+    """Draft the proposal for the deal `deal_ref` names from its latest quote: grounded prose from the agent
+    (regenerated once if the guardrail stops it), prices from the quote, rendered to Markdown and PDF; the
+    stage change and the audit event commit together. Raises DealNotFound, access.Forbidden or
+    ProposalRefused with a sentence the rep can act on."""
+    basis = await asyncio.to_thread(load_basis, services, deal_ref=deal_ref, who=who)
+    written = await write_proposal(services, basis)
+    pdf = await asyncio.to_thread(to_pdf, written.markdown, title=f"Proposal for {basis.company}")
+    await asyncio.to_thread(record_draft, services, basis=basis, written=written, who=who)
+    status = ProposalStatus.NEEDS_REVIEW if written.problems else ProposalStatus.READY
+    if not written.problems and basis.approval_note:
+        status = ProposalStatus.PENDING_APPROVALS
+    return DraftedProposal(basis=basis, markdown=written.markdown, pdf=pdf, problems=written.problems, status=status)
+
+
+def load_basis(services: Services, *, deal_ref: str, who: access.Identity) -> ProposalBasis:
+    """The deal and its latest quote, if this person may change the deal and it is ready for a proposal."""
+    with services.session_factory() as session:
+        deal = deals.find_deal(session, reference=deal_ref, user_id=who.user_id)
+        access.check(session, who, access.Action.CHANGE_DEAL, deal)
+        assessment = deals.assessment_of(deal)
+        if assessment.stage != Stage.QUALIFIED and deal.stage != DealStage.PROPOSAL:
+            missing = ", ".join(assessment.missing[:4])
+            raise ProposalRefused(f"Deal #{deal.id} is not qualified yet (still missing: {missing}).")
+        latest = cpq.latest_quote(session, deal.id)
+        if latest is None:
+            raise ProposalRefused(f"Price deal #{deal.id} first: `/lto quote #{deal.id} <SKU> <qty> ...`.")
+        return ProposalBasis(
+            deal_id=deal.id,
+            company=deal.account.name,
+            channel_id=deal.channel_id,
+            thread_ts=deal.thread_ts,
+            record=deals.qualification_of(deal),
+            quote=Quote.model_validate(latest.quote),
+            quote_version=latest.version,
+            quote_status=latest.status,
+        )
+
+
+def brief_of(record: Qualification) -> dict[str, Any]:
+    """What the agent is told about the deal: the record's facts, never its budget (no prices in, none out)."""
+    dumped = record.model_dump(mode="json")
+    return {k: v for k, v in dumped.items() if k not in ("budget",) and v not in (None, [], "")}
+
+
+async def write_proposal(services: Services, basis: ProposalBasis) -> WrittenProposal:
+    """Run the agent and render its draft; a draft the guardrail stops is regenerated once, then kept
+    (to be posted as needing review, with the reasons)."""
+    brief = brief_of(basis.record)
+    catalog_skus = {s.sku for s in services.catalog().skus}
+    money, percents = allowed_figures(basis.quote)
+    usage = RunUsage()
+    for _attempt in range(2):
+        deps = ProposalDeps(brief=brief, search=services.knowledge_search)
+        result = await proposal_agent.run(
+            json.dumps(brief), deps=deps, model=services.model_for(offline_proposal), usage_limits=PROPOSAL_LIMITS
+        )
+        usage.incr(result.usage)
+        markdown = render_markdown(
+            draft=result.output,
+            record=basis.record,
+            quote=basis.quote,
+            quote_version=basis.quote_version,
+            deal_id=basis.deal_id,
+            passages=deps.passages,
+            today=services.clock.now().date(),
+            approval_note=basis.approval_note,
+        )
+        grounded = " ".join(p.text for p in deps.passages)
+        problems = guardrail(
+            markdown, allowed_money=money, allowed_percent=percents, catalog_skus=catalog_skus, grounded_text=grounded
+        )
+        if not problems:
+            break
+    return WrittenProposal(markdown=markdown, problems=problems, passages=deps.passages, usage=usage)
+
+
+def record_draft(services: Services, *, basis: ProposalBasis, written: WrittenProposal, who: access.Identity) -> None:
+    """In one transaction: a clean draft moves a qualified deal to the proposal stage; the draft is audited
+    with the quote, catalog, policy, chunks and model it came from."""
+    with services.session_factory() as session, session.begin():
+        deal = deals.get_deal(session, basis.deal_id)
+        if not written.problems and deal.stage == DealStage.QUALIFIED:
+            deals.set_stage(
+                session,
+                deal,
+                stage=DealStage.PROPOSAL,
+                actor_id=who.user_id,
+                clock=services.clock,
+                reason=f"proposal drafted from quote v{basis.quote_version}",
+            )
+        audit.record(
+            session,
+            clock=services.clock,
+            actor_type="model",
+            actor_id=services.settings.model,
+            action="proposal.draft",
+            subject=f"deal:{deal.id}",
+            deal_id=deal.id,
+            inputs={
+                "quote_version": basis.quote_version,
+                "catalog_version": basis.quote.catalog_version,
+                "policy_version": services.policy().version,
+                "chunks": provenance.chunks_of(written.passages),
+                "model": provenance.model_of(services.settings),
+            },
+            outcome="needs_review" if written.problems else "drafted",
+            detail={
+                "problems": written.problems,
+                "total": str(basis.quote.total),
+                "currency": basis.quote.currency,
+                "usage": provenance.usage_of(written.usage),
+            },
+        )
 
 
 enforce(proposal_agent)  # least privilege: its tools are exactly those agents/allowlist.py names

@@ -9,22 +9,26 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markdown_it import MarkdownIt
 
-from agents.proposal import ProposalDraft
-from core.qualification import FIELD_LABELS, Qualification, display_value, format_money
+from deals.qualification import FIELD_LABELS, Qualification, display_value, format_money
 from integrations.cpq.engine import Quote
 from knowledge.models import Passage
+
+if TYPE_CHECKING:  # agents.proposal imports this module to render what its agent drafts
+    from agents.proposal import ProposalDraft
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "examples" / "governance" / "templates"
 REQUIREMENT_FIELDS = ("seats", "deployment", "regions", "compliance", "integrations", "sso_required", "target_close")
 
 
 def pricing_table(quote: Quote) -> str:
-    money = lambda amount: format_money(amount, quote.currency)  # noqa: E731
+    def money(amount: Decimal) -> str:
+        return format_money(amount, quote.currency)
+
     rows = ["| Item | Quantity | List / unit | Per year | Term total |", "|---|---:|---:|---:|---:|"]
     for line in quote.lines:
         per_year = money(line.annual_amount) if line.billing == "annual" else f"{money(line.annual_amount)} (one-time)"

@@ -6,19 +6,19 @@ back to the model. With nothing relevant retrieved, the answer says so instead o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
 from pydantic_ai import Agent, ModelRetry, RunContext
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart, UserPromptPart
-from pydantic_ai.models.function import AgentInfo
+from pydantic_ai.models import Model
 from pydantic_ai.usage import UsageLimits
 
 from agents.allowlist import enforce
-from agents.grounding import search_and_remember
-from agents.offline.quoting import best_passages, quote
+from agents.grounding import Search, search_and_remember
+from agents.services import Services
+from knowledge import answers
 from knowledge.models import Passage
 
 NOTHING_RELEVANT = "The knowledge base has nothing relevant to that, so I won't guess."
@@ -27,7 +27,7 @@ QA_LIMITS = UsageLimits(request_limit=5, tool_calls_limit=6)
 
 @dataclass
 class QaDeps:
-    search: Callable[[str, str | None, str | None], list[Passage]] | None
+    search: Search | None
     passages: list[Passage] = field(default_factory=list)
 
 
@@ -70,33 +70,6 @@ def cites_only_what_was_retrieved(ctx: RunContext[QaDeps], answer: Answer) -> An
     return answer
 
 
-def offline_qa(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    """Offline: search with the question, then answer with the sentences that match it best."""
-    last = messages[-1]
-    output = info.output_tools[0].name if info.output_tools else "final_result"
-    if isinstance(last, ModelRequest) and any(isinstance(p, UserPromptPart) for p in last.parts):
-        question = next(str(p.content) for p in last.parts if isinstance(p, UserPromptPart))
-        return ModelResponse(parts=[ToolCallPart("search_knowledge", {"query": question})], model_name="offline")
-    call = next(
-        p for m in reversed(messages) if isinstance(m, ModelResponse) for p in m.parts if isinstance(p, ToolCallPart)
-    )
-    result = next(
-        (p.content for p in last.parts if isinstance(p, ToolReturnPart) and p.tool_call_id == call.tool_call_id), []
-    )
-    if isinstance(result, str):
-        answer = {"text": result, "cited": []}
-    elif not result:
-        answer = {"text": NOTHING_RELEVANT, "cited": []}
-    else:
-        question = call.args_as_dict().get("query", "")
-        best = best_passages(result, question)
-        answer = {
-            "text": "\n".join(f"> {quote(p['text'], question)}" for p in best),
-            "cited": [p["chunk_id"] for p in best],
-        }
-    return ModelResponse(parts=[ToolCallPart(output, answer)], model_name="offline")
-
-
 @dataclass
 class QaOutcome:
     answer: Answer
@@ -104,13 +77,53 @@ class QaOutcome:
     model_name: str
 
 
-async def answer_question(question: str, *, search: Any, model: Any, model_name: str) -> QaOutcome:
+async def answer_question(question: str, *, search: Search | None, model: Model | str, model_name: str) -> QaOutcome:
+    """Run the agent on one question; the sources are the retrieved passages the answer cites."""
     deps = QaDeps(search=search)
     result = await qa_agent.run(question, deps=deps, model=model, usage_limits=QA_LIMITS)
     by_id = {p.chunk_id: p for p in deps.passages}
     return QaOutcome(
         answer=result.output, sources=[by_id[c] for c in result.output.cited if c in by_id], model_name=model_name
     )
+
+
+@dataclass(frozen=True)
+class AskResult:
+    """An answer given and kept: its id is what feedback buttons refer to."""
+
+    question: str
+    outcome: QaOutcome
+    answer_id: int
+
+
+async def ask(services: Services, *, question: str, user_id: str, channel_id: str | None) -> AskResult:
+    """`/lto ask`: answer from the knowledge base with sources, and keep the answer for feedback."""
+    from agents.offline.qa_model import offline_qa  # it reads this module's NOTHING_RELEVANT: import it late
+
+    outcome = await answer_question(
+        question,
+        search=services.knowledge_search,
+        model=services.model_for(offline_qa),
+        model_name=services.settings.model,
+    )
+    answer_id = await asyncio.to_thread(
+        _keep_answer, services, question=question, user_id=user_id, channel_id=channel_id, outcome=outcome
+    )
+    return AskResult(question=question, outcome=outcome, answer_id=answer_id)
+
+
+def _keep_answer(services: Services, *, question: str, user_id: str, channel_id: str | None, outcome: QaOutcome) -> int:
+    with services.session_factory() as session, session.begin():
+        return answers.record_answer(
+            session,
+            question=question,
+            asked_by=user_id,
+            channel_id=channel_id,
+            chunk_ids=[p.chunk_id for p in outcome.sources],
+            answer=outcome.answer.text,
+            model=outcome.model_name,
+            clock=services.clock,
+        )
 
 
 enforce(qa_agent)  # least privilege: its tools are exactly those agents/allowlist.py names

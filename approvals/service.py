@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from approvals.models import ApprovalRequest, ApprovalStatus, ApprovalStep, StepStatus
 from approvals.policy import Policy, PolicyDecision
 from core import audit, jobs
 from core.clock import Clock
-from core.models import ApprovalRequest, ApprovalStep
+from core.job_kinds import DecideApproval, ResumeRun
+from integrations.cpq.models import QuoteRecord, QuoteStatus
 
 Decision = Literal["approved", "rejected", "changes_requested"]
 
@@ -58,7 +60,7 @@ def request_approval(
         deal_id=deal_id,
         quote_id=quote_id,
         requester=requester,
-        status="pending",
+        status=ApprovalStatus.PENDING,
         summary=summary,
         fired=[rule.model_dump() for rule in decision.fired],
         policy_version=decision.policy_version,
@@ -68,7 +70,7 @@ def request_approval(
     session.add(request)
     session.flush()
     for level in decision.levels:
-        session.add(ApprovalStep(request_id=request.id, level=level, status="pending", created_at=clock.now()))
+        session.add(ApprovalStep(request_id=request.id, level=level, status=StepStatus.PENDING, created_at=clock.now()))
     audit.record(
         session,
         clock=clock,
@@ -101,12 +103,13 @@ def cancel_pending(session: Session, *, deal_id: int, actor_id: str, clock: Cloc
     ids = list(
         session.scalars(
             update(ApprovalRequest)
-            .where(ApprovalRequest.deal_id == deal_id, ApprovalRequest.status == "pending")
-            .values(status="cancelled", decided_at=clock.now())
+            .where(ApprovalRequest.deal_id == deal_id, ApprovalRequest.status == ApprovalStatus.PENDING)
+            .values(status=ApprovalStatus.CANCELLED, decided_at=clock.now())
             .returning(ApprovalRequest.id)
         )
     )
     for request_id in ids:
+        settle_quote(session, session.get_one(ApprovalRequest, request_id))
         audit.record(
             session,
             clock=clock,
@@ -150,7 +153,7 @@ def decide(
     request = session.scalars(select(ApprovalRequest).where(ApprovalRequest.id == request_id).with_for_update()).first()
     if request is None:
         raise RequestNotFound("That approval request does not exist; I did nothing.")
-    if request.status != "pending":
+    if request.status != ApprovalStatus.PENDING:
         raise AlreadyDecided(f"This request was already {request.status.replace('_', ' ')}.")
     if actor_id == request.requester:
         raise NotAuthorized("You asked for this approval, so someone else must decide it (four-eyes rule).")
@@ -162,29 +165,29 @@ def decide(
     mine = [
         step
         for step in steps
-        if step.status == "pending" and ({actor_id} | actor_groups) & set(approvers_of(policy, step.level))
+        if step.status == StepStatus.PENDING and ({actor_id} | actor_groups) & set(approvers_of(policy, step.level))
     ]
     if not mine:
-        levels = ", ".join(policy.levels[s.level].name for s in steps if s.status == "pending")
+        levels = ", ".join(policy.levels[s.level].name for s in steps if s.status == StepStatus.PENDING)
         raise NotAuthorized(f"Only approvers for {levels or 'this request'} can decide it; I did nothing.")
     step = mine[0]
     now = clock.now()
     won = session.execute(
         update(ApprovalStep)
-        .where(ApprovalStep.id == step.id, ApprovalStep.status == "pending")
+        .where(ApprovalStep.id == step.id, ApprovalStep.status == StepStatus.PENDING)
         .values(status=decision, decided_by=actor_id, decided_at=now, reason=reason)
         .returning(ApprovalStep.id)
     ).first()
     if won is None:
         raise AlreadyDecided("Someone else decided this a moment ago.")
-    remaining = [s for s in steps_of(session, request_id) if s.status == "pending"]
+    remaining = [s for s in steps_of(session, request_id) if s.status == StepStatus.PENDING]
     final_status = decision if decision != "approved" else ("approved" if not remaining else None)
     final = False
     if final_status is not None:
         final = (
             session.execute(
                 update(ApprovalRequest)
-                .where(ApprovalRequest.id == request_id, ApprovalRequest.status == "pending")
+                .where(ApprovalRequest.id == request_id, ApprovalRequest.status == ApprovalStatus.PENDING)
                 .values(status=final_status, decided_at=now)
                 .returning(ApprovalRequest.id)
             ).first()
@@ -204,8 +207,54 @@ def decide(
     )
     session.refresh(request)
     if final:
+        settle_quote(session, request)
         resume_agent(session, request, clock=clock)
     return Outcome(request=request, step_level=step.level, decision=decision, final=final)
+
+
+# What a quote waiting on people becomes when its request is closed, whichever way it closes.
+QUOTE_OUTCOME = {
+    ApprovalStatus.APPROVED: QuoteStatus.APPROVED,
+    ApprovalStatus.REJECTED: QuoteStatus.REJECTED,
+    ApprovalStatus.CHANGES_REQUESTED: QuoteStatus.CHANGES_REQUESTED,
+    ApprovalStatus.EXPIRED: QuoteStatus.EXPIRED,
+    ApprovalStatus.CANCELLED: QuoteStatus.SUPERSEDED,
+}
+
+
+def settle_quote(session: Session, request: ApprovalRequest) -> None:
+    """The one place a quote that needed approval takes its request's outcome (in the closing transaction)."""
+    session.execute(
+        update(QuoteRecord)
+        .where(QuoteRecord.id == request.quote_id, QuoteRecord.status == QuoteStatus.NEEDS_APPROVAL)
+        .values(status=QUOTE_OUTCOME[ApprovalStatus(request.status)])
+    )
+
+
+def expire_request(session: Session, request: ApprovalRequest, *, clock: Clock) -> bool:
+    """Close a pending request nobody decided in time; False when it was decided meanwhile."""
+    won = session.execute(
+        update(ApprovalRequest)
+        .where(ApprovalRequest.id == request.id, ApprovalRequest.status == ApprovalStatus.PENDING)
+        .values(status=ApprovalStatus.EXPIRED, decided_at=clock.now())
+        .returning(ApprovalRequest.id)
+    ).first()
+    if won is None:
+        return False
+    session.refresh(request)
+    settle_quote(session, request)
+    audit.record(
+        session,
+        clock=clock,
+        actor_type="system",
+        actor_id="sla",
+        action="approval.expire",
+        subject=f"approval:{request.id}",
+        deal_id=request.deal_id,
+        outcome="expired",
+    )
+    resume_agent(session, request, clock=clock)
+    return True
 
 
 def resume_agent(session: Session, request: ApprovalRequest, *, clock: Clock) -> None:
@@ -213,8 +262,7 @@ def resume_agent(session: Session, request: ApprovalRequest, *, clock: Clock) ->
     if request.agent_run:
         jobs.enqueue(
             session,
-            kind="approval.resume",
-            payload={"request_id": request.id},
+            job=ResumeRun(request_id=request.id),
             clock=clock,
             dedupe_key=f"approval:{request.id}:resume",
         )
@@ -231,7 +279,9 @@ def waiting_for(
 ) -> tuple[list[ApprovalRequest], list[ApprovalRequest]]:
     """(pending requests this person may decide, pending requests this person asked for)."""
     pending = list(
-        session.scalars(select(ApprovalRequest).where(ApprovalRequest.status == "pending").order_by(ApprovalRequest.id))
+        session.scalars(
+            select(ApprovalRequest).where(ApprovalRequest.status == ApprovalStatus.PENDING).order_by(ApprovalRequest.id)
+        )
     )
     identities = {user_id} | groups
     mine_to_decide = [
@@ -239,9 +289,32 @@ def waiting_for(
         for request in pending
         if request.requester != user_id
         and any(
-            step.status == "pending" and identities & set(approvers_of(policy, step.level))
+            step.status == StepStatus.PENDING and identities & set(approvers_of(policy, step.level))
             for step in steps_of(session, request.id)
         )
     ]
     asked = [request for request in pending if request.requester == user_id]
     return mine_to_decide, asked
+
+
+def decide_request(
+    session_factory: sessionmaker[Session],
+    *,
+    ask: DecideApproval,
+    actor_groups: set[str],
+    policy: Policy,
+    clock: Clock,
+) -> Outcome:
+    """A click on an approval card, in its own transaction: the step's decision, and when it closes the
+    request, the quote's new status and the paused run's resumption (see `decide`)."""
+    with session_factory() as session, session.begin():
+        return decide(
+            session,
+            request_id=ask.request_id,
+            actor_id=ask.user_id,
+            actor_groups=actor_groups,
+            decision=ask.decision,
+            reason=ask.reason,
+            policy=policy,
+            clock=clock,
+        )

@@ -7,18 +7,19 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from approvals.policy import Policy
-from approvals.service import resume_agent
+from approvals import service
+from approvals.models import ApprovalRequest, ApprovalStatus, ApprovalStep, StepStatus
+from approvals.policy import Policy, parse_duration
 from core import audit, jobs
 from core.clock import Clock
-from core.models import ApprovalRequest, ApprovalStep
+from core.job_kinds import NotifyApproval
 
 
 def _pending_steps(session: Session) -> list[tuple[ApprovalStep, ApprovalRequest]]:
     rows = session.execute(
         select(ApprovalStep, ApprovalRequest)
         .join(ApprovalRequest, ApprovalRequest.id == ApprovalStep.request_id)
-        .where(ApprovalStep.status == "pending", ApprovalRequest.status == "pending")
+        .where(ApprovalStep.status == StepStatus.PENDING, ApprovalRequest.status == ApprovalStatus.PENDING)
     ).all()
     return [(step, request) for step, request in rows]
 
@@ -27,7 +28,7 @@ def _claim(session: Session, step_id: int, column: str, clock: Clock) -> bool:
     column_attr = getattr(ApprovalStep, column)
     won = session.execute(
         update(ApprovalStep)
-        .where(ApprovalStep.id == step_id, ApprovalStep.status == "pending", column_attr.is_(None))
+        .where(ApprovalStep.id == step_id, ApprovalStep.status == StepStatus.PENDING, column_attr.is_(None))
         .values({column: clock.now()})
         .returning(ApprovalStep.id)
     ).first()
@@ -45,8 +46,7 @@ def remind_and_escalate(session: Session, *, policy: Policy, clock: Clock) -> di
         if remind and age >= remind and step.reminded_at is None and _claim(session, step.id, "reminded_at", clock):
             jobs.enqueue(
                 session,
-                kind="approval.notify",
-                payload={"request_id": request.id, "level": step.level, "what": "reminder"},
+                job=NotifyApproval(request_id=request.id, level=step.level, what="reminder"),
                 clock=clock,
                 dedupe_key=f"approval:{request.id}:{step.level}:reminder",
             )
@@ -61,7 +61,7 @@ def remind_and_escalate(session: Session, *, policy: Policy, clock: Clock) -> di
             # The decision moves up: the level that ran out of time no longer decides; the next one does
             # (one step per level, so a level already asked keeps its own step).
             target = sla.escalate_to
-            session.execute(update(ApprovalStep).where(ApprovalStep.id == step.id).values(status="escalated"))
+            session.execute(update(ApprovalStep).where(ApprovalStep.id == step.id).values(status=StepStatus.ESCALATED))
             exists = session.scalar(
                 select(ApprovalStep.id).where(ApprovalStep.request_id == request.id, ApprovalStep.level == target)
             )
@@ -70,7 +70,7 @@ def remind_and_escalate(session: Session, *, policy: Policy, clock: Clock) -> di
                     ApprovalStep(
                         request_id=request.id,
                         level=target,
-                        status="pending",
+                        status=ApprovalStatus.PENDING,
                         escalated_from=step.level,
                         created_at=now,
                     )
@@ -88,8 +88,7 @@ def remind_and_escalate(session: Session, *, policy: Policy, clock: Clock) -> di
             )
             jobs.enqueue(
                 session,
-                kind="approval.notify",
-                payload={"request_id": request.id, "level": target, "what": "escalation", "from": step.level},
+                job=NotifyApproval(request_id=request.id, level=target, what="escalation", from_level=step.level),
                 clock=clock,
                 dedupe_key=f"approval:{request.id}:{step.level}:escalation",
             )
@@ -101,34 +100,16 @@ def expire(session: Session, *, policy: Policy, clock: Clock) -> int:
     """Expire requests older than the longest SLA of their pending levels."""
     now = clock.now()
     expired = 0
-    for request in session.scalars(select(ApprovalRequest).where(ApprovalRequest.status == "pending")):
+    for request in session.scalars(select(ApprovalRequest).where(ApprovalRequest.status == ApprovalStatus.PENDING)):
         levels = [s.level for s in session.scalars(select(ApprovalStep).where(ApprovalStep.request_id == request.id))]
-        limit = max((policy.levels[level].sla.after("expire_after") for level in levels), default=None)
+        limit = max((parse_duration(policy.levels[level].sla.expire_after) for level in levels), default=None)
         if limit is None or now - request.created_at < limit:
             continue
-        won = session.execute(
-            update(ApprovalRequest)
-            .where(ApprovalRequest.id == request.id, ApprovalRequest.status == "pending")
-            .values(status="expired", decided_at=now)
-            .returning(ApprovalRequest.id)
-        ).first()
-        if won is None:
+        if not service.expire_request(session, request, clock=clock):
             continue
-        audit.record(
-            session,
-            clock=clock,
-            actor_type="system",
-            actor_id="sla",
-            action="approval.expire",
-            subject=f"approval:{request.id}",
-            deal_id=request.deal_id,
-            outcome="expired",
-        )
-        resume_agent(session, request, clock=clock)
         jobs.enqueue(
             session,
-            kind="approval.notify",
-            payload={"request_id": request.id, "what": "expiry"},
+            job=NotifyApproval(request_id=request.id, what="expiry"),
             clock=clock,
             dedupe_key=f"approval:{request.id}:expiry",
         )

@@ -167,13 +167,13 @@ def _seed_crm(runtime: Runtime) -> None:
 
 def _print_crm(runtime: Runtime, out: Console) -> None:
     """What the local CRM holds after the outbox delivered the deal's changes."""
-    from core.deals import deal_key
+    from deals import service as deals
 
     with runtime.session_factory() as session:
-        from core.models import Deal
-
-        deal = session.get(Deal, 1)
-        key = deal_key(deal) if deal else "lto-deal-1"
+        try:
+            key = deals.deal_key(deals.get_deal(session, 1))
+        except deals.DealNotFound:
+            key = "lto-deal-1"
     crm_deal = runtime.crm.get_deal(key)
     if crm_deal is None:
         return
@@ -190,12 +190,10 @@ def _print_crm(runtime: Runtime, out: Console) -> None:
 
 
 def _deal_thread(runtime: Runtime) -> str:
-    from sqlalchemy import select
-
-    from core.models import Deal
+    from deals import service as deals
 
     with runtime.session_factory() as session:
-        thread = session.scalar(select(Deal.thread_ts).order_by(Deal.id.desc()).limit(1))
+        thread = deals.latest_deal_thread(session)
     if thread is None:
         raise RuntimeError("no deal thread was opened")
     return thread

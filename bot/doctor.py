@@ -70,7 +70,7 @@ async def _slack(settings: Settings) -> Check:
 def _governed(settings: Settings) -> Check:
     """The catalog, approval policy and roles files parse and validate."""
     from approvals.policy import DEFAULT_POLICY, load_policy
-    from core.access import DEFAULT_ROLES, load_roles
+    from deals.access import DEFAULT_ROLES, load_roles
     from integrations.cpq.catalog import DEFAULT_CATALOG, load_catalog
 
     try:
@@ -123,26 +123,24 @@ def _model(settings: Settings) -> Check:
 
 def _queue(settings: Settings) -> Check:
     """Backlogs an operator should know about: queued and failed jobs, parked CRM events, unsealed audit."""
-    from sqlalchemy import func, select
-
+    from core import audit, jobs, outbox
     from core.db import session_factory
-    from core.models import AuditEvent, Job, OutboxEvent
 
     engine = create_db_engine(settings.effective_database_url)
     try:
         with session_factory(engine)() as session:
-            jobs = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
-            parked = session.scalar(select(func.count()).where(OutboxEvent.status == "parked")) or 0
-            unsealed = session.scalar(select(func.count()).where(AuditEvent.seq.is_(None))) or 0
+            counts = jobs.counts_by_status(session)
+            parked = outbox.count_parked(session)
+            unsealed = audit.count_unsealed(session)
     except Exception as exc:  # a check reports, it does not raise
         return None, f"not readable: {type(exc).__name__}"
     finally:
         engine.dispose()
     detail = (
-        f"jobs queued {jobs.get('queued', 0)}, running {jobs.get('running', 0)}, failed {jobs.get('failed', 0)}; "
-        f"CRM events parked {parked}; audit events not yet sealed {unsealed}"
+        f"jobs queued {counts.get('queued', 0)}, running {counts.get('running', 0)}, "
+        f"failed {counts.get('failed', 0)}; CRM events parked {parked}; audit events not yet sealed {unsealed}"
     )
-    return (False if parked or jobs.get("failed") else True), detail
+    return (False if parked or counts.get("failed") else True), detail
 
 
 async def run_checks(settings: Settings) -> dict[str, Check]:

@@ -17,13 +17,10 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import audit, metrics
+from core import audit, effects, metrics
 from core.clock import Clock
-from core.jobs import insert_ignoring_conflict
-from core.models import SlackEffect
 
 logger = logging.getLogger(__name__)
 
@@ -52,28 +49,13 @@ class SlackGateway:
 
     # Journal -------------------------------------------------------------------------------
 
-    def _journal(self, key: str, method: str, channel: str | None) -> SlackEffect:
+    def _journal(self, key: str, method: str, channel: str | None) -> effects.Effect:
         with self.session_factory() as session, session.begin():
-            insert_ignoring_conflict(
-                session,
-                SlackEffect,
-                {
-                    "key": key,
-                    "method": method,
-                    "channel_id": channel,
-                    "result": {},
-                    "created_at": self.clock.now(),
-                },
-            )
-            return session.scalars(select(SlackEffect).where(SlackEffect.key == key)).one()
+            return effects.journal(session, key=key, method=method, channel_id=channel, clock=self.clock)
 
     def _complete(self, key: str, *, ts: str | None, channel: str | None, result: dict[str, Any]) -> None:
         with self.session_factory() as session, session.begin():
-            session.execute(
-                update(SlackEffect)
-                .where(SlackEffect.key == key)
-                .values(ts=ts, channel_id=channel, result=result, completed_at=self.clock.now())
-            )
+            effects.complete(session, key=key, ts=ts, channel_id=channel, result=result, clock=self.clock)
 
     def _audit(self, method: str, *, outcome: str, deal_id: int | None, detail: dict[str, Any]) -> None:
         with self.session_factory() as session, session.begin():
@@ -119,7 +101,8 @@ class SlackGateway:
                     )
             except SlackApiError:
                 return None
-            for message in response.get("messages", []):
+            messages: list[dict[str, Any]] = response.get("messages", [])
+            for message in messages:
                 metadata = message.get("metadata") or {}
                 payload = metadata.get("event_payload", {})
                 if metadata.get("event_type") == EFFECT_EVENT_TYPE and payload.get("key") == key:
@@ -147,7 +130,7 @@ class SlackGateway:
         effect = await asyncio.to_thread(self._journal, key, "chat.postMessage", channel)
         if effect.ts:
             return Posted(channel=effect.channel_id or channel, ts=effect.ts, repeated=True)
-        if effect.completed_at is None and effect.result.get("attempted"):
+        if effect.attempted:
             found = await self._find_by_key(key, channel, thread_ts)
             if found:
                 await asyncio.to_thread(self._complete, key, ts=found, channel=channel, result={"recovered": True})
@@ -173,7 +156,7 @@ class SlackGateway:
 
     def _mark_attempted(self, key: str) -> None:
         with self.session_factory() as session, session.begin():
-            session.execute(update(SlackEffect).where(SlackEffect.key == key).values(result={"attempted": True}))
+            effects.mark_attempted(session, key=key)
 
     async def update_message(
         self,
@@ -273,7 +256,8 @@ class SlackGateway:
             response = await self.client.conversations_list(
                 types="public_channel,private_channel", exclude_archived=True, limit=200, cursor=cursor
             )
-            for channel in response.get("channels", []):
+            channels: list[dict[str, Any]] = response.get("channels", [])
+            for channel in channels:
                 if channel.get("name") == name:
                     return str(channel["id"])
             cursor = (response.get("response_metadata") or {}).get("next_cursor")

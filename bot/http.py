@@ -18,6 +18,7 @@ from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to
 from slack_bolt.async_app import AsyncApp
 from starlette.requests import ClientDisconnect
 
+from approvals.metrics import approval_gauges
 from bot.app import create_app
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler
@@ -81,7 +82,7 @@ def create_api(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
                 await worker_task
 
     api = FastAPI(title="lead-to-order", lifespan=lifespan, docs_url=None, redoc_url=None)
-    metrics.register_database(runtime.session_factory, runtime.clock.now)
+    metrics.register_database(runtime.session_factory, runtime.clock.now, readers=[approval_gauges])
 
     @api.post("/slack/events")
     async def slack_events(request: Request) -> Response:

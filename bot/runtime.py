@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 import weakref
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -18,18 +18,19 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from agents.models import model_from_settings
+from agents.services import Services
 from bot.gateway import SlackGateway
 from core import metrics
-from core.access import DEFAULT_ROLES, Identity, RoleMap, load_roles
 from core.clock import Clock, SystemClock
 from core.db import create_db_engine, session_factory, upgrade
 from core.settings import Settings, SettingsError
 from core.worker import Worker
+from deals.access import Identity
 from integrations.crm.local import LocalCrm
+from integrations.crm.port import CrmPort
+from migrations import import_all_tables
 
 logger = logging.getLogger(__name__)
 
@@ -86,25 +87,14 @@ def web_client(settings: Settings) -> AsyncWebClient:
     )
 
 
-@dataclass
-class Runtime:
-    settings: Settings
-    engine: Engine
-    session_factory: sessionmaker[Session]
-    clock: Clock
+@dataclass(kw_only=True)
+class Runtime(Services):
+    """The application's services plus the Slack side: the Web API client, the gateway, the worker."""
+
     client: AsyncWebClient
     gateway: SlackGateway
     identity: BotIdentity | None = None
     worker: Worker | None = None
-    crm: Any = None  # integrations.crm.port.CrmPort
-    qdrant: Any = None  # qdrant_client.QdrantClient, opened lazily: local mode locks its folder
-    _knowledge: Any = None
-    # Tools run in worker threads, several at once: the lazy clients below are created under a lock
-    # (Qdrant's local mode allows one client per folder).
-    _lazy_lock: threading.Lock = field(default_factory=threading.Lock)
-    _catalog: Any = None
-    _policy: Any = None
-    _roles: Any = None
     _group_members: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
     _thread_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
     _channels: dict[str, str] = field(default_factory=dict)
@@ -114,7 +104,7 @@ class Runtime:
         if self.worker is not None:
             self.worker.notify()
 
-    def spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run a short follow-up after an ack (e.g. opening a modal while its trigger is fresh)."""
         task = asyncio.create_task(coro)
         self._background.add(task)
@@ -152,83 +142,15 @@ class Runtime:
             self._channels[name_or_id] = await self.gateway.resolve_channel(name_or_id)
         return self._channels[name_or_id]
 
-    def model_for(self, offline: Any) -> Any:
-        """The configured model for an agent whose offline behaviour is `offline`."""
-        return model_from_settings(self.settings, offline=offline)
-
-    def qdrant_client(self) -> Any:
-        """The process's one Qdrant client (embedded local mode by default, a server with QDRANT_URL)."""
-        with self._lazy_lock:
-            return self._open_qdrant()
-
-    def _open_qdrant(self) -> Any:
-        if self.qdrant is None:
-            from qdrant_client import QdrantClient
-
-            settings = self.settings
-            if settings.qdrant_url:
-                key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-                self.qdrant = QdrantClient(url=settings.qdrant_url, api_key=key, timeout=10)
-            else:
-                settings.effective_qdrant_path.mkdir(parents=True, exist_ok=True)
-                self.qdrant = QdrantClient(path=str(settings.effective_qdrant_path))
-        return self.qdrant
-
-    def knowledge(self) -> Any:
-        """The knowledge store (collection created on first use)."""
-        with self._lazy_lock:
-            if self._knowledge is None:
-                from knowledge.embeddings import make_embedder
-                from knowledge.store import KnowledgeStore
-
-                store = KnowledgeStore(self._open_qdrant(), embedder=make_embedder(self.settings.embeddings))
-                store.ensure()
-                self._knowledge = store
-            return self._knowledge
-
-    def catalog(self) -> Any:
-        """The governed catalog, loaded and validated once."""
-        if self._catalog is None:
-            from integrations.cpq.catalog import DEFAULT_CATALOG, load_catalog
-
-            self._catalog = load_catalog(self.settings.catalog_path or DEFAULT_CATALOG)
-        return self._catalog
-
-    def policy(self) -> Any:
-        """The governed approval policy, loaded and validated once."""
-        if self._policy is None:
-            from approvals.policy import DEFAULT_POLICY, load_policy
-
-            self._policy = load_policy(self.settings.policy_path or DEFAULT_POLICY)
-        return self._policy
-
     def thread_lock(self, channel: str, thread_ts: str) -> asyncio.Lock:
         """Turns of one thread run one after another in this process, so each sees the one before.
-        (Across processes the conversation's row lock keeps both turns; see bot/handlers/conversation.py.)"""
+        (Across processes the conversation's row lock keeps both turns; see agents/turns.py.)"""
         key = f"{channel}:{thread_ts}"
         lock = self._thread_locks.get(key)
         if lock is None:
             lock = asyncio.Lock()
             self._thread_locks[key] = lock
         return lock
-
-    def roles(self) -> RoleMap:
-        """The governed role map, loaded and validated once."""
-        if self._roles is None:
-            self._roles = load_roles(self.settings.roles_path or DEFAULT_ROLES)
-        return self._roles
-
-    def reload_governed(self) -> list[str]:
-        """Load the catalog, policy and roles again (after an admin changed a file); returns their versions."""
-        from approvals.policy import DEFAULT_POLICY, load_policy
-        from integrations.cpq.catalog import DEFAULT_CATALOG, load_catalog
-
-        # Load all three first: a broken file leaves the running versions in place.
-        catalog = load_catalog(self.settings.catalog_path or DEFAULT_CATALOG)
-        policy = load_policy(self.settings.policy_path or DEFAULT_POLICY)
-        roles = load_roles(self.settings.roles_path or DEFAULT_ROLES)
-        self._catalog, self._policy, self._roles = catalog, policy, roles
-        return [f"catalog {catalog.version}", f"policy {policy.version}", f"roles {roles.version}"]
 
     async def groups_of(self, user_id: str, groups: set[str]) -> set[str]:
         """Which of `groups` (Slack user group ids) this person is in; members are cached for a minute."""
@@ -252,19 +174,8 @@ class Runtime:
         groups = await self.groups_of(user_id, roles.groups())
         return Identity(user_id=user_id, roles=frozenset(roles.of(user_id, groups)))
 
-    def knowledge_search(self, query: str, product: str | None = None, doc_type: str | None = None) -> list[Any]:
-        """What the agents' `search_knowledge` tool calls: retrieval with the relevance floor."""
-        from knowledge.search import search
 
-        return search(self.knowledge(), query, product=product, doc_type=doc_type, today=self.clock.now().date())
-
-    def close(self) -> None:
-        if self.qdrant is not None:
-            self.qdrant.close()
-        self.engine.dispose()
-
-
-def crm_for(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> Any:
+def crm_for(settings: Settings, factory: sessionmaker[Session], clock: Clock) -> CrmPort:
     """The CRM adapter LTO_CRM names."""
     if settings.crm == "hubspot":
         from integrations.crm.hubspot import HubSpotCrm
@@ -282,6 +193,7 @@ def build_runtime(
     migrate: bool = True,
 ) -> Runtime:
     """Wire the process. Migrates the schema first unless told not to."""
+    import_all_tables()
     url = settings.effective_database_url
     if migrate:
         upgrade(url)

@@ -158,6 +158,7 @@ def verify(session: Session, *, batch: int = 5000) -> Verification:
         if not rows:
             break
         for event in rows:
+            assert event.seq is not None  # the query selects sealed events only
             if event.seq != expected_seq:
                 result.problems.append(f"events at positions {expected_seq}–{event.seq - 1} are missing (deleted)")
                 prev = event.prev_hash or prev
@@ -214,3 +215,8 @@ def export(
             yield buffer.getvalue()
         else:
             yield json.dumps(row, sort_keys=True, default=str) + "\n"
+
+
+def count_unsealed(session: Session) -> int:
+    """Committed events the sealer has not chained yet."""
+    return len(session.scalars(select(AuditEvent.id).where(AuditEvent.seq.is_(None))).all())

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
+from core.job_kinds import BadPayload, JobPayload, P, parse_payload
 from core.models import Job, JobStatus, SlackDelivery
 
 BACKOFF_BASE_SECONDS = 2.0
@@ -34,6 +35,13 @@ class ClaimedJob:
     max_attempts: int
     correlation_id: str
     worker_id: str
+
+    def args(self, model: type[P]) -> P:
+        """The payload, validated as the model its kind names (BadPayload if it does not fit)."""
+        parsed = parse_payload(self.kind, self.payload)
+        if not isinstance(parsed, model):
+            raise BadPayload(f"a {self.kind} job is not a {model.__name__}")
+        return parsed
 
 
 def new_correlation_id() -> str:
@@ -52,8 +60,7 @@ def insert_ignoring_conflict(session: Session, model: type[Any], values: dict[st
 def enqueue(
     session: Session,
     *,
-    kind: str,
-    payload: dict[str, Any],
+    job: JobPayload,
     clock: Clock,
     dedupe_key: str | None = None,
     correlation_id: str | None = None,
@@ -63,8 +70,8 @@ def enqueue(
     """Record a job in the caller's transaction; None when a job with this dedupe key exists."""
     now = clock.now()
     values = {
-        "kind": kind,
-        "payload": payload,
+        "kind": str(job.kind),
+        "payload": job.model_dump(mode="json"),
         "dedupe_key": dedupe_key,
         "status": JobStatus.QUEUED,
         "attempts": 0,
@@ -75,10 +82,10 @@ def enqueue(
         "updated_at": now,
     }
     if dedupe_key is None:
-        job = Job(**values)
-        session.add(job)
+        row = Job(**values)
+        session.add(row)
         session.flush()
-        return job.id
+        return row.id
     if not insert_ignoring_conflict(session, Job, values):
         return None
     return session.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key))
@@ -89,8 +96,7 @@ def record_delivery(
     *,
     key: str,
     kind: str,
-    job_kind: str,
-    payload: dict[str, Any],
+    job: JobPayload,
     clock: Clock,
     correlation_id: str,
     max_attempts: int = 5,
@@ -103,8 +109,7 @@ def record_delivery(
         return None
     job_id = enqueue(
         session,
-        kind=job_kind,
-        payload=payload,
+        job=job,
         clock=clock,
         dedupe_key=key,
         correlation_id=correlation_id,
@@ -114,7 +119,7 @@ def record_delivery(
     return job_id
 
 
-def _due(now: datetime) -> Any:
+def _due(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(Job.status == JobStatus.QUEUED, Job.run_after <= now),
         and_(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now),
@@ -163,7 +168,7 @@ def claim(
     )
 
 
-def _owned(job: ClaimedJob) -> Any:
+def _owned(job: ClaimedJob) -> ColumnElement[bool]:
     return and_(Job.id == job.id, Job.status == JobStatus.RUNNING, Job.locked_by == job.worker_id)
 
 

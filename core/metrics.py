@@ -8,7 +8,7 @@ replicas, so a collector reads them when `/metrics` is scraped instead of each p
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -17,7 +17,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.models import ApprovalRequest, ApprovalStep, Job, OutboxEvent
+from core.models import Job, JobStatus, OutboxEvent
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +55,22 @@ WEB_API_ERRORS = Counter(
 WEB_API_RETRIES = Counter("lto_slack_web_api_retries", "Slack Web API retries by reason", ["reason"], registry=REGISTRY)
 
 
-class DatabaseCollector(Collector):
-    """Shared state read at scrape time: jobs, approvals, outbox."""
+# A domain's gauges, read at scrape time from the shared database.
+GaugeReader = Callable[[Session, datetime], Iterator[Metric]]
 
-    def __init__(self, session_factory: Callable[[], Session], now: Callable[[], datetime]) -> None:
+
+class DatabaseCollector(Collector):
+    """Shared state read at scrape time: jobs and outbox here, each domain's own gauges through `readers`."""
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        now: Callable[[], datetime],
+        readers: Sequence[GaugeReader] = (),
+    ) -> None:
         self.session_factory = session_factory
         self.now = now
+        self.readers = list(readers)
 
     def collect(self) -> Iterator[Metric]:
         try:
@@ -80,43 +90,28 @@ class DatabaseCollector(Collector):
         for status, count in session.execute(select(Job.status, func.count()).group_by(Job.status)):
             jobs.add_metric([status], count)
         yield jobs
-        oldest = session.scalar(select(func.min(Job.created_at)).where(Job.status == "queued"))
+        oldest = session.scalar(select(func.min(Job.created_at)).where(Job.status == JobStatus.QUEUED))
         age = GaugeMetricFamily("lto_jobs_oldest_queued_seconds", "Age of the oldest queued job")
         age.add_metric([], (self.now() - oldest).total_seconds() if oldest else 0)
         yield age
-        pending = GaugeMetricFamily("lto_approvals_pending", "Pending approval steps by level", labels=["level"])
-        breaches = GaugeMetricFamily(
-            "lto_approvals_sla_breaches", "Pending steps past their reminder or escalation time", labels=["kind"]
-        )
-        rows = session.execute(
-            select(ApprovalStep.level, ApprovalStep.reminded_at, ApprovalStep.escalated_at)
-            .join(ApprovalRequest, ApprovalRequest.id == ApprovalStep.request_id)
-            .where(ApprovalStep.status == "pending", ApprovalRequest.status == "pending")
-        ).all()
-        by_level: dict[str, int] = {}
-        reminded = 0
-        for level, reminded_at, _ in rows:
-            by_level[level] = by_level.get(level, 0) + 1
-            reminded += reminded_at is not None
-        for level, count in sorted(by_level.items()):
-            pending.add_metric([level], count)
-        escalated = session.scalar(select(func.count()).where(ApprovalStep.status == "escalated")) or 0
-        breaches.add_metric(["reminded"], reminded)
-        breaches.add_metric(["escalated"], escalated)
-        yield pending
-        yield breaches
+        for read in self.readers:
+            yield from read(session, self.now())
         outbox = GaugeMetricFamily("lto_outbox_events", "Outbox events by status", labels=["status"])
-        for status, count in session.execute(select(OutboxEvent.status, func.count()).group_by(OutboxEvent.status)):
-            outbox.add_metric([status], count)
+        for outbox_status, count in session.execute(
+            select(OutboxEvent.status, func.count()).group_by(OutboxEvent.status)
+        ):
+            outbox.add_metric([outbox_status], count)
         yield outbox
 
 
-def register_database(session_factory: Callable[[], Session], now: Callable[[], datetime]) -> None:
+def register_database(
+    session_factory: Callable[[], Session], now: Callable[[], datetime], readers: Sequence[GaugeReader] = ()
+) -> None:
     """Once per process: the app and the worker share the registry."""
     global _database_collector
     if _database_collector is not None:
         REGISTRY.unregister(_database_collector)
-    _database_collector = DatabaseCollector(session_factory, now)
+    _database_collector = DatabaseCollector(session_factory, now, readers)
     REGISTRY.register(_database_collector)
 
 

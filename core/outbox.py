@@ -11,11 +11,12 @@ failing is parked where an operator can see and replay it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
@@ -73,7 +74,7 @@ def claim_due(session: Session, *, clock: Clock, limit: int = 20) -> list[DueEve
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    rows = session.execute(
+    rows: Sequence[Row[int, str, str, dict[str, Any], str, int]] = session.execute(
         update(OutboxEvent)
         .where(OutboxEvent.id.in_(due.scalar_subquery()), OutboxEvent.status == "pending")
         .values(next_attempt_at=now + CLAIM_LEASE, attempts=OutboxEvent.attempts + 1)
@@ -140,3 +141,13 @@ def replay(session: Session, event_id: int, *, clock: Clock) -> bool:
         .returning(OutboxEvent.id)
     )
     return result.first() is not None
+
+
+def count_parked(session: Session) -> int:
+    """Events that stopped retrying and wait for an operator (few by design: each one is an alarm)."""
+    return len(session.scalars(select(OutboxEvent.id).where(OutboxEvent.status == "parked")).all())
+
+
+def replay_many(session: Session, event_ids: list[int], *, clock: Clock) -> list[int]:
+    """Send these events again from the start; returns the ids that were found and not yet delivered."""
+    return [event_id for event_id in event_ids if replay(session, event_id, clock=clock)]

@@ -11,52 +11,55 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, String, cast, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core import audit
 from core.clock import Clock
-from core.models import (
-    Account,
-    ApprovalStep,
-    AuditEvent,
-    Conversation,
-    CrmDealRecord,
-    CrmNote,
-    Deal,
-    Job,
-    KnowledgeAnswer,
-    Message,
-    OutboxEvent,
-    SlackEffect,
-)
+from core.models import AuditEvent, Job, OutboxEvent, SlackEffect
 
 ERASED = "[erased]"
 PURGED = "[purged: retention]"
 
-# Every column that can hold free text from people (messages, notes, payloads, results).
-TEXT_COLUMNS: tuple[Any, ...] = (
-    Message.text,
-    Conversation.history,
-    Deal.qualification,
-    Deal.disqualified_reason,
-    Account.notes,
-    CrmNote.text,
-    CrmDealRecord.properties,
-    KnowledgeAnswer.question,
-    KnowledgeAnswer.answer,
-    ApprovalStep.reason,
+# Every column that can hold free text from people (messages, notes, payloads, results). The kernel
+# lists its own; each domain adds its columns with `holds_personal_text` where it declares its tables.
+TEXT_COLUMNS: list[InstrumentedAttribute[Any]] = [
     Job.payload,
     Job.last_error,
     OutboxEvent.payload,
     SlackEffect.result,
     AuditEvent.inputs,
     AuditEvent.detail,
-)
+]
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """Rows of one table whose text goes after the retention period; the rows themselves stay."""
+
+    name: str  # how the purge reports it, e.g. "messages"
+    age: InstrumentedAttribute[datetime]  # the datetime column the period counts from
+    replacements: dict[str, Any]  # attribute -> what replaces its text
+    not_yet: ColumnElement[bool]  # a SQL condition true for rows not purged already
+
+
+RETENTION_RULES: list[RetentionRule] = []
+
+
+def holds_personal_text(*columns: InstrumentedAttribute[Any]) -> None:
+    """Declare columns a privacy erasure must search and scrub (called by each domain's models)."""
+    TEXT_COLUMNS.extend(column for column in columns if column not in TEXT_COLUMNS)
+
+
+def retain(rule: RetentionRule) -> None:
+    """Declare text the retention purge replaces after the retention period (called by each domain's models)."""
+    if all(existing.name != rule.name for existing in RETENTION_RULES):
+        RETENTION_RULES.append(rule)
 
 
 def scrub(value: Any, pattern: re.Pattern[str], replacement: str = ERASED) -> tuple[Any, bool]:
@@ -101,7 +104,7 @@ def erase(session: Session, *, identifier: str, actor_id: str, clock: Clock) -> 
     for column in TEXT_COLUMNS:
         model = column.class_
         # Narrow in SQL (JSON columns compared as text), then scrub each row's value in Python.
-        rows = session.scalars(select(model).where(cast(column, String).ilike(f"%{identifier}%"))).all()
+        rows: Sequence[Any] = session.scalars(select(model).where(cast(column, String).ilike(f"%{identifier}%"))).all()
         for row in rows:
             new, changed = scrub(getattr(row, column.key), pattern)
             if changed:
@@ -128,19 +131,14 @@ def erase(session: Session, *, identifier: str, actor_id: str, clock: Clock) -> 
 def purge_old_text(session: Session, *, clock: Clock, days: int) -> dict[str, int]:
     """Retention: conversation text older than `days` goes; the records, ids and audit links stay."""
     cutoff = clock.now() - timedelta(days=days)
-    counts = {"messages": 0, "histories": 0, "answers": 0, "audit_evidence": 0}
-    for message in session.scalars(select(Message).where(Message.created_at < cutoff, Message.text != PURGED)):
-        message.text = PURGED
-        counts["messages"] += 1
-    for conversation in session.scalars(select(Conversation).where(Conversation.updated_at < cutoff)):
-        if conversation.history:
-            conversation.history = []
-            counts["histories"] += 1
-    for answer in session.scalars(
-        select(KnowledgeAnswer).where(KnowledgeAnswer.created_at < cutoff, KnowledgeAnswer.question != PURGED)
-    ):
-        answer.question, answer.answer = PURGED, PURGED
-        counts["answers"] += 1
+    counts = {rule.name: 0 for rule in RETENTION_RULES}
+    for rule in RETENTION_RULES:
+        model = rule.age.class_
+        row: object  # a row of whichever table the rule names
+        for row in session.scalars(select(model).where(rule.age < cutoff, rule.not_yet)):
+            for attribute, replacement in rule.replacements.items():
+                setattr(row, attribute, replacement)
+            counts[rule.name] += 1
     # The rep's own words quoted as evidence for a qualification change.
     touched: list[int] = []
     for event in session.scalars(
@@ -174,8 +172,9 @@ def purge_old_text(session: Session, *, clock: Clock, days: int) -> dict[str, in
 def erased_event_ids(session: Session) -> set[int]:
     """Audit events whose text a privacy erasure or a retention purge replaced (recorded by those events)."""
     ids: set[int] = set()
-    for detail in session.scalars(
+    details: Iterable[dict[str, Any] | None] = session.scalars(
         select(AuditEvent.detail).where(AuditEvent.action.in_(("privacy.erase", "privacy.purge")))
-    ):
+    )
+    for detail in details:
         ids.update(int(i) for i in (detail or {}).get("audit_events", []))
     return ids

@@ -8,16 +8,20 @@ person who was refused can act on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from core.models import Deal, DealShare
+from core import audit, outbox
+from core.clock import Clock
+from deals.models import Deal, DealShare
 
 DEFAULT_ROLES = Path(__file__).resolve().parents[1] / "examples" / "governance" / "roles.yaml"
 
@@ -108,3 +112,70 @@ def visible(session: Session, who: Identity, deal: Deal) -> bool:
     except Forbidden:
         return False
     return True
+
+
+# Admin commands ---------------------------------------------------------------------------------
+
+AdminAction = Literal["reload", "replay"]
+
+
+@dataclass(frozen=True)
+class AdminOutcome:
+    """What an admin command did: refused (and why), or the versions reloaded, or the events replayed."""
+
+    action: AdminAction
+    refused: str | None = None
+    versions: list[str] = field(default_factory=list)
+    replayed: list[int] = field(default_factory=list)
+    asked: list[int] = field(default_factory=list)  # the event ids asked to be replayed
+
+
+def run_admin_command(
+    session_factory: sessionmaker[Session],
+    *,
+    clock: Clock,
+    who: Identity,
+    action: AdminAction,
+    event_ids: Sequence[int] = (),
+    reload: Callable[[], list[str]],
+) -> AdminOutcome:
+    """`/lto admin reload|replay`, admins only; every use is audited, refused or not.
+
+    `reload` loads the governed files again on this replica and returns their versions; a broken
+    file raises ValueError, which rolls this transaction back and leaves the running versions in place.
+    """
+    asked = list(event_ids)
+    with session_factory() as session, session.begin():
+        try:
+            check(session, who, Action.ADMIN)
+        except Forbidden as exc:
+            _audit_admin(session, clock=clock, who=who, action=action, outcome="forbidden")
+            return AdminOutcome(action=action, refused=str(exc))  # the refusal is recorded: this commits
+        if action == "reload":
+            outcome = AdminOutcome(action=action, versions=reload(), asked=asked)
+            said = "reloaded"
+        else:
+            outcome = AdminOutcome(action=action, replayed=outbox.replay_many(session, asked, clock=clock), asked=asked)
+            said = f"replayed:{len(outcome.replayed)}"
+        _audit_admin(session, clock=clock, who=who, action=action, outcome=said, inputs={"event_ids": asked})
+        return outcome
+
+
+def _audit_admin(
+    session: Session,
+    *,
+    clock: Clock,
+    who: Identity,
+    action: AdminAction,
+    outcome: str,
+    inputs: dict[str, list[int]] | None = None,
+) -> None:
+    audit.record(
+        session,
+        clock=clock,
+        actor_type="user",
+        actor_id=who.user_id,
+        action=f"admin.{action}",
+        inputs=inputs,
+        outcome=outcome,
+    )

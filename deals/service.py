@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from core import audit, outbox
 from core.clock import Clock
-from core.models import Account, Conversation, Deal, DealStage, Message
-from core.qualification import (
+from deals import access
+from deals.models import Account, Conversation, Deal, DealShare, DealStage, Message, MessageRole
+from deals.qualification import (
     FIELD_LABELS,
     Assessment,
     Qualification,
@@ -279,7 +281,7 @@ def apply_qualification(
     assessment = assess(after, disqualified=deal.stage == DealStage.DISQUALIFIED)
     deal.score = assessment.score
     if deal.stage in (DealStage.NEW, DealStage.DISCOVERY, DealStage.QUALIFIED):
-        deal.stage = assessment.stage.value
+        deal.stage = DealStage(assessment.stage.value)
     deal.updated_at = clock.now()
     dumped_old = before.model_dump(mode="json")
     dumped_new = after.model_dump(mode="json")
@@ -334,7 +336,7 @@ def disqualify(session: Session, deal: Deal, *, reason: str, actor_id: str, cloc
     _to_crm(session, deal, key=f"deal:{deal.id}:disqualified", clock=clock, note=f"Disqualified: {reason}")
 
 
-def set_stage(session: Session, deal: Deal, *, stage: str, actor_id: str, clock: Clock, reason: str) -> None:
+def set_stage(session: Session, deal: Deal, *, stage: DealStage, actor_id: str, clock: Clock, reason: str) -> None:
     """Move a deal to a new stage, audited and written back to the CRM."""
     if deal.stage == stage:
         return
@@ -354,3 +356,150 @@ def set_stage(session: Session, deal: Deal, *, stage: str, actor_id: str, clock:
     _to_crm(
         session, deal, key=f"deal:{deal.id}:stage:{stage}", clock=clock, note=f"Stage {previous} → {stage}: {reason}"
     )
+
+
+def bot_message(session: Session, *, slack_ts: str, conversation_id: int | None = None) -> str | None:
+    """The text the bot stored under `slack_ts` (e.g. `reply:<ts>`), if a run already answered."""
+    query = select(Message.text).where(Message.role == MessageRole.BOT, Message.slack_ts == slack_ts)
+    if conversation_id is not None:
+        query = query.where(Message.conversation_id == conversation_id)
+    return session.scalar(query)
+
+
+def latest_deal_thread(session: Session) -> str | None:
+    """The thread of the most recently opened deal (None before any deal has a thread)."""
+    return session.scalar(select(Deal.thread_ts).order_by(Deal.id.desc()).limit(1))
+
+
+# Use cases: each owns its transaction; the Slack surface calls one and renders what it returns. ---------
+
+
+@dataclass(frozen=True)
+class DealView:
+    """A deal as its card shows it: the row (with its account loaded), its record and its assessment."""
+
+    deal: Deal
+    record: Qualification
+    assessment: Assessment
+
+
+@dataclass(frozen=True)
+class DealLine:
+    """One line of a person's latest deals."""
+
+    deal_id: int
+    company: str
+    stage: DealStage
+    score: int
+
+
+@dataclass(frozen=True)
+class OpenedDeal:
+    deal_id: int
+    company: str
+    thread_ts: str | None  # set when a previous run of the same request already posted the card
+
+
+@dataclass(frozen=True)
+class DealThread:
+    """Where a deal is discussed; channel and thread are None until its card was posted."""
+
+    deal_id: int
+    company: str
+    channel_id: str | None
+    thread_ts: str | None
+
+
+@dataclass(frozen=True)
+class ShareResult:
+    deal_id: int
+    channel_id: str | None
+    thread_ts: str | None
+    already: bool  # it was shared with that person before: nothing changed
+
+
+def _view_of(session: Session, deal: Deal) -> DealView:
+    session.refresh(deal, attribute_names=["account"])  # the card reads it after the session closes
+    return DealView(deal=deal, record=qualification_of(deal), assessment=assessment_of(deal))
+
+
+def _thread_of(deal: Deal) -> DealThread:
+    return DealThread(deal_id=deal.id, company=deal.account.name, channel_id=deal.channel_id, thread_ts=deal.thread_ts)
+
+
+def open_new_deal(
+    session_factory: sessionmaker[Session], *, company: str, owner_slack_id: str, origin: str, clock: Clock
+) -> OpenedDeal:
+    """`/lto new`: open the deal (a retried request returns the deal its first run opened)."""
+    with session_factory() as session, session.begin():
+        deal = open_deal(session, company=company, owner_slack_id=owner_slack_id, clock=clock, origin=origin)
+        return OpenedDeal(deal_id=deal.id, company=deal.account.name, thread_ts=deal.thread_ts)
+
+
+def load_deal_view(session_factory: sessionmaker[Session], *, deal_id: int) -> DealView:
+    """The deal's card data, for the bot to post or refresh (no access check: the bot shows it in the deal's
+    own thread)."""
+    with session_factory() as session:
+        return _view_of(session, get_deal(session, deal_id))
+
+
+def attach_deal_thread(
+    session_factory: sessionmaker[Session], *, deal_id: int, channel_id: str, thread_ts: str, clock: Clock
+) -> None:
+    """The posted card becomes the root of the deal's thread."""
+    with session_factory() as session, session.begin():
+        attach_thread(session, get_deal(session, deal_id), channel_id=channel_id, thread_ts=thread_ts, clock=clock)
+
+
+def deal_status(session_factory: sessionmaker[Session], *, who: access.Identity, reference: str) -> DealView:
+    """`/lto status <deal>`: the deal's card data, if this person may see the deal."""
+    with session_factory() as session:
+        deal = find_deal(session, reference=reference, user_id=who.user_id)
+        access.check(session, who, access.Action.READ_DEAL, deal)
+        return _view_of(session, deal)
+
+
+def latest_deals_of(session_factory: sessionmaker[Session], *, owner_slack_id: str) -> list[DealLine]:
+    """`/lto status` without a deal: the person's latest deals, newest first."""
+    with session_factory() as session:
+        return [
+            DealLine(deal_id=deal.id, company=deal.account.name, stage=deal.stage, score=deal.score)
+            for deal in latest_deals(session, owner_slack_id=owner_slack_id)
+        ]
+
+
+def disqualify_deal(
+    session_factory: sessionmaker[Session], *, who: access.Identity, deal_id: int, reason: str, clock: Clock
+) -> DealThread:
+    """Disqualify a deal this person may change (audited, written back to the CRM); where its thread is.
+    Raises DealNotFound or access.Forbidden."""
+    with session_factory() as session, session.begin():
+        deal = get_deal(session, deal_id)
+        access.check(session, who, access.Action.CHANGE_DEAL, deal)
+        disqualify(session, deal, reason=reason, actor_id=who.user_id, clock=clock)
+        return _thread_of(deal)
+
+
+def share_deal(
+    session_factory: sessionmaker[Session], *, clock: Clock, who: access.Identity, deal_ref: str, share_with: str
+) -> ShareResult:
+    """`/lto share`: the owner (or a manager) lets another rep see and work on a deal; audited once.
+    Raises DealNotFound or access.Forbidden."""
+    with session_factory() as session, session.begin():
+        deal = find_deal(session, reference=deal_ref, user_id=who.user_id)
+        access.check(session, who, access.Action.CHANGE_DEAL, deal)
+        already = share_with in access.shared_with(session, deal.id)
+        if not already and share_with != deal.owner_slack_id:
+            session.add(DealShare(deal_id=deal.id, user_id=share_with, shared_by=who.user_id, created_at=clock.now()))
+            audit.record(
+                session,
+                clock=clock,
+                actor_type="user",
+                actor_id=who.user_id,
+                action="deal.share",
+                subject=f"deal:{deal.id}",
+                deal_id=deal.id,
+                inputs={"with": share_with},
+                outcome="shared",
+            )
+        return ShareResult(deal_id=deal.id, channel_id=deal.channel_id, thread_ts=deal.thread_ts, already=already)

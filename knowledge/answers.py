@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.clock import Clock
 from core.jobs import insert_ignoring_conflict
-from core.models import AnswerFeedback, KnowledgeAnswer
+from knowledge.models import AnswerFeedback, KnowledgeAnswer
 
 
 class AnswerNotFound(LookupError):

@@ -1,12 +1,19 @@
-"""What crosses the knowledge layer's boundary: documents read, chunks stored, passages retrieved, ingest summaries."""
+"""What crosses the knowledge layer's boundary (documents read, chunks stored, passages retrieved, ingest
+summaries) and its tables (answers given and the feedback on them)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base
+from core.privacy import PURGED, RetentionRule, holds_personal_text, retain
 
 META_KEYS = ("title", "product", "doc_type", "url", "owner", "updated_at")
 
@@ -101,3 +108,46 @@ class IngestSummary(BaseModel):
             lines.append(f"{self.reembedded} chunks re-embedded with the configured embedding model")
         lines += [f"skipped {p.path}: {p.reason}" for p in self.problems]
         return "\n".join(lines)
+
+
+# Tables -------------------------------------------------------------------------------------------
+
+
+class KnowledgeAnswer(Base):
+    """An answer given from the knowledge base, with what it was built from (for feedback and audit)."""
+
+    __tablename__ = "knowledge_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    asked_by: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    chunk_ids: Mapped[list[Any]] = mapped_column(default=list)
+    answer: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class AnswerFeedback(Base):
+    """A thumbs up or down on an answer; one vote per person, the latest counts."""
+
+    __tablename__ = "answer_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("knowledge_answers.id"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    helpful: Mapped[bool]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("answer_id", "user_id", name="uq_feedback_vote"),)
+
+
+holds_personal_text(KnowledgeAnswer.question, KnowledgeAnswer.answer)
+retain(
+    RetentionRule(
+        "answers",
+        KnowledgeAnswer.created_at,
+        {"question": PURGED, "answer": PURGED},
+        KnowledgeAnswer.question != PURGED,
+    )
+)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-import core.models  # noqa: F401  (registers the tables on Base.metadata)
 from core.db import Base, create_db_engine
+from migrations import import_all_tables
+
+import_all_tables()
 
 config = context.config
 target_metadata = Base.metadata

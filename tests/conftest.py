@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import ManualClock
 from core.db import Base, create_db_engine, session_factory, upgrade
+from migrations import import_all_tables
+
+import_all_tables()
 
 # No test may reach a real model provider.
 models.ALLOW_MODEL_REQUESTS = False

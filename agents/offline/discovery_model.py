@@ -27,7 +27,7 @@ from agents.offline.extraction import extract
 from agents.offline.quote_ask import read_quote_ask
 from agents.offline.quoting import best_passages, cite, quote
 from agents.prompts import parse_turn_prompt
-from core.qualification import (
+from deals.qualification import (
     FIELD_LABELS,
     Qualification,
     assess,

@@ -34,7 +34,7 @@ from agents.offline.deployment import deployment, sso_required
 from agents.offline.lexicon import Mention, lexicon
 from agents.offline.narrative import narrative
 from agents.offline.quantities import budget, seats
-from core.qualification import Money, Qualification, QualificationUpdate
+from deals.qualification import Money, Qualification, QualificationUpdate
 
 
 class Extraction(BaseModel):

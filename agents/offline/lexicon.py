@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from core.qualification import Compliance, Region
+from deals.qualification import Compliance, Region
 
 LEXICON = Path(__file__).with_name("lexicon.yaml")
 

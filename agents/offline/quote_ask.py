@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.qualification import Qualification
+from deals.qualification import Qualification
 
 DISCOUNT = re.compile(
     r"\b(?P<a>\d{1,2}(?:\.\d{1,2})?)\s?%\s*(?:off|discount)\b|\bdiscount of (?P<b>\d{1,2}(?:\.\d{1,2})?)\s?%",

@@ -6,6 +6,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.handlers import access, approvals, conversation, deals, knowledge, paused_runs, proposals, quotes
+from core.job_kinds import JobKind
 from core.worker import Handler
 
 if TYPE_CHECKING:
@@ -14,19 +15,23 @@ if TYPE_CHECKING:
 
 def job_handlers(runtime: Runtime) -> dict[str, Handler]:
     """Every job kind this process can run, bound to its runtime."""
-    return {
-        "deal.open": partial(deals.handle_open, runtime),
-        "deal.status": partial(deals.handle_status, runtime),
-        "deal.disqualify": partial(deals.handle_disqualify, runtime),
-        "conversation.turn": partial(conversation.handle_turn, runtime),
-        "knowledge.ask": partial(knowledge.handle_ask, runtime),
-        "deal.quote": partial(quotes.handle_quote, runtime),
-        "deal.proposal": partial(proposals.handle_proposal, runtime),
-        "approval.decide": partial(approvals.handle_decision, runtime),
-        "approvals.list": partial(approvals.handle_list, runtime),
-        "approval.notify": partial(approvals.handle_notify, runtime),
-        "deal.share": partial(access.handle_share, runtime),
-        "admin": partial(access.handle_admin, runtime),
-        "approval.card": partial(approvals.handle_post_card, runtime),
-        "approval.resume": partial(paused_runs.handle_resume, runtime),
+    handlers = {
+        JobKind.DEAL_OPEN: deals.handle_open,
+        JobKind.DEAL_STATUS: deals.handle_status,
+        JobKind.DEAL_DISQUALIFY: deals.handle_disqualify,
+        JobKind.CONVERSATION_TURN: conversation.handle_turn,
+        JobKind.KNOWLEDGE_ASK: knowledge.handle_ask,
+        JobKind.DEAL_QUOTE: quotes.handle_quote,
+        JobKind.DEAL_PROPOSAL: proposals.handle_proposal,
+        JobKind.APPROVAL_DECIDE: approvals.handle_decision,
+        JobKind.APPROVALS_LIST: approvals.handle_list,
+        JobKind.APPROVAL_NOTIFY: approvals.handle_notify,
+        JobKind.DEAL_SHARE: access.handle_share,
+        JobKind.ADMIN: access.handle_admin,
+        JobKind.APPROVAL_CARD: approvals.handle_post_card,
+        JobKind.APPROVAL_RESUME: paused_runs.handle_resume,
     }
+    missing = set(JobKind) - set(handlers)
+    if missing:  # every kind a listener or a domain can record must have a handler
+        raise RuntimeError(f"no handler for job kinds: {', '.join(sorted(missing))}")
+    return {str(kind): partial(handler, runtime) for kind, handler in handlers.items()}

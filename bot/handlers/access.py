@@ -1,4 +1,4 @@
-"""Sharing deals and admin commands: who may do them is decided by `core/access.py`."""
+"""Sharing deals and admin commands: who may do them is decided by `deals/access.py`."""
 
 from __future__ import annotations
 
@@ -6,105 +6,68 @@ import asyncio
 
 from bot.handlers.deals import respond
 from bot.runtime import Runtime
-from core import access, audit, deals, outbox
+from core.job_kinds import AdminCommand, ShareDeal
 from core.jobs import ClaimedJob
-from core.models import DealShare
+from deals import access
+from deals import service as deals
 
 
 async def handle_share(runtime: Runtime, job: ClaimedJob) -> None:
     """`/lto share <deal> @person`: the owner (or a manager) lets another rep see and work on a deal."""
-    payload = job.payload
-    who = await runtime.who(payload["user_id"])
-
-    def share() -> tuple[int, str | None, str | None, bool]:
-        with runtime.session_factory() as session, session.begin():
-            deal = deals.find_deal(session, reference=payload["deal"], user_id=who.user_id)
-            access.check(session, who, access.Action.CHANGE_DEAL, deal)
-            already = payload["share_with"] in access.shared_with(session, deal.id)
-            if not already and payload["share_with"] != deal.owner_slack_id:
-                session.add(
-                    DealShare(
-                        deal_id=deal.id,
-                        user_id=payload["share_with"],
-                        shared_by=who.user_id,
-                        created_at=runtime.clock.now(),
-                    )
-                )
-                audit.record(
-                    session,
-                    clock=runtime.clock,
-                    actor_type="user",
-                    actor_id=who.user_id,
-                    action="deal.share",
-                    subject=f"deal:{deal.id}",
-                    deal_id=deal.id,
-                    inputs={"with": payload["share_with"]},
-                    outcome="shared",
-                )
-            return deal.id, deal.channel_id, deal.thread_ts, already
-
+    args = job.args(ShareDeal)
+    who = await runtime.who(args.user_id)
     try:
-        deal_id, channel, thread_ts, already = await asyncio.to_thread(share)
+        shared = await asyncio.to_thread(
+            deals.share_deal,
+            runtime.session_factory,
+            clock=runtime.clock,
+            who=who,
+            deal_ref=args.deal,
+            share_with=args.share_with,
+        )
     except (deals.DealNotFound, access.Forbidden) as exc:
-        await respond(payload.get("response_url"), text=f":no_entry: {exc}")
+        await respond(args.response_url, text=f":no_entry: {exc}")
         return
-    if already:
-        await respond(payload.get("response_url"), text=f"Deal #{deal_id} is already shared with them.")
+    if shared.already:
+        await respond(args.response_url, text=f"Deal #{shared.deal_id} is already shared with them.")
         return
-    await respond(payload.get("response_url"), text=f":handshake: Deal #{deal_id} is shared.")
-    if channel and thread_ts:
+    await respond(args.response_url, text=f":handshake: Deal #{shared.deal_id} is shared.")
+    if shared.channel_id and shared.thread_ts:
         await runtime.gateway.post_message(
             key=f"job:{job.id}:shared",
-            channel=channel,
-            thread_ts=thread_ts,
-            text=f":handshake: <@{payload['user_id']}> shared this deal with <@{payload['share_with']}>.",
-            deal_id=deal_id,
+            channel=shared.channel_id,
+            thread_ts=shared.thread_ts,
+            text=f":handshake: <@{args.user_id}> shared this deal with <@{args.share_with}>.",
+            deal_id=shared.deal_id,
         )
 
 
 async def handle_admin(runtime: Runtime, job: ClaimedJob) -> None:
     """`/lto admin reload|replay`: admins only; every use is audited, refused or not."""
-    payload = job.payload
-    who = await runtime.who(payload["user_id"])
-
-    def run() -> str:
-        with runtime.session_factory() as session, session.begin():
-            try:
-                access.check(session, who, access.Action.ADMIN)
-            except access.Forbidden as exc:
-                audit.record(
-                    session,
-                    clock=runtime.clock,
-                    actor_type="user",
-                    actor_id=who.user_id,
-                    action=f"admin.{payload['action']}",
-                    outcome="forbidden",
-                )
-                return f":no_entry: {exc}"  # the refusal is recorded: this transaction commits
-            if payload["action"] == "reload":
-                versions = runtime.reload_governed()
-                outcome, said = "reloaded", "Reloaded on this replica: " + ", ".join(versions) + "."
-            else:
-                replayed = [i for i in payload["event_ids"] if outbox.replay(session, i, clock=runtime.clock)]
-                outcome = f"replayed:{len(replayed)}"
-                said = f"Queued for delivery again: {', '.join(map(str, replayed)) or 'none'}" + (
-                    " (the others were not found or already delivered)."
-                    if len(replayed) < len(payload["event_ids"])
-                    else "."
-                )
-            audit.record(
-                session,
-                clock=runtime.clock,
-                actor_type="user",
-                actor_id=who.user_id,
-                action=f"admin.{payload['action']}",
-                inputs={"event_ids": payload.get("event_ids", [])},
-                outcome=outcome,
-            )
-            return said
-
+    args = job.args(AdminCommand)
+    who = await runtime.who(args.user_id)
     try:
-        said = await asyncio.to_thread(run)
+        outcome = await asyncio.to_thread(
+            access.run_admin_command,
+            runtime.session_factory,
+            clock=runtime.clock,
+            who=who,
+            action=args.action,
+            event_ids=args.event_ids,
+            reload=runtime.reload_governed,
+        )
     except ValueError as exc:  # a broken governed file (catalog, policy, roles): the running versions stay
-        said = f":warning: Nothing changed: {exc}"
-    await respond(payload.get("response_url"), text=said)
+        await respond(args.response_url, text=f":warning: Nothing changed: {exc}")
+        return
+    await respond(args.response_url, text=admin_reply(outcome))
+
+
+def admin_reply(outcome: access.AdminOutcome) -> str:
+    """What the admin reads: the refusal, the versions now running, or the events queued again."""
+    if outcome.refused is not None:
+        return f":no_entry: {outcome.refused}"
+    if outcome.action == "reload":
+        return "Reloaded on this replica: " + ", ".join(outcome.versions) + "."
+    replayed = ", ".join(map(str, outcome.replayed)) or "none"
+    others = " (the others were not found or already delivered)." if len(outcome.replayed) < len(outcome.asked) else "."
+    return f"Queued for delivery again: {replayed}{others}"

@@ -10,16 +10,18 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from approvals import service
-from approvals.policy import card_channel
+from approvals.models import ApprovalRequest
+from approvals.policy import Policy, card_channel
 from bot.handlers.deals import respond
 from bot.handlers.followups import draft_proposal
 from bot.runtime import Runtime
 from bot.views.approval import approval_card, approval_text
 from bot.views.text import as_dicts, escape
-from core import deals
+from core.job_kinds import DecideApproval, ListApprovals, NotifyApproval, PostApprovalCard
 from core.jobs import ClaimedJob
-from core.models import ApprovalRequest, QuoteRecord
-from core.qualification import format_money
+from deals import service as deals
+from deals.qualification import format_money
+from integrations.cpq.models import QuoteRecord
 
 
 def _card(runtime: Runtime, request_id: int) -> tuple[ApprovalRequest, str, list[dict[str, Any]], dict[str, Any]]:
@@ -133,51 +135,45 @@ async def _groups_of(runtime: Runtime, user_id: str) -> set[str]:
 
 
 async def handle_decision(runtime: Runtime, job: ClaimedJob) -> None:
-    payload = job.payload
-    groups = await _groups_of(runtime, payload["user_id"])
-
-    def decide() -> service.Outcome:
-        with runtime.session_factory() as session, session.begin():
-            outcome = service.decide(
-                session,
-                request_id=payload["request_id"],
-                actor_id=payload["user_id"],
-                actor_groups=groups,
-                decision=payload["decision"],
-                reason=payload.get("reason"),
-                policy=runtime.policy(),
-                clock=runtime.clock,
-            )
-            if outcome.final and not outcome.request.agent_run:
-                # A paused agent run commits its own quote when it resumes (its tool runs on approval).
-                quote = session.get_one(QuoteRecord, outcome.request.quote_id)
-                if quote.status == "needs_approval":
-                    quote.status = "approved" if outcome.request.status == "approved" else outcome.request.status
-            return outcome
-
+    ask = job.args(DecideApproval)
+    groups = await _groups_of(runtime, ask.user_id)
     try:
-        outcome = await asyncio.to_thread(decide)
+        outcome = await asyncio.to_thread(
+            service.decide_request,
+            runtime.session_factory,
+            ask=ask,
+            actor_groups=groups,
+            policy=runtime.policy(),
+            clock=runtime.clock,
+        )
     except service.ApprovalError as exc:
-        if payload.get("response_url"):
-            await respond(payload["response_url"], text=f":no_entry: {exc}")
-        else:  # a modal submission has no response URL: tell them beside the card
-            request, _, _, _ = await asyncio.to_thread(_card, runtime, payload["request_id"])
-            if request.card_channel:
-                await runtime.gateway.post_ephemeral(
-                    key=f"job:{job.id}:refused",
-                    channel=request.card_channel,
-                    user=payload["user_id"],
-                    text=f":no_entry: {exc}",
-                )
+        await _refuse(runtime, job, ask, exc)
         return
-    request, text, blocks, where = await asyncio.to_thread(_card, runtime, payload["request_id"])
+    await _announce(runtime, job, ask, outcome)
+
+
+async def _refuse(runtime: Runtime, job: ClaimedJob, ask: DecideApproval, problem: Exception) -> None:
+    if ask.response_url:
+        await respond(ask.response_url, text=f":no_entry: {problem}")
+        return
+    # A modal submission has no response URL: tell them beside the card.
+    request, _, _, _ = await asyncio.to_thread(_card, runtime, ask.request_id)
+    if request.card_channel:
+        await runtime.gateway.post_ephemeral(
+            key=f"job:{job.id}:refused", channel=request.card_channel, user=ask.user_id, text=f":no_entry: {problem}"
+        )
+
+
+async def _announce(runtime: Runtime, job: ClaimedJob, ask: DecideApproval, outcome: service.Outcome) -> None:
+    """The card, the deal thread and the requester learn of the decision; an approved quote's proposal follows."""
+    request, text, blocks, where = await asyncio.to_thread(_card, runtime, ask.request_id)
     if request.card_channel and request.card_ts:
         await runtime.gateway.update_message(channel=request.card_channel, ts=request.card_ts, text=text, blocks=blocks)
     verb = {"approved": "approved", "rejected": "rejected", "changes_requested": "asked for changes on"}[
         outcome.decision
     ]
-    reason = f": {escape(payload['reason'])}" if payload.get("reason") else ""
-    message = f"<@{payload['user_id']}> {verb} *{escape(request.summary)}*{reason}."
+    reason = f": {escape(ask.reason)}" if ask.reason else ""
+    message = f"<@{ask.user_id}> {verb} *{escape(request.summary)}*{reason}."
     if outcome.final:
         message += f" The request is now *{request.status.replace('_', ' ')}*."
     if where["channel"] and where["thread_ts"]:
@@ -192,20 +188,18 @@ async def handle_decision(runtime: Runtime, job: ClaimedJob) -> None:
 
 
 async def handle_post_card(runtime: Runtime, job: ClaimedJob) -> None:
-    """A request opened by a paused agent run: its card goes to the approvals channel (keyed, safe to re-run)."""
-    await post_card(runtime, job.payload["request_id"])
+    """A request opened by a quote: its card goes to the approvals channel (keyed, safe to re-run)."""
+    await post_card(runtime, job.args(PostApprovalCard).request_id)
 
 
 async def handle_list(runtime: Runtime, job: ClaimedJob) -> None:
     """`/lto approvals`: what waits for me, and what I am waiting for."""
-    payload = job.payload
-    groups = await _groups_of(runtime, payload["user_id"])
+    ask = job.args(ListApprovals)
+    groups = await _groups_of(runtime, ask.user_id)
 
     def load() -> tuple[list[str], list[str]]:
         with runtime.session_factory() as session:
-            to_decide, asked = service.waiting_for(
-                session, user_id=payload["user_id"], groups=groups, policy=runtime.policy()
-            )
+            to_decide, asked = service.waiting_for(session, user_id=ask.user_id, groups=groups, policy=runtime.policy())
 
             def line(request: ApprovalRequest) -> str:
                 deal = deals.get_deal(session, request.deal_id)
@@ -216,22 +210,25 @@ async def handle_list(runtime: Runtime, job: ClaimedJob) -> None:
     to_decide, asked = await asyncio.to_thread(load)
     parts = ["*Waiting for your decision*", *(to_decide or ["Nothing."]), "", "*Your requests waiting for others*"]
     parts += asked or ["Nothing."]
-    await respond(payload.get("response_url"), text="\n".join(parts))
+    await respond(ask.response_url, text="\n".join(parts))
 
 
 def _mention(approver: str) -> str:
     return f"<!subteam^{approver}>" if approver.startswith("S") else f"<@{approver}>"
 
 
+EXPIRED_NOTICE = (
+    ":hourglass: This request expired without a decision. Ask again with a new quote if it is still needed."
+)
+
+
 async def handle_notify(runtime: Runtime, job: ClaimedJob) -> None:
     """A reminder, escalation or expiry from the SLA sweeps, posted in the card's thread."""
-    payload = job.payload
-    request, text, blocks, where = await asyncio.to_thread(_card, runtime, payload["request_id"])
+    notice = job.args(NotifyApproval)
+    request, text, blocks, where = await asyncio.to_thread(_card, runtime, notice.request_id)
     if not (request.card_channel and request.card_ts):
         return
-    policy = runtime.policy()
-    if payload["what"] == "expiry":
-        await runtime.gateway.update_message(channel=request.card_channel, ts=request.card_ts, text=text, blocks=blocks)
+    if notice.what == "expiry":
         message = (
             ":hourglass: This request expired without a decision. Ask again with a new quote if it is still needed."
         )
@@ -243,16 +240,18 @@ async def handle_notify(runtime: Runtime, job: ClaimedJob) -> None:
                 text=f":hourglass: The approval request for {escape(request.summary)} expired without a decision.",
             )
     else:
-        level = policy.levels[payload["level"]]
-        who = " ".join(_mention(a) for a in level.approvers)
-        if payload["what"] == "reminder":
-            message = f":bell: Reminder for {who} ({level.name}): this request is waiting for your decision."
-        else:
-            source = policy.levels[payload["from"]].name
-            message = f":arrow_up: Escalated to {who} ({level.name}): {source} has not decided in time."
-            await runtime.gateway.update_message(
-                channel=request.card_channel, ts=request.card_ts, text=text, blocks=blocks
-            )
+        message = _sla_message(runtime.policy(), notice)
+    if notice.what != "reminder":  # the card shows the expiry or the escalated level
+        await runtime.gateway.update_message(channel=request.card_channel, ts=request.card_ts, text=text, blocks=blocks)
     await runtime.gateway.post_message(
         key=f"job:{job.id}:card-thread", channel=request.card_channel, thread_ts=request.card_ts, text=message
     )
+
+
+def _sla_message(policy: Policy, notice: NotifyApproval) -> str:
+    level = policy.levels[notice.level or ""]
+    who = " ".join(_mention(a) for a in level.approvers)
+    if notice.what == "reminder":
+        return f":bell: Reminder for {who} ({level.name}): this request is waiting for your decision."
+    source = policy.levels[notice.from_level or ""].name
+    return f":arrow_up: Escalated to {who} ({level.name}): {source} has not decided in time."

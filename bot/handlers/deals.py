@@ -7,13 +7,16 @@ from typing import Any
 
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.handlers.conversation import TurnInput, refresh_deal_card, take_turn
+from bot.gateway import Posted
+from bot.handlers.conversation import refresh_deal_card, take_turn
 from bot.runtime import Runtime
 from bot.views.deal import deal_card, deal_card_text
 from bot.views.text import as_dicts, escape
-from core import access, deals
+from core.job_kinds import Disqualify, OpenDeal, ShowStatus, TakeTurn
 from core.jobs import ClaimedJob
 from core.worker import PermanentJobError
+from deals import access
+from deals import service as deals
 
 
 async def respond(
@@ -31,139 +34,145 @@ async def respond(
     )
 
 
+def card_of(view: deals.DealView) -> tuple[str, list[dict[str, Any]]]:
+    """The deal card as the Web API takes it: its fallback text and its blocks."""
+    return deal_card_text(view.deal, view.assessment), as_dicts(deal_card(view.deal, view.record, view.assessment))
+
+
 async def handle_open(runtime: Runtime, job: ClaimedJob) -> None:
-    payload = job.payload
-    user_id = payload["user_id"]
-
-    def create() -> tuple[int, str | None, str]:
-        with runtime.session_factory() as session, session.begin():
-            deal = deals.open_deal(
-                session,
-                company=payload["company"],
-                owner_slack_id=user_id,
-                clock=runtime.clock,
-                origin=f"job:{job.id}",
-            )
-            return deal.id, deal.thread_ts, deal.account.name
-
-    deal_id, thread_ts, company = await asyncio.to_thread(create)
-    try:
-        channel = await runtime.channel_id(runtime.settings.sales_channel)
-    except LookupError:
-        name = runtime.settings.sales_channel
-        await respond(
-            payload.get("response_url"),
-            text=f":warning: Deal #{deal_id} for *{escape(company)}* is saved, but I can't post in `#{name}`: "
-            f"invite me there (`/invite @lto`) or ask an admin to check LTO_SALES_CHANNEL, then run "
-            f"`/lto status #{deal_id}`.",
-        )
-        raise PermanentJobError(f"sales channel {name!r} not found") from None
-
-    def card() -> tuple[str, list[dict[str, Any]]]:
-        with runtime.session_factory() as session:
-            deal = deals.get_deal(session, deal_id)
-            assessment = deals.assessment_of(deal)
-            return deal_card_text(deal, assessment), as_dicts(deal_card(deal, deals.qualification_of(deal), assessment))
-
-    text, blocks = await asyncio.to_thread(card)
-    posted = await runtime.gateway.post_message(
-        key=f"deal:{deal_id}:card", channel=channel, text=text, blocks=blocks, deal_id=deal_id
+    """`/lto new`: open the deal, post its card as the thread root, and run discovery on the notes."""
+    args = job.args(OpenDeal)
+    opened = await asyncio.to_thread(
+        deals.open_new_deal,
+        runtime.session_factory,
+        company=args.company,
+        owner_slack_id=args.user_id,
+        origin=f"job:{job.id}",
+        clock=runtime.clock,
     )
-
-    def attach() -> None:
-        with runtime.session_factory() as session, session.begin():
-            deal = deals.get_deal(session, deal_id)
-            deals.attach_thread(session, deal, channel_id=posted.channel, thread_ts=posted.ts, clock=runtime.clock)
-
-    if thread_ts is None:
-        await asyncio.to_thread(attach)
-    notes = (payload.get("notes") or "").strip()
-    opening = f"<@{user_id}> opened deal #{deal_id} for *{escape(company)}*."
-    if notes:
-        opening += f"\n>{escape(notes)}"
-    else:
-        opening += " Tell me what you know so far: reply in this thread."
+    channel = await _sales_channel(runtime, args, opened)
+    posted = await _post_card(runtime, opened, channel)
+    notes = args.notes.strip()
     intro = await runtime.gateway.post_message(
-        key=f"deal:{deal_id}:intro",
+        key=f"deal:{opened.deal_id}:intro",
         channel=posted.channel,
         thread_ts=posted.ts,
-        text=opening,
-        deal_id=deal_id,
+        text=_opening(args.user_id, opened, notes),
+        deal_id=opened.deal_id,
     )
-    permalink = await runtime.client.chat_getPermalink(channel=posted.channel, message_ts=posted.ts)
-    await respond(
-        payload.get("response_url"),
-        text=f":white_check_mark: Deal #{deal_id} for *{escape(company)}* is open: "
-        f"<{permalink['permalink']}|go to the thread>.",
-    )
+    await _point_to_thread(runtime, args, opened, posted)
     if notes:
         # The free text of `/lto new` is the first discovery message of the thread.
         await take_turn(
             runtime,
-            TurnInput(
+            TakeTurn(
                 channel_id=posted.channel,
                 thread_ts=posted.ts,
                 message_ts=intro.ts,
-                user_id=user_id,
+                user_id=args.user_id,
                 text=notes,
-                kind="deal",
+                thread_kind="deal",
             ),
         )
 
 
-async def handle_status(runtime: Runtime, job: ClaimedJob) -> None:
-    payload = job.payload
-    reference = payload.get("deal")
-    who = await runtime.who(payload["user_id"])
-
-    def load() -> tuple[str, list[dict[str, Any]]]:
-        with runtime.session_factory() as session:
-            if reference:
-                deal = deals.find_deal(session, reference=reference, user_id=payload["user_id"])
-                access.check(session, who, access.Action.READ_DEAL, deal)
-                assessment = deals.assessment_of(deal)
-                return deal_card_text(deal, assessment), as_dicts(
-                    deal_card(deal, deals.qualification_of(deal), assessment)
-                )
-            latest = deals.latest_deals(session, owner_slack_id=payload["user_id"])
-            if not latest:
-                return "You have no deals yet. Open one with `/lto new <company>`.", []
-            lines = [f"• *#{d.id} {escape(d.account.name)}* — {d.stage}, score {d.score}/100" for d in latest]
-            text = "*Your latest deals*\n" + "\n".join(lines) + "\nUse `/lto status #<number>` for a card."
-            return text, []
-
+async def _sales_channel(runtime: Runtime, args: OpenDeal, opened: deals.OpenedDeal) -> str:
+    """The sales channel's id; when the bot cannot post there, the rep is told what to do and the job stops."""
     try:
-        text, blocks = await asyncio.to_thread(load)
+        return await runtime.channel_id(runtime.settings.sales_channel)
+    except LookupError:
+        name = runtime.settings.sales_channel
+        await respond(
+            args.response_url,
+            text=f":warning: Deal #{opened.deal_id} for *{escape(opened.company)}* is saved, but I can't post in "
+            f"`#{name}`: invite me there (`/invite @lto`) or ask an admin to check LTO_SALES_CHANNEL, then run "
+            f"`/lto status #{opened.deal_id}`.",
+        )
+        raise PermanentJobError(f"sales channel {name!r} not found") from None
+
+
+async def _post_card(runtime: Runtime, opened: deals.OpenedDeal, channel: str) -> Posted:
+    """Post the deal card (once) and make it the root of the deal's thread."""
+    view = await asyncio.to_thread(deals.load_deal_view, runtime.session_factory, deal_id=opened.deal_id)
+    text, blocks = card_of(view)
+    posted = await runtime.gateway.post_message(
+        key=f"deal:{opened.deal_id}:card", channel=channel, text=text, blocks=blocks, deal_id=opened.deal_id
+    )
+    if opened.thread_ts is None:
+        await asyncio.to_thread(
+            deals.attach_deal_thread,
+            runtime.session_factory,
+            deal_id=opened.deal_id,
+            channel_id=posted.channel,
+            thread_ts=posted.ts,
+            clock=runtime.clock,
+        )
+    return posted
+
+
+async def _point_to_thread(runtime: Runtime, args: OpenDeal, opened: deals.OpenedDeal, posted: Posted) -> None:
+    """Tell the rep the deal is open, with a link to its thread."""
+    permalink = await runtime.client.chat_getPermalink(channel=posted.channel, message_ts=posted.ts)
+    await respond(
+        args.response_url,
+        text=f":white_check_mark: Deal #{opened.deal_id} for *{escape(opened.company)}* is open: "
+        f"<{permalink['permalink']}|go to the thread>.",
+    )
+
+
+def _opening(user_id: str, opened: deals.OpenedDeal, notes: str) -> str:
+    """The first message in the thread: who opened the deal, and their notes or an invitation to write."""
+    opening = f"<@{user_id}> opened deal #{opened.deal_id} for *{escape(opened.company)}*."
+    if notes:
+        return opening + f"\n>{escape(notes)}"
+    return opening + " Tell me what you know so far: reply in this thread."
+
+
+async def handle_status(runtime: Runtime, job: ClaimedJob) -> None:
+    """`/lto status [deal]`: the deal card, or the person's latest deals, only to them."""
+    args = job.args(ShowStatus)
+    who = await runtime.who(args.user_id)
+    try:
+        text, blocks = await _status(runtime, who, args.deal)
     except (deals.DealNotFound, access.Forbidden) as exc:
-        await respond(payload.get("response_url"), text=str(exc))
+        await respond(args.response_url, text=str(exc))
         return
-    await respond(payload.get("response_url"), text=text, blocks=blocks or None)
+    await respond(args.response_url, text=text, blocks=blocks or None)
+
+
+async def _status(runtime: Runtime, who: access.Identity, reference: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """The deal's card, or without a deal the person's latest deals as a list."""
+    if reference:
+        view = await asyncio.to_thread(deals.deal_status, runtime.session_factory, who=who, reference=reference)
+        return card_of(view)
+    latest = await asyncio.to_thread(deals.latest_deals_of, runtime.session_factory, owner_slack_id=who.user_id)
+    if not latest:
+        return "You have no deals yet. Open one with `/lto new <company>`.", []
+    lines = [f"• *#{d.deal_id} {escape(d.company)}* — {d.stage}, score {d.score}/100" for d in latest]
+    return "*Your latest deals*\n" + "\n".join(lines) + "\nUse `/lto status #<number>` for a card.", []
 
 
 async def handle_disqualify(runtime: Runtime, job: ClaimedJob) -> None:
-    payload = job.payload
-    who = await runtime.who(payload["user_id"])
-
-    def apply() -> tuple[str | None, str | None, str]:
-        with runtime.session_factory() as session, session.begin():
-            try:
-                deal = deals.get_deal(session, payload["deal_id"])
-            except deals.DealNotFound as exc:
-                raise PermanentJobError(str(exc)) from exc
-            try:
-                access.check(session, who, access.Action.CHANGE_DEAL, deal)
-            except access.Forbidden as exc:
-                raise PermanentJobError(str(exc)) from exc
-            deals.disqualify(session, deal, reason=payload["reason"], actor_id=payload["user_id"], clock=runtime.clock)
-            return deal.channel_id, deal.thread_ts, deal.account.name
-
-    channel, thread_ts, company = await asyncio.to_thread(apply)
-    await refresh_deal_card(runtime, payload["deal_id"])
-    if channel and thread_ts:
+    """The disqualify modal's submission: the deal is disqualified, its card and thread say why."""
+    args = job.args(Disqualify)
+    who = await runtime.who(args.user_id)
+    try:
+        thread = await asyncio.to_thread(
+            deals.disqualify_deal,
+            runtime.session_factory,
+            who=who,
+            deal_id=args.deal_id,
+            reason=args.reason,
+            clock=runtime.clock,
+        )
+    except (deals.DealNotFound, access.Forbidden) as exc:
+        raise PermanentJobError(str(exc)) from exc
+    await refresh_deal_card(runtime, args.deal_id)
+    if thread.channel_id and thread.thread_ts:
         await runtime.gateway.post_message(
-            key=f"deal:{payload['deal_id']}:disqualified",
-            channel=channel,
-            thread_ts=thread_ts,
-            text=f":no_entry: <@{payload['user_id']}> disqualified *{escape(company)}*: {escape(payload['reason'])}",
-            deal_id=payload["deal_id"],
+            key=f"deal:{args.deal_id}:disqualified",
+            channel=thread.channel_id,
+            thread_ts=thread.thread_ts,
+            text=f":no_entry: <@{args.user_id}> disqualified *{escape(thread.company)}*: {escape(args.reason)}",
+            deal_id=args.deal_id,
         )

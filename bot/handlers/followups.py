@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.listeners.intake import accept
 from bot.runtime import Runtime
+from core.job_kinds import DraftProposal
 
 
 async def draft_proposal(runtime: Runtime, *, request_id: int, deal_id: int, requester: str) -> None:
@@ -12,7 +13,6 @@ async def draft_proposal(runtime: Runtime, *, request_id: int, deal_id: int, req
         runtime,
         key=f"approval:{request_id}:proposal",
         kind="approval",
-        job_kind="deal.proposal",
-        payload={"user_id": requester, "deal": f"#{deal_id}", "response_url": None},
+        job=DraftProposal(user_id=requester, deal=f"#{deal_id}"),
         actor="system",
     )

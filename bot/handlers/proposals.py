@@ -1,173 +1,76 @@
-"""Draft a proposal: grounded prose from the agent, prices from the stored quote, checked, uploaded as a PDF."""
+"""Draft a proposal: the use case drafts, checks and records it; this posts the summary and uploads the files."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from typing import Any
-
-from pydantic_ai.usage import RunUsage
-from sqlalchemy import select
-
-from agents.proposal import PROPOSAL_LIMITS, ProposalDeps, guardrail, offline_proposal, proposal_agent
-from agents.proposal_document import allowed_figures, render_markdown, to_pdf
+from agents.proposal import DraftedProposal, ProposalRefused, draft_proposal
 from bot.handlers.conversation import refresh_deal_card
 from bot.handlers.deals import respond
 from bot.runtime import Runtime
 from bot.views.quote import quote_blocks, quote_text
 from bot.views.text import as_dicts, escape
-from core import access, audit, deals, provenance
+from core.job_kinds import DraftProposal
 from core.jobs import ClaimedJob
-from core.models import DealStage, QuoteRecord
-from core.qualification import Stage, format_money
-from integrations.cpq.engine import Quote
-
-
-class ProposalRefused(Exception):
-    """The deal is not ready for a proposal; the message says what to do first."""
-
-
-def _load(runtime: Runtime, reference: str, who: access.Identity) -> dict[str, Any]:
-    with runtime.session_factory() as session:
-        deal = deals.find_deal(session, reference=reference, user_id=who.user_id)
-        access.check(session, who, access.Action.CHANGE_DEAL, deal)
-        record = deals.qualification_of(deal)
-        if deals.assessment_of(deal).stage != Stage.QUALIFIED and deal.stage != DealStage.PROPOSAL:
-            missing = ", ".join(deals.assessment_of(deal).missing[:4])
-            raise ProposalRefused(f"Deal #{deal.id} is not qualified yet (still missing: {missing}).")
-        latest = session.scalars(
-            select(QuoteRecord).where(QuoteRecord.deal_id == deal.id).order_by(QuoteRecord.version.desc()).limit(1)
-        ).first()
-        if latest is None:
-            raise ProposalRefused(f"Price deal #{deal.id} first: `/lto quote #{deal.id} <SKU> <qty> ...`.")
-        return {
-            "deal_id": deal.id,
-            "company": deal.account.name,
-            "channel": deal.channel_id,
-            "thread_ts": deal.thread_ts,
-            "record": record,
-            "quote": Quote.model_validate(latest.quote),
-            "quote_version": latest.version,
-            "quote_status": latest.status,
-        }
+from deals import access
+from deals import service as deals
+from deals.qualification import format_money
 
 
 async def handle_proposal(runtime: Runtime, job: ClaimedJob) -> None:
-    payload = job.payload
+    """`/lto proposal` or the card's button: draft it, share it in the deal's thread, tell the rep."""
+    args = job.args(DraftProposal)
     try:
-        who = await runtime.who(payload["user_id"])
-        ctx = await asyncio.to_thread(_load, runtime, payload["deal"], who)
+        who = await runtime.who(args.user_id)
+        drafted = await draft_proposal(runtime, deal_ref=args.deal, who=who)
     except (deals.DealNotFound, ProposalRefused, access.Forbidden) as exc:
-        await respond(payload.get("response_url"), text=f":no_entry: {exc}")
+        await respond(args.response_url, text=f":no_entry: {exc}")
         return
-    record, quote = ctx["record"], ctx["quote"]
-    brief = {
-        k: v for k, v in record.model_dump(mode="json").items() if k not in ("budget",) and v not in (None, [], "")
-    }
-    catalog_skus = {s.sku for s in runtime.catalog().skus}
-    money, percents = allowed_figures(quote)
-    problems: list[str] = []
-    usage = RunUsage()
-    for _attempt in range(2):  # a failing draft is regenerated once, then posted as needing review
-        deps = ProposalDeps(brief=brief, search=runtime.knowledge_search)
-        result = await proposal_agent.run(
-            json.dumps(brief), deps=deps, model=runtime.model_for(offline_proposal), usage_limits=PROPOSAL_LIMITS
-        )
-        usage.incr(result.usage)
-        approval_note = ""
-        if ctx["quote_status"] == "needs_approval":
-            approval_note = "These prices are not final until the approvals this quote needs are granted."
-        markdown = render_markdown(
-            draft=result.output,
-            record=record,
-            quote=quote,
-            quote_version=ctx["quote_version"],
-            deal_id=ctx["deal_id"],
-            passages=deps.passages,
-            today=runtime.clock.now().date(),
-            approval_note=approval_note,
-        )
-        grounded = " ".join(p.text for p in deps.passages)
-        problems = guardrail(
-            markdown, allowed_money=money, allowed_percent=percents, catalog_skus=catalog_skus, grounded_text=grounded
-        )
-        if not problems:
-            break
-    pdf = await asyncio.to_thread(to_pdf, markdown, title=f"Proposal for {ctx['company']}")
-    status = "needs review" if problems else ("draft, pending approvals" if approval_note else "ready to send")
+    comment = proposal_comment(drafted)
+    channel, thread_ts = drafted.basis.channel_id, drafted.basis.thread_ts
+    if channel and thread_ts:
+        await _share_in_thread(runtime, job.id, drafted, comment, channel=channel, thread_ts=thread_ts)
+        await refresh_deal_card(runtime, drafted.basis.deal_id)
+    await respond(args.response_url, text=comment)
 
-    def save() -> None:
-        with runtime.session_factory() as session, session.begin():
-            deal = deals.get_deal(session, ctx["deal_id"])
-            if not problems and deal.stage == DealStage.QUALIFIED:
-                deals.set_stage(
-                    session,
-                    deal,
-                    stage=DealStage.PROPOSAL,
-                    actor_id=payload["user_id"],
-                    clock=runtime.clock,
-                    reason=f"proposal drafted from quote v{ctx['quote_version']}",
-                )
-            audit.record(
-                session,
-                clock=runtime.clock,
-                actor_type="model",
-                actor_id=runtime.settings.model,
-                action="proposal.draft",
-                subject=f"deal:{deal.id}",
-                deal_id=deal.id,
-                inputs={
-                    "quote_version": ctx["quote_version"],
-                    "catalog_version": quote.catalog_version,
-                    "policy_version": runtime.policy().version,
-                    "chunks": provenance.chunks_of(deps.passages),
-                    "model": provenance.model_of(runtime.settings),
-                },
-                outcome="needs_review" if problems else "drafted",
-                detail={
-                    "problems": problems,
-                    "total": str(quote.total),
-                    "currency": quote.currency,
-                    "usage": provenance.usage_of(usage),
-                },
-            )
 
-    await asyncio.to_thread(save)
+def proposal_comment(drafted: DraftedProposal) -> str:
+    """What the rep reads beside the file: the quote it prices, its status, and what the guardrail found."""
+    basis, quote = drafted.basis, drafted.basis.quote
     comment = (
-        f"Proposal for *{escape(ctx['company'])}* (quote v{ctx['quote_version']}, "
-        f"{format_money(quote.total, quote.currency)} over {quote.term_years} year(s)): *{status}*."
+        f"Proposal for *{escape(basis.company)}* (quote v{basis.quote_version}, "
+        f"{format_money(quote.total, quote.currency)} over {quote.term_years} year(s)): *{drafted.status}*."
     )
-    if problems:
-        comment += "\nThe guardrail stopped it from going out as is:\n" + "\n".join(f"• {escape(p)}" for p in problems)
-    if ctx["channel"] and ctx["thread_ts"]:
-        summary = quote_blocks(ctx["company"], ctx["quote_version"], quote, [approval_note] if approval_note else [])
-        await runtime.gateway.post_message(
-            key=f"job:{job.id}:proposal-summary",
-            channel=ctx["channel"],
-            thread_ts=ctx["thread_ts"],
-            text=quote_text(ctx["company"], ctx["quote_version"], quote),
-            blocks=as_dicts(summary),
-            deal_id=ctx["deal_id"],
+    if drafted.problems:
+        problems = "\n".join(f"• {escape(p)}" for p in drafted.problems)
+        comment += "\nThe guardrail stopped it from going out as is:\n" + problems
+    return comment
+
+
+async def _share_in_thread(
+    runtime: Runtime, job_id: int, drafted: DraftedProposal, comment: str, *, channel: str, thread_ts: str
+) -> None:
+    """The quote summary, then the Markdown and the PDF, each posted once per job."""
+    basis, gateway = drafted.basis, runtime.gateway
+    notes = [basis.approval_note] if basis.approval_note else []
+    await gateway.post_message(
+        key=f"job:{job_id}:proposal-summary",
+        channel=channel,
+        thread_ts=thread_ts,
+        text=quote_text(basis.company, basis.quote_version, basis.quote),
+        blocks=as_dicts(quote_blocks(basis.company, basis.quote_version, basis.quote, notes)),
+        deal_id=basis.deal_id,
+    )
+    files = (
+        ("proposal-markdown", f"{drafted.file_stem}.md", drafted.markdown.encode(), " (Markdown)", ""),
+        ("proposal", f"{drafted.file_stem}.pdf", drafted.pdf, "", comment),
+    )
+    for key, filename, content, format_note, said in files:
+        await gateway.upload_file(
+            key=f"job:{job_id}:{key}",
+            channel=channel,
+            thread_ts=thread_ts,
+            filename=filename,
+            content=content,
+            title=f"Proposal for {basis.company}{format_note}",
+            comment=said,
+            deal_id=basis.deal_id,
         )
-        await runtime.gateway.upload_file(
-            key=f"job:{job.id}:proposal-markdown",
-            channel=ctx["channel"],
-            thread_ts=ctx["thread_ts"],
-            filename=f"proposal-deal-{ctx['deal_id']}-v{ctx['quote_version']}.md",
-            content=markdown.encode(),
-            title=f"Proposal for {ctx['company']} (Markdown)",
-            comment="",
-            deal_id=ctx["deal_id"],
-        )
-        await runtime.gateway.upload_file(
-            key=f"job:{job.id}:proposal",
-            channel=ctx["channel"],
-            thread_ts=ctx["thread_ts"],
-            filename=f"proposal-deal-{ctx['deal_id']}-v{ctx['quote_version']}.pdf",
-            content=pdf,
-            title=f"Proposal for {ctx['company']}",
-            comment=comment,
-            deal_id=ctx["deal_id"],
-        )
-        await refresh_deal_card(runtime, ctx["deal_id"])
-    await respond(payload.get("response_url"), text=comment)

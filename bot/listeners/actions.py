@@ -15,8 +15,9 @@ from bot.listeners.intake import accept
 from bot.runtime import Runtime
 from bot.views.approval import reason_modal
 from bot.views.modals import disqualify_modal
-from core.deals import DealNotFound, get_deal
-from core.models import Deal
+from core.job_kinds import DecideApproval, DraftProposal
+from deals.models import Deal
+from deals.service import DealNotFound, get_deal
 from knowledge import answers
 
 
@@ -60,8 +61,7 @@ async def on_draft_proposal(ack: AsyncAck, body: dict[str, Any], action: dict[st
         runtime,
         key=f"action:{body['trigger_id']}",
         kind="action",
-        job_kind="deal.proposal",
-        payload={"user_id": body["user"]["id"], "deal": f"#{ref.deal_id}", "response_url": body.get("response_url")},
+        job=DraftProposal(user_id=body["user"]["id"], deal=f"#{ref.deal_id}", response_url=body.get("response_url")),
         actor=body["user"]["id"],
     )
 
@@ -104,13 +104,12 @@ async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
         runtime,
         key=f"action:{body['trigger_id']}",
         kind="action",
-        job_kind="approval.decide",
-        payload={
-            "request_id": ref.request_id,
-            "user_id": body["user"]["id"],
-            "decision": "approved",
-            "response_url": body.get("response_url"),
-        },
+        job=DecideApproval(
+            request_id=ref.request_id,
+            user_id=body["user"]["id"],
+            decision="approved",
+            response_url=body.get("response_url"),
+        ),
         actor=body["user"]["id"],
     )
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import commands
@@ -11,50 +13,62 @@ from bot.listeners.intake import accept, admit
 from bot.runtime import Runtime
 from bot.views.help import usage_blocks, usage_text
 from bot.views.text import as_dicts, escape
+from core.job_kinds import (
+    AdminCommand,
+    AskKnowledge,
+    DraftProposal,
+    JobPayload,
+    ListApprovals,
+    OpenDeal,
+    PriceQuote,
+    QuoteLineAsk,
+    ShareDeal,
+    ShowStatus,
+)
 
-# Subcommand -> (job kind, what the ack tells the rep).
-ROUTES: dict[type, tuple[str, str]] = {
-    commands.NewDeal: ("deal.open", ":hourglass_flowing_sand: Opening a deal thread for *{company}*…"),
-    commands.Status: ("deal.status", ":hourglass_flowing_sand: Looking that up…"),
-    commands.Ask: ("knowledge.ask", ":mag: Searching the knowledge base…"),
-    commands.Quote: ("deal.quote", ":hourglass_flowing_sand: Pricing it…"),
-    commands.Proposal: ("deal.proposal", ":hourglass_flowing_sand: Drafting the proposal…"),
-    commands.Approvals: ("approvals.list", ":hourglass_flowing_sand: Gathering approval requests…"),
-    commands.Share: ("deal.share", ":hourglass_flowing_sand: Sharing it…"),
-    commands.Admin: ("admin", ":hourglass_flowing_sand: Checking you may do that…"),
+# Subcommand -> what the ack tells the rep.
+ACKS: dict[type, str] = {
+    commands.NewDeal: ":hourglass_flowing_sand: Opening a deal thread for *{company}*…",
+    commands.Status: ":hourglass_flowing_sand: Looking that up…",
+    commands.Ask: ":mag: Searching the knowledge base…",
+    commands.Quote: ":hourglass_flowing_sand: Pricing it…",
+    commands.Proposal: ":hourglass_flowing_sand: Drafting the proposal…",
+    commands.Approvals: ":hourglass_flowing_sand: Gathering approval requests…",
+    commands.Share: ":hourglass_flowing_sand: Sharing it…",
+    commands.Admin: ":hourglass_flowing_sand: Checking you may do that…",
 }
 
 
-def _payload(parsed: commands.Command, command: dict[str, Any]) -> dict[str, Any]:
-    base = {
-        "user_id": command["user_id"],
-        "channel_id": command["channel_id"],
-        "response_url": command.get("response_url"),
-        "text": command.get("text", ""),
-    }
-    if isinstance(parsed, commands.NewDeal):
-        base.update(company=parsed.company, notes=parsed.notes)
-    elif isinstance(parsed, commands.Status):
-        base.update(deal=parsed.deal)
-    elif isinstance(parsed, commands.Ask):
-        base.update(question=parsed.question)
-    elif isinstance(parsed, commands.Proposal):
-        base.update(deal=parsed.deal)
-    elif isinstance(parsed, commands.Share):
-        base.update(deal=parsed.deal, share_with=parsed.user_id)
-    elif isinstance(parsed, commands.Admin):
-        base.update(action=parsed.action, event_ids=list(parsed.event_ids))
-    elif isinstance(parsed, commands.Quote):
-        base.update(
-            deal=parsed.deal,
-            lines=[{"sku": line.sku, "quantity": line.quantity} for line in parsed.lines],
-            discount_pct=parsed.discount_pct,
-            years=parsed.years,
-            payment_terms_days=parsed.payment_terms_days,
-            custom_sla=parsed.custom_sla,
-            legal_changes=parsed.legal_changes,
-        )
-    return base
+def job_for(parsed: commands.Command, command: dict[str, Any]) -> JobPayload:
+    """The typed job a parsed subcommand becomes."""
+    who = {"user_id": command["user_id"], "response_url": command.get("response_url")}
+    match parsed:
+        case commands.NewDeal():
+            return OpenDeal(**who, company=parsed.company, notes=parsed.notes)
+        case commands.Status():
+            return ShowStatus(**who, deal=parsed.deal)
+        case commands.Ask():
+            return AskKnowledge(**who, question=parsed.question, channel_id=command["channel_id"])
+        case commands.Proposal():
+            return DraftProposal(**who, deal=parsed.deal)
+        case commands.Share():
+            return ShareDeal(**who, deal=parsed.deal, share_with=parsed.user_id)
+        case commands.Admin():
+            return AdminCommand(**who, action=parsed.action, event_ids=parsed.event_ids)
+        case commands.Approvals():
+            return ListApprovals(**who)
+        case commands.Quote():
+            return PriceQuote(
+                **who,
+                deal=parsed.deal,
+                lines=tuple(QuoteLineAsk(sku=line.sku, quantity=line.quantity) for line in parsed.lines),
+                discount_pct=Decimal(parsed.discount_pct or "0"),
+                years=parsed.years,
+                payment_terms_days=parsed.payment_terms_days,
+                custom_sla=parsed.custom_sla,
+                legal_changes=parsed.legal_changes,
+            )
+    raise commands.UsageError("That command is not known.")
 
 
 async def lto(ack: AsyncAck, command: dict[str, Any], runtime: Runtime) -> None:
@@ -66,7 +80,13 @@ async def lto(ack: AsyncAck, command: dict[str, Any], runtime: Runtime) -> None:
     if isinstance(parsed, commands.Help):
         await ack(text=usage_text(), blocks=as_dicts(usage_blocks()), response_type="ephemeral")
         return
-    job_kind, message = ROUTES[type(parsed)]
+    try:
+        job = job_for(parsed, command)
+    except ValidationError as exc:
+        problem = f"{'.'.join(map(str, exc.errors()[0]['loc']))}: {exc.errors()[0]['msg']}"
+        await ack(text=usage_text(problem), blocks=as_dicts(usage_blocks(problem)), response_type="ephemeral")
+        return
+    message = ACKS[type(parsed)]
     admission = await admit(runtime, user_id=command["user_id"], channel_id=command["channel_id"])
     if admission.refused:
         await ack(text=admission.refused, response_type="ephemeral")
@@ -75,8 +95,7 @@ async def lto(ack: AsyncAck, command: dict[str, Any], runtime: Runtime) -> None:
         runtime,
         key=f"command:{command['trigger_id']}",
         kind="command",
-        job_kind=job_kind,
-        payload=_payload(parsed, command),
+        job=job,
         actor=command["user_id"],
         channel_id=command["channel_id"],
     )

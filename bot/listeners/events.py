@@ -9,7 +9,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.listeners.intake import accept
 from bot.runtime import Runtime
-from core.deals import conversation_for
+from core.job_kinds import TakeTurn, ThreadKind
+from deals.service import conversation_for
 
 # Message subtypes that are not a person writing something new.
 IGNORED_SUBTYPES = {
@@ -39,15 +40,15 @@ def _is_person_writing(event: dict[str, Any]) -> bool:
     )
 
 
-def _turn_payload(event: dict[str, Any], *, kind: str, thread_ts: str) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "user_id": event["user"],
-        "channel_id": event["channel"],
-        "thread_ts": thread_ts,
-        "message_ts": event["ts"],
-        "text": event.get("text", ""),
-    }
+def _turn(event: dict[str, Any], *, thread_kind: ThreadKind, thread_ts: str) -> TakeTurn:
+    return TakeTurn(
+        thread_kind=thread_kind,
+        user_id=event["user"],
+        channel_id=event["channel"],
+        thread_ts=thread_ts,
+        message_ts=event["ts"],
+        text=event.get("text", ""),
+    )
 
 
 async def on_mention(body: dict[str, Any], event: dict[str, Any], runtime: Runtime) -> None:
@@ -58,8 +59,7 @@ async def on_mention(body: dict[str, Any], event: dict[str, Any], runtime: Runti
         runtime,
         key=f"event:{body['event_id']}",
         kind="event",
-        job_kind="conversation.turn",
-        payload=_turn_payload(event, kind="mention", thread_ts=thread_ts),
+        job=_turn(event, thread_kind="mention", thread_ts=thread_ts),
         actor=event["user"],
     )
 
@@ -88,8 +88,7 @@ async def on_message(body: dict[str, Any], event: dict[str, Any], runtime: Runti
         runtime,
         key=f"event:{body['event_id']}",
         kind="event",
-        job_kind="conversation.turn",
-        payload=_turn_payload(event, kind=kind, thread_ts=thread_ts),
+        job=_turn(event, thread_kind=kind, thread_ts=thread_ts),
         actor=event["user"],
     )
 

@@ -12,6 +12,7 @@ from bot.errors import InvalidPayload
 from bot.ids import ApprovalRef, BlockId, CallbackId, DealRef, InputId
 from bot.listeners.intake import accept
 from bot.runtime import Runtime
+from core.job_kinds import DecideApproval, Disqualify
 
 
 def _input_value(view: dict[str, Any], block_id: str, action_id: str) -> str:
@@ -40,8 +41,7 @@ async def on_disqualify_submitted(ack: AsyncAck, body: dict[str, Any], view: dic
         runtime,
         key=f"view:{fingerprint}",
         kind="view_submission",
-        job_kind="deal.disqualify",
-        payload={"user_id": body["user"]["id"], "deal_id": ref.deal_id, "reason": reason[:500]},
+        job=Disqualify(user_id=body["user"]["id"], deal_id=ref.deal_id, reason=reason[:500]),
         actor=body["user"]["id"],
     )
     await ack()
@@ -61,13 +61,12 @@ async def on_approval_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str
         runtime,
         key=f"view:{view['id']}",
         kind="view_submission",
-        job_kind="approval.decide",
-        payload={
-            "request_id": ref.request_id,
-            "user_id": body["user"]["id"],
-            "decision": ref.decision,
-            "reason": reason[:500],
-        },
+        job=DecideApproval(
+            request_id=ref.request_id,
+            user_id=body["user"]["id"],
+            decision=ref.decision,
+            reason=reason[:500],
+        ),
         actor=body["user"]["id"],
     )
     await ack()

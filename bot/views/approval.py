@@ -17,9 +17,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from approvals.models import ApprovalRequest, ApprovalStep
 from bot.ids import ActionId, ApprovalRef, BlockId, CallbackId, InputId
 from bot.views.text import clip, escape
-from core.models import ApprovalRequest, ApprovalStep
 
 OUTCOME_BADGES = {
     "approved": ":white_check_mark: Approved",

@@ -15,8 +15,8 @@ from slack_sdk.models.blocks import (
 
 from bot.ids import ActionId, BlockId, DealRef
 from bot.views.text import clip, escape
-from core.models import Deal
-from core.qualification import FIELD_LABELS, REQUIREMENTS, Assessment, Qualification, Stage, display_value
+from deals.models import Deal
+from deals.qualification import FIELD_LABELS, REQUIREMENTS, Assessment, Qualification, Stage, display_value
 
 STAGE_BADGES = {
     "new": ":new: New",

@@ -6,7 +6,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 from slack_sdk.models.blocks.basic_components import RawTextObject
 
 from bot.views.text import clip, escape
-from core.qualification import format_money
+from deals.qualification import format_money
 from integrations.cpq.engine import Quote
 
 RULE_LABELS = {"discount:requested": "requested discount"}

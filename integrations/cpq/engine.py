@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, Field
 
-from core.qualification import Compliance, Deployment, Region
+from deals.qualification import Compliance, Deployment, Region
 from integrations.cpq import errors
 from integrations.cpq.catalog import Catalog, Sku
 

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from approvals import service as approval_service
 from approvals.policy import ApprovalFacts, Policy, PolicyDecision, evaluate
-from core import audit, outbox
+from core import audit, jobs, outbox
 from core.clock import Clock
-from core.deals import deal_key, qualification_of
-from core.models import Deal, QuoteRecord
-from core.qualification import Money, format_money
+from core.job_kinds import PostApprovalCard, PriceQuote
+from deals import access
+from deals import service as deals
+from deals.access import Identity
+from deals.models import Deal
+from deals.qualification import Money, format_money
+from deals.service import deal_key, qualification_of
 from integrations.cpq.catalog import Catalog
 from integrations.cpq.engine import LineRequest, Quote, QuoteRequest, price
+from integrations.cpq.models import QuoteRecord, QuoteStatus
 
 
 def request_for_deal(
@@ -86,13 +94,13 @@ def create_quote(
     version = (session.scalar(select(func.max(QuoteRecord.version)).where(QuoteRecord.deal_id == deal.id)) or 0) + 1
     session.execute(
         update(QuoteRecord)
-        .where(QuoteRecord.deal_id == deal.id, QuoteRecord.status.in_(("draft", "needs_approval")))
-        .values(status="superseded")
+        .where(QuoteRecord.deal_id == deal.id, QuoteRecord.status.in_((QuoteStatus.DRAFT, QuoteStatus.NEEDS_APPROVAL)))
+        .values(status=QuoteStatus.SUPERSEDED)
     )
     record = QuoteRecord(
         deal_id=deal.id,
         version=version,
-        status="needs_approval" if reasons else "draft",
+        status=QuoteStatus.NEEDS_APPROVAL if reasons else QuoteStatus.DRAFT,
         currency=quote.currency,
         total=str(quote.total),
         catalog_version=quote.catalog_version,
@@ -140,6 +148,53 @@ def create_quote(
     return record, quote, reasons
 
 
+@dataclass(frozen=True)
+class CommittedQuote:
+    record: QuoteRecord
+    quote: Quote
+    reasons: list[str]  # why it is not final yet, in words for the rep (empty when it is)
+    approval_request_id: int | None  # the request people must decide, if any
+
+
+def commit_quote(
+    session: Session,
+    *,
+    deal: Deal,
+    request: QuoteRequest,
+    catalog: Catalog,
+    policy: Policy,
+    actor_id: str,
+    clock: Clock,
+    agent_run: dict[str, Any] | None = None,
+) -> CommittedQuote:
+    """One path for `/lto quote` and the agent's `commit_quote`: price and store the next version; when the
+    policy says people must decide, open the approval request (keeping the paused agent run, if one asked)
+    and queue its card, all in the caller's transaction."""
+    record, quote, reasons = create_quote(
+        session, deal=deal, request=request, catalog=catalog, policy=policy, actor_id=actor_id, clock=clock
+    )
+    decision = approval_decision(quote, policy, request)
+    if not decision.needs_approval:
+        return CommittedQuote(record, quote, reasons, None)
+    approval = approval_service.request_approval(
+        session,
+        deal_id=deal.id,
+        quote_id=record.id,
+        requester=actor_id,
+        decision=decision,
+        summary=summarize(quote, request),
+        clock=clock,
+        agent_run=agent_run,
+    )
+    jobs.enqueue(
+        session,
+        job=PostApprovalCard(request_id=approval.id),
+        clock=clock,
+        dedupe_key=f"approval:{approval.id}:card",
+    )
+    return CommittedQuote(record, quote, reasons, approval.id)
+
+
 def summarize(quote: Quote, request: QuoteRequest) -> str:
     """What is being asked, in one line: "22% discount on 150 × HS-ENT, 2 years: $240,144.84 (list $345,000)"."""
     lines = ", ".join(f"{line.quantity} × {line.sku}" for line in quote.lines)
@@ -156,3 +211,55 @@ def summarize(quote: Quote, request: QuoteRequest) -> str:
         f"{asked}{lines}, {years}{extra}: {format_money(quote.total, quote.currency)} "
         f"(list {format_money(quote.list_total, quote.currency)})"
     )
+
+
+@dataclass(frozen=True)
+class PricedForDeal:
+    """What `/lto quote` shows: the stored version and where the deal's thread is."""
+
+    company: str
+    channel_id: str | None
+    thread_ts: str | None
+    committed: CommittedQuote
+
+
+def quote_deal(
+    session_factory: sessionmaker[Session],
+    *,
+    who: Identity,
+    ask: PriceQuote,
+    catalog: Catalog,
+    policy: Policy,
+    clock: Clock,
+) -> PricedForDeal:
+    """`/lto quote`: the deal the rep named, priced with its own regions, deployment and compliance,
+    committed as the next version (and sent for approval when the policy says so), in one transaction.
+    Raises DealNotFound, Forbidden or QuoteRefused with a sentence the rep can act on."""
+    with session_factory() as session, session.begin():
+        deal = deals.find_deal(session, reference=ask.deal, user_id=who.user_id)
+        access.check(session, who, access.Action.CHANGE_DEAL, deal)
+        request = request_for_deal(
+            deal,
+            lines=[(line.sku, line.quantity) for line in ask.lines],
+            discount_pct=ask.discount_pct,
+            years=ask.years,
+            payment_terms_days=ask.payment_terms_days,
+            custom_sla=ask.custom_sla,
+            legal_changes=ask.legal_changes,
+        )
+        committed = commit_quote(
+            session, deal=deal, request=request, catalog=catalog, policy=policy, actor_id=who.user_id, clock=clock
+        )
+        return PricedForDeal(deal.account.name, deal.channel_id, deal.thread_ts, committed)
+
+
+def next_version(session: Session, deal_id: int) -> int:
+    """The version number the deal's next quote will get."""
+    return (session.scalar(select(func.max(QuoteRecord.version)).where(QuoteRecord.deal_id == deal_id)) or 0) + 1
+
+
+def latest_quote(session: Session, deal_id: int) -> QuoteRecord | None:
+    """The deal's newest quote version, whatever its status; None when the deal was never priced."""
+    return session.scalars(
+        select(QuoteRecord).where(QuoteRecord.deal_id == deal_id).order_by(QuoteRecord.version.desc()).limit(1)
+    ).first()

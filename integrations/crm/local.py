@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock
-from core.deals import account_key, find_or_create_account
 from core.jobs import insert_ignoring_conflict
-from core.models import Account, CrmDealRecord, CrmNote
+from deals.models import Account
+from deals.service import account_key, find_or_create_account
+from integrations.crm.models import CrmDealRecord, CrmNote
 from integrations.crm.port import CrmAccount, CrmDeal, CrmNotFound
 
 

@@ -15,7 +15,7 @@ from agents.offline.discovery_model import offline_discovery
 from agents.offline.evaluation import Scenario, ScenarioError, load_scenarios, run_offline, score
 from agents.offline.extraction import extract
 from agents.offline.lexicon import LEXICON, load_lexicon
-from core.qualification import Qualification
+from deals.qualification import Qualification
 
 TODAY = date(2026, 11, 24)  # a Tuesday in Q4
 EVALS = Path(__file__).resolve().parents[2] / "evals"

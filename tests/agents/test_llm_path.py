@@ -10,8 +10,8 @@ from agents.discovery import DiscoveryDeps, run_turn
 from agents.models import resolve_model
 from agents.prompts import turn_prompt
 from bot.serving import serve_asgi
-from core.qualification import Qualification
 from core.redaction import redact
+from deals.qualification import Qualification
 from tests.fakes.openai_compat import ScriptedChatServer, tool_calls
 
 
@@ -67,7 +67,7 @@ async def test_a_tool_call_outside_the_record_schema_is_refused_and_the_model_to
 
 
 async def test_the_model_reads_account_context_through_the_crm_port(sessions, clock):
-    from core import deals
+    from deals import service as deals
     from integrations.crm.local import LocalCrm
 
     with sessions() as session, session.begin():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agents.offline.quote_ask import read_quote_ask
-from core.qualification import Qualification
+from deals.qualification import Qualification
 
 
 def test_an_edition_seats_add_ons_discount_and_term_become_quote_lines():

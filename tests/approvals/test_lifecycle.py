@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from approvals import service
+from approvals.models import ApprovalRequest
 from approvals.policy import ApprovalFacts, evaluate, load_policy
-from core import deals
-from core.models import ApprovalRequest, QuoteRecord
-from core.qualification import Money
+from deals import service as deals
+from deals.qualification import Money
+from integrations.cpq.models import QuoteRecord
 from tests.conftest import postgres_only
 
 POLICY = load_policy()

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from approvals.evaluation import load_cases, run_cases
+from approvals.evaluation import ApprovalCase, run_cases
 from approvals.policy import ApprovalFacts, PolicyError, evaluate, load_policy
-from core.qualification import Money
+from core.evaluation import load_cases
+from deals.qualification import Money
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,8 +21,8 @@ def policy():
 
 
 def test_every_shipped_approval_case_gets_its_expected_levels(policy):
-    report = run_cases(load_cases(ROOT / "evals" / "approvals.jsonl"), policy)
-    assert report.total >= 30 and report.differences == []
+    report = run_cases(load_cases(ROOT / "evals" / "approvals.jsonl", ApprovalCase), policy)
+    assert report.total >= 30 and report.failures == []
 
 
 @pytest.mark.parametrize(

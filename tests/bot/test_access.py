@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.access import Role, load_roles
-from core.models import AuditEvent, Deal
+from core.models import AuditEvent
+from deals.access import Role, load_roles
+from deals.models import Deal
 from tests.bot.conftest import OTHER_REP, REP, Harness
 from tests.bot.test_discovery_in_slack import open_deal, seen
 

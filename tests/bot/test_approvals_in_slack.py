@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from approvals.models import ApprovalRequest
 from bot.emulator.transcript import render_message
-from core.models import ApprovalRequest, QuoteRecord
+from integrations.cpq.models import QuoteRecord
 from tests.bot.conftest import REP, Harness
 
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.emulator.transcript import render_message
-from core.models import AnswerFeedback, KnowledgeAnswer
 from knowledge.ingest import ingest
+from knowledge.models import AnswerFeedback, KnowledgeAnswer
 from tests.bot.conftest import OTHER_REP, REP, Harness
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "knowledge"

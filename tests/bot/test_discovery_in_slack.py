@@ -8,8 +8,9 @@ from bot.emulator.transcript import render_message
 from bot.http import create_api
 from bot.runtime import build_runtime
 from bot.serving import serve_asgi
-from core.models import AuditEvent, Conversation, Deal
-from core.qualification import Qualification
+from core.models import AuditEvent
+from deals.models import Conversation, Deal
+from deals.qualification import Qualification
 from tests.bot.conftest import REP, Harness
 from tests.fakes.openai_compat import ScriptedChatServer
 
@@ -146,11 +147,17 @@ async def test_two_messages_of_one_thread_run_at_once_both_stay_in_the_history(h
     """A worker runs several jobs at once: two messages of one thread must not erase each other's turn."""
     import asyncio
 
-    from bot.handlers.conversation import TurnInput, take_turn
+    from bot.handlers.conversation import take_turn
+    from core.job_kinds import TakeTurn
 
     thread = await open_deal(harness)
-    first = TurnInput(harness.deals_channel, thread, "1795000001.000001", REP, "They have 250 seats.", "deal")
-    second = TurnInput(harness.deals_channel, thread, "1795000002.000002", REP, "Users are in Frankfurt.", "deal")
+
+    def message(ts: str, text: str) -> TakeTurn:
+        channel = harness.deals_channel
+        return TakeTurn(channel_id=channel, thread_ts=thread, message_ts=ts, user_id=REP, text=text, thread_kind="deal")
+
+    first = message("1795000001.000001", "They have 250 seats.")
+    second = message("1795000002.000002", "Users are in Frankfurt.")
     await asyncio.gather(take_turn(harness.runtime, first), take_turn(harness.runtime, second))
     with harness.runtime.session_factory() as session:
         conversation = session.scalars(select(Conversation).where(Conversation.deal_id == 1)).one()

@@ -47,7 +47,8 @@ async def test_metrics_report_requests_jobs_approvals_and_the_outbox(harness: Ha
     acks_observed = grew("lto_slack_ack_seconds_count", kind="command")  # one histogram observation per ack
     assert acks_observed == 3
     assert grew("lto_jobs_finished_total", kind="deal.quote", outcome="done") == 1
-    assert after[("lto_jobs", (("status", "done"),))] == 2  # read from the database: this test's jobs only
+    # Read from the database, this test's jobs only: the deal, the quote, and the quote's approval card.
+    assert after[("lto_jobs", (("status", "done"),))] == 3
     oldest_waiting = after[("lto_jobs_oldest_queued_seconds", ())]
     assert oldest_waiting == 0  # the queue is drained, so nothing has been waiting
     assert after[("lto_approvals_pending", (("level", "vp_sales"),))] == 1

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from approvals.models import ApprovalRequest
 from bot.http import create_api
 from bot.runtime import build_runtime
 from bot.serving import serve_asgi
-from core.models import ApprovalRequest, AuditEvent, Conversation, QuoteRecord
+from core.models import AuditEvent
+from deals.models import Conversation
+from integrations.cpq.models import QuoteRecord
 from knowledge.ingest import ingest
 from tests.bot.conftest import REP, Harness
 from tests.bot.test_ask import SAMPLE

@@ -7,7 +7,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from core import audit, privacy
-from core.models import AuditEvent, Conversation, Message
+from core.models import AuditEvent
+from deals.models import Conversation, Message
 from tests.bot.conftest import Harness
 from tests.bot.test_discovery_in_slack import open_deal, reply
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.emulator.transcript import render_message
-from core.models import QuoteRecord
+from integrations.cpq.models import QuoteRecord
 from tests.bot.conftest import REP, Harness
 
 

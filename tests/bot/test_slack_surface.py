@@ -9,7 +9,8 @@ from sqlalchemy import func, select, update
 
 from bot.emulator.transcript import render_message
 from core import jobs
-from core.models import AuditEvent, Deal, Job, JobStatus, SlackDelivery, SlackEffect
+from core.models import AuditEvent, Job, JobStatus, SlackDelivery, SlackEffect
+from deals.models import Deal
 from tests.bot.conftest import OTHER_REP, REP, Harness
 
 

@@ -6,7 +6,7 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic_ai import Agent
 
-from bot.tracing import configure_tracing
+from agents.tracing import configure_tracing
 from core.settings import load_settings
 from tests.bot.conftest import Harness
 from tests.bot.test_discovery_in_slack import open_deal, reply

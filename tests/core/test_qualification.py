@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from core.qualification import Money, Qualification, QualificationUpdate, Stage, assess, format_money
+from deals.qualification import Money, Qualification, QualificationUpdate, Stage, assess, format_money
 
 
 def test_facts_from_several_messages_accumulate_and_a_correction_replaces_the_old_value():

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from core.evaluation import load_cases
 from integrations.cpq import errors
 from integrations.cpq.catalog import load_catalog
 from integrations.cpq.engine import QuoteRequest, price
-from integrations.cpq.evaluation import load_cases, run_cases
+from integrations.cpq.evaluation import PricingCase, run_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +26,7 @@ def quote(catalog, lines, **kwargs):
 
 
 def test_every_shipped_pricing_case_matches_its_hand_computed_total(catalog):
-    report = run_cases(load_cases(ROOT / "evals" / "pricing.jsonl"), catalog)
+    report = run_cases(load_cases(ROOT / "evals" / "pricing.jsonl", PricingCase), catalog)
     assert report.total >= 30 and report.failures == []
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core import deals, outbox
+from core import outbox
 from core.models import OutboxEvent
-from core.qualification import QualificationUpdate
+from deals import service as deals
+from deals.qualification import QualificationUpdate
 from integrations.crm.local import LocalCrm
 from integrations.crm.port import CrmUnavailable
 from integrations.crm.sweeps import deliver_due

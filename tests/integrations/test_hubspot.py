@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.serving import serve_asgi
-from core import deals
 from core.models import OutboxEvent
-from core.qualification import QualificationUpdate
+from deals import service as deals
+from deals.qualification import QualificationUpdate
 from integrations.crm.hubspot import HubSpotCrm
 from integrations.crm.sweeps import deliver_due
 from tests.fakes.hubspot import FakeHubSpot

@@ -113,13 +113,14 @@ def test_bad_files_are_reported_and_skipped_while_the_rest_is_ingested(store, kb
 
 
 def test_the_shipped_questions_find_their_sources_in_the_sample_knowledge_base(store):
-    from knowledge.evaluation import evaluate, load_questions
+    from core.evaluation import load_cases
+    from knowledge.evaluation import Question, evaluate
 
     root = Path(__file__).resolve().parents[2]
     ingest([root / "examples" / "knowledge"], store)
-    report = evaluate(store, load_questions(root / "evals" / "retrieval.jsonl"), mode="lexical", today=TODAY)
+    report = evaluate(store, load_cases(root / "evals" / "retrieval.jsonl", Question), mode="lexical", today=TODAY)
     assert report.questions >= 50
-    assert report.recall_at_5 >= 0.8, "\n".join(report.misses)
+    assert report.recall_at_5 >= 0.8, "\n".join(map(str, report.misses))
 
 
 def test_the_sample_knowledge_base_spans_every_format(store):

@@ -1,0 +1,46 @@
+"""The offline Q&A model: search with the question, then answer with the sentences that match it best.
+
+It speaks pydantic-ai's FunctionModel interface. First request: call `search_knowledge` with the
+question. Second request (the passages are in): quote the best sentences of the best passages
+and cite them, or say that nothing relevant was found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart, UserPromptPart
+from pydantic_ai.models.function import AgentInfo
+
+from agents.offline.quoting import best_passages, quote
+from agents.qa import NOTHING_RELEVANT
+
+
+def offline_qa(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    """Offline: search with the question, then answer with the sentences that match it best."""
+    last = messages[-1]
+    output = info.output_tools[0].name if info.output_tools else "final_result"
+    if isinstance(last, ModelRequest) and any(isinstance(p, UserPromptPart) for p in last.parts):
+        question = next(str(p.content) for p in last.parts if isinstance(p, UserPromptPart))
+        return ModelResponse(parts=[ToolCallPart("search_knowledge", {"query": question})], model_name="offline")
+    call = next(
+        p for m in reversed(messages) if isinstance(m, ModelResponse) for p in m.parts if isinstance(p, ToolCallPart)
+    )
+    result = next(
+        (p.content for p in last.parts if isinstance(p, ToolReturnPart) and p.tool_call_id == call.tool_call_id), []
+    )
+    return ModelResponse(parts=[ToolCallPart(output, _answer(result, call))], model_name="offline")
+
+
+def _answer(result: Any, call: ToolCallPart) -> dict[str, Any]:
+    """The answer to write from what the search returned: a message, nothing, or passages to quote."""
+    if isinstance(result, str):
+        return {"text": result, "cited": []}
+    if not result:
+        return {"text": NOTHING_RELEVANT, "cited": []}
+    question = call.args_as_dict().get("query", "")
+    best = best_passages(result, question)
+    return {
+        "text": "\n".join(f"> {quote(p['text'], question)}" for p in best),
+        "cited": [p["chunk_id"] for p in best],
+    }

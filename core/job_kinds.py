@@ -1,0 +1,195 @@
+"""Every kind of durable work and the payload each carries, validated when recorded and when claimed.
+
+A listener (or a domain's use case) records a payload model; the queue stores its JSON with the
+kind; the worker validates it again on claim, so a handler reads typed fields, never `payload["x"]`.
+A stored payload that no longer validates fails its job once, with the reason, instead of retrying.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,32}$")]
+# Ids we issue: positive and small enough for any database integer column.
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+# Where a message was written: the deal's thread, another thread the bot owns, a mention, a DM.
+ThreadKind = Literal["deal", "thread", "mention", "dm"]
+
+
+class JobKind(enum.StrEnum):
+    DEAL_OPEN = "deal.open"
+    DEAL_STATUS = "deal.status"
+    DEAL_DISQUALIFY = "deal.disqualify"
+    DEAL_SHARE = "deal.share"
+    DEAL_QUOTE = "deal.quote"
+    DEAL_PROPOSAL = "deal.proposal"
+    CONVERSATION_TURN = "conversation.turn"
+    KNOWLEDGE_ASK = "knowledge.ask"
+    APPROVAL_DECIDE = "approval.decide"
+    APPROVAL_CARD = "approval.card"
+    APPROVAL_NOTIFY = "approval.notify"
+    APPROVAL_RESUME = "approval.resume"
+    APPROVALS_LIST = "approvals.list"
+    ADMIN = "admin"
+
+
+class JobPayload(BaseModel):
+    """What one kind of job needs; `kind` ties the model to its JobKind."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: ClassVar[JobKind]
+
+
+class Answerable(JobPayload):
+    """Work a person asked for: who, and where to answer them (a slash command's or click's response URL)."""
+
+    user_id: SlackId
+    response_url: str | None = None
+
+
+class OpenDeal(Answerable):
+    kind = JobKind.DEAL_OPEN
+    company: str = Field(min_length=1, max_length=200)
+    notes: str = ""
+
+
+class ShowStatus(Answerable):
+    kind = JobKind.DEAL_STATUS
+    deal: str | None = None  # "#12" or a company name; None lists the person's latest deals
+
+
+class Disqualify(Answerable):
+    kind = JobKind.DEAL_DISQUALIFY
+    deal_id: RowId
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ShareDeal(Answerable):
+    kind = JobKind.DEAL_SHARE
+    deal: str
+    share_with: SlackId
+
+
+class QuoteLineAsk(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    sku: str = Field(min_length=1, max_length=40)
+    quantity: int = Field(ge=1, le=1_000_000)
+
+
+class PriceQuote(Answerable):
+    kind = JobKind.DEAL_QUOTE
+    deal: str
+    lines: tuple[QuoteLineAsk, ...] = Field(min_length=1)
+    discount_pct: Decimal = Decimal(0)
+    years: int = Field(1, ge=1, le=10)
+    payment_terms_days: int = Field(30, ge=0, le=365)
+    custom_sla: bool = False
+    legal_changes: bool = False
+
+
+class DraftProposal(Answerable):
+    kind = JobKind.DEAL_PROPOSAL
+    deal: str
+
+
+class TakeTurn(JobPayload):
+    """A person wrote in a deal thread, a thread the bot owns, a mention or a DM."""
+
+    kind = JobKind.CONVERSATION_TURN
+    channel_id: SlackId
+    thread_ts: str
+    message_ts: str
+    user_id: SlackId
+    text: str
+    thread_kind: ThreadKind
+
+
+class AskKnowledge(Answerable):
+    kind = JobKind.KNOWLEDGE_ASK
+    question: str = Field(min_length=1)
+    channel_id: str | None = None
+
+
+class DecideApproval(Answerable):
+    kind = JobKind.APPROVAL_DECIDE
+    request_id: RowId
+    decision: Literal["approved", "rejected", "changes_requested"]
+    reason: str | None = None
+
+
+class PostApprovalCard(JobPayload):
+    kind = JobKind.APPROVAL_CARD
+    request_id: RowId
+
+
+class NotifyApproval(JobPayload):
+    """An SLA sweep's reminder, escalation or expiry, posted beside the card."""
+
+    kind = JobKind.APPROVAL_NOTIFY
+    request_id: RowId
+    what: Literal["reminder", "escalation", "expiry"]
+    level: str | None = None  # the level reminded, or escalated to
+    from_level: str | None = None  # for an escalation: the level whose time ran out
+
+
+class ResumeRun(JobPayload):
+    """A decided (or expired) request: the agent run that asked for it continues."""
+
+    kind = JobKind.APPROVAL_RESUME
+    request_id: RowId
+
+
+class ListApprovals(Answerable):
+    kind = JobKind.APPROVALS_LIST
+
+
+class AdminCommand(Answerable):
+    kind = JobKind.ADMIN
+    action: Literal["reload", "replay"]
+    event_ids: tuple[RowId, ...] = ()
+
+
+PAYLOADS: dict[JobKind, type[JobPayload]] = {
+    model.kind: model
+    for model in (
+        OpenDeal,
+        ShowStatus,
+        Disqualify,
+        ShareDeal,
+        PriceQuote,
+        DraftProposal,
+        TakeTurn,
+        AskKnowledge,
+        DecideApproval,
+        PostApprovalCard,
+        NotifyApproval,
+        ResumeRun,
+        ListApprovals,
+        AdminCommand,
+    )
+}
+
+
+class BadPayload(ValueError):
+    """A stored job's payload does not fit its kind (tampered, or written by an older version)."""
+
+
+P = TypeVar("P", bound=JobPayload)
+
+
+def parse_payload(kind: str, payload: dict[str, Any]) -> JobPayload:
+    """The typed payload of a stored job, or BadPayload saying what is wrong with it."""
+    try:
+        model = PAYLOADS[JobKind(kind)]
+    except ValueError:
+        raise BadPayload(f"unknown job kind {kind!r}") from None
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "payload"
+        raise BadPayload(f"{kind} payload: {where}: {first['msg']}") from None

@@ -1,0 +1,1 @@
+"""Deals: accounts, deals, qualification records, conversations, who may work on them."""

@@ -1,0 +1,13 @@
+"""The schema: every domain's tables, and the Alembic migrations that build them."""
+
+from __future__ import annotations
+
+
+def import_all_tables() -> None:
+    """Register every domain's tables on Base.metadata (and their personal-text columns with privacy)."""
+    import approvals.models  # noqa: F401
+    import core.models  # noqa: F401
+    import deals.models  # noqa: F401
+    import integrations.cpq.models
+    import integrations.crm.models  # noqa: F401
+    import knowledge.models  # noqa: F401
