@@ -14,13 +14,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import audit, outbox
 from core.clock import Clock
+from core.governed import GovernedFileError, load_governed
 from deals.models import Deal, DealShare
 
 DEFAULT_ROLES = Path(__file__).resolve().parents[1] / "examples" / "governance" / "roles.yaml"
@@ -45,7 +45,7 @@ SEE_EVERY_DEAL = {Role.MANAGER, Role.DEAL_DESK, Role.LEGAL, Role.SECURITY, Role.
 CHANGE_EVERY_DEAL = {Role.MANAGER, Role.DEAL_DESK, Role.ADMIN}
 
 
-class RolesError(ValueError):
+class RolesError(GovernedFileError):
     """The roles file is invalid; the message names the field."""
 
 
@@ -64,13 +64,7 @@ class RoleMap(BaseModel):
 
 
 def load_roles(path: Path = DEFAULT_ROLES) -> RoleMap:
-    try:
-        return RoleMap.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RolesError(f"roles {path} cannot be read: {exc}") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RolesError(f"roles {path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    return load_governed(path, RoleMap, what="roles", error=RolesError)
 
 
 @dataclass(frozen=True)
