@@ -70,7 +70,7 @@ def remind_and_escalate(session: Session, *, policy: Policy, clock: Clock) -> di
                     ApprovalStep(
                         request_id=request.id,
                         level=target,
-                        status=ApprovalStatus.PENDING,
+                        status=StepStatus.PENDING,
                         escalated_from=step.level,
                         created_at=now,
                     )
