@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
@@ -219,4 +219,4 @@ def export(
 
 def count_unsealed(session: Session) -> int:
     """Committed events the sealer has not chained yet."""
-    return len(session.scalars(select(AuditEvent.id).where(AuditEvent.seq.is_(None))).all())
+    return session.scalar(select(func.count()).where(AuditEvent.seq.is_(None))) or 0

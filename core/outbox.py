@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
 from core.jobs import insert_ignoring_conflict
-from core.models import OutboxEvent
+from core.models import OutboxEvent, OutboxStatus
 
 MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=2)
@@ -50,7 +50,7 @@ def emit(
             "aggregate": aggregate,
             "payload": payload,
             "idempotency_key": idempotency_key,
-            "status": "pending",
+            "status": OutboxStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
@@ -64,19 +64,23 @@ def claim_due(session: Session, *, clock: Clock, limit: int = 20) -> list[DueEve
     earlier = aliased(OutboxEvent)
     blocked = (
         select(earlier.id)
-        .where(earlier.aggregate == OutboxEvent.aggregate, earlier.id < OutboxEvent.id, earlier.status != "delivered")
+        .where(
+            earlier.aggregate == OutboxEvent.aggregate,
+            earlier.id < OutboxEvent.id,
+            earlier.status != OutboxStatus.DELIVERED,
+        )
         .exists()
     )
     due = (
         select(OutboxEvent.id)
-        .where(OutboxEvent.status == "pending", OutboxEvent.next_attempt_at <= now, ~blocked)
+        .where(OutboxEvent.status == OutboxStatus.PENDING, OutboxEvent.next_attempt_at <= now, ~blocked)
         .order_by(OutboxEvent.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     rows: Sequence[Row[int, str, str, dict[str, Any], str, int]] = session.execute(
         update(OutboxEvent)
-        .where(OutboxEvent.id.in_(due.scalar_subquery()), OutboxEvent.status == "pending")
+        .where(OutboxEvent.id.in_(due.scalar_subquery()), OutboxEvent.status == OutboxStatus.PENDING)
         .values(next_attempt_at=now + CLAIM_LEASE, attempts=OutboxEvent.attempts + 1)
         .returning(
             OutboxEvent.id,
@@ -95,16 +99,16 @@ def delivered(session: Session, event: DueEvent, *, clock: Clock) -> None:
     session.execute(
         update(OutboxEvent)
         .where(OutboxEvent.id == event.id)
-        .values(status="delivered", delivered_at=clock.now(), last_error=None)
+        .values(status=OutboxStatus.DELIVERED, delivered_at=clock.now(), last_error=None)
     )
 
 
 def failed(session: Session, event: DueEvent, *, error: str, clock: Clock, retry_after: float | None = None) -> str:
     """Back off (or wait what the server asked); park after MAX_ATTEMPTS. Returns the new status."""
     if event.attempts >= MAX_ATTEMPTS:
-        status, delay = "parked", timedelta()
+        status, delay = OutboxStatus.PARKED, timedelta()
     else:
-        status = "pending"
+        status = OutboxStatus.PENDING
         backoff = min(2 ** (event.attempts - 1) * 5, 3600)
         delay = timedelta(seconds=max(backoff, retry_after or 0))
     session.execute(
@@ -120,9 +124,9 @@ def park(session: Session, event: DueEvent, *, error: str, clock: Clock) -> str:
     session.execute(
         update(OutboxEvent)
         .where(OutboxEvent.id == event.id)
-        .values(status="parked", last_error=error[:2000], next_attempt_at=clock.now())
+        .values(status=OutboxStatus.PARKED, last_error=error[:2000], next_attempt_at=clock.now())
     )
-    return "parked"
+    return OutboxStatus.PARKED
 
 
 def listing(session: Session, *, status: str | None = None, limit: int = 100) -> list[OutboxEvent]:
@@ -136,8 +140,8 @@ def replay(session: Session, event_id: int, *, clock: Clock) -> bool:
     """Send a parked (or failed) event again from the start."""
     result = session.execute(
         update(OutboxEvent)
-        .where(OutboxEvent.id == event_id, OutboxEvent.status != "delivered")
-        .values(status="pending", attempts=0, next_attempt_at=clock.now())
+        .where(OutboxEvent.id == event_id, OutboxEvent.status != OutboxStatus.DELIVERED)
+        .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=clock.now())
         .returning(OutboxEvent.id)
     )
     return result.first() is not None
@@ -145,7 +149,7 @@ def replay(session: Session, event_id: int, *, clock: Clock) -> bool:
 
 def count_parked(session: Session) -> int:
     """Events that stopped retrying and wait for an operator (few by design: each one is an alarm)."""
-    return len(session.scalars(select(OutboxEvent.id).where(OutboxEvent.status == "parked")).all())
+    return session.scalar(select(func.count()).where(OutboxEvent.status == OutboxStatus.PARKED)) or 0
 
 
 def replay_many(session: Session, event_ids: list[int], *, clock: Clock) -> list[int]:
