@@ -56,6 +56,50 @@ def format_money(amount: Decimal, currency: str) -> str:
     return f"{symbol}{body}" if symbol else f"{body} {currency}"
 
 
+BudgetPeriod = Literal["annual", "total", "one_off"]
+BudgetSource = Literal["stated", "sign_off_threshold", "incumbent_spend"]
+
+
+class Budget(Money):
+    """A budget as the rep heard it: the amount, what period it covers, and where the figure comes from."""
+
+    period: BudgetPeriod | None = Field(
+        None, description="annual (per year), total (over `years`), or one_off; None when not said."
+    )
+    years: int | None = Field(None, ge=1, le=10, description="For a total: how many years it covers.")
+    source: BudgetSource | None = Field(
+        None,
+        description="stated (a budget they have), sign_off_threshold (the most someone may sign without "
+        "escalation, not a budget), or incumbent_spend (what they pay the vendor being replaced).",
+    )
+
+    def annual(self) -> Decimal | None:
+        """The amount per year, when the period allows it (a one-off has none)."""
+        if self.period == "one_off":
+            return None
+        if self.period == "total":
+            return (self.amount / (self.years or 1)).quantize(Decimal("0.01"))
+        return self.amount
+
+    def __str__(self) -> str:
+        amount = format_money(self.amount, self.currency)
+        said = {
+            "annual": f"{amount} a year",
+            "total": f"{amount} over {self.years} years" if self.years else f"{amount} in total",
+            "one_off": f"{amount} one-off",
+            None: amount,
+        }[self.period]
+        source = {"sign_off_threshold": " (sign-off limit, not a budget)", "incumbent_spend": " (incumbent spend)"}
+        return said + source.get(self.source or "", "")
+
+
+def _as_budget(value: Any) -> Any:
+    """A plain Money (an amount heard without period or source) is a Budget with neither said."""
+    if isinstance(value, Money) and not isinstance(value, Budget):
+        return value.model_dump()
+    return value
+
+
 class Qualification(BaseModel):
     """What discovery knows about a deal. Every field is optional: discovery fills it turn by turn."""
 
@@ -72,9 +116,18 @@ class Qualification(BaseModel):
     paper_process: str | None = Field(None, description="Procurement, legal and security review steps.")
     champion: str | None = Field(None, description="Who sells for us inside the account.")
     competitors: list[str] = Field(default_factory=list, description="Competing vendors in the evaluation.")
-    budget: Money | None = Field(None, description="Budget amount and currency.")
+    budget: Budget | None = Field(None, description="Budget amount, currency, period and source.")
     target_close: date | None = Field(None, description="Target signature date (ISO).")
-    seats: int | None = Field(None, ge=1, le=10_000_000, description="Number of user seats.")
+    go_live: date | None = Field(None, description="When they want to be live (ISO), apart from signing.")
+    seats: int | None = Field(None, ge=1, le=10_000_000, description="Number of user seats to buy now.")
+    seats_at_full_rollout: int | None = Field(
+        None, ge=1, le=10_000_000, description="Expansion potential: seats at full rollout, if said."
+    )
+    payment_terms_days: int | None = Field(None, ge=0, le=365, description="Payment terms asked for (net days).")
+    identity_provider: str | None = Field(None, description="Their identity provider (Okta, Entra ID...).")
+    incumbents: list[str] = Field(default_factory=list, description="Vendors in place today that we would replace.")
+    poc_weeks: int | None = Field(None, ge=1, le=52, description="Length of the proof of concept, in weeks.")
+    poc_success_criteria: str | None = Field(None, description="What the POC must show to count as a success.")
     deployment: Deployment | None = Field(None, description="saas, self_hosted or hybrid.")
     regions: list[Region] = Field(default_factory=list, description="Where users or data are.")
     compliance: list[Compliance] = Field(default_factory=list, description="Compliance regimes required.")
@@ -82,7 +135,9 @@ class Qualification(BaseModel):
     sso_required: bool | None = Field(None, description="Whether SSO (SAML/OIDC) is required.")
     products_of_interest: list[str] = Field(default_factory=list, description="Catalog SKUs of interest.")
 
-    @field_validator("competitors", "integrations", "products_of_interest")
+    _budget = field_validator("budget", mode="before")(_as_budget)
+
+    @field_validator("competitors", "incumbents", "integrations", "products_of_interest")
     @classmethod
     def _dedupe(cls, values: list[str]) -> list[str]:
         seen: dict[str, str] = {}
@@ -131,15 +186,23 @@ class QualificationUpdate(BaseModel):
     paper_process: str | None = None
     champion: str | None = None
     competitors: list[str] | None = None
-    budget: Money | None = None
+    budget: Budget | None = None
     target_close: date | None = None
+    go_live: date | None = None
     seats: int | None = Field(None, ge=1, le=10_000_000)
+    seats_at_full_rollout: int | None = Field(None, ge=1, le=10_000_000)
+    payment_terms_days: int | None = Field(None, ge=0, le=365)
+    identity_provider: str | None = None
+    incumbents: list[str] | None = None
+    poc_weeks: int | None = Field(None, ge=1, le=52)
+    poc_success_criteria: str | None = None
     deployment: Deployment | None = None
     regions: list[Region] | None = None
     compliance: list[Compliance] | None = None
     integrations: list[str] | None = None
     sso_required: bool | None = None
     products_of_interest: list[str] | None = None
+    _budget = field_validator("budget", mode="before")(_as_budget)
     replace_lists: list[str] = Field(
         default_factory=list,
         description="List fields whose new value replaces the old instead of adding to it.",
@@ -227,7 +290,14 @@ FIELD_LABELS = {
     "competitors": "Competitors",
     "budget": "Budget",
     "target_close": "Target close",
+    "go_live": "Go-live",
     "seats": "Seats",
+    "seats_at_full_rollout": "Seats at full rollout",
+    "payment_terms_days": "Payment terms (net days)",
+    "identity_provider": "Identity provider",
+    "incumbents": "Incumbents",
+    "poc_weeks": "POC length (weeks)",
+    "poc_success_criteria": "POC success criteria",
     "deployment": "Deployment",
     "regions": "Regions",
     "compliance": "Compliance",

@@ -7,8 +7,9 @@ careful human would record from it. Only the fields a scenario names are scored:
   positive when the prediction equals the expected value; a wrong prediction is both a false
   positive and a false negative; a missing prediction is a false negative. An expected `null`
   says "nothing should be recorded": a prediction there is a false positive, no prediction
-  counts nothing (but keeps the scenario an exact match).
-- a list field (regions, compliance, competitors, integrations, products_of_interest) is
+  counts nothing (but keeps the scenario an exact match). A budget is its amount and currency,
+  plus its `period`, `years` and `source` where the scenario states them.
+- a list field (regions, compliance, competitors, incumbents, integrations, products_of_interest) is
   scored item by item as sets, names compared case-insensitively: expected and predicted is a
   true positive, predicted only a false positive, expected only a false negative. `[]` means
   nothing should be recorded.
@@ -35,7 +36,7 @@ from core import evaluation
 from core.evaluation import CaseFileError, Row, load_cases
 from deals.qualification import Qualification, QualificationUpdate
 
-LIST_FIELDS = frozenset({"regions", "compliance", "competitors", "integrations", "products_of_interest"})
+LIST_FIELDS = frozenset({"regions", "compliance", "competitors", "incumbents", "integrations", "products_of_interest"})
 
 
 class ScenarioError(CaseFileError):
@@ -177,6 +178,19 @@ def _normal(name: str, value: Any) -> Any:
     return value
 
 
+BUDGET_DETAILS = ("period", "years", "source")
+
+
+def _budget_as_stated(expected_raw: Any, normal: Any, raw: Any = None) -> Any:
+    """A budget's comparable form, with the details the expected value states (from `raw`, or the expected)."""
+    if normal is None or not isinstance(expected_raw, dict):
+        return normal
+    source = expected_raw if raw is None else raw
+    if isinstance(source, BaseModel):
+        source = source.model_dump(mode="json")
+    return (*normal, *(source.get(key) for key in BUDGET_DETAILS if key in expected_raw))
+
+
 def _shown(value: Any) -> Any:
     """A predicted value as it would be written in a scenario file."""
     if isinstance(value, BaseModel):
@@ -193,6 +207,8 @@ def score_record(scenario: Scenario, record: Qualification) -> tuple[dict[str, F
     for name, expected_raw in scenario.expected.items():
         got_raw = getattr(record, name)
         expected, got = _normal(name, expected_raw), _normal(name, got_raw)
+        if name == "budget":  # period, years and source count only where the scenario states them
+            expected, got = _budget_as_stated(expected_raw, expected), _budget_as_stated(expected_raw, got, got_raw)
         score = scores.setdefault(name, FieldScore())
         if name in LIST_FIELDS:
             expected, got = expected or set(), got or set()

@@ -34,7 +34,7 @@ from agents.offline.deployment import deployment, sso_required
 from agents.offline.lexicon import Mention, lexicon
 from agents.offline.narrative import narrative
 from agents.offline.quantities import budget, seats
-from deals.qualification import Money, Qualification, QualificationUpdate
+from deals.qualification import Budget, Qualification, QualificationUpdate
 
 
 class Extraction(BaseModel):
@@ -237,7 +237,7 @@ def extract(text: str, *, today: date, known: Qualification | None = None) -> Ex
     money = budget(text, parts, [count.span] if count else [])
     if money:
         amount, currency = money
-        put("budget", Money(amount=amount.value, currency=currency), amount.text)
+        put("budget", Budget(amount=amount.value, currency=currency), amount.text)
     close = target_close(text, parts, today)
     if close:
         put("target_close", close.value, close.text)
