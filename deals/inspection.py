@@ -1,0 +1,344 @@
+"""Deal inspection: deterministic rules that read a deal's record and latest quote and say what is wrong.
+
+Each finding carries a severity and the next step a sales manager would ask for. The rules are
+code, not model output: the same record and quote always give the same findings. They read the
+quote through `QuoteFacts` (what the pricing engine reported) and the catalog's edition facts
+(deployments, compliance coverage, regions), so inspection needs no database.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from deals.qualification import Qualification, format_money
+from integrations.cpq.catalog import Catalog
+from integrations.cpq.engine import Quote
+
+# Sources that only the Premium Connectors Pack reaches (matched as words in the integration's name).
+PREMIUM_SOURCES = ("oracle", "sap", "db2", "mainframe", "teradata", "netezza")
+CONNECTOR_PACK = "HS-CONN"
+# A deal counts as mature enough to be inspected for people and budget once a quote exists or once
+# it holds this many of the core commercial facts.
+MATURITY_FACTS = ("pain", "seats", "deployment", "regions", "budget", "target_close")
+MATURE_AT = 5
+
+
+class Severity(enum.StrEnum):
+    HIGH = "high"  # blocks the deal as it stands
+    MEDIUM = "medium"  # a risk to work on before the proposal
+    LOW = "low"  # worth knowing
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    severity: Severity
+    message: str = Field(description="What is wrong, in a sentence a rep reads.")
+    next_step: str = Field(description="What to do about it.")
+
+
+class EditionFacts(BaseModel):
+    """What the catalog says an edition SKU covers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    deployments: tuple[str, ...] = ()
+    compliance: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()  # empty: every hosted region
+
+
+class QuoteFacts(BaseModel):
+    """The latest quote as inspection reads it: SKUs, total over the term, and the engine's own gaps."""
+
+    model_config = ConfigDict(frozen=True)
+
+    skus: tuple[str, ...]
+    total: Decimal
+    currency: str
+    term_years: int = Field(1, ge=1)
+    compliance_gaps: tuple[str, ...] = ()
+    unhosted_regions: tuple[str, ...] = ()
+
+    @property
+    def acv(self) -> Decimal:
+        """Annual contract value."""
+        return (self.total / self.term_years).quantize(Decimal("0.01"))
+
+
+class CatalogFacts(BaseModel):
+    """The part of the governed catalog inspection needs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    editions: dict[str, EditionFacts]
+    hosted_regions: tuple[str, ...]
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return format_money(amount, currency)
+
+
+def catalog_facts(catalog: Catalog) -> CatalogFacts:
+    """The editions (SKUs that say where they deploy) with what each covers, and the hosted regions."""
+    editions = {
+        sku.sku: EditionFacts(
+            sku=sku.sku,
+            deployments=tuple(sku.deployments or ()),
+            compliance=tuple(str(c) for c in sku.compliance),
+            regions=tuple(str(r) for r in sku.regions or ()),
+        )
+        for sku in catalog.skus
+        if sku.deployments
+    }
+    return CatalogFacts(editions=editions, hosted_regions=tuple(str(r) for r in catalog.hosted_regions))
+
+
+def quote_facts(quote: Quote) -> QuoteFacts:
+    return QuoteFacts(
+        skus=tuple(line.sku for line in quote.lines),
+        total=quote.total,
+        currency=quote.currency,
+        term_years=quote.term_years,
+        compliance_gaps=tuple(str(c) for c in quote.compliance_gaps),
+        unhosted_regions=tuple(str(r) for r in quote.unhosted_regions),
+    )
+
+
+def _is_mature(record: Qualification, quote: QuoteFacts | None) -> bool:
+    known = sum(getattr(record, name) not in (None, [], "") for name in MATURITY_FACTS)
+    return quote is not None or known >= MATURE_AT
+
+
+def _budget_findings(record: Qualification, quote: QuoteFacts | None) -> list[Finding]:
+    if quote is None:
+        return []
+    budget = record.budget
+    if budget is None:
+        return [
+            Finding(
+                code="budget_unknown",
+                severity=Severity.MEDIUM,
+                message=f"A quote of {_money(quote.acv, quote.currency)} a year exists but no budget is known.",
+                next_step="Ask what budget is set aside, and for which period.",
+            )
+        ]
+    annual = budget.annual()
+    if budget.currency != quote.currency or annual is None or quote.acv <= annual:
+        return []
+    over = ((quote.acv - annual) / annual * 100).quantize(Decimal("1")) if annual else Decimal(0)
+    if budget.source == "sign_off_threshold":
+        return [
+            Finding(
+                code="over_sign_off_limit",
+                severity=Severity.MEDIUM,
+                message=f"The quote's {_money(quote.acv, quote.currency)} a year is above the "
+                f"{_money(annual, budget.currency)} the buyer may sign alone.",
+                next_step="Find out who signs above that limit and how long their approval takes.",
+            )
+        ]
+    if budget.source == "incumbent_spend":
+        return []
+    return [
+        Finding(
+            code="budget_gap",
+            severity=Severity.HIGH if over > 10 else Severity.MEDIUM,
+            message=f"The quote's {_money(quote.acv, quote.currency)} a year is {over}% over the "
+            f"{_money(annual, budget.currency)} a year budget.",
+            next_step="Confirm the budget, reduce scope, or build the business case for the difference.",
+        )
+    ]
+
+
+def _people_findings(record: Qualification, quote: QuoteFacts | None) -> list[Finding]:
+    if not _is_mature(record, quote):
+        return []
+    findings = []
+    if not record.economic_buyer:
+        findings.append(
+            Finding(
+                code="missing_economic_buyer",
+                severity=Severity.HIGH if quote is not None else Severity.MEDIUM,
+                message="Nobody is named who signs off on the budget.",
+                next_step="Ask who signs, and get a meeting with them before the proposal.",
+            )
+        )
+    if not record.champion:
+        findings.append(
+            Finding(
+                code="missing_champion",
+                severity=Severity.MEDIUM,
+                message="No champion is named: nobody is known to sell for us inside the account.",
+                next_step="Find who gains most from this project and test whether they will push for it.",
+            )
+        )
+    people = {p.strip().casefold() for p in (record.contact_name, record.economic_buyer, record.champion) if p}
+    if len(people) <= 1:
+        findings.append(
+            Finding(
+                code="single_threaded",
+                severity=Severity.MEDIUM,
+                message="The deal hangs on one person." if people else "No person at the account is named.",
+                next_step="Meet at least one more stakeholder (the buyer, a user lead, IT or security).",
+            )
+        )
+    return findings
+
+
+def _date_findings(record: Qualification, today: date) -> list[Finding]:
+    findings = []
+    if record.target_close is not None and record.target_close < today:
+        findings.append(
+            Finding(
+                code="close_date_passed",
+                severity=Severity.HIGH,
+                message=f"The target close date {record.target_close.isoformat()} has passed.",
+                next_step="Agree a new close date with the buyer and what must happen before it.",
+            )
+        )
+    if record.go_live and record.target_close and record.go_live < record.target_close:
+        findings.append(
+            Finding(
+                code="go_live_before_close",
+                severity=Severity.LOW,
+                message=f"Go-live ({record.go_live.isoformat()}) is before signature "
+                f"({record.target_close.isoformat()}).",
+                next_step="Check which date is right: a go-live before signing is not possible.",
+            )
+        )
+    return findings
+
+
+def _quoted_editions(quote: QuoteFacts, catalog: CatalogFacts) -> list[EditionFacts]:
+    return [catalog.editions[sku] for sku in quote.skus if sku in catalog.editions]
+
+
+def _fit_findings(record: Qualification, quote: QuoteFacts | None, catalog: CatalogFacts) -> list[Finding]:
+    """Requirements the quoted edition does not meet."""
+    if quote is None:
+        return []
+    editions = _quoted_editions(quote, catalog)
+    findings = []
+    covered = {c for edition in editions for c in edition.compliance}
+    missing = list(quote.compliance_gaps) + [
+        str(c) for c in record.compliance if editions and str(c) not in covered and str(c) not in quote.compliance_gaps
+    ]
+    if missing:
+        findings.append(
+            Finding(
+                code="compliance_gap",
+                severity=Severity.HIGH,
+                message=f"The quoted edition does not cover {', '.join(dict.fromkeys(missing))}.",
+                next_step="Quote the edition that covers it, or get security's written position before proposing.",
+            )
+        )
+    if record.deployment and editions and all(record.deployment not in e.deployments for e in editions):
+        findings.append(
+            Finding(
+                code="deployment_gap",
+                severity=Severity.HIGH,
+                message=f"The quoted edition is not offered {record.deployment.replace('_', '-')}.",
+                next_step="Quote an edition offered that way, or agree the deployment with the customer.",
+            )
+        )
+    outside = list(quote.unhosted_regions) + [
+        str(r)
+        for r in record.regions
+        if str(r) not in quote.unhosted_regions
+        and (str(r) not in catalog.hosted_regions or any(e.regions and str(r) not in e.regions for e in editions))
+    ]
+    if outside:
+        findings.append(
+            Finding(
+                code="region_gap",
+                severity=Severity.HIGH,
+                message=f"Not hosted for this quote in {', '.join(dict.fromkeys(outside))}.",
+                next_step="Confirm where data must live; propose a hosted region or a self-hosted option.",
+            )
+        )
+    if CONNECTOR_PACK not in quote.skus and any(_needs_connector_pack(i) for i in record.integrations):
+        sources = [i for i in record.integrations if _needs_connector_pack(i)]
+        findings.append(
+            Finding(
+                code="connector_pack_missing",
+                severity=Severity.MEDIUM,
+                message=f"{', '.join(sources)} need the Premium Connectors Pack, which is not quoted.",
+                next_step=f"Add {CONNECTOR_PACK} to the quote.",
+            )
+        )
+    return findings
+
+
+def _needs_connector_pack(integration: str) -> bool:
+    words = integration.casefold().replace("-", " ").split()
+    return any(source in words for source in PREMIUM_SOURCES)
+
+
+def _plan_findings(record: Qualification) -> list[Finding]:
+    findings = []
+    if record.incumbents:
+        findings.append(
+            Finding(
+                code="incumbent_displacement",
+                severity=Severity.LOW,
+                message=f"We would replace {', '.join(record.incumbents)}.",
+                next_step="Learn when their contract ends and plan the migration in the proposal.",
+            )
+        )
+    if record.poc_weeks is not None and not record.poc_success_criteria:
+        findings.append(
+            Finding(
+                code="poc_without_success_criteria",
+                severity=Severity.MEDIUM,
+                message=f"A {record.poc_weeks}-week POC is planned without agreed success criteria.",
+                next_step="Agree measurable success criteria with the customer before the POC starts.",
+            )
+        )
+    return findings
+
+
+def inspect(record: Qualification, quote: QuoteFacts | None, *, catalog: CatalogFacts, today: date) -> list[Finding]:
+    """Every finding for this deal, most severe first."""
+    findings = [
+        *_budget_findings(record, quote),
+        *_people_findings(record, quote),
+        *_date_findings(record, today),
+        *_fit_findings(record, quote, catalog),
+        *_plan_findings(record),
+    ]
+    order = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+    return sorted(findings, key=lambda finding: order[finding.severity])
+
+
+def codes(findings: Iterable[Finding]) -> list[str]:
+    return [finding.code for finding in findings]
+
+
+# Findings that limit what the qualification score may claim, and to what.
+SCORE_CAPS: dict[str, int] = {
+    "budget_gap": 60,
+    "close_date_passed": 60,
+    "missing_economic_buyer": 65,
+    "compliance_gap": 65,
+    "deployment_gap": 65,
+    "region_gap": 65,
+    "missing_champion": 75,
+}
+
+
+def capped_score(score: int, findings: Sequence[Finding]) -> tuple[int, list[str]]:
+    """The score after the caps the findings impose, and why, one line per cap that bit."""
+    reasons = []
+    capped = score
+    for finding in findings:
+        cap = SCORE_CAPS.get(finding.code)
+        if cap is not None and finding.severity != Severity.LOW and cap < capped:
+            reasons.append(f"capped at {cap}: {finding.message}")
+            capped = cap
+    return capped, reasons
