@@ -17,6 +17,7 @@ TOOL_ALLOWLIST: dict[str, frozenset[str]] = {
             "search_knowledge",
             "get_account_context",
             "propose_disqualification",
+            "preview_price",  # read-only: a CPQ ballpark, nothing committed
             "commit_quote",  # requires approval: code prices it and the policy decides
         }
     ),

@@ -20,6 +20,7 @@ from pydantic_ai.exceptions import ModelHTTPError, UnexpectedModelBehavior, Usag
 from sqlalchemy.orm import Session
 
 from agents import history as stored_history
+from agents import mrkdwn
 from agents.discovery import DiscoveryDeps, QuoteAsk, TurnOutcome, run_turn
 from agents.offline.discovery_model import offline_discovery
 from agents.services import Services
@@ -378,6 +379,10 @@ async def resume(services: Services, request_id: int) -> Resumed:
             logger.warning("resuming approval %s failed: %s", request_id, exc)
             raise ModelFailed(f"model: {type(exc).__name__}: {exc}") from exc
         reply = outcome.reply.reply if outcome.reply else "The run paused again; ask me to quote it anew."
+        # It may echo an approver's reason or the rep's words: they cannot ping a channel or hide a link.
+        people = {paused.requester, *(by for _, _, by, _ in paused.decisions if by)}
+        sources = {passage.source for passage in outcome.deps.passages}
+        reply = mrkdwn.untrusted(reply, links=sources, users=people)
         await asyncio.to_thread(_save_resumed, services, paused, outcome, reply)
     return Resumed(
         request_id=request_id,

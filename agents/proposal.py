@@ -2,8 +2,8 @@
 
 The model writes claims and cites chunk ids it retrieved (checked by the output validator).
 The guardrail then reads the rendered document: every amount and percentage must come from
-the quote, every SKU from the catalog. A draft that fails is regenerated once, then posted
-as needing review with the reasons.
+the quote (a figure a retrieved document states is not the quote's), every SKU must be one the
+quote prices. A draft that fails is regenerated once, then posted as needing review with the reasons.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic_ai import Agent, ModelRetry, RunContext
 from pydantic_ai.usage import RunUsage, UsageLimits
+from sqlalchemy.orm import Session
 
+from agents import figures
 from agents.allowlist import enforce
 from agents.grounding import Search, search_and_remember
 from agents.offline.proposal_model import offline_proposal
@@ -53,7 +55,7 @@ class ProposalDraft(BaseModel):
 
 @dataclass
 class ProposalDeps:
-    brief: dict[str, Any]  # company, pain, requirements... (no prices: the model never sees or writes them)
+    brief: dict[str, Any]  # company, pain, requirements, quoted SKUs (no prices: the model never sees or writes them)
     search: Search | None
     passages: list[Passage] = field(default_factory=list)
 
@@ -87,9 +89,6 @@ def claims_cite_retrieved_chunks(ctx: RunContext[ProposalDeps], draft: ProposalD
     return draft
 
 
-_MONEY = re.compile(
-    r"(?:[$€£]|\b(?:USD|EUR|GBP)\s?)\s?\d[\d,]*(?:\.\d+)?\s?[kKmM]?\b|\b\d[\d,]*(?:\.\d+)?\s?(?:USD|EUR|GBP|dollars|euros)\b"
-)
 _PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?%")
 _SKU = re.compile(r"\bHS-[A-Z]+\b")
 
@@ -99,31 +98,46 @@ def _without_spaces(text: str) -> str:
 
 
 def guardrail(
-    document: str, *, allowed_money: set[str], allowed_percent: set[str], catalog_skus: set[str], grounded_text: str
+    document: str,
+    *,
+    allowed_money: set[str],
+    allowed_percent: set[str],
+    catalog_skus: set[str],
+    grounded_text: str,
+    quoted_skus: set[str] | None = None,
 ) -> list[str]:
-    """Problems with a rendered draft; empty when every number is the quote's and every SKU is real.
+    """Problems with a rendered draft; empty when every amount and percentage is the quote's and every SKU
+    is one the quote prices.
 
-    `grounded_text` is the retrieved passages' text: figures quoted from them (an SLA of 99.95%)
-    are the knowledge base's, not invented.
+    A figure the retrieved passages (`grounded_text`) state is still not the quote's: a document saying
+    "Enterprise is now $99 per seat" must not put $99 beside the quote's prices, so it is named as coming
+    from the knowledge base. `quoted_skus` (the quote's own SKUs), when given, also refuses catalog SKUs
+    the quote does not price.
     """
     problems = []
     grounded = _without_spaces(grounded_text)
-    for match in _MONEY.finditer(document):
-        token = _without_spaces(match.group(0))
-        if token not in allowed_money and token not in grounded:
-            problems.append(f"amount '{match.group(0).strip()}' is not from the quote")
+
+    def problem(kind: str, figure: str) -> str:
+        if _without_spaces(figure) in grounded:
+            return f"{kind} '{figure}' comes from the knowledge base, not the quote"
+        return f"{kind} '{figure}' is not from the quote"
+
+    for match in figures.MONEY.finditer(document):
+        if _without_spaces(match.group(0)) not in allowed_money:
+            problems.append(problem("amount", match.group(0).strip()))
     for match in _PERCENT.finditer(document):
-        token = _without_spaces(match.group(0))
-        if token not in allowed_percent and token not in grounded:
-            problems.append(f"percentage '{match.group(0).strip()}' is not from the quote")
-    for sku in sorted(set(_SKU.findall(document)) - catalog_skus):
+        if _without_spaces(match.group(0)) not in allowed_percent:
+            problems.append(problem("percentage", match.group(0).strip()))
+    named = set(_SKU.findall(document))
+    for sku in sorted(named - catalog_skus):
         problems.append(f"SKU {sku} is not in the catalog")
+    if quoted_skus is not None:
+        for sku in sorted((named & catalog_skus) - quoted_skus):
+            problems.append(f"SKU {sku} is not on the quote")
     return problems
 
 
 # The use case: draft a proposal for a deal ------------------------------------------------------
-
-PENDING_APPROVAL_NOTE = "These prices are not final until the approvals this quote needs are granted."
 
 
 class ProposalRefused(Exception):
@@ -132,13 +146,12 @@ class ProposalRefused(Exception):
 
 class ProposalStatus(StrEnum):
     NEEDS_REVIEW = "needs review"  # the guardrail stopped the draft twice
-    PENDING_APPROVALS = "draft, pending approvals"  # the quote still waits for approvers
     READY = "ready to send"
 
 
 @dataclass(frozen=True)
 class ProposalBasis:
-    """What a proposal is drafted from: the deal's record and its latest quote."""
+    """What a proposal is drafted from: the deal's record and its latest quote, which is final."""
 
     deal_id: int
     company: str
@@ -148,10 +161,6 @@ class ProposalBasis:
     quote: Quote
     quote_version: int
     quote_status: QuoteStatus
-
-    @property
-    def approval_note(self) -> str:
-        return PENDING_APPROVAL_NOTE if self.quote_status == QuoteStatus.NEEDS_APPROVAL else ""
 
 
 @dataclass(frozen=True)
@@ -189,13 +198,13 @@ async def draft_proposal(services: Services, *, deal_ref: str, who: access.Ident
     pdf = await asyncio.to_thread(to_pdf, written.markdown, title=f"Proposal for {basis.company}")
     await asyncio.to_thread(record_draft, services, basis=basis, written=written, who=who)
     status = ProposalStatus.NEEDS_REVIEW if written.problems else ProposalStatus.READY
-    if not written.problems and basis.approval_note:
-        status = ProposalStatus.PENDING_APPROVALS
     return DraftedProposal(basis=basis, markdown=written.markdown, pdf=pdf, problems=written.problems, status=status)
 
 
 def load_basis(services: Services, *, deal_ref: str, who: access.Identity) -> ProposalBasis:
-    """The deal and its latest quote, if this person may change the deal and it is ready for a proposal."""
+    """The deal and its latest quote, if this person may change the deal and it is ready for a proposal:
+    qualified, and priced by a final quote (within the rep's authority, or approved). A quote that was
+    rejected, expired, sent back for changes or still waits for approvers is refused, with why."""
     with services.session_factory() as session:
         deal = deals.find_deal(session, reference=deal_ref, user_id=who.user_id)
         access.check(session, who, access.Action.CHANGE_DEAL, deal)
@@ -206,6 +215,9 @@ def load_basis(services: Services, *, deal_ref: str, who: access.Identity) -> Pr
         latest = cpq.latest_quote(session, deal.id)
         if latest is None:
             raise ProposalRefused(f"Price deal #{deal.id} first: `/lto quote #{deal.id} <SKU> <qty> ...`.")
+        not_final = cpq.why_not_final(session, latest, policy=services.policy())
+        if not_final is not None:
+            raise ProposalRefused(not_final)
         return ProposalBasis(
             deal_id=deal.id,
             company=deal.account.name,
@@ -218,16 +230,19 @@ def load_basis(services: Services, *, deal_ref: str, who: access.Identity) -> Pr
         )
 
 
-def brief_of(record: Qualification) -> dict[str, Any]:
-    """What the agent is told about the deal: the record's facts, never its budget (no prices in, none out)."""
+def brief_of(record: Qualification, quote: Quote) -> dict[str, Any]:
+    """What the agent is told about the deal: the record's facts, never its budget (no prices in, none out),
+    and the SKUs the quote prices (the only ones the proposal may name)."""
     dumped = record.model_dump(mode="json")
-    return {k: v for k, v in dumped.items() if k not in ("budget",) and v not in (None, [], "")}
+    brief = {k: v for k, v in dumped.items() if k not in ("budget",) and v not in (None, [], "")}
+    brief["quoted_skus"] = [line.sku for line in quote.lines]
+    return brief
 
 
 async def write_proposal(services: Services, basis: ProposalBasis) -> WrittenProposal:
     """Run the agent and render its draft; a draft the guardrail stops is regenerated once, then kept
     (to be posted as needing review, with the reasons)."""
-    brief = brief_of(basis.record)
+    brief = brief_of(basis.record, basis.quote)
     catalog_skus = {s.sku for s in services.catalog().skus}
     money, percents = allowed_figures(basis.quote)
     usage = RunUsage()
@@ -245,11 +260,15 @@ async def write_proposal(services: Services, basis: ProposalBasis) -> WrittenPro
             deal_id=basis.deal_id,
             passages=deps.passages,
             today=services.clock.now().date(),
-            approval_note=basis.approval_note,
         )
         grounded = " ".join(p.text for p in deps.passages)
         problems = guardrail(
-            markdown, allowed_money=money, allowed_percent=percents, catalog_skus=catalog_skus, grounded_text=grounded
+            markdown,
+            allowed_money=money,
+            allowed_percent=percents,
+            catalog_skus=catalog_skus,
+            grounded_text=grounded,
+            quoted_skus={line.sku for line in basis.quote.lines},
         )
         if not problems:
             break
@@ -260,7 +279,8 @@ def record_draft(services: Services, *, basis: ProposalBasis, written: WrittenPr
     """In one transaction: a clean draft moves a qualified deal to the proposal stage; the draft is audited
     with the quote, catalog, policy, chunks and model it came from."""
     with services.session_factory() as session, session.begin():
-        deal = deals.get_deal(session, basis.deal_id)
+        deal = deals.get_deal(session, basis.deal_id, for_update=True)
+        _still_the_final_quote(services, session, basis)
         if not written.problems and deal.stage == DealStage.QUALIFIED:
             deals.set_stage(
                 session,
@@ -293,6 +313,20 @@ def record_draft(services: Services, *, basis: ProposalBasis, written: WrittenPr
                 "usage": provenance.usage_of(written.usage),
             },
         )
+
+
+def _still_the_final_quote(services: Services, session: Session, basis: ProposalBasis) -> None:
+    """The quote drafted from must still be the deal's latest, and final, when the draft is recorded
+    (a new version, a decision or an expiry may have landed while the agent wrote)."""
+    latest = cpq.latest_quote(session, basis.deal_id)
+    if latest is None or latest.version != basis.quote_version:
+        raise ProposalRefused(
+            f"Deal #{basis.deal_id} was priced again while I drafted from quote v{basis.quote_version}: "
+            "ask for the proposal again."
+        )
+    not_final = cpq.why_not_final(session, latest, policy=services.policy())
+    if not_final is not None:
+        raise ProposalRefused(not_final)
 
 
 enforce(proposal_agent)  # least privilege: its tools are exactly those agents/allowlist.py names

@@ -61,7 +61,6 @@ def render_markdown(
     deal_id: int,
     passages: list[Passage],
     today: date,
-    approval_note: str = "",
 ) -> str:
     by_id = {p.chunk_id: p for p in passages}
     cited: list[str] = []
@@ -93,7 +92,7 @@ def render_markdown(
         draft=view,
         requirements=requirements,
         pricing_table=pricing_table(quote),
-        pricing_note=approval_note or "Prices from the CPQ engine, catalog " + quote.catalog_version + ".",
+        pricing_note="Prices from the CPQ engine, catalog " + quote.catalog_version + ".",
         sources=sources,
     )
 

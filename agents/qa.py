@@ -15,6 +15,7 @@ from pydantic_ai import Agent, ModelRetry, RunContext
 from pydantic_ai.models import Model
 from pydantic_ai.usage import UsageLimits
 
+from agents import figures
 from agents.allowlist import enforce
 from agents.grounding import Search, search_and_remember
 from agents.services import Services
@@ -43,7 +44,9 @@ qa_agent: Agent[QaDeps, Answer] = Agent(
     instructions=(
         "Answer the sales rep's question about Halyard Systems' products using only passages returned by "
         "`search_knowledge`; cite the chunk_id of each passage you rely on. If nothing relevant comes back, say "
-        f"exactly: {NOTHING_RELEVANT} Never state prices or discounts beyond what a passage says."
+        f"exactly: {NOTHING_RELEVANT} Never state a price or any other amount, even one a passage states: prices "
+        "come only from the CPQ engine. For a price question, say which cited document holds the price list and "
+        "that a ballpark in a deal thread or `/lto quote` prices it."
     ),
     retries=2,
 )
@@ -67,6 +70,21 @@ def cites_only_what_was_retrieved(ctx: RunContext[QaDeps], answer: Answer) -> An
         )
     if not answer.cited and retrieved and answer.text.strip() != NOTHING_RELEVANT:
         raise ModelRetry("Cite the chunk_id of each passage your answer relies on.")
+    return answer
+
+
+@qa_agent.output_validator
+def no_amounts_from_documents(ctx: RunContext[QaDeps], answer: Answer) -> Answer:
+    """An answer copies no amount out of a document: prices come from CPQ (only the asker's own figures may
+    be repeated)."""
+    asked = figures.values_in([ctx.prompt] if isinstance(ctx.prompt, str) else [])
+    copied = figures.unsourced(answer.text, asked)
+    if copied:
+        raise ModelRetry(
+            f"Your answer states {', '.join(copied)}. Prices come only from the CPQ engine, never from documents: "
+            "leave the amounts out, say which cited document holds the price list, and that a ballpark in a deal "
+            "thread or `/lto quote` prices it."
+        )
     return answer
 
 

@@ -21,6 +21,8 @@ from approvals.policy import DEFAULT_POLICY, Policy, load_policy
 from core.clock import Clock
 from core.settings import Settings
 from deals.access import DEFAULT_ROLES, RoleMap, load_roles
+from deals.inspection import catalog_facts
+from deals.service import Inspection
 from integrations.cpq.catalog import DEFAULT_CATALOG, Catalog, load_catalog
 from integrations.crm.port import CrmPort
 from knowledge.models import Passage
@@ -96,6 +98,10 @@ class Services:
         if self._policy is None:
             self._policy = load_policy(self.settings.policy_path or DEFAULT_POLICY)
         return self._policy
+
+    def inspection(self) -> Inspection:
+        """What deal inspection reads beside the deal: the catalog's editions, and today."""
+        return Inspection(catalog=catalog_facts(self.catalog()), today=self.clock.now().date())
 
     def roles(self) -> RoleMap:
         """The governed role map, loaded and validated once."""

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from agents import history as stored_history
-from agents import paused_runs
+from agents import mrkdwn, paused_runs
 from agents.discovery import DiscoveryDeps, TurnOutcome, run_turn
 from agents.models import is_external
 from agents.offline.discovery_model import offline_discovery
@@ -94,6 +94,8 @@ async def take_turn(services: Services, turn: TakeTurn, context: ThreadContext, 
         search=services.knowledge_search,
         crm=services.crm,
         account_name=context.account_name,
+        catalog=services.catalog(),  # for `preview_price`: a reply's prices come from CPQ
+        policy=services.policy(),
     )
     prompt = turn_prompt(user=f"<@{turn.user_id}>", day=deps.today, text=text)
     outcome = await _run(services, prompt=prompt, deps=deps, history=context.history)
@@ -131,11 +133,16 @@ async def _run(
 
 
 def _reply_text(services: Services, outcome: TurnOutcome, judgement: paused_runs.Judgement | None) -> str:
+    """The reply as posted: the model's mrkdwn, where whatever it echoed of the rep's words (or of a
+    passage) cannot ping a channel or hide a link; it may link only to the sources it retrieved."""
     if outcome.reply is not None:
-        return _render_stored(outcome.reply.reply, outcome.reply.next_questions)
-    if judgement is not None and judgement.paused:
-        return _render_stored(_noted(outcome.deps) + paused_runs.paused_reply(judgement, services), [])
-    return "I could not finish that one; please ask again."
+        reply = _render_stored(outcome.reply.reply, outcome.reply.next_questions)
+    elif judgement is not None and judgement.paused:
+        reply = _render_stored(_noted(outcome.deps) + paused_runs.paused_reply(judgement, services), [])
+    else:
+        return "I could not finish that one; please ask again."
+    sources = {passage.source for passage in outcome.deps.passages}
+    return mrkdwn.untrusted(reply, links=sources, users={outcome.deps.user_id})
 
 
 def _save_turn(

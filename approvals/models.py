@@ -68,6 +68,8 @@ class ApprovalStep(Base):
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)
+    # The job that decided it: that job, run again after a crash, recognises its own decision.
+    origin: Mapped[str | None] = mapped_column(String(200))
     reminded_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from core.governed import GovernedFileError, load_governed
 from deals.qualification import Money, format_money
@@ -66,8 +66,20 @@ class Policy(BaseModel):
     version: str
     levels: dict[str, Level]
     discount_bands: list[DiscountBand]
-    deal_desk_total_at_least: Decimal
+    # Per currency: a total in pounds is not a total in dollars. A currency the policy does not name
+    # goes to the deal desk (the policy cannot say it is under the line).
+    deal_desk_total_at_least: dict[str, Decimal] = Field(min_length=1)
     standard_payment_terms_days: int = 30
+
+    @field_validator("deal_desk_total_at_least")
+    @classmethod
+    def _thresholds_per_currency(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for currency, amount in value.items():
+            if not re.fullmatch(r"[A-Z]{3}", currency):
+                raise ValueError(f"deal_desk_total_at_least: {currency!r} is not an ISO 4217 code such as USD")
+            if amount <= 0:
+                raise ValueError(f"deal_desk_total_at_least.{currency} must be positive")
+        return value
 
     @model_validator(mode="after")
     def _known_levels(self) -> Policy:
@@ -139,13 +151,21 @@ def evaluate(policy: Policy, facts: ApprovalFacts) -> PolicyDecision:
                         f"({policy.levels[level].name} approves up to {band.up_to.normalize():f}%)",
                     )
                 )
-    if facts.total.amount >= policy.deal_desk_total_at_least:
+    threshold = policy.deal_desk_total_at_least.get(facts.total.currency)
+    if threshold is None:
         fired.append(
             FiredRule(
                 rule="total>=deal_desk",
                 level="deal_desk",
-                reason=f"Total {facts.total} is at least "
-                f"{format_money(policy.deal_desk_total_at_least, facts.total.currency)}",
+                reason=f"Total {facts.total}: the policy sets no deal-desk threshold in {facts.total.currency}",
+            )
+        )
+    elif facts.total.amount >= threshold:
+        fired.append(
+            FiredRule(
+                rule="total>=deal_desk",
+                level="deal_desk",
+                reason=f"Total {facts.total} is at least {format_money(threshold, facts.total.currency)}",
             )
         )
     legal = [

@@ -17,7 +17,7 @@ from approvals.models import ApprovalRequest, ApprovalStatus, ApprovalStep, Step
 from approvals.policy import Policy, PolicyDecision
 from core import audit, jobs
 from core.clock import Clock
-from core.job_kinds import DecideApproval, ResumeRun
+from core.job_kinds import ApprovalDecided, DecideApproval, ResumeRun
 from integrations.cpq.models import QuoteRecord, QuoteStatus
 
 Decision = Literal["approved", "rejected", "changes_requested"]
@@ -134,6 +134,7 @@ class Outcome:
     step_level: str
     decision: Decision
     final: bool  # the request as a whole is decided now
+    repeated: bool = False  # this job had recorded it already (a re-run): nothing new was decided
 
 
 def decide(
@@ -146,13 +147,23 @@ def decide(
     reason: str | None,
     policy: Policy,
     clock: Clock,
+    origin: str | None = None,
 ) -> Outcome:
-    """Record one level's decision by an authorized approver, exactly once."""
+    """Record one level's decision by an authorized approver, exactly once.
+
+    `origin` names the job deciding (its click): that job, run again after a crash or a failed
+    Web API call, gets its own earlier decision back instead of AlreadyDecided. What the decision
+    changes for people (the card, the deal thread, the requester, the proposal) is an
+    `approval.decided` job queued here, in the deciding transaction, so none of it is lost.
+    """
     # Decisions on one request are serialised by its row lock (PostgreSQL; SQLite has one writer),
     # so the last of several levels sees the others' decisions and closes the request.
     request = session.scalars(select(ApprovalRequest).where(ApprovalRequest.id == request_id).with_for_update()).first()
     if request is None:
         raise RequestNotFound("That approval request does not exist; I did nothing.")
+    earlier = _decided_by_origin(session, request, origin=origin, actor_id=actor_id, decision=decision)
+    if earlier is not None:
+        return earlier
     if request.status != ApprovalStatus.PENDING:
         raise AlreadyDecided(f"This request was already {request.status.replace('_', ' ')}.")
     if actor_id == request.requester:
@@ -175,7 +186,7 @@ def decide(
     won = session.execute(
         update(ApprovalStep)
         .where(ApprovalStep.id == step.id, ApprovalStep.status == StepStatus.PENDING)
-        .values(status=decision, decided_by=actor_id, decided_at=now, reason=reason)
+        .values(status=decision, decided_by=actor_id, decided_at=now, reason=reason, origin=origin)
         .returning(ApprovalStep.id)
     ).first()
     if won is None:
@@ -206,10 +217,36 @@ def decide(
         detail={"reason": reason, "request_final": final},
     )
     session.refresh(request)
+    # People hear of the decision first; then a paused run resumes and answers in the thread.
+    jobs.enqueue(
+        session,
+        job=ApprovalDecided(request_id=request_id, step_id=step.id, final=final),
+        clock=clock,
+        dedupe_key=f"approval:{request_id}:step:{step.id}:decided",
+    )
     if final:
         settle_quote(session, request)
         resume_agent(session, request, clock=clock)
     return Outcome(request=request, step_level=step.level, decision=decision, final=final)
+
+
+def _decided_by_origin(
+    session: Session, request: ApprovalRequest, *, origin: str | None, actor_id: str, decision: Decision
+) -> Outcome | None:
+    """The decision this job already recorded (same actor, same decision), when it runs again; else None."""
+    if origin is None:
+        return None
+    step = session.scalars(
+        select(ApprovalStep).where(ApprovalStep.request_id == request.id, ApprovalStep.origin == origin)
+    ).first()
+    if step is None or step.decided_by != actor_id or step.status != decision:
+        return None
+    return Outcome(request=request, step_level=step.level, decision=decision, final=False, repeated=True)
+
+
+def request_of_quote(session: Session, quote_id: int) -> ApprovalRequest | None:
+    """The approval request a quote was sent for; None when it was within the rep's authority."""
+    return session.scalars(select(ApprovalRequest).where(ApprovalRequest.quote_id == quote_id)).first()
 
 
 # What a quote waiting on people becomes when its request is closed, whichever way it closes.
@@ -304,9 +341,10 @@ def decide_request(
     actor_groups: set[str],
     policy: Policy,
     clock: Clock,
+    origin: str | None = None,
 ) -> Outcome:
     """A click on an approval card, in its own transaction: the step's decision, and when it closes the
-    request, the quote's new status and the paused run's resumption (see `decide`)."""
+    request, the quote's new status, the paused run's resumption and the job that tells people (see `decide`)."""
     with session_factory() as session, session.begin():
         return decide(
             session,
@@ -317,4 +355,5 @@ def decide_request(
             reason=ask.reason,
             policy=policy,
             clock=clock,
+            origin=origin,
         )

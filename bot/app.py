@@ -2,22 +2,46 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import BotError
 from bot.listeners import actions, commands, events, views
+from bot.listeners.intake import answer_later
 from bot.runtime import Runtime
 from core.jobs import new_correlation_id
 from core.logging import correlation, current_correlation_id
 
 logger = logging.getLogger(__name__)
+
+
+FOREIGN_WORKSPACE = (
+    ":no_entry: I only work for people of the workspace I'm installed in; I did nothing. "
+    "Ask an admin of this workspace if you need access."
+)
+
+
+def teams_of(body: dict[str, Any]) -> set[str]:
+    """Every workspace a request names for the person or the place it came from."""
+    team, user, event = body.get("team"), body.get("user"), body.get("event")
+    event = event if isinstance(event, dict) else {}
+    found = (
+        body.get("team_id"),
+        body.get("user_team"),
+        team.get("id") if isinstance(team, dict) else None,
+        user.get("team_id") if isinstance(user, dict) else None,
+        event.get("team"),
+        event.get("user_team"),
+        event.get("source_team"),
+    )
+    return {value for value in found if isinstance(value, str) and value}
 
 
 def create_app(runtime: Runtime) -> AsyncApp:
@@ -55,9 +79,23 @@ def create_app(runtime: Runtime) -> AsyncApp:
         with correlation(new_correlation_id()):
             return await next()
 
+    @app.middleware
+    async def only_our_workspaces(body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        # A person from another workspace (a Slack Connect channel, another install) is no rep of ours.
+        identity = runtime.identity or await runtime.identify()
+        foreign = teams_of(body) - (settings.allowed_teams or {identity.team_id})
+        if not foreign:
+            return await next()
+        logger.warning("refused a request from workspace(s) %s", ", ".join(sorted(foreign)))
+        if body.get("command"):  # answered in the ack, only to them
+            said = json.dumps({"response_type": "ephemeral", "text": FOREIGN_WORKSPACE})
+            return BoltResponse(status=200, body=said, headers={"content-type": "application/json"})
+        return BoltResponse(status=200, body="")  # an event or a click: taken, and nothing done
+
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any], respond: Any, response: BoltResponse) -> None:
+    async def on_error(error: Exception, body: dict[str, Any], respond: AsyncRespond, response: BoltResponse) -> None:
         # A 200 either way: Slack would otherwise show the user a failure banner on top of our message.
+        # The message follows the ack: a response URL that hangs must not hold the answer to Slack.
         response.status, response.body = 200, ""
         if isinstance(error, BotError):
             message = error.message
@@ -66,7 +104,7 @@ def create_app(runtime: Runtime) -> AsyncApp:
             logger.exception("unhandled error in a listener (correlation id %s)", cid, exc_info=error)
             message = f"Something went wrong on my side and I did nothing. Reference: `{cid}`."
         if body.get("response_url"):
-            await respond(text=message, response_type="ephemeral", replace_original=False)
+            answer_later(runtime, respond, message)
 
     for module in (commands, events, actions, views):
         module.register(app)

@@ -182,25 +182,39 @@ def _knowledge_store(settings: Settings, *, rebuild: bool = False, rebuild_on_mi
 @app.command()
 @clear_errors
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Files or folders (recursive)."),
-    reembed: bool = typer.Option(False, help="Rebuild the collection with the configured LTO_EMBEDDINGS model."),
+    paths: list[Path] = typer.Argument(..., help="Files or folders (recursive) inside the knowledge root."),
+    root: Path = typer.Option(
+        None, help="Knowledge root: document ids are paths relative to it (default: LTO_KNOWLEDGE_ROOT, else here)."
+    ),
+    rebuild: bool = typer.Option(
+        False, "--rebuild", "--reembed", help="Drop the collection and build it again (e.g. with new LTO_EMBEDDINGS)."
+    ),
 ) -> None:
-    """Load documents into the knowledge base; re-running touches only what changed."""
+    """Load documents into the knowledge base; re-running touches only what changed under PATHS."""
     from rich.progress import Progress
 
+    from knowledge.ingest import PathRefused, check_paths
     from knowledge.ingest import ingest as run_ingest
+    from knowledge.store import OutdatedDocumentIds
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         errors.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}")
         raise typer.Exit(2)
-    # Ingesting is the explicit write: a changed embedding model means rebuilding with it.
-    runtime, store = _knowledge_store(_settings(), rebuild=reembed, rebuild_on_mismatch=True)
+    settings = _settings()
+    knowledge_root = root or settings.knowledge_root or Path.cwd()
     try:
-        with Progress(console=console, transient=True) as progress:
-            summary = run_ingest(paths, store, progress=progress)
-    finally:
-        runtime.close()
+        check_paths(paths, root=knowledge_root)  # before a rebuild drops anything
+        # Ingesting is the explicit write: a changed embedding model means rebuilding with it.
+        runtime, store = _knowledge_store(settings, rebuild=rebuild, rebuild_on_mismatch=True)
+        try:
+            with Progress(console=console, transient=True) as progress:
+                summary = run_ingest(paths, store, root=knowledge_root, progress=progress)
+        finally:
+            runtime.close()
+    except (PathRefused, OutdatedDocumentIds) as exc:
+        errors.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from None
     console.print(summary.render(), markup=False, highlight=False)
 
 
@@ -273,31 +287,103 @@ def outbox_replay(event_ids: list[int] = typer.Argument(..., help="Ids from `lto
     engine.dispose()
 
 
+PROBLEMS_SHOWN = 50  # a rewritten chain breaks at every later event: the first ones say where
+
+
 @audit_app.command("verify")
 @clear_errors
 def audit_verify(
     seal_first: bool = typer.Option(True, "--seal/--no-seal", help="Seal committed events first (as the sweep does)."),
 ) -> None:
-    """Recompute the hash chain; exit 1 and name each event that was edited, deleted or cut off."""
+    """Recompute the keyed chain and check it against the checkpoints; exit 1 naming each event that was edited,
+    deleted or forged, or where the chain disagrees with a checkpoint."""
     from core import audit
     from core.clock import SystemClock
     from core.db import create_db_engine, session_factory
 
     settings = _settings()
+    keys = audit.Keyring.from_settings(settings)
     engine = create_db_engine(settings.effective_database_url)
     factory = session_factory(engine)
     if seal_first:
         with factory() as session, session.begin():
-            audit.seal(session, clock=SystemClock())
+            audit.seal(session, clock=SystemClock(), keys=keys)
     with factory() as session:
-        result = audit.verify(session)
+        result = audit.verify(session, keys=keys, anchor_path=settings.effective_audit_anchor_path)
     engine.dispose()
-    for problem in result.problems:
-        console.print(f"[red]broken:[/red] {problem}")
+    for problem in result.problems[:PROBLEMS_SHOWN]:
+        kind, _, what = problem.partition(": ")
+        console.print(f"[red]{escape(kind)}:[/red] {escape(what)}", soft_wrap=True)
+    if len(result.problems) > PROBLEMS_SHOWN:
+        console.print(f"[red]… and {len(result.problems) - PROBLEMS_SHOWN} more problems[/red]")
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
     state = "intact" if result.intact else f"BROKEN in {len(result.problems)} place(s)"
-    console.print(f"audit trail {state}: {result.checked} sealed events checked, {result.unsealed} not yet sealed")
+    console.print(
+        f"audit trail {state}: {result.checked} sealed events checked, {result.unsealed} not yet sealed, "
+        f"{result.erased} erased and re-sealed, {result.checkpoints} checkpoints agree",
+        soft_wrap=True,
+    )
     if not result.intact:
         raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+@clear_errors
+def audit_anchor() -> None:
+    """Seal, then append a signed checkpoint of the chain's head to LTO_AUDIT_ANCHOR_PATH (the sweep does it hourly)."""
+    from core import audit
+    from core.clock import SystemClock
+    from core.db import create_db_engine, session_factory
+
+    settings = _settings()
+    keys = audit.Keyring.from_settings(settings)
+    engine = create_db_engine(settings.effective_database_url)
+    path = settings.effective_audit_anchor_path
+    try:
+        with session_factory(engine)() as session, session.begin():
+            audit.seal(session, clock=SystemClock(), keys=keys)
+            point = audit.anchor(session, clock=SystemClock(), keys=keys, path=path)
+    except audit.ChainBroken as exc:
+        errors.print(f"[red]error:[/red] {escape(str(exc))}: run `lto audit verify`", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    if point is None:
+        console.print(f"nothing new to anchor: {path} already holds the chain's head", soft_wrap=True)
+    else:
+        console.print(f"anchored position {point['seq']} with key {point['key_id']} in {path}", soft_wrap=True)
+
+
+@audit_app.command("rotate-key")
+@clear_errors
+def audit_rotate_key(
+    key_id: str = typer.Option(None, "--id", help="Id of the new key (default: k<n> after the ones configured)."),
+) -> None:
+    """Make a new audit key and say how to switch to it; the old keys stay listed so their events still verify."""
+    import re
+    import secrets
+
+    settings = _settings()
+    current = settings.audit_signing_keys
+    key_id = key_id or next(f"k{n}" for n in range(1, len(current) + 100) if f"k{n}" not in current)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", key_id) or key_id in current:
+        errors.print(f"[red]error:[/red] {escape(key_id)} is taken or not an id (letters, digits, -_.)")
+        raise typer.Exit(2)
+    pair = f"{key_id}:{secrets.token_urlsafe(36)}"
+    # Unset, the chain so far was sealed with the public development key: keep it listed to verify those events.
+    kept = (
+        [f"{old}:…" for old in current] if settings.audit_keys is not None else [f"{k}:{v}" for k, v in current.items()]
+    )
+    listed = ",".join([*kept, pair])
+    console.print(
+        "1. Append this pair to LTO_AUDIT_KEYS on every replica, keeping the keys already there "
+        f"(…: their secrets, unchanged), and restart them:\n   LTO_AUDIT_KEYS={listed}\n"
+        f"2. Then set LTO_AUDIT_KEY_ID={key_id} on every replica and restart them: new events and checkpoints "
+        "are sealed with it.\nNever remove a key while events it sealed must verify.",
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 @audit_app.command("export")
@@ -344,8 +430,9 @@ def privacy_erase(
     phone: str = typer.Option(None, "--phone", help="The person's phone number, as it was written."),
     operator: str = typer.Option("cli", "--operator", help="Who asked for the erasure (recorded in the audit trail)."),
 ) -> None:
-    """Remove a person's email or phone number from every stored text; the audit trail records that it was done."""
-    from core import privacy
+    """Remove a person's email or phone number from every stored text and queue a job that edits the bot's
+    Slack messages carrying it; the audit trail records that it was done."""
+    from core import audit, privacy
     from core.clock import SystemClock
     from core.db import create_db_engine, session_factory
 
@@ -354,19 +441,56 @@ def privacy_erase(
         errors.print("[red]error:[/red] give --email or --phone")
         raise typer.Exit(2)
     settings = _settings()
+    keys = audit.Keyring.from_settings(settings)
     engine = create_db_engine(settings.effective_database_url)
     try:
         with session_factory(engine)() as session, session.begin():
             for identifier in identifiers:
                 try:
-                    result = privacy.erase(session, identifier=identifier, actor_id=operator, clock=SystemClock())
+                    result = privacy.erase(
+                        session, identifier=identifier, actor_id=operator, clock=SystemClock(), keys=keys
+                    )
                 except ValueError as exc:
                     errors.print(f"[red]error:[/red] {exc}")
                     raise typer.Exit(2) from None
                 where = ", ".join(f"{name} ×{count}" for name, count in sorted(result.rows.items())) or "nowhere"
-                console.print(f"erased from {result.total} stored values ({where})")
+                console.print(f"erased from {result.total} stored values ({where})", soft_wrap=True)
+                console.print(
+                    f"Slack: job {result.slack_job} edits the bot's messages that carry it once a worker runs it "
+                    "(`lto serve` or `lto worker`); `lto privacy report` then lists what it could not reach.",
+                    soft_wrap=True,
+                )
     finally:
         engine.dispose()
+
+
+@privacy_app.command("report")
+@clear_errors
+def privacy_report(limit: int = typer.Option(10, "--limit", help="How many of the latest erasures.")) -> None:
+    """The latest erasures: where each erased, and what its Slack job edited or could not reach."""
+    from core import privacy
+    from core.db import create_db_engine, session_factory
+
+    settings = _settings()
+    engine = create_db_engine(settings.effective_database_url)
+    try:
+        with session_factory(engine)() as session:
+            reports = privacy.erasure_reports(session, limit=limit)
+    finally:
+        engine.dispose()
+    if not reports:
+        console.print("no erasures yet")
+    for report in reports:
+        where = ", ".join(f"{name} ×{count}" for name, count in sorted(report.rows.items())) or "nothing stored"
+        console.print(f"erasure {report.event_id} ({report.at:%Y-%m-%d %H:%M}, by {report.actor_id}): {where}")
+        if report.slack is None:
+            console.print("  Slack: not done yet (its job waits for a worker)")
+            continue
+        edited, unreachable = report.slack.get("edited") or [], report.slack.get("unreachable") or []
+        console.print(f"  Slack: {report.slack.get('checked', 0)} messages read, {len(edited)} edited")
+        for item in unreachable:
+            line = f"  not reached: {item.get('channel')} {item.get('ts')}: {item.get('why')}"
+            console.print(line, soft_wrap=True, markup=False)
 
 
 @kb_app.command("stats")
@@ -475,6 +599,26 @@ def eval_pricing(
     tally = run_cases(_cases(cases, PricingCase), governed)
     report = tally.report(
         heading=f"{tally.total} pricing cases from {cases}", title="pricing", label=f"catalog {governed.version}"
+    )
+    _show(report, output, fail_on_failures=True)
+
+
+@eval_app.command("inspection")
+@clear_errors
+def eval_inspection(
+    cases: Path = typer.Option(Path("evals/inspection.jsonl"), help="JSONL: today, record, quote, expected codes."),
+    catalog: Path = typer.Option(None, help="Catalog YAML (default: the governed example catalog)."),
+    output: ReportFormat = typer.Option(ReportFormat.TEXT, "--format", help=FORMAT_HELP),
+) -> None:
+    """Check the findings deal inspection raises against expected ones; list the cases that differ."""
+    from deals.inspection import catalog_facts
+    from deals.inspection_eval import InspectionCase, run_cases
+    from integrations.cpq.catalog import DEFAULT_CATALOG, load_catalog
+
+    governed = _governed(load_catalog, catalog or DEFAULT_CATALOG)
+    tally = run_cases(_cases(cases, InspectionCase), catalog_facts(governed))
+    report = tally.report(
+        heading=f"{tally.total} inspection cases from {cases}", title="inspection", label=f"catalog {governed.version}"
     )
     _show(report, output, fail_on_failures=True)
 

@@ -25,6 +25,41 @@ class UsageError(ValueError):
     """The command text does not parse; the message says what was expected."""
 
 
+# The bounds every entry point shares: a quote line's quantity (as core.job_kinds.QuoteLineAsk and the
+# in-thread asks of agents.discovery), and ids we issue (any database integer column holds them).
+MAX_QUANTITY = 1_000_000
+MAX_ID = 2**31 - 1
+MAX_YEARS = 10
+MAX_NET_DAYS = 365
+
+
+def whole_number(text: str, *, low: int = 0, high: int) -> int | None:
+    """`text` as a whole number in [low, high], or None. ASCII digits only: no sign, space, `²` or `٣`.
+
+    The one number parser of the Slack edge: quantities, years, net days, discounts, event ids,
+    deal numbers, and the signature's timestamp. Its length is checked before `int()` ever runs.
+    """
+    if not text.isascii() or not text.isdigit():
+        return None
+    significant = text.lstrip("0") or "0"
+    if len(significant) > len(str(high)):
+        return None
+    value = int(significant)
+    return value if low <= value <= high else None
+
+
+def deal_reference(text: str) -> str:
+    """A deal by `#12` / `12` (a deal number we could have issued) or by company name."""
+    text = text.strip()
+    number = text.removeprefix("#")
+    if text.startswith("#") or (number.isascii() and number.isdigit()):
+        deal_id = whole_number(number, low=1, high=MAX_ID)
+        if deal_id is None:
+            raise UsageError(f"There is no deal {text}: use the number on the deal card, e.g. `#12`.")
+        return f"#{deal_id}"
+    return text
+
+
 @dataclass(frozen=True)
 class Help:
     pass
@@ -120,6 +155,16 @@ QUOTE_USAGE = (
 )
 
 
+def _percentage(value: str) -> str:
+    """`15`, `15%` or `12.5%`: a discount from 0 to 100 with at most two decimals, as a Decimal string."""
+    whole, _, fraction = value.removesuffix("%").partition(".")
+    points = whole_number(whole, high=100)
+    hundredths = whole_number(fraction, high=99) if fraction else 0
+    if points is None or hundredths is None or len(fraction) > 2 or (points == 100 and hundredths):
+        raise UsageError("`--discount` takes a percentage from 0 to 100 such as `15%`.")
+    return f"{points}.{fraction}" if fraction else str(points)
+
+
 def _parse_quote(rest: str) -> Quote:
     try:
         tokens = shlex.split(rest)
@@ -146,26 +191,29 @@ def _parse_quote(rest: str) -> Quote:
             index += 1
             continue
         if token == "--discount":
-            if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?%?", value):
-                raise UsageError("`--discount` takes a percentage such as `15%`.")
-            discount = value.rstrip("%")
+            discount = _percentage(value)
         elif token == "--net":
-            if not re.fullmatch(r"\d{1,3}", value) or int(value) > 365:
-                raise UsageError("`--net` takes payment terms in days such as `60`.")
-            net = int(value)
+            days = whole_number(value, high=MAX_NET_DAYS)
+            if days is None:
+                raise UsageError(f"`--net` takes payment terms in days, 0 to {MAX_NET_DAYS}, such as `60`.")
+            net = days
         else:
-            if not re.fullmatch(r"[1-9]", value):
-                raise UsageError("`--years` takes a whole number of years such as `3`.")
-            years = int(value)
+            term = whole_number(value, low=1, high=MAX_YEARS)
+            if term is None:
+                raise UsageError(f"`--years` takes a whole number of years, 1 to {MAX_YEARS}, such as `3`.")
+            years = term
     if len(positional) < 3 or len(positional[1:]) % 2:
         raise UsageError(f"Usage: `{QUOTE_USAGE}`")
     lines = []
     for sku, quantity in zip(positional[1::2], positional[2::2], strict=True):
-        if not quantity.isdigit() or int(quantity) < 1:
-            raise UsageError(f"The quantity for {sku.upper()} must be a whole number, not “{quantity}”.")
-        lines.append(QuoteLine(sku=sku.upper(), quantity=int(quantity)))
+        count = whole_number(quantity, low=1, high=MAX_QUANTITY)
+        if count is None:
+            raise UsageError(
+                f"The quantity for {sku.upper()} must be a whole number from 1 to {MAX_QUANTITY:,}, not “{quantity}”."
+            )
+        lines.append(QuoteLine(sku=sku.upper(), quantity=count))
     return Quote(
-        deal=positional[0],
+        deal=deal_reference(positional[0]),
         lines=tuple(lines),
         discount_pct=discount,
         years=years,
@@ -194,7 +242,7 @@ def parse(text: str) -> Command:
             raise UsageError("That company name is too long (at most 120 characters).")
         return NewDeal(company=company, notes=notes)
     if verb == "status":
-        return Status(deal=rest or None)
+        return Status(deal=deal_reference(rest) if rest else None)
     if verb == "ask":
         if not rest:
             raise UsageError("Usage: `/lto ask <question>`, e.g. `/lto ask do we sign a BAA on Business?`")
@@ -204,7 +252,7 @@ def parse(text: str) -> Command:
     if verb == "proposal":
         if not rest:
             raise UsageError("Usage: `/lto proposal <deal>`")
-        return Proposal(deal=rest)
+        return Proposal(deal=deal_reference(rest))
     if verb == "approvals":
         return Approvals()
     if verb == "share":
@@ -212,12 +260,13 @@ def parse(text: str) -> Command:
         mention = MENTION.fullmatch(who.strip())
         if not deal or mention is None:
             raise UsageError("Usage: `/lto share <deal> @person`, e.g. `/lto share #12 @sam`")
-        return Share(deal=deal, user_id=mention[1])
+        return Share(deal=deal_reference(deal), user_id=mention[1])
     if verb == "admin":
         action, _, ids = rest.partition(" ")
         if action == "reload" and not ids.strip():
             return Admin(action="reload")
-        if action == "replay" and ids.split() and all(i.isdigit() for i in ids.split()):
-            return Admin(action="replay", event_ids=tuple(int(i) for i in ids.split()))
+        event_ids = [whole_number(i, low=1, high=MAX_ID) for i in ids.split()]
+        if action == "replay" and event_ids and None not in event_ids:
+            return Admin(action="replay", event_ids=tuple(i for i in event_ids if i is not None))
         raise UsageError("Usage: `/lto admin reload` or `/lto admin replay <outbox event id> [...]` (admins only)")
     raise UsageError(f"I don't know `/lto {verb}`.")

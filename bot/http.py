@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect
 
 from approvals.metrics import approval_gauges
 from bot.app import create_app
+from bot.commands import whole_number
 from bot.runtime import Runtime
 from bot.scheduler import build_scheduler
 from core import metrics
@@ -28,6 +29,7 @@ from core.db import ping
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_TIMESTAMP = 10**11  # seconds since 1970: far beyond any clock, and small enough for a float
 
 
 def _kind_of(body: bytes) -> str:
@@ -42,8 +44,9 @@ def _kind_of(body: bytes) -> str:
     return "other"
 
 
-def _well_formed(body: Any) -> bool:
-    """The shapes Bolt assumes before any listener runs: objects where Slack sends objects."""
+def _well_formed(body: Any, kind: str) -> bool:
+    """The shapes Bolt assumes before any listener runs: objects where Slack sends objects, and the keys
+    it reads without looking (an interaction's `type` and person, a view's `type` and `id`, an action's id)."""
     if not isinstance(body, dict):
         return False
     for key in ("event", "user", "team", "channel", "view", "container", "message"):
@@ -53,7 +56,16 @@ def _well_formed(body: Any) -> bool:
         return False
     if "type" in body and not isinstance(body["type"], str):
         return False
-    return not ("actions" in body and not isinstance(body["actions"], list))
+    if kind == "interaction" and not (isinstance(body.get("type"), str) and _has_str(body.get("user"), "id")):
+        return False
+    if "view" in body and not (_has_str(body["view"], "type") and _has_str(body["view"], "id")):
+        return False
+    actions = body.get("actions", [])
+    return isinstance(actions, list) and all(_has_str(action, "action_id") for action in actions)
+
+
+def _has_str(value: Any, key: str) -> bool:
+    return isinstance(value, dict) and isinstance(value.get(key), str)
 
 
 def create_api(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool = True) -> FastAPI:
@@ -93,7 +105,7 @@ def create_api(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
             metrics.SLACK_REQUESTS.labels("other", "499").inc()
             return Response(status_code=499)
         kind = _kind_of(body)
-        response = await _dispatch(request, body)
+        response = await _dispatch(request, body, kind)
         metrics.SLACK_REQUESTS.labels(kind, str(response.status_code)).inc()
         metrics.ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
         return response
@@ -101,12 +113,14 @@ def create_api(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
     def signed(body: bytes, headers: Any) -> bool:
         """Slack's v0 signature over the raw bytes, checked before anything parses them."""
         timestamp = headers.get("x-slack-request-timestamp", "")
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 60 * 5:
+        # Strict ASCII digits, bounded before int(): `²` or four hundred nines are a forgery, not a 500.
+        sent = whole_number(timestamp, high=MAX_TIMESTAMP)
+        if sent is None or abs(time.time() - sent) > 60 * 5:
             return False
         digest = hmac.new(secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
         return hmac.compare_digest(f"v0={digest}", headers.get("x-slack-signature", ""))
 
-    async def _dispatch(request: Request, body: bytes) -> Response:
+    async def _dispatch(request: Request, body: bytes, kind: str) -> Response:
         if len(body) > MAX_BODY_BYTES:
             return JSONResponse({"error": "payload too large"}, status_code=413)
         if not signed(body, request.headers):
@@ -116,7 +130,7 @@ def create_api(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
             bolt_request = to_async_bolt_request(request, body)
         except Exception:  # signed but not a payload Bolt can read (e.g. `payload=0`): Slack's bytes, our 400
             return JSONResponse({"error": "malformed payload"}, status_code=400)
-        if not _well_formed(bolt_request.body):
+        if not _well_formed(bolt_request.body, kind):
             return JSONResponse({"error": "malformed payload"}, status_code=400)
         bolt_response = await bolt.async_dispatch(bolt_request)
         return to_starlette_response(bolt_response)

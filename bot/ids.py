@@ -6,6 +6,8 @@ import enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.job_kinds import RowId
+
 
 class ActionId(enum.StrEnum):
     DRAFT_PROPOSAL = "deal.draft_proposal"
@@ -37,23 +39,23 @@ class InputId(enum.StrEnum):
 class DealRef(BaseModel):
     """The value of a deal card's buttons, and a modal's private_metadata: validated on the way back."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    deal_id: int = Field(ge=1)
+    deal_id: RowId
 
 
 class AnswerRef(BaseModel):
     """The value of an answer's feedback buttons."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    answer_id: int = Field(ge=1)
+    answer_id: RowId
 
 
 class ApprovalRef(BaseModel):
     """The value of an approval card's buttons, and the reason modal's private_metadata."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    request_id: int = Field(ge=1)
+    request_id: RowId
     decision: str = Field("approved", pattern="^(approved|rejected|changes_requested)$")

@@ -17,6 +17,7 @@ from approvals import sweeps as approval_sweeps
 from bot.runtime import Runtime
 from core import audit, privacy, sweeps
 from integrations.crm import sweeps as crm_sweeps
+from integrations.events import sweeps as event_sweeps
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ def in_transaction(runtime: Runtime, name: str, fn: Callable[[Session], Any]) ->
 
 def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    keys = audit.Keyring.from_settings(runtime.settings)
     scheduler.add_job(
         in_transaction(runtime, "purge_finished", lambda s: sweeps.purge_finished(s, clock=runtime.clock)),
         "interval",
@@ -59,7 +61,9 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
             in_transaction(
                 runtime,
                 "purge_old_text",
-                lambda s: privacy.purge_old_text(s, clock=runtime.clock, days=runtime.settings.retention_days),
+                lambda s: privacy.purge_old_text(
+                    s, clock=runtime.clock, days=runtime.settings.retention_days, keys=keys
+                ),
             ),
             "interval",
             hours=24,
@@ -67,10 +71,23 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         )
     # Sealing locks the chain head, so replicas running it take turns and never fork the chain.
     scheduler.add_job(
-        in_transaction(runtime, "seal_audit", lambda s: {"sealed": audit.seal(s, clock=runtime.clock)}),
+        in_transaction(runtime, "seal_audit", lambda s: {"sealed": audit.seal(s, clock=runtime.clock, keys=keys)}),
         "interval",
         seconds=15,
         id="seal_audit",
+    )
+    # The chain's head, signed, in a file outside the database: a chain rewritten even with the key disagrees with it.
+    scheduler.add_job(
+        in_transaction(
+            runtime,
+            "anchor_audit",
+            lambda s: audit.anchor(
+                s, clock=runtime.clock, keys=keys, path=runtime.settings.effective_audit_anchor_path
+            ),
+        ),
+        "interval",
+        minutes=runtime.settings.audit_anchor_minutes,
+        id="anchor_audit",
     )
     # Delivery manages its own transactions: it calls the CRM between them.
     scheduler.add_job(
@@ -83,6 +100,19 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         "interval",
         seconds=10,
         id="deliver_outbox",
+    )
+    # Domain events to the broker and the webhook subscribers (each destination's copy retried on its own).
+    publishers = event_sweeps.publishers_from(runtime.settings, clock=runtime.clock)
+    scheduler.add_job(
+        threaded(
+            "publish_events",
+            lambda: event_sweeps.deliver_due(
+                session_factory=runtime.session_factory, publishers=publishers, clock=runtime.clock
+            ),
+        ),
+        "interval",
+        seconds=5,
+        id="publish_events",
     )
     scheduler.add_job(
         in_transaction(

@@ -42,6 +42,23 @@ def queue_depth(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Job).where(Job.status == JobStatus.QUEUED)) or 0
 
 
+def first_refusal_in_window(
+    session_factory: sessionmaker[Session], *, user_id: str, kind: str, clock: Clock, window_seconds: int = 60
+) -> bool:
+    """Record a refused delivery once per person and window; True for the first (on any replica), so the
+    person is told to slow down once, not once per message. Rate limits do not count these."""
+    window = int(clock.now().timestamp()) // window_seconds
+    row = {
+        "key": f"refused:{kind}:{user_id}:{window}",
+        "kind": f"{kind}.refused",
+        "received_at": clock.now(),
+        "user_id": user_id,
+        "channel_id": None,
+    }
+    with session_factory() as session, session.begin():
+        return jobs.insert_ignoring_conflict(session, SlackDelivery, row)
+
+
 def accept_delivery(
     session_factory: sessionmaker[Session],
     *,

@@ -30,11 +30,13 @@ class JobKind(enum.StrEnum):
     CONVERSATION_TURN = "conversation.turn"
     KNOWLEDGE_ASK = "knowledge.ask"
     APPROVAL_DECIDE = "approval.decide"
+    APPROVAL_DECIDED = "approval.decided"
     APPROVAL_CARD = "approval.card"
     APPROVAL_NOTIFY = "approval.notify"
     APPROVAL_RESUME = "approval.resume"
     APPROVALS_LIST = "approvals.list"
     ADMIN = "admin"
+    PRIVACY_ERASE_SLACK = "privacy.erase_slack"
 
 
 class JobPayload(BaseModel):
@@ -121,6 +123,16 @@ class DecideApproval(Answerable):
     reason: str | None = None
 
 
+class ApprovalDecided(JobPayload):
+    """A level's decision, recorded: the card, the deal thread and the requester learn of it (and an
+    approved quote's proposal follows). Queued in the deciding transaction, so a crash loses none of it."""
+
+    kind = JobKind.APPROVAL_DECIDED
+    request_id: RowId
+    step_id: RowId
+    final: bool = False  # this decision closed the request
+
+
 class PostApprovalCard(JobPayload):
     kind = JobKind.APPROVAL_CARD
     request_id: RowId
@@ -153,6 +165,16 @@ class AdminCommand(Answerable):
     event_ids: tuple[RowId, ...] = ()
 
 
+class EraseFromSlack(JobPayload):
+    """An erasure reaching the bot's own Slack messages. It carries the identifier's hash and length, never the
+    identifier: the handler finds it by hashing what it reads."""
+
+    kind = JobKind.PRIVACY_ERASE_SLACK
+    erasure_id: RowId  # the privacy.erase audit event
+    identifier_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    length: int = Field(ge=5, le=320)
+
+
 PAYLOADS: dict[JobKind, type[JobPayload]] = {
     model.kind: model
     for model in (
@@ -165,11 +187,13 @@ PAYLOADS: dict[JobKind, type[JobPayload]] = {
         TakeTurn,
         AskKnowledge,
         DecideApproval,
+        ApprovalDecided,
         PostApprovalCard,
         NotifyApproval,
         ResumeRun,
         ListApprovals,
         AdminCommand,
+        EraseFromSlack,
     )
 }
 

@@ -98,6 +98,8 @@ class AuditEvent(Base):
     seq: Mapped[int | None] = mapped_column(unique=True, doc="position in the chain; None until sealed")
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+    # The id of the LTO_AUDIT_KEYS key whose HMAC `hash` is; None for events sealed before the chain was keyed.
+    key_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditChainHead(Base):

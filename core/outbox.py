@@ -58,8 +58,11 @@ def emit(
     )
 
 
-def claim_due(session: Session, *, clock: Clock, limit: int = 20) -> list[DueEvent]:
-    """Due events, in order per aggregate: an event waits while an earlier one of its deal is undelivered."""
+def claim_due(session: Session, *, clock: Clock, limit: int = 20, topic_prefix: str = "") -> list[DueEvent]:
+    """Due events, in order per aggregate: an event waits while an earlier one of its deal is undelivered.
+
+    `topic_prefix` ("crm.") claims only one sweep's topics, so sweeps for different systems share the table.
+    """
     now = clock.now()
     earlier = aliased(OutboxEvent)
     blocked = (
@@ -73,7 +76,12 @@ def claim_due(session: Session, *, clock: Clock, limit: int = 20) -> list[DueEve
     )
     due = (
         select(OutboxEvent.id)
-        .where(OutboxEvent.status == OutboxStatus.PENDING, OutboxEvent.next_attempt_at <= now, ~blocked)
+        .where(
+            OutboxEvent.status == OutboxStatus.PENDING,
+            OutboxEvent.next_attempt_at <= now,
+            OutboxEvent.topic.startswith(topic_prefix, autoescape=True),
+            ~blocked,
+        )
         .order_by(OutboxEvent.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path(".lto")
 _PLACEHOLDERS = {"", "changeme", "change-me", "xoxb-your-token", "your-signing-secret", "secret"}
+# Seals the audit chain when LTO_AUDIT_KEYS is unset, in development only: it is public, so it proves nothing.
+DEVELOPMENT_AUDIT_KEY_ID = "dev"
+DEVELOPMENT_AUDIT_SECRET = "lto-development-audit-key-not-for-production"
+_AUDIT_KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
 
 class SettingsError(Exception):
@@ -53,6 +58,12 @@ class Settings(BaseSettings):
         alias="LTO_APPROVALS_CHANNEL",
         description="Channel (name or id) for approval cards.",
     )
+    allowed_team_ids: str = Field(
+        "",
+        alias="LTO_ALLOWED_TEAM_IDS",
+        description="Slack workspaces (team ids, comma-separated) whose people may use the bot; "
+        "unset: only the bot's own workspace (from auth.test).",
+    )
 
     # State
     database_url: str | None = Field(
@@ -70,10 +81,17 @@ class Settings(BaseSettings):
     )
 
     embeddings: str = Field(
-        "none",
+        "static-minilm",
         alias="LTO_EMBEDDINGS",
-        description="Dense embeddings for hybrid retrieval: none (lexical only), local-minilm (offline, needs the "
-        "embeddings extra), sentence-transformers:<path>, or a pydantic-ai embedding model name.",
+        description="Dense embeddings for hybrid retrieval: static-minilm (default: shipped, offline, no torch), "
+        "none (lexical only), local-minilm (needs the embeddings extra and torch), sentence-transformers:<path>, "
+        "or a pydantic-ai embedding model name.",
+    )
+    knowledge_root: Path | None = Field(
+        None,
+        alias="LTO_KNOWLEDGE_ROOT",
+        description="Folder that knowledge document ids are relative to; `lto ingest` refuses paths outside it. "
+        "Default: the current directory.",
     )
 
     crm: Literal["local", "hubspot"] = Field(
@@ -100,6 +118,43 @@ class Settings(BaseSettings):
     )
     roles_path: Path | None = Field(
         None, alias="LTO_ROLES_PATH", description="Roles from Slack users and user groups (YAML); default: the example."
+    )
+
+    # Domain events for other systems (docs/operations.md, "Events")
+    nats_url: str | None = Field(
+        None,
+        alias="LTO_NATS_URL",
+        description="NATS server with JetStream (nats://host:4222) that domain events are published to "
+        "(stream LTO_EVENTS, subjects lto.events.<type>); unset: no broker.",
+    )
+    event_subscribers_path: Path | None = Field(
+        None,
+        alias="LTO_EVENT_SUBSCRIBERS",
+        description="Governed list of signed webhook subscribers to domain events (YAML, like "
+        "examples/governance/subscribers.yaml); unset: no webhooks.",
+    )
+
+    # Audit trail: the chain's keys and its anchor outside the database
+    audit_keys: SecretStr | None = Field(
+        None,
+        alias="LTO_AUDIT_KEYS",
+        description="Keys that seal the audit chain and sign its checkpoints: comma-separated id:secret pairs "
+        "(secrets of 32+ characters). Keep retired keys listed: their events still verify with them. "
+        "Unset in development: a built-in development key; production refuses that.",
+    )
+    audit_key_id: str | None = Field(
+        None,
+        alias="LTO_AUDIT_KEY_ID",
+        description="Which key of LTO_AUDIT_KEYS seals new events and checkpoints; default: the last one listed.",
+    )
+    audit_anchor_path: Path | None = Field(
+        None,
+        alias="LTO_AUDIT_ANCHOR_PATH",
+        description="Append-only JSON-lines file of signed checkpoints of the chain's head; "
+        "default LTO_HOME/audit-checkpoints.jsonl. Keep it off the database host.",
+    )
+    audit_anchor_minutes: int = Field(
+        60, ge=1, alias="LTO_AUDIT_ANCHOR_MINUTES", description="Minutes between two checkpoints of the chain's head."
     )
 
     # Models
@@ -171,6 +226,13 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("allowed_team_ids")
+    @classmethod
+    def _team_ids(cls, value: str) -> str:
+        if any(not re.fullmatch(r"[TE][A-Z0-9]{2,31}", team) for team in value.replace(" ", "").split(",") if team):
+            raise ValueError("takes Slack team ids separated by commas, e.g. T0123ABCD,T0456EFGH")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:
@@ -191,6 +253,13 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _audit_keys_are_well_formed(self) -> Settings:
+        keys = self.audit_signing_keys  # raises ValueError naming the problem
+        if self.audit_key_id is not None and self.audit_key_id not in keys:
+            raise ValueError(f"LTO_AUDIT_KEY_ID {self.audit_key_id!r} is not one of the ids in LTO_AUDIT_KEYS")
+        return self
+
+    @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> Settings:
         if self.environment != "production":
             return self
@@ -200,6 +269,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name} must be set to a real value when LTO_ENV=production")
         if "emulator" in (self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""):
             raise ValueError("SLACK_BOT_TOKEN is the emulator's token; LTO_ENV=production needs Slack's")
+        current = self.audit_signing_keys[self.audit_key] if self.audit_keys else ""
+        if current.strip().lower() in _PLACEHOLDERS or current == DEVELOPMENT_AUDIT_SECRET or len(current) < 32:
+            raise ValueError(
+                "LTO_AUDIT_KEYS must hold a real key of 32+ characters when LTO_ENV=production "
+                "(`lto audit rotate-key` makes one)"
+            )
         return self
 
     # Derived values
@@ -211,6 +286,35 @@ class Settings(BaseSettings):
     @property
     def effective_qdrant_path(self) -> Path:
         return self.qdrant_path or self.home / "qdrant"
+
+    @property
+    def allowed_teams(self) -> frozenset[str]:
+        """LTO_ALLOWED_TEAM_IDS as a set; empty: only the bot's own workspace."""
+        return frozenset(team for team in self.allowed_team_ids.replace(" ", "").split(",") if team)
+
+    @property
+    def audit_signing_keys(self) -> dict[str, str]:
+        """LTO_AUDIT_KEYS as {key id: secret}; the development key when unset."""
+        if self.audit_keys is None or not self.audit_keys.get_secret_value().strip():
+            return {DEVELOPMENT_AUDIT_KEY_ID: DEVELOPMENT_AUDIT_SECRET}
+        keys: dict[str, str] = {}
+        for pair in self.audit_keys.get_secret_value().split(","):
+            key_id, sep, secret = pair.strip().partition(":")
+            if not sep or not _AUDIT_KEY_ID.fullmatch(key_id) or not secret.strip():
+                raise ValueError("LTO_AUDIT_KEYS takes id:secret pairs separated by commas (ids: letters, digits, -_.)")
+            if key_id in keys:
+                raise ValueError(f"LTO_AUDIT_KEYS lists the key id {key_id!r} twice")
+            keys[key_id] = secret.strip()
+        return keys
+
+    @property
+    def audit_key(self) -> str:
+        """The id of the key that seals from now on."""
+        return self.audit_key_id or list(self.audit_signing_keys)[-1]
+
+    @property
+    def effective_audit_anchor_path(self) -> Path:
+        return self.audit_anchor_path or self.home / "audit-checkpoints.jsonl"
 
     def require(self, *env_names: str) -> None:
         """Fail with one clear line when a command needs a setting that is not set."""
@@ -233,6 +337,9 @@ class Settings(BaseSettings):
                 shown = str(value)
             if field_name == "database_url" and value is None:
                 shown = f"(default) {self.effective_database_url}"
+            if field_name == "audit_keys":  # ids only: a secret's first characters are part of it
+                keys = ", ".join(self.audit_signing_keys)
+                shown = f"key ids {keys}" if value is not None else "(unset: the development key)"
             rows.append((field.alias or field_name, shown, field.description or ""))
         return rows
 

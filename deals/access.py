@@ -1,9 +1,10 @@
 """Who may do what: roles from configuration, permissions from code. Slack-agnostic.
 
-A rep sees and changes the deals they own or that were shared with them; managers, the deal
-desk and admins see and change every deal; legal and security see every deal (to review it)
-but change none; admin commands are for admins. Each check returns the reason in words the
-person who was refused can act on.
+A rep sees and changes the deals they own or that were shared with them, and shares only the
+deals they own; managers, the deal desk and admins see and change every deal (managers and admins
+share any); legal and security see every deal (to review it) but change none; admin commands are
+for admins. Each check returns the reason in words the person who was refused can act on, without
+naming a deal or an owner the person may not see.
 """
 
 from __future__ import annotations
@@ -37,12 +38,14 @@ class Role(StrEnum):
 
 class Action(StrEnum):
     READ_DEAL = "read_deal"  # status, card, export
-    CHANGE_DEAL = "change_deal"  # discovery replies, quotes, proposals, disqualify, share
+    CHANGE_DEAL = "change_deal"  # discovery replies, quotes, proposals, disqualify
+    SHARE_DEAL = "share_deal"  # let someone else see and change it: the owner's call (or a manager's)
     ADMIN = "admin"  # outbox replay, reload governed files
 
 
 SEE_EVERY_DEAL = {Role.MANAGER, Role.DEAL_DESK, Role.LEGAL, Role.SECURITY, Role.ADMIN}
 CHANGE_EVERY_DEAL = {Role.MANAGER, Role.DEAL_DESK, Role.ADMIN}
+SHARE_EVERY_DEAL = {Role.MANAGER, Role.ADMIN}
 
 
 class RolesError(GovernedFileError):
@@ -88,15 +91,21 @@ def check(session: Session, who: Identity, action: Action, deal: Deal | None = N
             raise Forbidden("Only admins can do that.")
         return
     assert deal is not None
+    if action is Action.SHARE_DEAL:
+        if deal.owner_slack_id == who.user_id or who.roles & SHARE_EVERY_DEAL:
+            return
+        check(session, who, Action.READ_DEAL, deal)  # one who may not see it is not told it exists
+        raise Forbidden("Only the deal's owner or a sales manager can share it: ask them to share it.")
     if deal.owner_slack_id == who.user_id or who.user_id in shared_with(session, deal.id):
         return
     everyone = SEE_EVERY_DEAL if action is Action.READ_DEAL else CHANGE_EVERY_DEAL
     if who.roles & everyone:
         return
+    # Neither the deal nor its owner is named: a refusal must not tell a rep what others are working on.
     verb = "see" if action is Action.READ_DEAL else "change"
     raise Forbidden(
-        f"Deal #{deal.id} belongs to <@{deal.owner_slack_id}>, so you cannot {verb} it. "
-        f"Ask them to run `/lto share #{deal.id} <@{who.user_id}>`."
+        f"That deal is not yours and was not shared with you, so you cannot {verb} it. "
+        "Its owner can share it with you (`/lto share`)."
     )
 
 

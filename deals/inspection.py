@@ -14,10 +14,13 @@ from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from deals.qualification import Qualification, format_money
 from integrations.cpq.catalog import Catalog
 from integrations.cpq.engine import Quote
+from integrations.cpq.models import QuoteRecord
 
 # Sources that only the Premium Connectors Pack reaches (matched as words in the integration's name).
 PREMIUM_SOURCES = ("oracle", "sap", "db2", "mainframe", "teradata", "netezza")
@@ -303,6 +306,21 @@ def _plan_findings(record: Qualification) -> list[Finding]:
     return findings
 
 
+def latest_quote_facts(session: Session, deal_id: int) -> QuoteFacts | None:
+    """The deal's newest quote version as inspection reads it (None before the first quote)."""
+    row = session.scalars(
+        select(QuoteRecord).where(QuoteRecord.deal_id == deal_id).order_by(QuoteRecord.version.desc()).limit(1)
+    ).first()
+    return quote_facts(Quote.model_validate(row.quote)) if row is not None else None
+
+
+def inspect_deal(
+    session: Session, deal_id: int, record: Qualification, *, catalog: CatalogFacts, today: date
+) -> list[Finding]:
+    """Every finding for a stored deal, with its latest quote."""
+    return inspect(record, latest_quote_facts(session, deal_id), catalog=catalog, today=today)
+
+
 def inspect(record: Qualification, quote: QuoteFacts | None, *, catalog: CatalogFacts, today: date) -> list[Finding]:
     """Every finding for this deal, most severe first."""
     findings = [
@@ -332,13 +350,21 @@ SCORE_CAPS: dict[str, int] = {
 }
 
 
+def score_caps(findings: Sequence[Finding]) -> list[tuple[int, str]]:
+    """The caps these findings put on the qualification score, each with its reason."""
+    return [
+        (SCORE_CAPS[finding.code], finding.message)
+        for finding in findings
+        if finding.code in SCORE_CAPS and finding.severity != Severity.LOW
+    ]
+
+
 def capped_score(score: int, findings: Sequence[Finding]) -> tuple[int, list[str]]:
     """The score after the caps the findings impose, and why, one line per cap that bit."""
     reasons = []
     capped = score
-    for finding in findings:
-        cap = SCORE_CAPS.get(finding.code)
-        if cap is not None and finding.severity != Severity.LOW and cap < capped:
-            reasons.append(f"capped at {cap}: {finding.message}")
+    for cap, why in sorted(score_caps(findings), key=lambda item: -item[0]):
+        if cap < capped:
+            reasons.append(f"capped at {cap}: {why}")
             capped = cap
     return capped, reasons

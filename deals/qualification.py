@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -64,13 +65,16 @@ class Budget(Money):
     """A budget as the rep heard it: the amount, what period it covers, and where the figure comes from."""
 
     period: BudgetPeriod | None = Field(
-        None, description="annual (per year), total (over `years`), or one_off; None when not said."
+        None,
+        description='annual ("$90k/yr", "p.a."), total over `years` ("1.2M over 3 years"), or one_off '
+        '("one-off 40k"); None when not said.',
     )
     years: int | None = Field(None, ge=1, le=10, description="For a total: how many years it covers.")
     source: BudgetSource | None = Field(
         None,
         description="stated (a budget they have), sign_off_threshold (the most someone may sign without "
-        "escalation, not a budget), or incumbent_spend (what they pay the vendor being replaced).",
+        'escalation, not a budget: "anything under $200k doesn\'t need the board"), or incumbent_spend '
+        '(what they pay the vendor being replaced: "they pay Fivetran ~$250k/yr").',
     )
 
     def annual(self) -> Decimal | None:
@@ -110,30 +114,93 @@ class Qualification(BaseModel):
     contact_role: str | None = Field(None, description="Main contact's role or title.")
     pain: str | None = Field(None, description="The business problem in the customer's words.")
     metrics: str | None = Field(None, description="How the customer will measure success.")
-    economic_buyer: str | None = Field(None, description="Who signs: name and/or title.")
+    economic_buyer: str | None = Field(
+        None,
+        description='Who signs off on the budget, as the rep wrote it: a name ("Helen Cho") or a title '
+        '("the VP Finance"). Nothing while it is vague ("probably the COO, TBD").',
+    )
     decision_criteria: str | None = Field(None, description="What the decision will be based on.")
     decision_process: str | None = Field(None, description="Steps and people between now and signature.")
     paper_process: str | None = Field(None, description="Procurement, legal and security review steps.")
-    champion: str | None = Field(None, description="Who sells for us inside the account.")
-    competitors: list[str] = Field(default_factory=list, description="Competing vendors in the evaluation.")
-    budget: Budget | None = Field(None, description="Budget amount, currency, period and source.")
-    target_close: date | None = Field(None, description="Target signature date (ISO).")
-    go_live: date | None = Field(None, description="When they want to be live (ISO), apart from signing.")
-    seats: int | None = Field(None, ge=1, le=10_000_000, description="Number of user seats to buy now.")
-    seats_at_full_rollout: int | None = Field(
-        None, ge=1, le=10_000_000, description="Expansion potential: seats at full rollout, if said."
+    champion: str | None = Field(
+        None,
+        description='Who sells for us inside the account ("she\'s our champion", "Raj is pushing for us"), '
+        "by name as written.",
     )
-    payment_terms_days: int | None = Field(None, ge=0, le=365, description="Payment terms asked for (net days).")
-    identity_provider: str | None = Field(None, description="Their identity provider (Okta, Entra ID...).")
-    incumbents: list[str] = Field(default_factory=list, description="Vendors in place today that we would replace.")
-    poc_weeks: int | None = Field(None, ge=1, le=52, description="Length of the proof of concept, in weeks.")
-    poc_success_criteria: str | None = Field(None, description="What the POC must show to count as a success.")
+    competitors: list[str] = Field(
+        default_factory=list,
+        description='Vendors competing with us in this evaluation ("evaluating us against Snowflake and '
+        'Databricks"). Not the vendor in place that we would replace (incumbents), nor one they left before.',
+    )
+    budget: Budget | None = Field(
+        None,
+        description="Budget amount, currency, period and source. A sign-off limit or the incumbent's price "
+        "heard later never replaces a stated budget.",
+    )
+    target_close: date | None = Field(None, description="Target signature date (ISO).")
+    go_live: date | None = Field(
+        None,
+        description='When they want to be live (ISO), apart from signing: "sign by March, live in June" is a '
+        "target_close in March and a go_live in June. Nothing while it is tentative.",
+    )
+    seats: int | None = Field(
+        None,
+        ge=1,
+        le=10_000_000,
+        description='Number of user seats to buy now; a correction ("actually 400 not 300") replaces it.',
+    )
+    seats_at_full_rollout: int | None = Field(
+        None,
+        ge=1,
+        le=10_000_000,
+        description='Expansion potential: seats at full rollout ("300 now, 3,000 at full rollout"), if said.',
+    )
+    payment_terms_days: int | None = Field(
+        None,
+        ge=0,
+        le=365,
+        description='Payment terms the customer asks for, in net days ("net 60" is 60); not what we offered.',
+    )
+    identity_provider: str | None = Field(
+        None,
+        description='Where their users sign in, by canonical name: Okta, Microsoft Entra ID ("Azure AD", "AAD", '
+        '"Entra"), Google Workspace, Ping Identity, OneLogin, JumpCloud. Not an integration; the rep\'s own '
+        "word goes in the evidence.",
+    )
+    incumbents: list[str] = Field(
+        default_factory=list,
+        description='Vendors in place today that we would replace ("ripping out Boomi", "moving off Talend", '
+        '"they pay Fivetran"), by canonical name.',
+    )
+    poc_weeks: int | None = Field(
+        None, ge=1, le=52, description='Length of the proof of concept in weeks ("4-week POC"; a 30-day trial is 4).'
+    )
+    poc_success_criteria: str | None = Field(
+        None, description='What the POC must show to count as a success ("success = all stores syncing hourly").'
+    )
     deployment: Deployment | None = Field(None, description="saas, self_hosted or hybrid.")
-    regions: list[Region] = Field(default_factory=list, description="Where users or data are.")
-    compliance: list[Compliance] = Field(default_factory=list, description="Compliance regimes required.")
-    integrations: list[str] = Field(default_factory=list, description="Systems to integrate with.")
-    sso_required: bool | None = Field(None, description="Whether SSO (SAML/OIDC) is required.")
-    products_of_interest: list[str] = Field(default_factory=list, description="Catalog SKUs of interest.")
+    regions: list[Region] = Field(
+        default_factory=list,
+        description="Where users or data are, as hosting zones: NA is US + CA, EMEA is EU + UK + MEA, DACH, "
+        "Benelux and the Nordics are EU, ANZ is AU.",
+    )
+    compliance: list[Compliance] = Field(
+        default_factory=list,
+        description='Compliance regimes required now; not ones only asked about or hedged ("maybe next year").',
+    )
+    integrations: list[str] = Field(
+        default_factory=list,
+        description="Systems to integrate with (sources, destinations, apps), by canonical name. The identity "
+        "provider is not one.",
+    )
+    sso_required: bool | None = Field(
+        None, description='Whether SSO (SAML/OIDC) is required; false when it is optional ("nice to have").'
+    )
+    products_of_interest: list[str] = Field(
+        default_factory=list,
+        description="Catalog SKUs of interest, with the edition the requirements imply (HIPAA, a BAA or PCI-DSS: "
+        "HS-ENT; FedRAMP: HS-GOV; self-hosted: HS-ENT and HS-SELF). Not what is hedged.",
+    )
 
     _budget = field_validator("budget", mode="before")(_as_budget)
 
@@ -172,40 +239,52 @@ class Qualification(BaseModel):
         return Qualification.model_validate(data), changes
 
 
-class QualificationUpdate(BaseModel):
-    """A partial change to the record: only the fields that are set are applied."""
+def _described(name: str) -> str | None:
+    """The record's description of a field: the tools' schema tells a model what each update field means."""
+    return Qualification.model_fields[name].description
 
-    company: str | None = None
-    contact_name: str | None = None
-    contact_role: str | None = None
-    pain: str | None = None
-    metrics: str | None = None
-    economic_buyer: str | None = None
-    decision_criteria: str | None = None
-    decision_process: str | None = None
-    paper_process: str | None = None
-    champion: str | None = None
-    competitors: list[str] | None = None
-    budget: Budget | None = None
-    target_close: date | None = None
-    go_live: date | None = None
-    seats: int | None = Field(None, ge=1, le=10_000_000)
-    seats_at_full_rollout: int | None = Field(None, ge=1, le=10_000_000)
-    payment_terms_days: int | None = Field(None, ge=0, le=365)
-    identity_provider: str | None = None
-    incumbents: list[str] | None = None
-    poc_weeks: int | None = Field(None, ge=1, le=52)
-    poc_success_criteria: str | None = None
-    deployment: Deployment | None = None
-    regions: list[Region] | None = None
-    compliance: list[Compliance] | None = None
-    integrations: list[str] | None = None
-    sso_required: bool | None = None
-    products_of_interest: list[str] | None = None
+
+class QualificationUpdate(BaseModel):
+    """A partial change to the record: only the fields that are set are applied.
+
+    A scalar that is set replaces the recorded value (a correction wins); a list adds to what is
+    recorded unless its field is named in `replace_lists`.
+    """
+
+    company: str | None = Field(None, description=_described("company"))
+    contact_name: str | None = Field(None, description=_described("contact_name"))
+    contact_role: str | None = Field(None, description=_described("contact_role"))
+    pain: str | None = Field(None, description=_described("pain"))
+    metrics: str | None = Field(None, description=_described("metrics"))
+    economic_buyer: str | None = Field(None, description=_described("economic_buyer"))
+    decision_criteria: str | None = Field(None, description=_described("decision_criteria"))
+    decision_process: str | None = Field(None, description=_described("decision_process"))
+    paper_process: str | None = Field(None, description=_described("paper_process"))
+    champion: str | None = Field(None, description=_described("champion"))
+    competitors: list[str] | None = Field(None, description=_described("competitors"))
+    budget: Budget | None = Field(None, description=_described("budget"))
+    target_close: date | None = Field(None, description=_described("target_close"))
+    go_live: date | None = Field(None, description=_described("go_live"))
+    seats: int | None = Field(None, ge=1, le=10_000_000, description=_described("seats"))
+    seats_at_full_rollout: int | None = Field(
+        None, ge=1, le=10_000_000, description=_described("seats_at_full_rollout")
+    )
+    payment_terms_days: int | None = Field(None, ge=0, le=365, description=_described("payment_terms_days"))
+    identity_provider: str | None = Field(None, description=_described("identity_provider"))
+    incumbents: list[str] | None = Field(None, description=_described("incumbents"))
+    poc_weeks: int | None = Field(None, ge=1, le=52, description=_described("poc_weeks"))
+    poc_success_criteria: str | None = Field(None, description=_described("poc_success_criteria"))
+    deployment: Deployment | None = Field(None, description=_described("deployment"))
+    regions: list[Region] | None = Field(None, description=_described("regions"))
+    compliance: list[Compliance] | None = Field(None, description=_described("compliance"))
+    integrations: list[str] | None = Field(None, description=_described("integrations"))
+    sso_required: bool | None = Field(None, description=_described("sso_required"))
+    products_of_interest: list[str] | None = Field(None, description=_described("products_of_interest"))
     _budget = field_validator("budget", mode="before")(_as_budget)
     replace_lists: list[str] = Field(
         default_factory=list,
-        description="List fields whose new value replaces the old instead of adding to it.",
+        description="List fields whose new value replaces the old instead of adding to it: a correction "
+        '("scratch that, EU only") or a name taken back ("drop Marketo") sends the whole new list.',
     )
 
     def is_empty(self) -> bool:
@@ -251,6 +330,7 @@ class Assessment(BaseModel):
     stage: Stage
     missing: list[str] = Field(description="Fields still unknown, most important first.")
     next_questions: list[str]
+    capped_by: list[str] = Field(default_factory=list, description="Why the score is lower than the facts alone give.")
 
 
 def _known(record: Qualification, name: str) -> bool:
@@ -258,8 +338,10 @@ def _known(record: Qualification, name: str) -> bool:
     return value not in (None, [], "")
 
 
-def assess(record: Qualification, *, disqualified: bool = False) -> Assessment:
-    """Score and stage from the record alone: the same record always gives the same answer."""
+def assess(record: Qualification, *, disqualified: bool = False, caps: Sequence[tuple[int, str]] = ()) -> Assessment:
+    """Score and stage from the record: the same record always gives the same answer. `caps` (from deal
+    inspection: a budget gap, a missing buyer...) lower the score, each with its reason; the stage says how
+    complete discovery is, so it is decided before the caps."""
     score = sum(weight for name, weight, _, _ in REQUIREMENTS if _known(record, name))
     missing = [name for name, _, _, _ in REQUIREMENTS if not _known(record, name)]
     required_missing = [name for name, _, required, _ in REQUIREMENTS if required and not _known(record, name)]
@@ -273,7 +355,18 @@ def assess(record: Qualification, *, disqualified: bool = False) -> Assessment:
     else:
         stage = Stage.DISCOVERY
     ordered = required_missing + [m for m in missing if m not in required_missing]
-    return Assessment(score=score, stage=stage, missing=ordered, next_questions=[questions[m] for m in ordered[:3]])
+    capped_by = []
+    for cap, why in sorted(caps, key=lambda item: -item[0]):
+        if cap < score:
+            score = cap
+            capped_by.append(f"capped at {cap}: {why}")
+    return Assessment(
+        score=score,
+        stage=stage,
+        missing=ordered,
+        next_questions=[questions[m] for m in ordered[:3]],
+        capped_by=capped_by,
+    )
 
 
 FIELD_LABELS = {

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import audit, outbox
+from core import events as domain_events
 from core.clock import Clock
 from deals import access
+from deals.inspection import CatalogFacts, Finding, inspect_deal, score_caps
 from deals.models import Account, Conversation, Deal, DealShare, DealStage, Message, MessageRole
 from deals.qualification import (
     FIELD_LABELS,
@@ -68,6 +71,23 @@ def _to_crm(session: Session, deal: Deal, *, key: str, clock: Clock, note: str |
             payload={"deal_key": deal_key(deal), "text": note},
             idempotency_key=f"{key}:note",
             clock=clock,
+        )
+
+
+def _stage_changed(
+    session: Session, deal: Deal, *, previous: DealStage | None, actor: str, reason: str, clock: Clock
+) -> None:
+    """Publish the deal's stage change (and `deal.qualified` when it reached qualified) in the change's transaction."""
+    now = clock.now()
+    change = domain_events.StageChange(previous_stage=previous, stage=deal.stage, reason=reason, actor=actor)
+    domain_events.publish_event(
+        session, domain_events.DealStageChanged(occurred_at=now, deal_id=deal.id, data=change), clock=clock
+    )
+    if deal.stage == DealStage.QUALIFIED:
+        facts = {k: v for k, v in crm_properties(deal).items() if k in domain_events.Qualified.model_fields}
+        qualified = domain_events.Qualified.model_validate(facts)
+        domain_events.publish_event(
+            session, domain_events.DealQualified(occurred_at=now, deal_id=deal.id, data=qualified), clock=clock
         )
 
 
@@ -134,7 +154,15 @@ def open_deal(
         outcome="opened",
     )
     _to_crm(session, deal, key=f"deal:{deal.id}:opened", clock=clock, note=f"Deal opened in Slack by {owner_slack_id}.")
+    lead = domain_events.Lead(company=account.name, owner=owner_slack_id, source=source)
+    domain_events.publish_event(
+        session, domain_events.LeadReceived(occurred_at=now, deal_id=deal.id, data=lead), clock=clock
+    )
+    _stage_changed(session, deal, previous=None, actor=owner_slack_id, reason="deal opened", clock=clock)
     return deal
+
+
+MAX_DEAL_ID = 2**31 - 1  # deal ids fit any database integer column
 
 
 def get_deal(session: Session, deal_id: int, *, for_update: bool = False) -> Deal:
@@ -145,23 +173,31 @@ def get_deal(session: Session, deal_id: int, *, for_update: bool = False) -> Dea
     return deal
 
 
-def find_deal(session: Session, *, reference: str, user_id: str) -> Deal:
-    """A deal by `#12` / `12`, or by company name (the user's most recent deal with that company)."""
+def find_deal(session: Session, *, reference: str, user_id: str, who: access.Identity | None = None) -> Deal:
+    """A deal by `#12` / `12`, or by company name: the user's own deals first, then those shared with them,
+    then the most recent. With `who`, a name finds only deals that person may see, so a miss and a deal
+    of someone else's read the same. (A deal by number is returned as is: the caller checks access.)"""
     reference = reference.strip()
-    if match := re.fullmatch(r"#?(\d+)", reference):
+    if match := re.fullmatch(r"#?([0-9]{1,10})", reference):  # ASCII digits: `٣` is a name, not deal #3
+        if not 1 <= int(match.group(1)) <= MAX_DEAL_ID:
+            raise DealNotFound(f"There is no deal #{match.group(1)}.")
         return get_deal(session, int(match.group(1)))
-    key = account_key(reference)
-    deals = list(
-        session.scalars(
-            select(Deal)
-            .join(Account)
-            .where(func.lower(Account.name_key).like(f"%{key}%"))
-            .order_by((Deal.owner_slack_id == user_id).desc(), Deal.updated_at.desc())
-        )
-    )
-    if not deals:
-        raise DealNotFound(f"No deal matches “{reference}”. Try `/lto status #<deal number>`.")
-    return deals[0]
+    if re.fullmatch(r"#?[0-9]+", reference):
+        raise DealNotFound(f"There is no deal {reference}.")
+    # The name is matched literally: `%`, `_` and `\` in it are not wildcards.
+    key = re.sub(r"([\\%_])", r"\\\1", account_key(reference))
+    shared = select(DealShare.deal_id).where(DealShare.user_id == user_id)
+    deal = session.scalars(
+        select(Deal)
+        .join(Account)
+        .where(func.lower(Account.name_key).like(f"%{key}%", escape="\\"))
+        .order_by((Deal.owner_slack_id == user_id).desc(), Deal.id.in_(shared).desc(), Deal.updated_at.desc())
+        .limit(1)
+    ).first()
+    # Own and shared deals come first: when the best match is not visible, none is.
+    if deal is None or (who is not None and not access.visible(session, who, deal)):
+        raise DealNotFound(f"No deal of yours matches “{reference}”. Try `/lto status #<deal number>`.")
+    return deal
 
 
 def latest_deals(session: Session, *, owner_slack_id: str, limit: int = 5) -> list[Deal]:
@@ -280,9 +316,14 @@ def apply_qualification(
     deal.qualification = after.model_dump(mode="json")
     assessment = assess(after, disqualified=deal.stage == DealStage.DISQUALIFIED)
     deal.score = assessment.score
+    previous_stage = deal.stage
     if deal.stage in (DealStage.NEW, DealStage.DISCOVERY, DealStage.QUALIFIED):
         deal.stage = DealStage(assessment.stage.value)
     deal.updated_at = clock.now()
+    if deal.stage != previous_stage:
+        _stage_changed(
+            session, deal, previous=previous_stage, actor=actor_id, reason=f"assessed: score {deal.score}", clock=clock
+        )
     dumped_old = before.model_dump(mode="json")
     dumped_new = after.model_dump(mode="json")
     summary = "; ".join(f"{FIELD_LABELS[name]}: {display_value(after, name)}" for name in changes)
@@ -334,6 +375,7 @@ def disqualify(session: Session, deal: Deal, *, reason: str, actor_id: str, cloc
         detail={"reason": reason},
     )
     _to_crm(session, deal, key=f"deal:{deal.id}:disqualified", clock=clock, note=f"Disqualified: {reason}")
+    _stage_changed(session, deal, previous=previous, actor=actor_id, reason=reason, clock=clock)
 
 
 def set_stage(session: Session, deal: Deal, *, stage: DealStage, actor_id: str, clock: Clock, reason: str) -> None:
@@ -356,6 +398,7 @@ def set_stage(session: Session, deal: Deal, *, stage: DealStage, actor_id: str, 
     _to_crm(
         session, deal, key=f"deal:{deal.id}:stage:{stage}", clock=clock, note=f"Stage {previous} → {stage}: {reason}"
     )
+    _stage_changed(session, deal, previous=previous, actor=actor_id, reason=reason, clock=clock)
 
 
 def bot_message(session: Session, *, slack_ts: str, conversation_id: int | None = None) -> str | None:
@@ -375,12 +418,21 @@ def latest_deal_thread(session: Session) -> str | None:
 
 
 @dataclass(frozen=True)
+class Inspection:
+    """What inspecting a deal needs beside the deal: the catalog's edition facts and the day."""
+
+    catalog: CatalogFacts
+    today: date
+
+
+@dataclass(frozen=True)
 class DealView:
     """A deal as its card shows it: the row (with its account loaded), its record and its assessment."""
 
     deal: Deal
     record: Qualification
     assessment: Assessment
+    findings: list[Finding] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -418,9 +470,14 @@ class ShareResult:
     already: bool  # it was shared with that person before: nothing changed
 
 
-def _view_of(session: Session, deal: Deal) -> DealView:
+def _view_of(session: Session, deal: Deal, inspection: Inspection | None = None) -> DealView:
     session.refresh(deal, attribute_names=["account"])  # the card reads it after the session closes
-    return DealView(deal=deal, record=qualification_of(deal), assessment=assessment_of(deal))
+    record = qualification_of(deal)
+    if inspection is None:
+        return DealView(deal=deal, record=record, assessment=assessment_of(deal))
+    findings = inspect_deal(session, deal.id, record, catalog=inspection.catalog, today=inspection.today)
+    assessment = assess(record, disqualified=deal.stage == DealStage.DISQUALIFIED, caps=score_caps(findings))
+    return DealView(deal=deal, record=record, assessment=assessment, findings=findings)
 
 
 def _thread_of(deal: Deal) -> DealThread:
@@ -436,11 +493,13 @@ def open_new_deal(
         return OpenedDeal(deal_id=deal.id, company=deal.account.name, thread_ts=deal.thread_ts)
 
 
-def load_deal_view(session_factory: sessionmaker[Session], *, deal_id: int) -> DealView:
+def load_deal_view(
+    session_factory: sessionmaker[Session], *, deal_id: int, inspection: Inspection | None = None
+) -> DealView:
     """The deal's card data, for the bot to post or refresh (no access check: the bot shows it in the deal's
-    own thread)."""
+    own thread); with `inspection`, its findings and the score they cap."""
     with session_factory() as session:
-        return _view_of(session, get_deal(session, deal_id))
+        return _view_of(session, get_deal(session, deal_id), inspection)
 
 
 def attach_deal_thread(
@@ -451,12 +510,18 @@ def attach_deal_thread(
         attach_thread(session, get_deal(session, deal_id), channel_id=channel_id, thread_ts=thread_ts, clock=clock)
 
 
-def deal_status(session_factory: sessionmaker[Session], *, who: access.Identity, reference: str) -> DealView:
+def deal_status(
+    session_factory: sessionmaker[Session],
+    *,
+    who: access.Identity,
+    reference: str,
+    inspection: Inspection | None = None,
+) -> DealView:
     """`/lto status <deal>`: the deal's card data, if this person may see the deal."""
     with session_factory() as session:
-        deal = find_deal(session, reference=reference, user_id=who.user_id)
+        deal = find_deal(session, reference=reference, user_id=who.user_id, who=who)
         access.check(session, who, access.Action.READ_DEAL, deal)
-        return _view_of(session, deal)
+        return _view_of(session, deal, inspection)
 
 
 def latest_deals_of(session_factory: sessionmaker[Session], *, owner_slack_id: str) -> list[DealLine]:
@@ -486,8 +551,8 @@ def share_deal(
     """`/lto share`: the owner (or a manager) lets another rep see and work on a deal; audited once.
     Raises DealNotFound or access.Forbidden."""
     with session_factory() as session, session.begin():
-        deal = find_deal(session, reference=deal_ref, user_id=who.user_id)
-        access.check(session, who, access.Action.CHANGE_DEAL, deal)
+        deal = find_deal(session, reference=deal_ref, user_id=who.user_id, who=who)
+        access.check(session, who, access.Action.SHARE_DEAL, deal)
         already = share_with in access.shared_with(session, deal.id)
         if not already and share_with != deal.owner_slack_id:
             session.add(DealShare(deal_id=deal.id, user_id=share_with, shared_by=who.user_id, created_at=clock.now()))

@@ -1,7 +1,13 @@
 """Lexical sparse vectors: BM25-style term weights computed here, IDF applied by Qdrant's modifier.
 
-No model download: terms are lower-cased unicode words minus stop words, hashed to stable
-31-bit ids (not Python's salted `hash`), so every process and replica computes the same vector.
+No model download: terms are lower-cased unicode words minus English stop words, folded to one
+spelling (-ise/-ize) and stemmed with the Snowball English stemmer (PyStemmer), then hashed to
+stable 31-bit ids (not Python's salted `hash`), so every process and replica computes the same
+vector. A chunk's title and section path count more than its body (BM25F-style field weights):
+a page titled "Single sign-on" is about SSO even where its text says "SAML" once.
+
+A query's vector is its own terms, plus the synonyms a glossary adds at a lower weight
+(`knowledge/glossary.py`); the glossary is applied at query time only, so editing it needs no re-index.
 """
 
 from __future__ import annotations
@@ -9,41 +15,82 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Protocol
 
+import Stemmer
+
+# Recorded in every collection (knowledge/store.py): vectors made by another analyzer would not match.
+ANALYZER = "snowball-en/fields-1"
 K1 = 1.2
 B = 0.75
 AVERAGE_LENGTH = 180  # tokens per chunk in the sample knowledge base; a constant keeps vectors stable
+TITLE_WEIGHT = 3.0  # a title term counts as this many body occurrences
+SECTION_WEIGHT = 2.0  # a section-path (heading) term likewise
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-/.][^\W_]+)*", re.UNICODE)
+_PARTS = re.compile(r"[-/.]")
+# British -ise/-isation spellings to -ize, before stemming ("organisation" and "organization" meet).
+_SPELLING = re.compile(r"(?<=[a-z]{3})is(e|es|ed|ing|ation|ations)$")
 STOP_WORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below between
     both but by can could did do does doing down during each few for from further had has have having he her here
     hers him his how i if in into is it its itself just me more most my no nor not of off on once only or other our
     ours out over own same she should so some such than that the their theirs them then there these they this those
     through to too under until up very was we were what when where which while who whom why will with would you your
-    yours we'd we'll we're they're it's let's also may might must shall per via vs etc""".split()
+    yours we'd we'll we're they're it's let's also may might must shall per via vs etc us hey hi hello please pls
+    thanks thank anyone somebody someone guys whats hows wheres whos dont doesnt cant don doesn isn aren wasn weren
+    won wouldn shouldn couldn didn hasn haven hadn ve ll re need needs want wants got gonna wanna know tell really
+    actually""".split()
 )
 
 
-def _stem(token: str) -> str:
-    """A light plural fold ("connectors" -> "connector"); heavier stemming hurt precision on product names."""
-    if len(token) > 4 and token.endswith("ies"):
-        return token[:-3] + "y"
-    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
-        return token[:-1]
-    return token
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=131072)
+def _stem(word: str) -> str:
+    return str(_stemmer().stemWord(_SPELLING.sub(r"iz\1", word)))
+
+
+def _kept(word: str) -> bool:
+    return word not in STOP_WORDS and (len(word) > 1 or word.isdigit())
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One word of the text as written: its index terms (a compound also as its parts) and its plain words."""
+
+    terms: tuple[str, ...]
+    words: tuple[str, ...]
+
+
+def pieces(text: str) -> list[Piece]:
+    out = []
+    for raw in _TOKEN.findall(text.lower()):
+        if not _kept(raw):
+            continue
+        whole = _stem(raw)
+        if not any(sep in raw for sep in "-/."):
+            out.append(Piece((whole,), (whole,)))
+            continue
+        parts = tuple(_stem(part) for part in _PARTS.split(raw) if part and _kept(part))
+        out.append(Piece((whole, *parts), parts))
+    return out
 
 
 def tokens(text: str) -> list[str]:
-    out = []
-    for raw in _TOKEN.findall(text.lower()):
-        if raw in STOP_WORDS or (len(raw) == 1 and not raw.isdigit()):
-            continue
-        out.append(_stem(raw))
-        if any(sep in raw for sep in "-/."):  # "soc-2" also counts as "soc" and "2"
-            out.extend(_stem(part) for part in re.split(r"[-/.]", raw) if part and part not in STOP_WORDS)
-    return out
+    """Index terms in text order: each word stemmed; a compound ("soc-2", "24/7") also as its parts."""
+    return [term for piece in pieces(text) for term in piece.terms]
+
+
+def words(text: str) -> list[str]:
+    """Stemmed plain words in order, compounds split ("self-hosted" and "self hosted" alike): for phrases."""
+    return [word for piece in pieces(text) for word in piece.words]
 
 
 @lru_cache(maxsize=65536)
@@ -51,10 +98,16 @@ def term_id(term: str) -> int:
     return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=4).digest(), "big") & 0x7FFFFFFF
 
 
-def document_vector(text: str) -> tuple[list[int], list[float]]:
-    counts = Counter(tokens(text))
-    length = sum(counts.values()) or 1
-    norm = K1 * (1 - B + B * length / AVERAGE_LENGTH)
+def document_vector(text: str, *, title: str = "", section: str = "") -> tuple[list[int], list[float]]:
+    """BM25 term weights of a chunk; title and section terms weigh as several body occurrences."""
+    counts: Counter[str] = Counter()
+    length = 0
+    for field_text, weight in ((text, 1.0), (title, TITLE_WEIGHT), (section, SECTION_WEIGHT)):
+        terms = tokens(field_text)
+        length += len(terms)
+        for term in terms:
+            counts[term] += weight
+    norm = K1 * (1 - B + B * max(length, 1) / AVERAGE_LENGTH)
     weights: dict[int, float] = {}
     for term, tf in counts.items():
         index = term_id(term)
@@ -63,6 +116,79 @@ def document_vector(text: str) -> tuple[list[int], list[float]]:
     return indices, [weights[i] for i in indices]
 
 
+@dataclass(frozen=True)
+class Concept:
+    """One thing the question asks about, found in a passage that holds any one of its alternatives
+    (each a set of terms): the word itself, a compound's parts, or a glossary synonym."""
+
+    alternatives: tuple[frozenset[str], ...]
+
+    def found_in(self, terms: set[str] | frozenset[str]) -> bool:
+        return any(alternative and alternative <= terms for alternative in self.alternatives)
+
+
+# (first word, end word) of a phrase in the question's plain words, and its alternatives with their weights.
+Expansion = tuple[int, int, list[tuple[frozenset[str], float]]]
+
+
+class Expander(Protocol):
+    """What a glossary offers the query analyzer (`knowledge/glossary.py`)."""
+
+    def expansions(self, words: list[str]) -> list[Expansion]: ...
+
+
+@dataclass
+class AnalyzedQuery:
+    """A question's terms (weight 1), the glossary's additions (lower weights), and its concepts."""
+
+    terms: dict[str, float] = field(default_factory=dict)
+    concepts: list[Concept] = field(default_factory=list)
+
+    def vector(self) -> tuple[list[int], list[float]]:
+        weights: dict[int, float] = {}
+        for term, weight in self.terms.items():
+            index = term_id(term)
+            weights[index] = max(weights.get(index, 0.0), weight)
+        indices = sorted(weights)
+        return indices, [weights[i] for i in indices]
+
+    def matched(self, text_terms: Iterable[str]) -> int:
+        """How many of the question's concepts a passage's terms cover."""
+        present = set(text_terms)
+        return sum(concept.found_in(present) for concept in self.concepts)
+
+
+def analyze(text: str, glossary: Expander | None = None) -> AnalyzedQuery:
+    """The question's terms and concepts, with what the glossary adds: a phrase it knows becomes one
+    concept that any of its synonyms satisfies, and the synonyms join the vector at a lower weight,
+    shared among their words."""
+    query = AnalyzedQuery()
+    found = pieces(text)
+    for piece in found:
+        for term in piece.terms:
+            query.terms[term] = 1.0
+    owner = [index for index, piece in enumerate(found) for _ in piece.words]  # word position -> piece
+    flat = [word for piece in found for word in piece.words]
+    covered: set[int] = set()
+    seen: set[tuple[frozenset[str], ...]] = set()
+    for start, end, alternatives in glossary.expansions(flat) if glossary is not None else []:
+        inside = {owner[i] for i in range(start, end)}
+        covered |= {i for i in inside if all(start <= j < end for j, o in enumerate(owner) if o == i)}
+        concept = (frozenset(flat[start:end]), *(alternative for alternative, _ in alternatives))
+        if concept not in seen:
+            seen.add(concept)
+            query.concepts.append(Concept(concept))
+        for alternative, weight in alternatives:
+            for term in alternative:
+                query.terms[term] = max(query.terms.get(term, 0.0), weight / len(alternative))
+    for index, piece in enumerate(found):
+        concept = (frozenset(piece.terms[:1]), frozenset(piece.words))
+        if index not in covered and concept not in seen:
+            seen.add(concept)
+            query.concepts.append(Concept(concept))
+    return query
+
+
 def query_vector(text: str) -> tuple[list[int], list[float]]:
-    indices = sorted({term_id(term) for term in tokens(text)})
-    return indices, [1.0] * len(indices)
+    """The question's own terms only (no glossary), each weight 1."""
+    return analyze(text).vector()

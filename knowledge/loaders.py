@@ -22,7 +22,7 @@ class UnreadableDocument(Exception):
 
 @dataclass
 class Document:
-    path: str  # relative to the ingested folder
+    path: str  # the document id: relative to the knowledge root
     text: str
     meta: dict[str, Any] = field(default_factory=dict)
 

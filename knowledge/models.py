@@ -52,7 +52,7 @@ class Chunk(BaseModel):
     owner: str | None = None
     updated_at: str | None = Field(None, description="ISO date (YYYY-MM-DD) or datetime of the document.")
     content_hash: str = ""
-    root: str = Field("", description="The folder it was ingested from: documents gone from it are removed.")
+    root: str = Field("", description="The knowledge root its path is relative to.")
 
     def indexed_text(self) -> str:
         """What the lexical and dense vectors are computed from: the heading path says what a chunk is about."""

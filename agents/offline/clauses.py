@@ -63,7 +63,9 @@ _QUESTION = re.compile(r"(?:(?<=[.!?\n])|^)[^.!?\n]*\?", re.MULTILINE)
 # "They asked whether we're FedRAMP authorized": what they asked about us, not what they need.
 _ASKED_ABOUT_US = re.compile(
     r"\b(?:asked|asking|wondered|wondering|want(?:ed)? to know|curious)\s+(?:us\s+)?(?:whether|if|about whether)\s+"
-    r"(?:we|you|Halyard)\b[^.;!?\n—–()]*",
+    r"(?:we|you|Halyard)\b[^.;!?\n—–()]*"
+    # "they asked about FedRAMP but it's for a future bid": a topic raised, not a requirement stated.
+    r"|\b(?:asked|asking|enquired|inquired|curious|questions?)\s+(?:us\s+)?about\s+(?:(?!\bbut\b)[^.;!?\n—–(),])*",
     re.IGNORECASE,
 )
 
@@ -73,9 +75,31 @@ def asked_about_us(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _ASKED_ABOUT_US.finditer(text)]
 
 
+# "Enterprise x 500 + SSO — that's the bundle, right?": a statement, then a question about it.
+_DASH = re.compile(r"\s[—–-]{1,2}\s")
+_INTERROGATIVE = re.compile(
+    r"^\W*(?:do|does|did|is|are|was|were|can|could|will|would|should|shall|may|might|what|which|how|where|when|who|"
+    r"whom|whose|why|any|anything|has|have)\b",
+    re.IGNORECASE,
+)
+
+
+def _blank_question(match: re.Match[str]) -> str:
+    question = match.group(0)
+    dashes = list(_DASH.finditer(question))
+    if dashes and not _INTERROGATIVE.match(question):
+        cut = dashes[-1].start()
+        return question[:cut] + " " * (len(question) - cut)
+    return " " * len(question)
+
+
 def without_questions(text: str) -> str:
-    """The text with questions blanked out (same length, so offsets stay valid)."""
-    return _QUESTION.sub(lambda m: " " * len(m.group(0)), text)
+    """The text with questions blanked out (same length, so offsets stay valid).
+
+    A statement before a dash stays: in "Enterprise x 500 + SSO — that's the bundle, right?" only
+    the part after the dash asks.
+    """
+    return _QUESTION.sub(_blank_question, text)
 
 
 # Negation in front of a mention: the negating word, then only words that carry the negation
@@ -84,6 +108,7 @@ def without_questions(text: str) -> str:
 _NEGATOR = (
     r"(?P<neg>\bno(?!\s+(?:later|more|less|sooner)\s+than\b)|\bnot(?!\s+(?:only|just)\b)|n['’]t|\bnever|\bwithout|\bnor"
     r"|\bneither|\bno longer|\bexcept|\bexcluding|\bother than|\brather than|\binstead of|\bdrop(?:ped|ping)?"
+    r"|\b(?:dont|doesnt|didnt|wont|cant|isnt|arent|wasnt|werent|havent|hasnt|shouldnt|wouldnt)"
     r"|\bremov(?:e|ed|ing)|\bruled out|\bditch(?:ed|ing)?|\bretir(?:e|ed|ing))"
 )
 _CARRY = (
@@ -92,7 +117,8 @@ _CARRY = (
     r"store|storing|process|processing|care|about|worried|going|to|with|for|into|of|in|on|the|a|an|any|"
     r"anything|anymore|more|longer|really|actually|currently|planning|pursuing|pursue|support|be|is|are|it|them|"
     r"under|subject|interested|get|getting|asking|ask|mention|mentioned|talk|talking|worry|bother|"
-    r"users|people|anyone|offices?|staff|teams?|presence|operations|customers|data|sites?)"
+    r"users|people|anyone|offices?|staff|teams?|presence|operations|customers|data|sites?|put|putting|send|sending|"
+    r"keep|keeping|hold|holding|share|sharing|collect|collecting|move|moving|run|running|on|yet|even)"
 )
 _NEGATED_BEFORE = re.compile(rf"{_NEGATOR}(?:[\s,/]+{_CARRY})*[\s,/:]*$", re.IGNORECASE)
 _NEGATED_AFTER = re.compile(
@@ -101,7 +127,8 @@ _NEGATED_AFTER = re.compile(
     r"(?:(?:currently|now|also|just|honestly|really|definitely|probably|totally|apparently|actually)\s+)?"
     r"(?:not\b(?!\s+(?:only|just)\b)|isn['’]t\b|aren['’]t\b|wasn['’]t\b|no longer\b"
     r"|out of (?:scope|the picture|the running|the question)|off the table|ruled out|a no[- ]go|a non[- ]starter"
-    r"|n/a\b|irrelevant\b|unnecessary\b|dropped\b|gone\b|out\b(?!\s+(?:of|to|there|here)\b)))",
+    r"|n/a\b|irrelevant\b|unnecessary\b|dropped\b|gone\b|out\b(?!\s+(?:of|to|there|here)\b)))"
+    r"|^\s+off(?:\s+the\s+list)?\b(?![- ](?:site|shore|line))",  # "take Sydney off"
     re.IGNORECASE,
 )
 _NO_X_NO_DEAL = re.compile(
@@ -109,9 +136,26 @@ _NO_X_NO_DEAL = re.compile(
 )
 # A vendor used "instead of" or "rather than" is still in the deal (the incumbent).
 _REPLACING = frozenset({"instead of", "rather than", "other than", "except", "excluding"})
-_MODAL_BEFORE = re.compile(r"\b(?:may|might|could|possibly|potentially|eventually)\b[\w\s]{0,20}$", re.IGNORECASE)
-_LATER_AFTER = re.compile(
-    r"^[\w\s,]{0,20}\b(?:later|down the road|in the future|at some point|in phase (?:2|two)|next year|eventually)\b",
+_MODAL = r"(?:may|might|could|possibly|potentially|eventually|maybe|perhaps|probably not)"
+_MODAL_BEFORE = re.compile(rf"\b{_MODAL}\b[\w\s]{{0,20}}$", re.IGNORECASE)
+# "maybe the UK", "perhaps HIPAA": doubt said right before the name is a hedge by itself.
+_DOUBT_BEFORE = re.compile(
+    r"\b(?:maybe|perhaps|possibly|potentially)\s+(?:also\s+|add(?:ing)?\s+)?(?:the\s+|a\s+)?$", re.I
+)
+_LATER = (
+    r"(?:later|down the road|down the line|in the future|at some point|(?:in )?phase (?:2|two|II)|next year|eventually|long[- ]term|"
+    r"not (?:now|yet|for now|for this (?:deal|quote|round|phase)|in this (?:quote|deal|round|phase))|"
+    r"nothing (?:decided|firm|confirmed)|undecided|not decided|TBD|TBC|unclear|not sure|if needed|future \w+)"
+)
+_LATER_AFTER = re.compile(rf"^[\w\s,/-]{{0,25}}\b{_LATER}\b", re.IGNORECASE)
+_LATER_IN_CLAUSE = re.compile(rf"\b{_LATER}\b", re.IGNORECASE)
+# "ISO 27001 maybe next year", "PCI could come up next year": the doubt is said after the name.
+_MODAL_AFTER = re.compile(
+    rf"^[\s:-]{{0,3}}(?:(?!(?:and|or|plus)\b)\w+\s+){{0,3}}?{_MODAL}\b[^.;,]{{0,30}}\b{_LATER}\b", re.IGNORECASE
+)
+_NOT_REQUIRED_AFTER = re.compile(
+    r"^(?:[^.;,]{0,45}?|[^.;,]{0,45},\s*)\b(?:nice[- ]to[- ]have|would be nice|optional|not (?:a )?(?:must|mandatory|required|needed|"
+    r"a requirement|a priority)|isn['’]?t (?:a )?(?:must|required|needed|a requirement))\b",
     re.IGNORECASE,
 )
 
@@ -132,7 +176,14 @@ def is_negated(clause: Clause, start: int, end: int, *, replacing_counts: bool =
 
 
 def is_hedged(clause: Clause, start: int, end: int) -> bool:
-    """A possibility for later, not a requirement now ("they may need HIPAA later")."""
+    """A possibility for later, not a requirement now.
+
+    "they may need HIPAA later", "maybe extended retention later, not now", "ISO 27001 maybe next
+    year", "phase 2 maybe the UK but nothing decided", "SSO would be nice": doubt plus a later
+    time or an open decision, doubt right before the name, or a word that says it is optional.
+    """
     before = clause.text[max(0, start - clause.start - 40) : start - clause.start]
-    after = clause.text[end - clause.start : end - clause.start + 40]
-    return bool(_MODAL_BEFORE.search(before) and _LATER_AFTER.match(after))
+    after = clause.text[end - clause.start : end - clause.start + 60]
+    if _DOUBT_BEFORE.search(before) or _MODAL_AFTER.match(after) or _NOT_REQUIRED_AFTER.match(after):
+        return True
+    return bool(_MODAL_BEFORE.search(before) and (_LATER_AFTER.match(after) or _LATER_IN_CLAUSE.search(clause.text)))

@@ -9,7 +9,8 @@ unless the first number cannot be a month (30/06/2027). Fiscal periods ("FY27", 
 fiscal year ends") are not resolved: the fiscal calendar is unknown, so nothing is guessed.
 
 Choice of the close date among several: each date takes its role from the nearest cue word
-in its clause. Signing words ("sign", "close", "PO", "decision") beat go-live words ("live",
+in its clause. The go-live date is the one whose nearest cue is a go-live word ("live",
+"launch", "in production"), said without doubt ("go-live maybe September" is not a date yet). Signing words ("sign", "close", "PO", "decision") beat go-live words ("live",
 "launch", "need it"), which beat a bare "EOY"/"end of Q1"; dates of meetings, demos,
 kick-offs, term starts and the like are not close dates, nor are dates in the past or the
 "from" side of "slipped from Dec 15 to Jan 31". Among equals the last one written wins.
@@ -331,7 +332,22 @@ _CUES = re.compile(
 _OLD_VALUE = re.compile(
     r"\b(?:from|was|were|previously|originally|earlier|initially|instead of|rather than|not)\s+(?:\w+\s+)?$", re.I
 )
-_CHANGE = re.compile(r"\b(?:to|now|actually|rather|instead|moved|pushed|slipped|changed|updated)\b|→|->", re.I)
+_CHANGE = re.compile(
+    r"\b(?:to|now|actually|rather|instead|moved|pushed|slipped|changed|updated|more like|closer to|make (?:it|that))\b|→|->",
+    re.I,
+)
+# A date right after a correction word replaces the one known so far: "actually Q2", "make it March 15".
+_CORRECTION_BEFORE = re.compile(
+    r"\b(?:actually|correction|make (?:it|that)|more like|closer to|rather|instead|realistically|now)\b[\s,:—–-]*$",
+    re.I,
+)
+# Go-live words, stricter than the deadline words above: "live", "launch", "in production".
+_LIVE = re.compile(
+    r"\b(?:go[- ]?live|live|launch\w*|in production|production|prod|up and running|cut[- ]?over|start using|"
+    r"operational|roll[- ]?out)\b",
+    re.IGNORECASE,
+)
+_TENTATIVE = re.compile(r"\b(?:maybe|possibly|perhaps|might|tentatively|probably|hopefully|ideally)\b", re.IGNORECASE)
 _DEADLINE = re.compile(r"\b(?:before|by|ahead of|prior to)\s+(?:the|their|our|its|a)?\s*[\w\s-]{0,25}$", re.I)
 _SELF_CUED = frozenset({"eoy", "rel_quarter", "before_quarter", "this_month", "next_month", "end_next_year"})
 _ROLE_RANK = {"sign": 3, "live": 2}
@@ -359,10 +375,35 @@ def _rank_from_cues(before: str, after: str, mention: DateMention) -> int:
     return 0
 
 
-def target_close(text: str, parts: list[Clause], today: date) -> DateMention | None:
-    """The date the deal should sign, or None when the text gives none."""
+def _is_live(before: str, after: str) -> bool:
+    """The nearest cue word says go-live ("live by end of Q3", "go-live Nov 1", "launch in May")."""
+    words = [m for m in _CUES.finditer(before) if m.lastgroup != "prep"]
+    if words:
+        # The nearest run of deadline words ("launch target is May 4"): live when one of them says so.
+        run = []
+        for cue in reversed(words):
+            if cue.lastgroup != "live":
+                break
+            run.append(cue)
+        strict = [cue for cue in run if _LIVE.fullmatch(cue.group(0))]
+        return bool(strict) and not _TENTATIVE.search(before[strict[0].start() :])
+    following = [m for m in _CUES.finditer(after) if m.lastgroup != "prep"]
+    return bool(following and following[0].lastgroup == "live" and _LIVE.fullmatch(following[0].group(0)))
+
+
+def key_dates(
+    text: str, parts: list[Clause], today: date, *, known_close: date | None = None, known_live: date | None = None
+) -> tuple[DateMention | None, DateMention | None]:
+    """(the date the deal should sign, the date they want to be live): each None when the text gives none.
+
+    A go-live date stands in for the close date when no signing date is given (the deal must sign
+    by then). `known_close` and `known_live` are the record's dates: a message that takes one back
+    ("not Q1, more like Q2") gives its replacement the same role.
+    """
     ranked: list[tuple[int, DateMention]] = []
+    live: list[DateMention] = []
     previous: tuple[DateMention, int] | None = None  # the last date in the same clause, and its cue rank
+    replacing: str | None = None  # "close" or "live": a known date was just taken back
     for mention in date_mentions(text, today):
         clause = clause_at(parts, mention.start)
         if previous and not (clause.start <= previous[0].start < clause.end):
@@ -373,15 +414,35 @@ def target_close(text: str, parts: list[Clause], today: date) -> DateMention | N
         before = text[window_start : mention.start]
         after = text[mention.end : min(clause.end, mention.end + 45)]
         rank = _rank_from_cues(before, after, mention)
+        is_live = _is_live(before, after)
         if previous and rank <= 0 and _CHANGE.search(before):
             rank = previous[1]  # "slipped from Dec 15 to Jan 31": the new date takes the old one's role
         previous = (mention, rank)
         if _OLD_VALUE.search(before):
             previous = (mention, _rank_from_cues(_OLD_VALUE.sub("", before), after, mention))
+            if known_live is not None and mention.value == known_live:
+                replacing = "live"
+            elif known_close is not None and mention.value == known_close:
+                replacing = "close"
             continue
-        if mention.value >= today and rank >= 1:
+        if rank <= 0 and replacing is not None:
+            is_live, rank = replacing == "live", 2 if replacing == "live" else 3
+        elif rank <= 0 and known_close is not None and _CORRECTION_BEFORE.search(before):
+            rank = 3
+        replacing = None
+        if mention.value < today:
+            continue
+        if is_live:
+            live.append(mention)
+        if rank >= 1:
             ranked.append((rank, mention))
-    if not ranked:
-        return None
-    best = max(rank for rank, _ in ranked)
-    return [mention for rank, mention in ranked if rank == best][-1]
+    close = None
+    if ranked:
+        best = max(rank for rank, _ in ranked)
+        close = [mention for rank, mention in ranked if rank == best][-1]
+    return close, live[-1] if live else None
+
+
+def target_close(text: str, parts: list[Clause], today: date) -> DateMention | None:
+    """The date the deal should sign, or None when the text gives none."""
+    return key_dates(text, parts, today)[0]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from agents.offline.clauses import Clause, clause_at, is_negated
+from agents.offline.clauses import Clause, clause_at, is_hedged, is_negated
 from agents.offline.lexicon import Mention
 
 _SELF_HOSTED = re.compile(
@@ -34,7 +34,10 @@ _SAAS = re.compile(
     r"multi[- ]tenant|your cloud|our cloud|Halyard cloud|the cloud version|hosted version|cloud version|"
     r"cloud (?:is fine|only|offering|service|deployment)|in the cloud|cloud-first|nothing to (?:run|manage|host)|"
     r"(?:don'?t|do not|doesn'?t) want to (?:run|host|manage|operate) (?:anything|it|infrastructure|infra|servers)|"
-    r"no (?:ops|infra|platform) team|GovCloud)\b",
+    r"no (?:ops|infra|platform) team|GovCloud|(?:want|wants|need|needs|prefer|prefers|asked|asking|expect|expects)\s+"
+    r"(?:us|you|Halyard|the vendor)\s+to\s+(?:host|run|manage|operate)(?: it| everything| the platform)?"
+    r"(?!(?:\s+(?:it|everything))?\s+(?:in|on|inside|within|behind)\s+(?:their|its|the customer))|"
+    r"(?:we|you) (?:host|run) it(?: for them)?)\b",
     re.IGNORECASE,
 )
 # "cloud" alone, in a list of requirements ("40 seats, cloud, ISO 27001"): SaaS, if nothing
@@ -86,6 +89,9 @@ def _affirmed(pattern: re.Pattern[str], text: str, parts: list[Clause], systems:
     for match in pattern.finditer(text):
         clause = clause_at(parts, match.start())
         if is_negated(clause, match.start(), match.end()):
+            continue
+        # "might do self-hosted eventually, starting SaaS": a possibility for later, not the wish.
+        if is_hedged(clause, match.start(), match.end()):
             continue
         if _about_a_system(text, match.start(), match.end(), systems):
             continue
@@ -162,15 +168,17 @@ def _saas_replaces_self_hosted(text: str, self_hosted: re.Match[str], saas: re.M
 
 _SSO = re.compile(
     r"\b(?:SSO|single[- ]sign[- ]on|SAML(?:\s*2(?:\.0)?)?|OIDC|OpenID Connect|"
-    r"(?:log ?in|sign ?in|authenticate|auth)\s+(?:with|via|through|using|against)\s+(?:Okta|Azure AD|Entra(?: ID)?|"
-    r"Ping(?:\s?ID|\s?Federate)?|OneLogin|Google Workspace|ADFS|their (?:IdP|identity provider))|"
-    r"(?:Okta|Azure AD|Entra ID|Entra|Ping|OneLogin|ADFS)\s+(?:login|log-in|sign-in|auth\w*|integration for login)|"
-    r"(?:Okta|Azure AD|Entra ID|Entra|OneLogin|ADFS)\s+for\s+(?:login|log-in|sign-in|auth\w*))\b",
+    r"(?:log ?in|logs in|sign ?in|signs in|authenticate|auth)\s+(?:with|via|through|using|against)\s+(?:(?:their|the)\s+)?(?:Okta|Azure AD|AAD|"
+    r"(?:Microsoft )?Entra(?: ID)?|Ping(?:\s?ID|\s?Federate|\s?One| Identity)?|OneLogin|JumpCloud|Google Workspace|ADFS|"
+    r"their (?:IdP|identity provider))|"
+    r"(?:Okta|Azure AD|Entra ID|Entra|Ping|OneLogin|JumpCloud|ADFS)\s+(?:login|log-in|sign-in|auth\w*|integration for login)|"
+    r"(?:Okta|Azure AD|Entra ID|Entra|OneLogin|JumpCloud|ADFS)\s+for\s+(?:login|log-in|sign-in|auth\w*))\b",
     re.IGNORECASE,
 )
 _NOT_REQUIRED = re.compile(
-    r"^[^.;]{0,30}\b(?:nice[- ]to[- ]have|optional|not (?:a )?(?:must|mandatory|required|needed|a requirement|"
-    r"a priority|urgent)|can wait|later phase|down the road|phase (?:2|two))\b",
+    r"^[^.;]{0,30}\b(?:nice[- ]to[- ]have|would be nice|optional|not (?:a )?(?:must|mandatory|required|needed|a requirement|"
+    r"a priority|urgent)|(?:is|are)n['’]?t (?:a )?(?:must|mandatory|required|needed|a requirement)|can wait|later phase|"
+    r"down the road|phase (?:2|two))\b",
     re.IGNORECASE,
 )
 

@@ -1,9 +1,10 @@
 """The offline discovery model: rules that call the same tools an LLM would, then write the reply.
 
 It speaks pydantic-ai's FunctionModel interface. First request of a turn: extract facts from
-the rep's message and call `record_qualification`, `flag_risk`, `search_knowledge` and
-`propose_disqualification` as needed. Second request (the tool results are in): compose the
-reply from what the tools returned, never from anything else.
+the rep's message and call `record_qualification`, `flag_risk`, `search_knowledge`,
+`propose_disqualification`, `preview_price` (a price question) and `commit_quote` as needed.
+Second request (the tool results are in): compose the reply from what the tools returned, never
+from anything else; a price comes from `preview_price` (CPQ), never out of a retrieved document.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from pydantic_ai.messages import (
 )
 from pydantic_ai.models.function import AgentInfo
 
+from agents import figures
 from agents.offline.extraction import extract
-from agents.offline.quote_ask import read_quote_ask
+from agents.offline.quote_ask import PRICE_QUESTION, read_price_question, read_quote_ask
 from agents.offline.quoting import best_passages, cite, quote
 from agents.prompts import parse_turn_prompt
 from deals.qualification import (
@@ -91,8 +93,10 @@ def _risks(record: Qualification, today: date) -> list[dict[str, str]]:
         )
     if record.competitors:
         risks.append({"kind": "competitor", "reason": f"they are also evaluating {', '.join(record.competitors)}."})
-    if record.budget and record.seats and record.budget.currency == "USD":
-        if record.budget.amount < record.seats * MIN_PRICE_PER_SEAT:
+    # Only a budget they have, per year: a sign-off limit or the incumbent's price is not one.
+    annual = record.budget.annual() if record.budget and record.budget.source in (None, "stated") else None
+    if record.budget and annual is not None and record.seats and record.budget.currency == "USD":
+        if annual < record.seats * MIN_PRICE_PER_SEAT:
             risks.append(
                 {
                     "kind": "budget",
@@ -132,9 +136,15 @@ def _first_request(messages: list[ModelMessage], info: AgentInfo) -> ModelRespon
         reading = read_quote_ask(text, known.merged(found.update)[0])
         if reading is not None and reading.ask is not None and "commit_quote" in tools:
             calls.append(ToolCallPart("commit_quote", {"ask": reading.ask}))
+    # "Ballpark for 200 seats of Enterprise?": CPQ prices it; the documents' worked examples never answer it.
+    pricing = read_price_question(text, known.merged(found.update)[0] if known is not None else None)
+    previewed = pricing is not None and pricing.ask is not None and "preview_price" in tools
+    if previewed and pricing is not None:
+        calls.append(ToolCallPart("preview_price", {"ask": pricing.ask}))
     if "search_knowledge" in tools and not SMALL_TALK.match(text):
         for question in _questions(text):
-            calls.append(ToolCallPart("search_knowledge", {"query": question}))
+            if not (previewed and PRICE_QUESTION.search(question)):
+                calls.append(ToolCallPart("search_knowledge", {"query": question}))
     if calls:
         return ModelResponse(parts=calls, model_name="offline")
     return _final(info, calls=[], returns={}, text=text)
@@ -169,6 +179,17 @@ def _committed(result: Any) -> str:
     )
 
 
+# Free-text fields the rules write by canonical name: the reply shows the rep's own word beside it.
+_CANONICAL_TEXT_FIELDS = frozenset({"identity_provider"})
+
+
+def _as_said(name: str, value: str, words: str | None) -> str:
+    """A canonical name with the rep's word beside it: "Microsoft Entra ID (you wrote “Azure AD”)"."""
+    if name not in _CANONICAL_TEXT_FIELDS or not words or words.casefold() in value.casefold():
+        return value
+    return f"{value} (you wrote “{words}”)"
+
+
 def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any], text: str = "") -> ModelResponse:
     output = info.output_tools[0].name if info.output_tools else "final_result"
     decided = [c for c in calls if c.tool_name == "commit_quote" and c.tool_call_id in returns]
@@ -179,6 +200,7 @@ def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any
     lines: list[str] = []
     next_questions: list[str] = []
     recorded: list[str] | None = None
+    evidence: dict[str, str] = {}
     known = _known_record(info)
     for call in calls:
         args = call.args_as_dict()
@@ -187,6 +209,7 @@ def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any
             status = json.loads(result) if isinstance(result, str) and result.startswith("{") else {}
             recorded = status.get("recorded", [])
             next_questions = status.get("next_questions", [])
+            evidence = args.get("evidence") or {}
             if status.get("stage") == "qualified":
                 lines.append(
                     f":white_check_mark: This deal is now *qualified* (score {status.get('score')}/100). "
@@ -199,11 +222,16 @@ def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any
                 f":no_entry: That sounds like the deal is off ({args.get('reason')}). "
                 "If so, use *Disqualify* on the deal card to close it out."
             )
+        elif call.tool_name == "preview_price":
+            lines.append(_preview(result))
         elif call.tool_name == "search_knowledge":
             lines.append(_answer(args.get("query", ""), result))
     if recorded and known is not None:
         # The instructions of this request already carry the record with the update applied.
-        facts = " · ".join(f"*{FIELD_LABELS[name]}:* {display_value(known, name)}" for name in recorded)
+        facts = " · ".join(
+            f"*{FIELD_LABELS[name]}:* {_as_said(name, display_value(known, name), evidence.get(name))}"
+            for name in recorded
+        )
         lines.insert(0, f"Noted — {facts}")
     reading = read_quote_ask(text, known) if text and known is not None else None
     if reading is not None and reading.missing:
@@ -211,7 +239,13 @@ def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any
             f":grey_question: To quote it I need {' and '.join(reading.missing)}, for example "
             "_Enterprise, 300 seats, 3 years, 15% off_."
         )
-    if known is not None and recorded is None and reading is None:
+    pricing = read_price_question(text, known) if text else None
+    if pricing is not None and pricing.missing:
+        lines.append(
+            f":grey_question: For a ballpark I need {' and '.join(pricing.missing)}, for example "
+            "_Enterprise, 300 seats, 3 years_."
+        )
+    if known is not None and recorded is None and reading is None and pricing is None:
         assessment = assess(known)
         next_questions = assessment.next_questions
         if not any(c.tool_name == "search_knowledge" for c in calls):
@@ -235,6 +269,24 @@ def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any
     )
 
 
+def _preview(result: Any) -> str:
+    """A CPQ ballpark in words: its figures exactly as the engine gave them, and that nothing is committed."""
+    if not (isinstance(result, dict) and result.get("preview")):
+        return f":grey_question: {result}"
+    approvers = result.get("would_need_approval_from") or []
+    who = f" As priced it would need approval from {', '.join(approvers)}." if approvers else ""
+    return (
+        f":abacus: Ballpark from CPQ (a preview: nothing is committed): *{result.get('summary')}*.{who} "
+        "Ask me to quote it when you want to commit it."
+    )
+
+
+PRICES_FROM_CPQ = (
+    "what I found states prices, and I don't copy prices out of documents: they come from CPQ. "
+    "Ask me for a ballpark (for example _ballpark for 200 seats of Enterprise_) or price it with `/lto quote`."
+)
+
+
 def _answer(query: str, result: Any) -> str:
     if isinstance(result, str):
         return f":grey_question: _{query}_ — {result}"
@@ -245,7 +297,11 @@ def _answer(query: str, result: Any) -> str:
             "Ask the sales engineering team."
         )
     best = best_passages(passages, query)
-    quoted = "\n".join(f"> {quote(p.get('text', ''), query)}\n> — {cite(p)}" for p in best)
+    # Amounts in documents (worked examples, old price lists) are not prices: leave their sentences out.
+    quotes = [(quote(figures.without_amounts(p.get("text", "")), query), p) for p in best]
+    quoted = "\n".join(f"> {said}\n> — {cite(p)}" for said, p in quotes if said)
+    if not quoted:
+        return f":grey_question: _{query}_ — {PRICES_FROM_CPQ} The price list: {cite(best[0])}."
     return f":books: _{query}_\n{quoted}"
 
 

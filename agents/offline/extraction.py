@@ -4,17 +4,29 @@
 people, narrative) into one `QualificationUpdate`, with the words each fact came from.
 
 Lists: a mention adds a name unless it is negated ("no HIPAA requirement"), hedged ("may need
-HIPAA later") or a question ("Do they need a BAA?"). A list is replaced instead of added to
-when the message says which names are the whole set ("UK only", "only EU, not US") or takes
-back names already recorded ("Matillion is out of the picture", "drop Marketo"); taking a
-name back needs `known`, the record so far. Scalars are simply set: the merge lets the latest
-message win, which is how corrections ("actually 300 seats, not 250") land.
+HIPAA later", "maybe the UK, nothing decided") or a question ("Do they need a BAA?"). A list is
+replaced instead of added to when the message says which names are the whole set ("UK only",
+"only EU, not US") or takes back names already recorded ("Matillion is out of the picture",
+"drop Marketo"); taking a name back needs `known`, the record so far. Scalars are simply set:
+the merge lets the latest message win, which is how corrections ("actually 300 seats, not 250")
+land; `known` also lets a bare number or date correct the one recorded ("make that 320", "not
+Q1, more like Q2").
+
+Vendors: a vendor they pay today or are replacing ("ripping out Boomi", "they pay Fivetran
+~$250k/yr", "moving off Talend") is an incumbent; one in the evaluation ("evaluating us against
+Snowflake and Databricks", "Fivetran also in the mix") a competitor; one they used before and
+left ("tried Stitch in 2024 and dropped it") neither. Identity providers (Okta, Azure AD = Microsoft
+Entra ID, Google Workspace for login, Ping for SSO) are the identity provider, not integrations.
+Products include the edition the requirements imply (HIPAA or a BAA: the only edition that covers
+HIPAA; FedRAMP: the Government edition; self-hosted: the edition offered self-hosted and the
+self-hosted runtime), per the governed catalog.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -29,12 +41,13 @@ from agents.offline.clauses import (
     is_negated,
     without_questions,
 )
-from agents.offline.dates import target_close
+from agents.offline.dates import key_dates
 from agents.offline.deployment import deployment, sso_required
-from agents.offline.lexicon import Mention, lexicon
-from agents.offline.narrative import narrative
-from agents.offline.quantities import budget, seats
+from agents.offline.lexicon import Lexicon, Mention, lexicon
+from agents.offline.narrative import narrative, poc_success_criteria
+from agents.offline.quantities import budget, payment_terms, poc_weeks, replaces, seat_reading
 from deals.qualification import Budget, Qualification, QualificationUpdate
+from integrations.cpq.catalog import Catalog, load_catalog
 
 
 class Extraction(BaseModel):
@@ -71,7 +84,82 @@ _USERS_ARE = re.compile(
 _FORMER_VENDOR = re.compile(
     r"\b(?:ripped (?:it |them )?out|replaced|moved (?:away )?(?:off|from)|migrated (?:off|away from|from)|got rid of|"
     r"dropped|dumped|ditched|sunset|decommissioned|retired|churned from|left)\b[^.;]{0,40}"
-    r"\b(?:last (?:year|quarter|month)|years? ago|months ago|previously|already|in 20\d\d)\b",
+    r"\b(?:last (?:year|quarter|month)|years? ago|months ago|previously|already|in 20\d\d)\b"
+    # "tried Stitch back in 2024 and dropped it", "used Hevo a couple of years ago and gave up on it"
+    r"|\b(?:tried|used|had|looked at|evaluated|piloted|trialed|trialled|ran)\b[^.;]{0,40}"
+    r"\b(?:years? ago|months ago|last (?:year|quarter|month)|back in|in 20\d\d|previously|before)\b"
+    r"|\b(?:gave up on|abandoned|was their old|were their old|used to (?:use|run|have|be on))\b"
+    r"|\b(?:old|previous|former)\s+(?:vendor|tool|solution|platform|provider|system)\s+(?:was|is)\b",
+    re.IGNORECASE,
+)
+# A vendor in place that we would replace: "ripping out Boomi", "moving off Talend", "currently on Matillion".
+_INCUMBENT_BEFORE = re.compile(
+    r"\b(?:replac(?:e|es|ing)|rip(?:ping)?(?: out)?|swap(?:ping)? out|mov(?:e|es|ing) (?:off|away from|off of)|"
+    r"migrat(?:e|es|ing) (?:off|away from|from)|switch(?:es|ing)? (?:off|from|away from)|get(?:ting)? (?:off|rid of)|"
+    r"sunset(?:ting)?|displac(?:e|es|ing)|pay(?:s|ing)?|(?:their|the) (?:current|existing|legacy|incumbent)|"
+    r"incumbent(?: is)?|(?:currently|now|today) (?:on|using|use|uses|run|running|with|paying)|(?:they're|they are|are|is) (?:on|using|running)|"
+    r"stuck (?:on|with)|renew(?:al|ing) (?:with|of)|contract with|want(?:s)? (?:off|out of)|instead of|rather than|"
+    r"unhappy with|frustrated with|fed up with|hate|hates)\s+(?:their\s+|the\s+|it\s+)?(?:[\w-]+\s+){0,1}$"
+    # "moved to Fivetran two years ago", "replaced Informatica with Fivetran": what they run now
+    r"|\b(?:moved|switched|migrated|standardi[sz]ed) (?:over )?(?:to|on)\s+$|\b(?:replaced|swapped)\b[^.;]{0,30}\bwith\s+$"
+    # "paying about $5k a month for Stitch", "they spend €120k a year on Talend"
+    r"|\b(?:pay|pays|paying|spend|spends|spending)\b[^.;]{0,40}\b(?:for|on|to|with)\s+(?:their\s+|the\s+)?$",
+    re.IGNORECASE,
+)
+_INCUMBENT_AFTER = re.compile(
+    r"^(?:['’]s)?[^.;]{0,30}?\b(?:today|currently|right now|at the moment|contract (?:ends|expires|is up|runs out|renews)|"
+    r"renewal|licen[cs]e (?:ends|expires|is up)|is the incumbent|is what they (?:use|have|run)|costs? them|bill|"
+    r"is being replaced|is going away|on the way out|has to go|needs to go|is not keeping up|isn['’]t keeping up)\b"
+    r"|^\s*(?:renewal|contract|licen[cs]e|subscription)\b",
+    re.IGNORECASE,
+)
+# "Fivetran (incumbent)", "Talend (current)": a label in parentheses.
+_INCUMBENT_LABEL = re.compile(
+    r"^\s*\(\s*(?:the\s+)?(?:incumbent|current(?: vendor| tool)?|legacy|existing|today|in place)\s*\)", re.I
+)
+# A vendor they use and keep is neither: "They use Workato for app integrations and are fine keeping it".
+# So is one we would feed: "they run Confluent Cloud today and want us for CDC from Oracle into it".
+_KEPT = re.compile(
+    r"\b(?:fine keeping|keeping it|keep(?:ing)? using|stay(?:ing)? on|not replacing|no plans to replace|"
+    r"(?:into|alongside|on top of|next to|feeding|feed) (?:it|them))\b",
+    re.I,
+)
+_VENDOR_LIST_JOIN = re.compile(
+    r"^\s*(?:,|and|&|\+|/|or|as well as|plus)\s*(?:also\s+)?(?:(?:some|their|the|all|a few|any|most)\s+)?"
+    r"(?:of\s+(?:their|the)\s+)?$",
+    re.IGNORECASE,
+)
+# An evaluation: names here are competitors even when the lexicon knows them as integrations.
+_COMPETING = re.compile(
+    r"\b(?:vs\.?|versus|against|bake[- ]?off|shortlist\w*|competitors?|competing|comparing|compared|evaluating|"
+    r"evaluation|in the mix|in the running|other option|alternatives?|also looking at|looking at)\b",
+    re.IGNORECASE,
+)
+_US = re.compile(r"\b(?:us|Halyard|our product|we)\b")
+# Where users sign in: the clause says so ("Ping for SSO", "Google Workspace for login").
+_IDP_CONTEXT = re.compile(
+    r"\b(?:SSO|single sign[- ]on|SAML|OIDC|log ?ins?|logs? in|sign[- ]?ins?|signs? in|auth\w*|IdP|identity|directory|"
+    r"SCIM|MFA|2FA|accounts?|provisioning)\b",
+    re.IGNORECASE,
+)
+_IDP_FORMER_AFTER = re.compile(
+    r"^[^.;]{0,25}?\b(?:was their old|was the old|is the old|was their previous|previously|used to|anymore|any more|"
+    r"is going away|being replaced|is out|before)\b",
+    re.IGNORECASE,
+)
+_IDP_FORMER_BEFORE = re.compile(
+    r"\b(?:moved|migrated|migrating|moving|switched|switching|went)\s+(?:\w+\s+){0,2}?(?:off(?: of)?|away from|from)\s+$"
+    r"|\bused to (?:be on|use|have)\s+$|\b(?:old|previous|former)\s+(?:IdP\s+)?(?:was\s+)?$",
+    re.IGNORECASE,
+)
+# A place people left is not where users are: "the Dublin team moved to the US", "moved from London to ...".
+_LEFT_PLACE_AFTER = re.compile(
+    r"^\s*(?:team|office|folks|people|staff|users|employees|entity|subsidiary|site|hub)\s+(?:has |have |is |are |was |were )?"
+    r"(?:moved|relocated|moving|relocating|closed|closing|shut|was sold|is being sold|consolidated|merged)\b",
+    re.IGNORECASE,
+)
+_LEFT_PLACE_BEFORE = re.compile(
+    r"\b(?:moved|relocated|moving|relocating|migrat\w+|consolidat\w+|closed)\s+(?:\w+\s+){0,3}?(?:from|out of)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 
@@ -144,8 +232,20 @@ def _regions(text: str, parts: list[Clause]) -> tuple[list[Mention], list[Mentio
         # "HQ is in Singapore but all the users are in Sydney": the users' place, not the HQ.
         if _HQ.search(clause.text) and any(c is not clause for c in users_elsewhere):
             continue
+        if _LEFT_PLACE_AFTER.match(text[mention.end : mention.end + 40]) or _LEFT_PLACE_BEFORE.search(
+            text[max(clause.start, mention.start - 50) : mention.start]
+        ):
+            continue
         kept.append(mention)
-    affirmed, denied = _classify(kept, text, parts)
+    affirmed, denied = _classify(kept, text, parts, hedges=True)
+    # "EMEA-wide rollout but Middle East is out": a region group less the members taken out of it.
+    taken_out = set(_values(denied))
+    affirmed = [
+        Mention(tuple(v for v in m.values if v not in taken_out), m.start, m.end, m.text)
+        if len(m.values) > 1 and taken_out & set(m.values)
+        else m
+        for m in affirmed
+    ]
     only = [m for m in _only_set(text, affirmed) if m in affirmed]
     if only:
         return only, denied + [m for m in affirmed if m not in only], True
@@ -209,6 +309,154 @@ def _disqualify_reason(text: str, parts: list[Clause], competitors: list[Mention
     return None
 
 
+def _vendor_roles(
+    text: str, parts: list[Clause], lex: Lexicon, known: Qualification | None
+) -> tuple[list[Mention], list[Mention], list[Mention]]:
+    """(competitor, incumbent, integration) mentions, each vendor in the role its words give it."""
+    integrations: list[Mention] = []
+    vendors = list(lex.competitors.find(text))
+    for mention in lex.integrations.find(text):
+        clause = clause_at(parts, mention.start)
+        before = text[clause.start : mention.start]
+        # "evaluating us against Snowflake and Databricks": a warehouse vendor competing with us.
+        if _COMPETING.search(before) and (_US.search(clause.text) or re.search(r"bake|shortlist|compet", before, re.I)):
+            vendors.append(mention)
+        else:
+            integrations.append(mention)
+    known_incumbents = {name.casefold() for name in known.incumbents} if known else set()
+    competitors: list[Mention] = []
+    incumbents: list[Mention] = []
+    previous: Mention | None = None
+    for mention in sorted(vendors, key=lambda m: m.start):
+        clause = clause_at(parts, mention.start)
+        # "replacing Dell Boomi and some PowerCenter jobs": a name listed with the one before takes its role.
+        if previous is not None and _VENDOR_LIST_JOIN.match(text[previous.end : mention.start]):
+            for role in (incumbents, competitors):
+                if previous in role:
+                    role.append(mention)
+            previous = mention
+            continue
+        previous = mention
+        before = text[max(clause.start, mention.start - 45) : mention.start]
+        if _is_former(mention, clause, before):
+            continue
+        after = text[mention.end : min(clause.end, mention.end + 45)]
+        competing = bool(_COMPETING.search(before))
+        if _KEPT.search(clause.text) and not competing:
+            continue
+        if not competing and (
+            _INCUMBENT_BEFORE.search(before)
+            or _INCUMBENT_AFTER.match(after)
+            or _INCUMBENT_LABEL.match(text[mention.end : mention.end + 30])
+            or mention.values[0].casefold() in known_incumbents
+        ):
+            incumbents.append(mention)
+        else:
+            competitors.append(mention)
+    return competitors, incumbents, integrations
+
+
+def _is_former(mention: Mention, clause: Clause, before: str) -> bool:
+    """A vendor they used and left: inside the words that say so, or right after / before them."""
+    if re.search(r"\b(?:replaced|swapped)\b[^.;]{0,30}\bwith\s+$", before, re.IGNORECASE):
+        return False  # "replaced Informatica with Fivetran": Fivetran is what they run now
+    for match in _FORMER_VENDOR.finditer(clause.text):
+        start, end = clause.start + match.start(), clause.start + match.end()
+        if start <= mention.start < end or 0 <= mention.start - end <= 3 or 0 <= start - mention.end <= 3:
+            return True
+        # "burned by Informatica's pricing and ripped it out last year": "it" is the vendor named before.
+        if mention.end <= start and re.match(r"\w+(?:\s+\w+)?\s+(?:it|them)\b", match.group(0)):
+            return True
+    return False
+
+
+def _identity_provider(text: str, parts: list[Clause], lex: Lexicon) -> tuple[str, str] | None:
+    """(canonical name, the rep's words) of the identity provider they use now; the last one said wins."""
+    mentions = list(lex.identity_providers.find(text))
+    for mention in lex.identity_providers_in_context.find(text):
+        sentence = re.search(r"[^.;!?\n]*$", text[: mention.start])
+        rest = re.match(r"[^.;!?\n]*", text[mention.start :])
+        around = (sentence.group(0) if sentence else "") + (rest.group(0) if rest else "")
+        if _IDP_CONTEXT.search(around.replace(mention.text, " ")) and not any(
+            m.start <= mention.start < m.end for m in mentions
+        ):
+            mentions.append(mention)
+    found = None
+    for mention in sorted(mentions, key=lambda m: m.start):
+        clause = clause_at(parts, mention.start)
+        if is_negated(clause, mention.start, mention.end) or is_hedged(clause, mention.start, mention.end):
+            continue
+        if _IDP_FORMER_AFTER.match(text[mention.end : mention.end + 40]) or _IDP_FORMER_BEFORE.search(
+            text[max(clause.start, mention.start - 40) : mention.start]
+        ):
+            continue
+        found = (mention.values[0], mention.text)
+    return found
+
+
+_PRODUCT_JOIN = re.compile(r"^\s*(?:,|\+|&|/|and|with|plus)\s*(?:the\s+|an?\s+)?$", re.IGNORECASE)
+
+
+def _products(text: str, lex: Lexicon) -> list[Mention]:
+    """Product mentions; a short form ("SSO") counts only listed with another product."""
+    found = list(lex.products.find(text))
+    for mention in lex.products_in_context.find(text):
+        if any(m.start <= mention.start < m.end or mention.start <= m.start < mention.end for m in found):
+            continue
+        listed = any(
+            _PRODUCT_JOIN.match(text[other.end : mention.start]) or _PRODUCT_JOIN.match(text[mention.end : other.start])
+            for other in found
+        )
+        if listed:
+            found.append(mention)
+    return sorted(found, key=lambda m: m.start)
+
+
+@cache
+def _catalog() -> Catalog:
+    return load_catalog()
+
+
+SELF_HOSTED_RUNTIME = "HS-SELF"
+
+
+def implied_products(record: Qualification, *, named_edition: bool) -> tuple[list[str], bool] | None:
+    """(products, replaces) with the edition the record's requirements imply, or None when nothing changes.
+
+    An edition is implied when exactly one edition of the catalog covers the compliance regimes,
+    the deployment and the regions, and it is narrower than "any edition" (HIPAA or PCI-DSS: the
+    edition that covers them; FedRAMP: the Government edition; self-hosted: the one offered
+    self-hosted). A recorded edition that cannot cover them is replaced, unless this message named
+    it (`named_edition`): then the rep's word stands and inspection flags the gap. Self-hosted also
+    implies the self-hosted runtime licence.
+    """
+    catalog = _catalog()
+    editions = [sku for sku in catalog.skus if sku.unit == "seat" and not sku.requires]  # HS-SSO is a seat add-on
+    needs = {str(c) for c in record.compliance}
+    regions = {str(r) for r in record.regions}
+
+    def covers(sku: Any) -> bool:
+        return (
+            needs <= {str(c) for c in sku.compliance}
+            and (record.deployment is None or sku.deployments is None or record.deployment in sku.deployments)
+            and (sku.regions is None or not regions or regions <= {str(r) for r in sku.regions})
+        )
+
+    covering = [sku.sku for sku in editions if covers(sku)]
+    current = list(record.products_of_interest)
+    chosen = [sku for sku in current if sku in {e.sku for e in editions}]
+    products = list(current)
+    if len(covering) == 1 and len(covering) < len(editions):
+        uncovered = [sku for sku in chosen if sku not in covering]
+        if not chosen or (uncovered and not named_edition):
+            products = [p for p in products if p not in uncovered] + [c for c in covering if c not in products]
+    if record.deployment == "self_hosted" and catalog.get(SELF_HOSTED_RUNTIME) and SELF_HOSTED_RUNTIME not in products:
+        products.append(SELF_HOSTED_RUNTIME)
+    if products == current:
+        return None
+    return products, any(p not in products for p in current)
+
+
 def extract(text: str, *, today: date, known: Qualification | None = None) -> Extraction:
     """The facts a rep's message states. `known` (the record so far) lets a message take names back."""
     text = without_questions(text)
@@ -223,71 +471,144 @@ def extract(text: str, *, today: date, known: Qualification | None = None) -> Ex
             values[field] = value
             evidence[field] = re.sub(r"\s+", " ", words).strip()[:200]
 
-    competitors = [m for m in lex.competitors.find(text) if not _FORMER_VENDOR.search(clause_at(parts, m.start).text)]
-    integrations = lex.integrations.find(text)
+    competitors, incumbents, integrations = _vendor_roles(text, parts, lex, known)
     # What they asked about us ("asked if we're FedRAMP authorized") is not what they require.
     asked = asked_about_us(text)
 
     def requirement(mention: Mention) -> bool:
         return not any(start <= mention.start < end for start, end in asked)
 
-    count = seats(text, parts)
+    count, full = seat_reading(text, parts, known.seats if known else None)
     if count:
         put("seats", count.value, count.text)
-    money = budget(text, parts, [count.span] if count else [])
-    if money:
-        amount, currency = money
-        put("budget", Budget(amount=amount.value, currency=currency), amount.text)
-    close = target_close(text, parts, today)
-    if close:
+    if full:
+        put("seats_at_full_rollout", full.value, full.text)
+    money = budget(text, parts, [c.span for c in (count, full) if c])
+    if money and (known is None or known.budget is None or replaces(money.source, known.budget.source)):
+        found_budget = Budget(
+            amount=money.amount.value,
+            currency=money.currency,
+            period=money.period,
+            years=money.years if money.period == "total" else None,
+            source=money.source,
+        )
+        put("budget", found_budget, money.amount.text)
+    close, live = key_dates(
+        text,
+        parts,
+        today,
+        known_close=known.target_close if known else None,
+        known_live=known.go_live if known else None,
+    )
+    # A go-live date stands in for the close date only while no signing date is known apart from it.
+    live_only = close is not None and close is live
+    if close and not (live_only and known and known.target_close and known.target_close != known.go_live):
         put("target_close", close.value, close.text)
-    how = deployment(text, parts, competitors + integrations)
-    if how:
+    if live:
+        put("go_live", live.value, live.text)
+    terms = payment_terms(text, parts)
+    if terms:
+        put("payment_terms_days", terms.value, terms.text)
+    poc = poc_weeks(text, parts)
+    if poc:
+        put("poc_weeks", poc.value, poc.text)
+    how = deployment(text, parts, competitors + incumbents + integrations)
+    # "Enterprise + self-hosted runtime for the colo": the add-on's name does not change a known deployment.
+    if how and not (
+        known
+        and known.deployment
+        and how[0] != known.deployment
+        and re.fullmatch(r"self[- ]?hosted", how[1], re.IGNORECASE)
+        and re.search(r"self[- ]?hosted (?:runtime|licen[cs]e|add-?on)", text, re.IGNORECASE)
+    ):
         put("deployment", *how)
     sso = sso_required(text, parts, asked)
     if sso is not None:
         values["sso_required"], evidence["sso_required"] = sso
+    idp = _identity_provider(text, parts, lex)
+    if idp:
+        put("identity_provider", idp[0], idp[1])
 
     correcting = bool(_CORRECTION.search(text))
     region_yes, region_no, exclusive = _regions(text, parts)
     known_regions = [r.value for r in known.regions] if known else []
     compliance_yes, compliance_no = _compliance(text, parts, _values(region_yes) or known_regions)
     compliance_yes = [m for m in compliance_yes if requirement(m)]
-    products = [m for m in lex.products.find(text) if requirement(m)]
+    products = [m for m in _products(text, lex) if requirement(m)]
+    competitor_yes, competitor_no = _classify(competitors, text, parts, replacing_counts=True)
+    incumbent_yes, incumbent_no = _classify(incumbents, text, parts, replacing_counts=True)
     lists = {
         "regions": (region_yes, region_no, exclusive),
         "compliance": (compliance_yes, compliance_no, False),
-        "competitors": (*_classify(competitors, text, parts, replacing_counts=True), False),
+        "competitors": (competitor_yes, competitor_no, False),
+        "incumbents": (incumbent_yes, incumbent_no, False),
         "integrations": (*_classify(integrations, text, parts), False),
         "products_of_interest": (*_classify(products, text, parts, hedges=True), False),
     }
+    # A vendor now known to be the incumbent leaves the competitors: "they're on Fivetran today".
+    moved = [name for name in _values(incumbent_yes) if known and name in known.competitors]
     for field, (yes, no, only) in lists.items():
-        value, replaces = _list_update(field, _values(yes), _values(no), known, exclusive=only, correcting=correcting)
+        denied = _values(no) + (moved if field == "competitors" else [])
+        affirmed = [name for name in _values(yes) if not (field == "competitors" and name in moved)]
+        value, replaces_list = _list_update(field, affirmed, denied, known, exclusive=only, correcting=correcting)
         if value is None:
             continue
         # An empty list is a value too when it replaces: "HIPAA is out of scope" empties compliance.
         values[field] = value
         evidence[field] = ", ".join(m.text for m in yes) or ", ".join(m.text for m in no)
-        if replaces:
+        if replaces_list:
             replace.append(field)
 
     name, role, company = people.contact(text)
-    company = company or people.company(text)
+    opening = known is None or known.company is None
+    company = company or people.company(text, opening=opening)
+    if company and _names_something_else(company.value, lex):
+        company = None
+    known_people = [p for p in (name.value if name else None, known.contact_name if known else None) if p]
+    criteria = poc_success_criteria(text)
+    stories = narrative(text)
+    if criteria and "metrics" in stories and stories["metrics"].value == criteria.value:
+        del stories["metrics"]  # "POC first, success = ...": the POC's criteria, not the deal's metrics
     for field, found in (
         ("contact_name", name),
         ("contact_role", role),
         ("company", company),
         ("economic_buyer", people.economic_buyer(text)),
-        ("champion", people.champion(text)),
-        *narrative(text).items(),
+        ("champion", people.champion(text, known_people)),
+        ("poc_success_criteria", criteria),
+        *stories.items(),
     ):
         if found:
             put(field, found.value, found.evidence)
 
     update = QualificationUpdate.model_validate({**values, "replace_lists": replace})
+    merged = (known or Qualification()).merged(update)[0]
+    # A deployment read off a product's name ("the self-hosted runtime licence") is the rep's
+    # product choice already: no edition is implied from it.
+    deployment_said = "deployment" in values and not any(
+        m.start <= text.find(evidence["deployment"]) < m.end for m in products
+    )
+    if "compliance" in values or deployment_said:
+        editions = {sku.sku for sku in _catalog().skus if sku.unit == "seat" and not sku.requires}
+        named_edition = any(value in editions for m in products for value in m.values)
+        implied = implied_products(merged, named_edition=named_edition)
+        if implied is not None:
+            update.products_of_interest, replaced = implied
+            evidence.setdefault(
+                "products_of_interest",
+                "implied by " + ", ".join(evidence[f] for f in ("compliance", "deployment") if f in evidence),
+            )
+            if replaced and "products_of_interest" not in update.replace_lists:
+                update.replace_lists = [*update.replace_lists, "products_of_interest"]
     return Extraction(
         update=update,
         evidence=evidence,
         disqualify_reason=_disqualify_reason(text, parts, competitors),
         lexicon_version=lex.version,
     )
+
+
+def _names_something_else(name: str, lex: Lexicon) -> bool:
+    """A would-be company name that is a place, a vendor, a system or a product ("Microsoft Entra", "New York")."""
+    matchers = (lex.regions, lex.competitors, lex.integrations, lex.identity_providers, lex.products)
+    return any(matcher.find(name) for matcher in matchers)

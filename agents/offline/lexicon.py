@@ -33,9 +33,12 @@ class LexiconFile(BaseModel):
     compliance_in_context: dict[Compliance, list[str]] = Field(default_factory=dict)
     competitors: dict[str, list[str]]
     integrations: dict[str, list[str]]
+    identity_providers: dict[str, list[str]] = Field(default_factory=dict)
+    identity_providers_in_context: dict[str, list[str]] = Field(default_factory=dict)
     products: dict[str, list[str]]
+    products_in_context: dict[str, list[str]] = Field(default_factory=dict)
 
-    @field_validator("compliance", "compliance_weak", "compliance_in_context", "products")
+    @field_validator("compliance", "compliance_weak", "compliance_in_context", "products", "products_in_context")
     @classmethod
     def _patterns_compile(cls, groups: dict[str, list[str]]) -> dict[str, list[str]]:
         for pattern in (p for aliases in groups.values() for p in aliases):
@@ -45,7 +48,7 @@ class LexiconFile(BaseModel):
                 raise ValueError(f"bad pattern {pattern!r}: {exc}") from None
         return groups
 
-    @field_validator("products")
+    @field_validator("products", "products_in_context")
     @classmethod
     def _skus(cls, groups: dict[str, list[str]]) -> dict[str, list[str]]:
         bad = [sku for sku in groups if not re.fullmatch(r"HS-[A-Z]+", sku)]
@@ -62,6 +65,18 @@ class LexiconFile(BaseModel):
                     key = _key(alias)
                     if owner.setdefault(key, canonical) != canonical:
                         raise ValueError(f"{category}: {alias!r} names both {owner[key]} and {canonical}")
+        # An identity provider is never also an integration or a competitor: one field holds it.
+        others = {
+            _key(alias): canonical
+            for category in ("competitors", "integrations")
+            for canonical, aliases in getattr(self, category).items()
+            for alias in [canonical, *aliases]
+        }
+        for group in (self.identity_providers, self.identity_providers_in_context):
+            for canonical, aliases in group.items():
+                for alias in [canonical, *aliases]:
+                    if _key(alias) in others:
+                        raise ValueError(f"identity_providers: {alias!r} is also {others[_key(alias)]}")
         return self
 
 
@@ -130,8 +145,8 @@ class NameMatcher:
         )
 
     def find(self, text: str) -> list[Mention]:
-        found = []
-        for match in self._pattern.finditer(text):
+        found: list[Mention] = []
+        for match in self._pattern.finditer(text) if self._exact or self._folded else ():
             word = match.group(0)
             values = self._exact.get(word) or self._folded.get(_key(word))
             if values:
@@ -153,6 +168,8 @@ class PatternMatcher:
         self._pattern = re.compile(f"{_BEFORE}(?:{'|'.join(parts)}){_AFTER}", re.IGNORECASE)
 
     def find(self, text: str) -> list[Mention]:
+        if not self._values:
+            return []
         return [
             Mention((self._values[m.lastgroup or ""],), m.start(), m.end(), m.group(0))
             for m in self._pattern.finditer(text)
@@ -168,7 +185,10 @@ class Lexicon:
     compliance_in_context: PatternMatcher
     competitors: NameMatcher
     integrations: NameMatcher
+    identity_providers: NameMatcher
+    identity_providers_in_context: NameMatcher  # names that are an IdP only in a clause about signing in
     products: PatternMatcher
+    products_in_context: PatternMatcher  # a product only when listed with another product ("+ premium support + SSO")
 
 
 def _names(groups: dict[str, list[str]], *, with_canonical: bool) -> dict[str, tuple[str, ...]]:
@@ -193,7 +213,12 @@ def load_lexicon(path: Path = LEXICON) -> Lexicon:
         compliance_in_context=PatternMatcher({c.value: a for c, a in data.compliance_in_context.items()}),
         competitors=NameMatcher(_names(data.competitors, with_canonical=True), sensitive),
         integrations=NameMatcher(_names(data.integrations, with_canonical=True), sensitive),
+        identity_providers=NameMatcher(_names(data.identity_providers, with_canonical=True), sensitive),
+        identity_providers_in_context=NameMatcher(
+            _names(data.identity_providers_in_context, with_canonical=False), sensitive
+        ),
         products=PatternMatcher(data.products),
+        products_in_context=PatternMatcher(data.products_in_context),
     )
 
 

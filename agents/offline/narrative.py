@@ -51,6 +51,32 @@ _WHOLE_CLAUSE: dict[str, re.Pattern[str]] = {
 }
 
 
+# What the POC must show: "POC first, success = all 40 stores syncing hourly", "POC: 3 wks, must
+# ingest 5TB from S3 without manual fixes", "pilot passes if ...". Only in a sentence about a POC.
+_POC_SENTENCE = re.compile(
+    r"[^.;\n]*\b(?:POC|PoC|proof[- ]of[- ]concept|pilot|trial|technical (?:evaluation|validation))\b[^.\n]*", re.I
+)
+_POC_CRITERIA = re.compile(
+    rf"\b(?:success\s*(?:criteria)?\s*(?:means|is|are|looks like|=|:|-)|exit criteria\s*(?:is|are|:|=)?|"
+    rf"(?:it |they |the (?:POC|pilot|trial) )?(?:pass(?:es)? if|wins? if|succeeds? if|passes)|to pass,?|"
+    rf"goal\s*(?:is|:|=)|has to|needs? to|must)\s*[:=–—-]?\s+(?P<v>{_END}{{6,200}})",
+    re.IGNORECASE,
+)
+
+
+def poc_success_criteria(text: str) -> Found | None:
+    """What the proof of concept must show to count as a success, as the rep wrote it."""
+    for sentence in _POC_SENTENCE.finditer(text):
+        match = _POC_CRITERIA.search(sentence.group(0))
+        if match:
+            value = _trimmed(match["v"])
+            modal = re.match(r"(?:has to|needs? to|must)\b", match.group(0), re.IGNORECASE)
+            value = f"{modal.group(0)} {value}" if modal else value
+            if len(value) >= 6:
+                return Found(value, _trimmed(match.group(0)))
+    return None
+
+
 def _trimmed(value: str) -> str:
     return re.sub(r"\s+", " ", value).strip(" ,:;-–—")
 

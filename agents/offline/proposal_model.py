@@ -2,18 +2,24 @@
 
 It speaks pydantic-ai's FunctionModel interface. First request: read the brief (the prompt is its
 JSON) and call `search_knowledge` once per requirement. Second request (the passages are in):
-write the draft, each claim the sentences of a retrieved passage that answer its query best.
+write the draft, each claim the sentences of a retrieved passage that answer its query best, leaving out
+sentences that state amounts or percentages or name a SKU the quote does not price (the proposal's
+figures and SKUs are the quote's alone).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart, UserPromptPart
 from pydantic_ai.models.function import AgentInfo
 
+from agents import figures
 from agents.offline.quoting import quote as best_sentences
+
+SKU = re.compile(r"\bHS-[A-Z]+\b")
 
 
 def brief_queries(brief: dict[str, Any]) -> list[tuple[str, str]]:
@@ -37,7 +43,7 @@ def offline_proposal(messages: list[ModelMessage], info: AgentInfo) -> ModelResp
     if isinstance(last, ModelRequest) and any(isinstance(p, UserPromptPart) for p in last.parts):
         return _search_each_requirement(_brief_in([last]))
     brief = _brief_in(messages)
-    sections = _claims_from_results(messages, last)
+    sections = _claims_from_results(messages, last, quoted=set(brief.get("quoted_skus", [])))
     return ModelResponse(parts=[ToolCallPart(output, _draft(brief, sections))], model_name="offline")
 
 
@@ -62,8 +68,11 @@ def _search_each_requirement(brief: dict[str, Any]) -> ModelResponse:
     return ModelResponse(parts=calls, model_name="offline")
 
 
-def _claims_from_results(messages: list[ModelMessage], last: ModelMessage) -> dict[str, list[dict[str, str]]]:
-    """The best sentences of the first new passage each search returned, by the section it searched for."""
+def _claims_from_results(
+    messages: list[ModelMessage], last: ModelMessage, *, quoted: set[str]
+) -> dict[str, list[dict[str, str]]]:
+    """The best sentences of the first new passage each search returned, by the section it searched for,
+    leaving out sentences with figures or with SKUs the quote does not price."""
     calls = {
         p.tool_call_id: p
         for m in messages
@@ -82,9 +91,12 @@ def _claims_from_results(messages: list[ModelMessage], last: ModelMessage) -> di
         seen.add(passage["chunk_id"])
         section = part.tool_call_id.split("-")[0]
         query = calls[part.tool_call_id].args_as_dict()["query"]
-        sections[section].append(
-            {"text": best_sentences(passage["text"], query, limit=300), "chunk_id": passage["chunk_id"]}
-        )
+        # A proposal's figures and SKUs are the quote's alone: never copy a document's.
+        usable = figures.without_amounts(passage["text"], percentages=True)
+        usable = "\n".join(line for line in usable.split("\n") if set(SKU.findall(line)) <= quoted)
+        text = best_sentences(usable, query, limit=300)
+        if text:
+            sections[section].append({"text": text, "chunk_id": passage["chunk_id"]})
     return sections
 
 

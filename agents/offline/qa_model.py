@@ -2,7 +2,8 @@
 
 It speaks pydantic-ai's FunctionModel interface. First request: call `search_knowledge` with the
 question. Second request (the passages are in): quote the best sentences of the best passages
-and cite them, or say that nothing relevant was found.
+and cite them, or say that nothing relevant was found. Sentences that state amounts are never
+quoted: prices come from CPQ, so a price question is pointed at the price list and a CPQ ballpark.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart, UserPromptPart
 from pydantic_ai.models.function import AgentInfo
 
+from agents import figures
+from agents.offline.quote_ask import PRICE_QUESTION
 from agents.offline.quoting import best_passages, quote
 from agents.qa import NOTHING_RELEVANT
 
@@ -40,7 +43,21 @@ def _answer(result: Any, call: ToolCallPart) -> dict[str, Any]:
         return {"text": NOTHING_RELEVANT, "cited": []}
     question = call.args_as_dict().get("query", "")
     best = best_passages(result, question)
-    return {
-        "text": "\n".join(f"> {quote(p['text'], question)}" for p in best),
-        "cited": [p["chunk_id"] for p in best],
-    }
+    # Amounts in documents (worked examples, price lists) are not prices: their sentences are left out.
+    kept = [(said, p) for p in best if (said := quote(figures.without_amounts(p["text"]), question))]
+    lines = [f"> {said}" for said, _ in kept]
+    cited = [p["chunk_id"] for _, p in kept]
+    priced = [p for p in best if figures.states_money(p["text"])]
+    if priced and (not kept or PRICE_QUESTION.search(question)):  # point at the price list, never copy it
+        lines.append(PRICES_FROM_CPQ)
+        cited += [p["chunk_id"] for p in priced if p["chunk_id"] not in cited]
+    if not lines:
+        return {"text": NOTHING_RELEVANT, "cited": []}
+    return {"text": "\n".join(lines), "cited": cited}
+
+
+PRICES_FROM_CPQ = (
+    "Prices come from the CPQ engine, not from documents, so I don't copy amounts out of them: the cited "
+    "pricing documents hold the price list. For a figure, ask for a ballpark in the deal's thread (for example "
+    "_ballpark for 200 seats of Enterprise_) or price it with `/lto quote`."
+)

@@ -3,22 +3,32 @@
 Budget rule: an amount is the budget when a budget word ("budget", "approved", "to spend",
 "max", ...) sits next to it in the same clause; otherwise the only amount written with a
 currency. A range gives its upper bound ("150-200k" -> 200,000: what the customer said it can
-reach). A bare amount without a currency is USD. Revenue, discounts, list prices, per-seat
-prices, approval thresholds and what they pay a vendor today are not budgets.
+reach). A bare amount without a currency is USD. Revenue, discounts, list prices and per-seat
+prices are not budgets. Each budget says where it comes from: `stated` (a budget they have),
+`sign_off_threshold` ("anything under $200k doesn't need the board": the most someone signs
+alone) or `incumbent_spend` ("they pay Fivetran ~$250k/yr"); a stated budget in the same message
+wins over the other two. Its period is what the words around it say: `annual` ("/yr", "a year",
+"p.a.", "annual budget"), `total` with its years ("1.2M over 3 years", "€500k total"), `one_off`
+("one-off", "one-time"); nothing when nothing is said.
 
 Seat rule: explicit seat words ("250 seats", "seat count is 75") outrank people who "will use
 it", which outrank a team size, which outranks a bare role count ("25 marketers"). Company
 size ("2,500 employees") and hedged futures ("350 eventually") are never the seat count when
-anything better is written.
+anything better is written. A correction ("actually 400 not 300", "make that 320") replaces
+the count known so far even without a unit. Expansion ("300 now, 3,000 at full rollout", "start
+w/ 200, could be 1500 if the other BUs join") is the seat count at full rollout, apart from the
+seats bought now. Spelled numbers count ("twelve hundred seats").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from agents.offline.clauses import Clause, clause_at
+from agents.offline.clauses import Clause, clause_at, is_negated
+from deals.qualification import BudgetPeriod, BudgetSource
 
 # "1,200,000" / "240.000" (European thousands) / "1.2"
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3})+(?![\d.,]\d)|\d+(?:\.\d+)?"
@@ -175,23 +185,152 @@ def _bound_to_cue(clause: Clause, amount: Amount) -> bool:
     return bool(first_after and first_after.group(0).lower() not in _WEAK_CUES and first_after.start() <= 25)
 
 
-def budget(text: str, parts: list[Clause], seat_spans: list[tuple[int, int]]) -> tuple[Amount, str] | None:
-    """The budget the text states, with its currency, or None."""
+@dataclass(frozen=True)
+class BudgetReading:
+    """A budget figure as the text gives it: the amount, its currency, period and source."""
+
+    amount: Amount
+    currency: str
+    period: BudgetPeriod | None
+    years: int | None
+    source: BudgetSource
+
+
+_NUMBER_WORD = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "a": 1, "an": 1}  # fmt: skip
+_YEARS = r"(?P<years>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)"
+_ANNUAL_AFTER = re.compile(
+    r"^\s*(?:(?:/|per|a|an|each|every)\s*(?:yr|year|annum|y)\b|p\.?\s?a\.?(?!\w)|pa\b|annually\b|yearly\b|annual\b|"
+    r"(?:for|in) (?:the )?(?:first year|year (?:one|1))\b)",
+    re.IGNORECASE,
+)
+_ANNUAL_BEFORE = re.compile(
+    r"\b(?:annual(?:ly)?|yearly|per year|a year|per annum|(?:each|every) year|run[- ]rate)\b[^.;\d$€£]{0,25}$", re.I
+)
+_TOTAL_AFTER = re.compile(
+    rf"^\s*(?:(?:in\s+)?total\b)?[\s,]*(?:(?:over|across|for|spread over|covering)\s+(?:the\s+)?(?:next\s+|first\s+)?"
+    rf"{_YEARS}[\s-]*(?:years?|yrs?|y)\b|(?:in\s+)?total\b|all[- ]in\b|TCV\b)",
+    re.IGNORECASE,
+)
+_TOTAL_BEFORE = re.compile(
+    rf"(?:\b{_YEARS}[\s-]*(?:years?|yrs?|y)\b[\s-]*(?:total|budget|deal|contract|TCV|commitment|envelope)?"
+    rf"|\btotal|\bTCV)\b[^.;\d$€£]{{0,25}}$",
+    re.IGNORECASE,
+)
+_ONE_OFF = re.compile(r"\bone[- ]?(?:off|time)\b|\bonce[- ]off\b|\bnon[- ]recurring\b|\bsingle payment\b", re.I)
+# "anything under $200k doesn't need the board", "she can approve up to $150k", "above €100k needs the CFO".
+_THRESHOLD_BEFORE = re.compile(
+    r"\b(?:anything|everything|deals?|spend|purchases?|contracts?|amounts?)?\s*(?:under|below|up to|over|above|more than|"
+    r"less than|beyond|exceeding|north of)\s*(?:about\s+|~)?$"
+    r"|\b(?:threshold|limit|authority|sign[- ]?off|signing)\s+(?:is\s+|of\s+|at\s+|up to\s+)?(?:about\s+|~)?$",
+    re.IGNORECASE,
+)
+_APPROVAL = re.compile(
+    r"\b(?:approv\w*|sign\w*|sign[- ]off|board|CFO|CEO|COO|CIO|CTO|VP|director|escalat\w*|authority|threshold|"
+    r"limit|needs?|requires?|goes to|on (?:her|his|their) own|alone)\b",
+    re.IGNORECASE,
+)
+# What they pay the vendor being replaced: "they pay Fivetran ~$250k/yr", "their MuleSoft renewal is $300k".
+_INCUMBENT_SPEND_BEFORE = re.compile(
+    r"(?<!can )(?<!could )(?<!willing to )(?<!able to )\b(?:pay|pays|paying|spend|spends|spending|costs? (?:them|us)|"
+    r"renewal|bill|invoice|contract|licen[cs]e|subscription)\b[^.;]{0,35}$",
+    re.IGNORECASE,
+)
+_INCUMBENT_SPEND_AFTER = re.compile(
+    r"^[^.;]{0,25}\b(?:on|to|for|with)\s+(?:it|them|that|(?:their|the)\s+(?:current|existing|legacy)|[A-Z][\w.-]+)"
+    r"|^[^.;]{0,25}\b(?:today|currently|right now|at the moment|now)\b",
+)
+_SOURCE_RANK = {"stated": 3, "incumbent_spend": 2, "sign_off_threshold": 1}
+
+
+def _years(word: str | None) -> int | None:
+    if not word:
+        return None
+    value = int(word) if word.isdigit() else _NUMBER_WORD.get(word.lower())
+    return value if value and 1 <= value <= 10 else None
+
+
+def budget_period(text: str, clause: Clause, amount: Amount) -> tuple[BudgetPeriod | None, int | None]:
+    """(annual|total|one_off|None, years) from the words around an amount in its clause."""
+    before = clause.text[max(0, amount.start - clause.start - 40) : amount.start - clause.start]
+    after = clause.text[amount.end - clause.start : amount.end - clause.start + 45]
+    near = before[-40:] + " " + after[:30]
+    if _ONE_OFF.search(near):
+        return "one_off", None
+    if _ANNUAL_AFTER.match(after):
+        return "annual", None
+    total = _TOTAL_AFTER.match(after) or _TOTAL_BEFORE.search(before)
+    if total:
+        return "total", _years(total["years"])
+    if _ANNUAL_BEFORE.search(before):
+        return "annual", None
+    return _period_later_in_sentence(text, amount)
+
+
+_PERIOD_LATER = re.compile(
+    rf"\b(?:(?P<total>total|all[- ]in)|(?:over|across|for|spread over|covering)\s+(?:the\s+)?(?:next\s+)?{_YEARS}[\s-]*(?:years?|yrs?)"
+    rf"|(?P<annual>per year|a year|each year|every year|annually|yearly|per annum|/yr|p\.a\.))",
+    re.IGNORECASE,
+)
+
+
+def _period_later_in_sentence(text: str, amount: Amount) -> tuple[BudgetPeriod | None, int | None]:
+    """ "Budget is 300k but that is total for 3 years": the period said after the amount, in its sentence."""
+    sentence = re.match(r"[^.;\n]*", text[amount.end :])
+    words = sentence.group(0)[:70] if sentence else ""
+    found = [m for m in _PERIOD_LATER.finditer(words) if not re.search(r"\d", words[: m.start()])]
+    if not found:
+        return None, None  # nothing said, or another figure in between: the period would be that figure's
+    with_years = [m for m in found if m["years"]]
+    if with_years:
+        return "total", _years(with_years[0]["years"])
+    return ("annual", None) if found[0]["annual"] else ("total", None)
+
+
+def _is_threshold(clause: Clause, amount: Amount, before: str) -> bool:
+    return bool(_THRESHOLD_BEFORE.search(before) and _APPROVAL.search(clause.text))
+
+
+def _is_incumbent_spend(clause: Clause, amount: Amount, before: str, after: str) -> bool:
+    if re.search(r"\b(?:budget\w*|set aside|earmarked|allocated|approved)\b", clause.text, re.IGNORECASE):
+        return False
+    if _INCUMBENT_SPEND_BEFORE.search(before):
+        return True
+    spend_word = re.search(r"\b(?:pay|pays|paying|spend|spends|spending)\b", before, re.IGNORECASE)
+    return bool(spend_word and _INCUMBENT_SPEND_AFTER.match(after))
+
+
+def budget(text: str, parts: list[Clause], seat_spans: list[tuple[int, int]]) -> BudgetReading | None:
+    """The budget the text states, with its currency, period and source, or None."""
     bound: list[Amount] = []
     currencied: list[Amount] = []
     bare: list[Amount] = []
+    others: list[tuple[Amount, BudgetSource]] = []
     for amount in amounts(text):
         if any(start <= amount.start < end for start, end in seat_spans):
             continue
         clause = clause_at(parts, amount.start)
         before = clause.text[max(0, amount.start - clause.start - 40) : amount.start - clause.start]
         after = clause.text[amount.end - clause.start : amount.end - clause.start + 40]
-        if _NOT_BUDGET_AFTER.match(after) or re.match(r"^\s*(?:%|percent|seats?|users?|licen)", after, re.I):
+        today = re.match(r"^\s*(?:a year |per year )?today", after, re.IGNORECASE)
+        if (_NOT_BUDGET_AFTER.match(after) and not today) or re.match(
+            r"^\s*(?:%|percent|seats?|users?|licen)", after, re.I
+        ):
+            continue
+        if _hard_exclusion(before):
+            continue
+        if _is_threshold(clause, amount, before):
+            others.append((amount, "sign_off_threshold"))
+            continue
+        if _is_incumbent_spend(clause, amount, before, after):
+            others.append((amount, "incumbent_spend"))
+            continue
+        if _NOT_BUDGET_AFTER.match(after):
             continue
         if _CURRENT_SPEND.search(clause.text) and not re.search(r"\bbudget", clause.text, re.IGNORECASE):
             continue
         cued = _bound_to_cue(clause, amount)
-        if _hard_exclusion(before) or (_NOT_BUDGET_BEFORE.search(before) and not cued):
+        if _NOT_BUDGET_BEFORE.search(before) and not cued:
             continue
         if cued:
             bound.append(amount)
@@ -204,9 +343,24 @@ def budget(text: str, parts: list[Clause], seat_spans: list[tuple[int, int]]) ->
         # message is about the budget.
         bound = bare
     chosen = bound[-1] if bound else (currencied[0] if len({a.value for a in currencied}) == 1 else None)
+    source: BudgetSource = "stated"
+    if chosen is None and others:
+        chosen, source = max(others, key=lambda o: _SOURCE_RANK[o[1]])
     if chosen is None:
         return None
-    return chosen, chosen.currency or _currency_in_clause(clause_at(parts, chosen.start)) or "USD"
+    clause = clause_at(parts, chosen.start)
+    period, years = budget_period(text, clause, chosen)
+    currency = chosen.currency or _currency_in_clause(clause) or "USD"
+    return BudgetReading(chosen, currency, period, years, source)
+
+
+def replaces(new_source: BudgetSource | None, old_source: BudgetSource | None) -> bool:
+    """Whether a budget from `new_source` may replace one from `old_source`.
+
+    A stated budget stays until another stated figure corrects it: a sign-off limit or what they
+    pay the incumbent, heard later, is context, not a new budget.
+    """
+    return (new_source or "stated") == "stated" or (old_source or "stated") != "stated"
 
 
 def _hard_exclusion(before: str) -> bool:
@@ -322,11 +476,66 @@ class Count:
     start: int
     end: int
     text: str
-    rank: int  # 4 seat words, 3 people who will use it, 2 a team, 1 a role count, 0 company size
+    rank: int  # 5 a correction, 4 seat words, 3 people who will use it, 2 a team, 1 a role count, 0 company size
+    later: bool = False  # expansion: the count at full rollout, not the seats bought now
+    rollout: bool = False  # "rolling out to 500": the deal's seats unless a smaller count is bought first
 
     @property
     def span(self) -> tuple[int, int]:
         return self.start, self.end
+
+
+# ---- spelled numbers ("twelve hundred seats") ---------------------------------------------------
+
+_SMALL = {
+    word: index
+    for index, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen".split()
+    )
+}
+_TENS = {
+    word: 10 * (index + 2) for index, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())
+}
+_NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand)"
+_SPELLED = re.compile(
+    rf"\b(?:an?[\s-]+(?=hundred|thousand))?{_NUMBER_WORDS}(?:[\s-]+(?:and[\s-]+)?{_NUMBER_WORDS})*\b", re.IGNORECASE
+)
+
+
+def _spelled_value(words: str) -> int | None:
+    total = current = 0
+    for word in re.split(r"[\s-]+", words.lower()):
+        if word in ("a", "an"):
+            current += 1
+        elif word == "and":
+            continue
+        elif word in _SMALL:
+            current += _SMALL[word]
+        elif word in _TENS:
+            current += _TENS[word]
+        elif word == "hundred":
+            current = (current or 1) * 100
+        elif word == "thousand":
+            total, current = total + (current or 1) * 1000, 0
+    value = total + current
+    return value or None
+
+
+def spelled_out_as_digits(text: str) -> str:
+    """The text with spelled numbers written as digits, padded so every offset stays the same.
+
+    "twelve hundred seats" -> "1200           seats"; a lone "one" stays ("one-off", "one of them").
+    """
+
+    def digits(match: re.Match[str]) -> str:
+        words = match.group(0)
+        value = _spelled_value(words)
+        if value is None or words.lower() == "one" or len(str(value)) > len(words):
+            return words
+        return str(value).ljust(len(words))
+
+    return _SPELLED.sub(digits, text)
 
 
 def _int(number: str, k: str | None) -> int | None:
@@ -334,6 +543,76 @@ def _int(number: str, k: str | None) -> int | None:
     if value is None or value != value.to_integral_value() or not 1 <= value <= 10_000_000:
         return None
     return int(value)
+
+
+# Expansion: "3,000 at full rollout", "1500 if the other BUs join", "long term the whole company, about 2,000".
+_GROUPS = r"(?:subsidiaries|BUs|business units|divisions|regions|teams|sites|countries|entities|affiliates|departments|brands|plants|stores|offices)"
+_EXPANSION_AFTER = re.compile(
+    rf"^(?:\s+(?:seats?|users?|licen[cs]es|people|logins|named users))?(?:(?!\b(?:but|and|then|so|plus)\b)[^.;,\d]){{0,25}}?"
+    rf"[\s,]*\b(?:at full (?:rollout|scale|deployment|adoption|roll-out)|"
+    rf"(?:once|when) (?:fully )?rolled out|eventually|long[- ]term|over time|(?:company|enterprise|org|group)[- ]wide|"
+    rf"across the (?:whole |entire )?(?:company|org|organi[sz]ation|group)|"
+    rf"(?:if|once|when|after)\s+(?:the\s+|their\s+)?(?:other|more|all|every|each|remaining|rest)\b|if\s+(?:the\s+|their\s+)?(?:[\w-]+\s+){{0,2}}{_GROUPS}\b|"
+    rf"next year|in year (?:two|2|three|3)|by year (?:two|2|three|3)|in phase (?:2|two)|in a second phase|later on|later)",
+    re.IGNORECASE,
+)
+_EXPANSION_BEFORE = re.compile(
+    rf"\b(?:could be|could grow to|could reach|could hit|could get to|might hit|may hit|might reach|as many as|might be|may be|grow(?:ing|s)? to|expand(?:ing|s)? to|"
+    rf"scal(?:e|ing) to|potential(?:ly)?(?: of)?|full (?:rollout|roll-out|deployment) (?:of|is|would be|=)|"
+    rf"at full (?:rollout|scale)|eventually|long[- ]term[^.;\d]{{0,30}}|whole (?:company|org)[^.;\d]{{0,15}}|"
+    # "if it goes well the other three divisions follow, roughly 400 total"
+    rf"(?:other|remaining|rest of the)\s+(?:[\w-]+\s+){{0,2}}{_GROUPS}\s+(?:follow|join|come on board|adopt|sign on)[^.;\d]{{0,20}})"
+    rf"\s*(?:of\s+)?(?:about |around |roughly |~|maybe )?$",
+    re.IGNORECASE,
+)
+# Bare counts that say what is bought now: "300 now", "start w/ 200", "200 to start".
+_BARE_END = r"(?=\s*(?:$|[,;.)!\n—–+&]|-\s|\s(?:and|then|but|could|might|may|with|if|rising|growing|going|now|plus|to start|→|->)\b))"
+_NOW_BARE = re.compile(
+    rf"(?<![\w$€£.,/-]){_NUM_K}\s+(?:now|today|to start(?: with)?|initially|at first|up ?front|(?:on )?day (?:one|1)|"
+    rf"at launch|at go[- ]live|in phase (?:1|one)|in year (?:one|1))\b"
+    rf"|\b(?:start(?:ing|s)?|kick(?:ing|s)?[- ]off|begin(?:ning|s)?|land(?:ing)?|launch(?:ing)?|initially|phase (?:1|one)(?: is)?)"
+    rf"\s+(?:(?:w/|with|at|of)\s+)?(?:about |around |~)?(?P<n2>{_NUMBER})\s?(?P<k2>[kK])?{_BARE_END}",
+    re.IGNORECASE,
+)
+_LATER_BARE = re.compile(rf"(?<![\w$€£.,/-]){_NUM_K}(?![\w%$€£]|[.,]\d)", re.IGNORECASE)
+# A correction of the count already known: "actually 400 not 300", "make that 320", "correction, 150".
+_CORRECTION_CUE = re.compile(
+    rf"\b(?:actually|correction|correcting|make (?:that|it)|sorry|wait|scratch that|typo|I mean|rather|updated?|"
+    rf"revised?|oops|no)\b[\s,:–—-]*(?:(?:it'?s|its|that'?s|more like|closer to|now|to)\s+)?(?:about |around |~)?"
+    rf"(?P<n>{_NUMBER})(?![\w%$€£/:]|[.,]\d){_BARE_END}",
+    re.IGNORECASE,
+)
+_NOT_OLD = re.compile(
+    rf"(?<![\w$€£.,/-])(?P<n>{_NUMBER}),?\s+(?:not|instead of|rather than)\s+(?:the\s+)?(?P<old>{_NUMBER})(?![\w%$€£]|[.,]\d)",
+    re.IGNORECASE,
+)
+# "Enterprise for 250", "Enterprise x 500": a quantity of an edition.
+_EDITION_QUANTITY = re.compile(
+    rf"\b(?:Team|Business|Enterpri[sz]e|Government|Gov|HS-(?:TEAM|BUS|ENT|GOV))\s+(?:edition\s+|plan\s+|tier\s+)?"
+    rf"(?:for|x|×|\*)\s+(?:all\s+)?(?:about |around |~)?{_NUM_K}{_BARE_END}",
+    re.IGNORECASE,
+)
+# "grow from 250 to 1,000 users": the first is now, the second the rollout.
+_GROWTH = re.compile(
+    rf"\b(?:grow|grows|growing|expand|expands|expanding|scale|scaling|ramp(?:ing)?(?: up)?|go|going)\s+from\s+"
+    rf"(?:about |around |~)?(?P<n>{_NUMBER})\s?(?P<k>[kK])?(?:\s+(?:users?|seats?|people))?\s+to\s+(?:about |around |~)?"
+    rf"(?P<n2>{_NUMBER})\s?(?P<k2>[kK])?(?![\w%$€£]|[.,]\d)",
+    re.IGNORECASE,
+)
+# "a 2-month paid pilot, then the full 800": after a pilot, the deal's count.
+_AFTER_PILOT = re.compile(
+    rf"\b(?:then|after that|afterwards|followed by)\s+(?:the\s+)?(?:full\s+)?(?:rollout\s+(?:of|to)\s+)?"
+    rf"(?:about |around |~)?{_NUM_K}{_BARE_END}",
+    re.IGNORECASE,
+)
+_PILOT = re.compile(r"\b(?:pilot|POC|proof of concept|trial)\b", re.IGNORECASE)
+_SEAT_CONTEXT = re.compile(r"\b(?:users?|seats?|licen[cs]es?|logins?|people|headcount)\b", re.IGNORECASE)
+
+
+def _is_expansion(text: str, clause: Clause, start: int, end: int) -> bool:
+    before = text[max(clause.start, start - 45) : start]
+    after = text[end : min(clause.end, end + 60)]
+    return bool(_EXPANSION_AFTER.match(after) or _EXPANSION_BEFORE.search(before))
 
 
 def _is_hedged(text: str, clause: Clause, start: int, end: int) -> bool:
@@ -348,20 +627,29 @@ def _uses_it(text: str, clause: Clause, end: int) -> bool:
     return bool(_USE.search(after))
 
 
-def seat_counts(text: str, parts: list[Clause]) -> list[Count]:
+def seat_counts(text: str, parts: list[Clause], known_seats: int | None = None) -> list[Count]:
     """Every count of people or seats, ranked by how surely it is the number of seats."""
     counts: list[Count] = []
 
-    def add(value: int | None, start: int, end: int, rank: int) -> None:
+    def add(
+        value: int | None, start: int, end: int, rank: int, *, rollout: bool = False, later: bool | None = None
+    ) -> None:
         if value is None or any(c.start <= start < c.end or start <= c.start < end for c in counts):
             return
         clause = clause_at(parts, start)
-        if _is_hedged(text, clause, start, end):
+        hedged = False
+        if later is None:  # the caller may already know: "grow from 250 to 1,000"
+            later = _is_expansion(text, clause, start, end)
+            hedged = _is_hedged(text, clause, start, end)
+        if later or hedged:
             rank = -1
         elif _PILOT_BEFORE.search(text[clause.start : start]):
             rank = min(rank, 1)
-        counts.append(Count(value, start, end, text[start:end], rank))
+        counts.append(Count(value, start, end, text[start:end], rank, later=later, rollout=rollout))
 
+    for match in _GROWTH.finditer(text):
+        add(_int(match["n"], match["k"]), match.start("n"), match.end("n"), 4, later=False)
+        add(_int(match["n2"], match["k2"]), match.start("n2"), match.end(), 1, later=True)
     for match in _COUNT_AFTER_NOUN.finditer(text):
         value = _int(match["n2"], match["k2"]) if match["n2"] else _int(match["n"], match["k"])
         add(value, match.start(), match.end(), 4)
@@ -384,18 +672,60 @@ def seat_counts(text: str, parts: list[Clause]) -> list[Count]:
     for match in _SKU_QUANTITY.finditer(text):
         value = _int(match["n"], match["k"]) if match["n"] else _int(match["n2"], match["k2"])
         add(value, match.start(), match.end(), 4)
+    for match in _EDITION_QUANTITY.finditer(text):
+        add(_int(match["n"], match["k"]), match.start("n"), match.end(), 4)
     for pattern, rank in ((_NEED, 3), (_ROLLOUT, 3), (_OF_THEM, 3), (_TOTAL, 3), (_TEAM_OF, 2), (_N_PERSON, 2)):
         for match in pattern.finditer(text):
             clause = clause_at(parts, match.start())
-            if pattern is _OF_THEM and not _uses_it(text, clause, match.end()):
+            if pattern is _OF_THEM and not (
+                _uses_it(text, clause, match.end())
+                or re.search(r"\b(?:users?|seats?|licen[cs]es)\b", text[clause.start : match.start()], re.I)
+            ):
                 continue
             if pattern is _TOTAL and not re.search(r"\b(?:users?|seats?|people|licen)", clause.text, re.I):
                 continue
-            add(_int(match["n"], match["k"]), match.start(), match.end(), rank)
+            add(_int(match["n"], match["k"]), match.start(), match.end(), rank, rollout=pattern is _ROLLOUT)
+    _add_bare_counts(text, parts, counts, known_seats, add)
     _add_sums(text, counts)
     _add_breakdowns(text, counts)
     _add_labelled_lists(text, counts)
     return sorted(counts, key=lambda c: c.start)
+
+
+def _add_bare_counts(
+    text: str, parts: list[Clause], counts: list[Count], known_seats: int | None, add: Callable[..., None]
+) -> None:
+    """Numbers without a unit that are seat counts by their words: a correction, a now/later pair."""
+    in_seat_talk = known_seats is not None or any(c.rank >= 1 for c in counts) or bool(_SEAT_CONTEXT.search(text))
+    corrections: list[tuple[int, int, int]] = []
+    for match in _NOT_OLD.finditer(text):
+        old = _int(match["old"], None)
+        if in_seat_talk and (old == known_seats or any(c.value == old for c in counts)):
+            corrections.append((match.start("n"), match.end("n"), _int(match["n"], None) or 0))
+    for match in _CORRECTION_CUE.finditer(text):
+        earlier = [c for c in counts if c.end <= match.start("n") and c.rank >= 1]
+        if known_seats is not None or earlier:
+            corrections.append((match.start("n"), match.end("n"), _int(match["n"], None) or 0))
+    for start, end, value in corrections:
+        if value and not re.fullmatch(r"(?:19|20)\d\d", text[start:end]):
+            add(value, start, end, 5)
+    now = [m for m in _NOW_BARE.finditer(text)]
+    later = [
+        m
+        for m in _LATER_BARE.finditer(text)
+        if _is_expansion(text, clause_at(parts, m.start()), m.start(), m.end())
+        and not any(c.start <= m.start() < c.end for c in counts)
+    ]
+    if not (in_seat_talk or (now and later) or _PILOT.search(text)):
+        return
+    for match in now:
+        group = "n" if match["n"] else "n2"
+        add(_int(match[group], match["k" if group == "n" else "k2"]), match.start(group), match.end(), 4)
+    if _PILOT.search(text):
+        for match in _AFTER_PILOT.finditer(text):
+            add(_int(match["n"], match["k"]), match.start("n"), match.end(), 3)
+    for match in later:
+        add(_int(match["n"], match["k"]), match.start(), match.end(), 1)
 
 
 _LABEL_LIST = re.compile(r"\b(?:users?|seats?|licen[cs]es|headcount)\s*:\s*(?P<items>[^.;\n]+)", re.IGNORECASE)
@@ -467,12 +797,93 @@ def _same_users(text: str, first: Count, second: Count) -> bool:
     return first.rank == second.rank < 4 and _unit(first.text) != _unit(second.text)
 
 
+def seat_reading(text: str, parts: list[Clause], known_seats: int | None = None) -> tuple[Count | None, Count | None]:
+    """(seats bought now, seats at full rollout): each a count or None.
+
+    The seat count is the best-ranked count, the last one written among equals (corrections come
+    later). The full-rollout count is the largest expansion count above it ("3,000 at full
+    rollout"), or a roll-out count above a smaller one bought first ("200 seats, rolling out to 2,000").
+    """
+    text = spelled_out_as_digits(text)
+    counts = seat_counts(text, parts, known_seats)
+    best = max((c.rank for c in counts), default=0)
+    seat = [c for c in counts if c.rank == best][-1] if best > 0 else None
+    base = seat.value if seat else known_seats
+    bigger = [c for c in counts if (c.later or (c.rollout and c is not seat)) and (base is None or c.value > base)]
+    return seat, max(bigger, key=lambda c: c.value) if bigger else None
+
+
 def seats(text: str, parts: list[Clause]) -> Count | None:
-    """The seat count: the best-ranked count, the last one written among equals (corrections come later)."""
-    counts = seat_counts(text, parts)
-    if not counts:
-        return None
-    best = max(c.rank for c in counts)
-    if best <= 0:
-        return None  # only company size or hedged futures: no seat count was given
-    return [c for c in counts if c.rank == best][-1]
+    """The seat count, or None."""
+    return seat_reading(text, parts)[0]
+
+
+# ---- payment terms and the proof of concept -------------------------------------------------------
+
+_PAYMENT_TERMS = re.compile(
+    r"\bnet[\s-]?(?P<d1>\d{1,3})\b(?!\s*(?:%|k\b|seats|users|new))"
+    r"|\b(?P<d2>\d{1,3})[\s-]*days?\s+(?:payment\s+)?terms\b"
+    r"|\b(?:payment\s+)?terms\s+(?:of|are|is|at|:|=)?\s*(?:net\s+)?(?P<d3>\d{1,3})(?:[\s-]*days)\b"
+    r"|\bpay(?:s|ing|ment)?\s+(?:with)?in\s+(?P<d4>\d{1,3})\s+days\b"
+    r"|\b(?P<d5>\d{1,3})\s+days\s+net\b",
+    re.IGNORECASE,
+)
+
+
+_OUR_TERMS = re.compile(
+    r"\b(?:we|I)\s+(?:can|could|can only|could only|only|will|would)?\s*(?:do|offer|offered|proposed?|quoted?|give)\b"
+    r"|\bour (?:standard|policy|terms|offer)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: int
+    text: str
+
+
+def payment_terms(text: str, parts: list[Clause]) -> Figure | None:
+    """Net days of payment terms asked for ("net 60", "45-day terms"); the last one said wins."""
+    found = None
+    for match in _PAYMENT_TERMS.finditer(text):
+        days = int(next(match[g] for g in ("d1", "d2", "d3", "d4", "d5") if match[g]))
+        clause = clause_at(parts, match.start())
+        if days > 365 or is_negated(clause, match.start(), match.end()):
+            continue
+        if _OUR_TERMS.search(text[clause.start : match.start()]):
+            continue  # "we can only do net 60": our offer, not what they ask
+        found = Figure(days, match.group(0))
+    return found
+
+
+_POC = r"(?:POC|PoC|proof[- ]of[- ]concept|pilot|trial|technical (?:evaluation|validation))"
+_SPAN_NUMBER = r"(?P<n>\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_SPAN_UNIT = r"(?P<unit>weeks?|wks?|wk|w|days?|months?|mos?)"
+_POC_LENGTH = re.compile(
+    rf"\b{_SPAN_NUMBER}[\s-]*{_SPAN_UNIT}(?:[\s-]+long)?\s+(?:paid\s+|free\s+|technical\s+|hands-on\s+)?{_POC}\b"
+    rf"|\b{_POC}\s*(?:of|for|:|=|-|–|—|lasting|over|runs?|will run|is|will be|takes?|would be)?\s*"
+    rf"(?:about |~|around |roughly |up to )?{_SPAN_NUMBER.replace('<n>', '<n2>')}[\s-]*{_SPAN_UNIT.replace('<unit>', '<unit2>')}\b",
+    re.IGNORECASE,
+)
+_SMALL_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                  "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}  # fmt: skip
+
+
+def poc_weeks(text: str, parts: list[Clause]) -> Figure | None:
+    """The proof of concept's length in weeks ("3 week POC", "six-week pilot", "30-day trial")."""
+    found = None
+    for match in _POC_LENGTH.finditer(text):
+        word = (match["n"] or match["n2"]).lower()
+        unit = (match["unit"] or match["unit2"]).lower()
+        number = int(word) if word.isdigit() else _SMALL_NUMBERS[word]
+        if unit.startswith("d"):
+            weeks = max(1, round(number / 7))
+        elif unit.startswith("m"):
+            weeks = number * 4
+        else:
+            weeks = number
+        if not 1 <= weeks <= 52 or is_negated(clause_at(parts, match.start()), match.start(), match.end()):
+            continue
+        found = Figure(weeks, match.group(0))
+    return found

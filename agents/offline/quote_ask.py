@@ -3,6 +3,8 @@
 "Can we do 25% off Enterprise for all 300 seats with SSO and premium support, 3 years?"
 → HS-ENT 300, HS-SSO 300, HS-SUP 1, 25%, 3 years. The offline model turns this into a
 `commit_quote` call; code prices it and the policy judges it, as it would for an LLM's call.
+"Ballpark for 200 seats of Enterprise?" is a price question: the same reading becomes a
+`preview_price` call, which CPQ answers without committing anything.
 """
 
 from __future__ import annotations
@@ -39,6 +41,43 @@ LEGAL = re.compile(
 )
 
 
+# A percentage in the same clause as one of these is someone else's number, not the rep's ask:
+# "up to 99% off", "the competitor offers 40% off", "last year's 20% discount".
+NOT_THE_ASK = re.compile(
+    r"\b(?:up to|as much as|competitors?|competition|rivals?|vendors?|incumbents?|fivetran|informatica|"
+    r"confluent|matillion|airbyte|advertis\w*|last year|previous(?:ly)?|prior|used to|instead of|not|never|"
+    r"max(?:imum)?|at most)\b",
+    re.IGNORECASE,
+)
+CLAUSE_END = re.compile(r"[.!?;:,\n]|\b(?:but|while|whereas)\b")
+
+
+def _clause_around(text: str, start: int, end: int) -> str:
+    """The clause a match sits in: from the previous clause boundary to the next one."""
+    before = [m.end() for m in CLAUSE_END.finditer(text, 0, start)]
+    after = CLAUSE_END.search(text, end)
+    return text[(before[-1] if before else 0) : (after.start() if after else len(text))]
+
+
+def asked_discount(text: str) -> str | None:
+    """The discount the rep asks for: the last concrete one in the message, leaving out other people's
+    ("up to 99% off", "the competitor offers 40% off", "last year's 20%"). None when the rep asks none."""
+    asks = [
+        match["a"] or match["b"]
+        for match in DISCOUNT.finditer(text)
+        if not NOT_THE_ASK.search(_clause_around(text, match.start(), match.end()))
+    ]
+    return asks[-1] if asks else None
+
+
+PRICE_QUESTION = re.compile(
+    r"\b(?:ball[- ]?park|rough (?:price|number|figure|cost|idea)|estimate|how much|"
+    r"what (?:would|will|does|do|might)\b[^.?!\n]{0,80}\bcost|price (?:for|of)|pricing (?:for|of)|"
+    r"cost (?:for|of)|what'?s the (?:price|cost))\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass
 class QuoteAskReading:
     ask: dict[str, Any] | None  # the `commit_quote` arguments, when the message says enough
@@ -46,10 +85,26 @@ class QuoteAskReading:
 
 
 def read_quote_ask(text: str, known: Qualification | None) -> QuoteAskReading | None:
-    """None when the message does not ask for a quote or a discount."""
-    discount = DISCOUNT.search(text)
-    if not discount and not QUOTE_IT.search(text):
+    """None when the message does not ask for a quote or a discount (asking what one would cost is a price
+    question, `read_price_question`, unless it also says to quote it)."""
+    discount = asked_discount(text)
+    if discount is None and not QUOTE_IT.search(text):
         return None
+    if PRICE_QUESTION.search(text) and not QUOTE_IT.search(text):
+        return None
+    return _read_ask(text, known, discount)
+
+
+def read_price_question(text: str, known: Qualification | None) -> QuoteAskReading | None:
+    """A question about what something would cost ("ballpark for 200 seats of Enterprise?"): the ask to
+    preview with CPQ. None when the message asks no price, or asks to commit a quote (`read_quote_ask`)."""
+    if not PRICE_QUESTION.search(text) or QUOTE_IT.search(text):
+        return None
+    return _read_ask(text, known, asked_discount(text))
+
+
+def _read_ask(text: str, known: Qualification | None, discount: str | None) -> QuoteAskReading:
+    """The quote lines, discount and terms the message (and the record) give, or what is missing."""
     seats_here = SEATS.search(text)
     seats = int(seats_here[1].replace(",", "")) if seats_here else (known.seats if known else None)
     lines: dict[str, int] = {}
@@ -79,7 +134,7 @@ def read_quote_ask(text: str, known: Qualification | None) -> QuoteAskReading | 
         return QuoteAskReading(ask=None, missing=missing)
     years = YEARS.search(text)
     net = NET.search(text)
-    amount = (discount["a"] or discount["b"]) if discount else "0"
+    amount = discount or "0"
     return QuoteAskReading(
         ask={
             "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines.items()],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.handlers import access, approvals, conversation, deals, knowledge, paused_runs, proposals, quotes
+from bot.handlers import access, approvals, conversation, deals, knowledge, paused_runs, privacy, proposals, quotes
 from core.job_kinds import JobKind
 from core.worker import Handler
 
@@ -24,12 +24,14 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         JobKind.DEAL_QUOTE: quotes.handle_quote,
         JobKind.DEAL_PROPOSAL: proposals.handle_proposal,
         JobKind.APPROVAL_DECIDE: approvals.handle_decision,
+        JobKind.APPROVAL_DECIDED: approvals.handle_decided,
         JobKind.APPROVALS_LIST: approvals.handle_list,
         JobKind.APPROVAL_NOTIFY: approvals.handle_notify,
         JobKind.DEAL_SHARE: access.handle_share,
         JobKind.ADMIN: access.handle_admin,
         JobKind.APPROVAL_CARD: approvals.handle_post_card,
         JobKind.APPROVAL_RESUME: paused_runs.handle_resume,
+        JobKind.PRIVACY_ERASE_SLACK: privacy.handle_erase_from_slack,
     }
     missing = set(JobKind) - set(handlers)
     if missing:  # every kind a listener or a domain can record must have a handler

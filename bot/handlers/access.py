@@ -6,6 +6,7 @@ import asyncio
 
 from bot.handlers.deals import respond
 from bot.runtime import Runtime
+from bot.views.text import escape
 from core.job_kinds import AdminCommand, ShareDeal
 from core.jobs import ClaimedJob
 from deals import access
@@ -26,7 +27,7 @@ async def handle_share(runtime: Runtime, job: ClaimedJob) -> None:
             share_with=args.share_with,
         )
     except (deals.DealNotFound, access.Forbidden) as exc:
-        await respond(args.response_url, text=f":no_entry: {exc}")
+        await respond(args.response_url, text=f":no_entry: {escape(str(exc))}")  # it may quote what they typed
         return
     if shared.already:
         await respond(args.response_url, text=f"Deal #{shared.deal_id} is already shared with them.")

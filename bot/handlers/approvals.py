@@ -10,14 +10,14 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from approvals import service
-from approvals.models import ApprovalRequest
+from approvals.models import ApprovalRequest, ApprovalStatus, ApprovalStep
 from approvals.policy import Policy, card_channel
 from bot.handlers.deals import respond
 from bot.handlers.followups import draft_proposal
 from bot.runtime import Runtime
 from bot.views.approval import approval_card, approval_text
 from bot.views.text import as_dicts, escape
-from core.job_kinds import DecideApproval, ListApprovals, NotifyApproval, PostApprovalCard
+from core.job_kinds import ApprovalDecided, DecideApproval, ListApprovals, NotifyApproval, PostApprovalCard
 from core.jobs import ClaimedJob
 from deals import service as deals
 from deals.qualification import format_money
@@ -135,26 +135,33 @@ async def _groups_of(runtime: Runtime, user_id: str) -> set[str]:
 
 
 async def handle_decision(runtime: Runtime, job: ClaimedJob) -> None:
+    """A click: decide once (a re-run of this job gets its own decision back). What the decision changes for
+    people is the `approval.decided` job the decision queued; a refusal is told to the person who clicked."""
     ask = job.args(DecideApproval)
     groups = await _groups_of(runtime, ask.user_id)
     try:
-        outcome = await asyncio.to_thread(
+        await asyncio.to_thread(
             service.decide_request,
             runtime.session_factory,
             ask=ask,
             actor_groups=groups,
             policy=runtime.policy(),
             clock=runtime.clock,
+            origin=f"job:{job.id}",
         )
     except service.ApprovalError as exc:
         await _refuse(runtime, job, ask, exc)
-        return
-    await _announce(runtime, job, ask, outcome)
 
 
 async def _refuse(runtime: Runtime, job: ClaimedJob, ask: DecideApproval, problem: Exception) -> None:
     if ask.response_url:
         await respond(ask.response_url, text=f":no_entry: {problem}")
+        return
+    if isinstance(problem, service.RequestNotFound):  # a forged or stale form: no card to answer beside
+        dm = await runtime.client.conversations_open(users=ask.user_id)
+        await runtime.gateway.post_message(
+            key=f"job:{job.id}:refused", channel=dm["channel"]["id"], text=f":no_entry: {problem}"
+        )
         return
     # A modal submission has no response URL: tell them beside the card.
     request, _, _, _ = await asyncio.to_thread(_card, runtime, ask.request_id)
@@ -164,27 +171,37 @@ async def _refuse(runtime: Runtime, job: ClaimedJob, ask: DecideApproval, proble
         )
 
 
-async def _announce(runtime: Runtime, job: ClaimedJob, ask: DecideApproval, outcome: service.Outcome) -> None:
-    """The card, the deal thread and the requester learn of the decision; an approved quote's proposal follows."""
-    request, text, blocks, where = await asyncio.to_thread(_card, runtime, ask.request_id)
-    if request.card_channel and request.card_ts:
+async def handle_decided(runtime: Runtime, job: ClaimedJob) -> None:
+    """The card, the deal thread and the requester learn of one level's decision; an approved `/lto quote`
+    request's proposal follows. Each post is keyed by the decision, so a re-run completes only what is missing."""
+    decided = job.args(ApprovalDecided)
+    request, text, blocks, where = await asyncio.to_thread(_card, runtime, decided.request_id)
+    if request.card_channel and request.card_ts:  # not posted yet: the card job renders the decision itself
         await runtime.gateway.update_message(channel=request.card_channel, ts=request.card_ts, text=text, blocks=blocks)
-    verb = {"approved": "approved", "rejected": "rejected", "changes_requested": "asked for changes on"}[
-        outcome.decision
-    ]
-    reason = f": {escape(ask.reason)}" if ask.reason else ""
-    message = f"<@{ask.user_id}> {verb} *{escape(request.summary)}*{reason}."
-    if outcome.final:
-        message += f" The request is now *{request.status.replace('_', ' ')}*."
+    message = await asyncio.to_thread(_decision_message, runtime, request, decided)
+    key = f"approval:{request.id}:step:{decided.step_id}"
     if where["channel"] and where["thread_ts"]:
         await runtime.gateway.post_message(
-            key=f"job:{job.id}:thread", channel=where["channel"], thread_ts=where["thread_ts"], text=message
+            key=f"{key}:thread", channel=where["channel"], thread_ts=where["thread_ts"], text=message
         )
     dm = await runtime.client.conversations_open(users=request.requester)
-    await runtime.gateway.post_message(key=f"job:{job.id}:requester", channel=dm["channel"]["id"], text=message)
-    if outcome.final and request.status == "approved" and not request.agent_run:
+    await runtime.gateway.post_message(key=f"{key}:requester", channel=dm["channel"]["id"], text=message)
+    if decided.final and request.status == ApprovalStatus.APPROVED and not request.agent_run:
         # A paused agent run drafts it after it resumes and answers the rep.
         await draft_proposal(runtime, request_id=request.id, deal_id=request.deal_id, requester=request.requester)
+
+
+def _decision_message(runtime: Runtime, request: ApprovalRequest, decided: ApprovalDecided) -> str:
+    """What the thread and the requester read, from the recorded step: who decided what, why, and where the
+    request stands when this decision closed it."""
+    with runtime.session_factory() as session:
+        step = session.get_one(ApprovalStep, decided.step_id)
+        decision, by, reason = str(step.status), step.decided_by, step.reason
+    verb = {"approved": "approved", "rejected": "rejected", "changes_requested": "asked for changes on"}[decision]
+    message = f"<@{by}> {verb} *{escape(request.summary)}*{f': {escape(reason)}' if reason else ''}."
+    if decided.final:
+        message += f" The request is now *{request.status.replace('_', ' ')}*."
+    return message
 
 
 async def handle_post_card(runtime: Runtime, job: ClaimedJob) -> None:

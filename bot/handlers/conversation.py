@@ -8,18 +8,18 @@ refreshed, both harmless to repeat. A re-run after the commit skips the agent an
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from agents import turns
 from bot.gateway import Posted
 from bot.runtime import Runtime
-from bot.views.deal import deal_card, deal_card_text
+from bot.views.deal import card_of, finding_text
 from bot.views.reply import notice_blocks, reply_blocks, working_blocks
 from bot.views.text import as_dicts
 from core.job_kinds import TakeTurn
 from core.jobs import ClaimedJob
 from core.worker import RetryLater
 from deals import service as deals
+from deals.inspection import Severity
 
 MODEL_TROUBLE = (
     ":warning: I could not finish that one: the model did not answer properly. "
@@ -28,21 +28,25 @@ MODEL_TROUBLE = (
 
 
 async def refresh_deal_card(runtime: Runtime, deal_id: int) -> None:
-    def load() -> tuple[str | None, str | None, str, list[dict[str, Any]]]:
-        with runtime.session_factory() as session:
-            deal = deals.get_deal(session, deal_id)
-            record = deals.qualification_of(deal)
-            assessment = deals.assessment_of(deal)
-            return (
-                deal.channel_id,
-                deal.thread_ts,
-                deal_card_text(deal, assessment),
-                as_dicts(deal_card(deal, record, assessment)),
-            )
-
-    channel, ts, text, blocks = await asyncio.to_thread(load)
-    if channel and ts:
-        await runtime.gateway.update_message(channel=channel, ts=ts, text=text, blocks=blocks, deal_id=deal_id)
+    """The card shows the deal as it is now; a finding that appears for the first time is also said in the thread."""
+    view = await asyncio.to_thread(
+        deals.load_deal_view, runtime.session_factory, deal_id=deal_id, inspection=runtime.inspection()
+    )
+    channel, ts = view.deal.channel_id, view.deal.thread_ts
+    if not (channel and ts):
+        return
+    text, blocks = card_of(view)
+    await runtime.gateway.update_message(channel=channel, ts=ts, text=text, blocks=blocks, deal_id=deal_id)
+    for finding in view.findings:
+        if finding.severity == Severity.LOW:
+            continue
+        await runtime.gateway.post_message(  # keyed: once per deal and kind of finding
+            key=f"deal:{deal_id}:finding:{finding.code}",
+            channel=channel,
+            thread_ts=ts,
+            text=finding_text(finding),
+            deal_id=deal_id,
+        )
 
 
 async def take_turn(runtime: Runtime, turn: TakeTurn) -> None:

@@ -10,8 +10,8 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.gateway import Posted
 from bot.handlers.conversation import refresh_deal_card, take_turn
 from bot.runtime import Runtime
-from bot.views.deal import deal_card, deal_card_text
-from bot.views.text import as_dicts, escape
+from bot.views.deal import card_of
+from bot.views.text import escape
 from core.job_kinds import Disqualify, OpenDeal, ShowStatus, TakeTurn
 from core.jobs import ClaimedJob
 from core.worker import PermanentJobError
@@ -32,11 +32,6 @@ async def respond(
         response_type="in_channel" if public else "ephemeral",
         replace_original=False,
     )
-
-
-def card_of(view: deals.DealView) -> tuple[str, list[dict[str, Any]]]:
-    """The deal card as the Web API takes it: its fallback text and its blocks."""
-    return deal_card_text(view.deal, view.assessment), as_dicts(deal_card(view.deal, view.record, view.assessment))
 
 
 async def handle_open(runtime: Runtime, job: ClaimedJob) -> None:
@@ -93,7 +88,9 @@ async def _sales_channel(runtime: Runtime, args: OpenDeal, opened: deals.OpenedD
 
 async def _post_card(runtime: Runtime, opened: deals.OpenedDeal, channel: str) -> Posted:
     """Post the deal card (once) and make it the root of the deal's thread."""
-    view = await asyncio.to_thread(deals.load_deal_view, runtime.session_factory, deal_id=opened.deal_id)
+    view = await asyncio.to_thread(
+        deals.load_deal_view, runtime.session_factory, deal_id=opened.deal_id, inspection=runtime.inspection()
+    )
     text, blocks = card_of(view)
     posted = await runtime.gateway.post_message(
         key=f"deal:{opened.deal_id}:card", channel=channel, text=text, blocks=blocks, deal_id=opened.deal_id
@@ -135,7 +132,7 @@ async def handle_status(runtime: Runtime, job: ClaimedJob) -> None:
     try:
         text, blocks = await _status(runtime, who, args.deal)
     except (deals.DealNotFound, access.Forbidden) as exc:
-        await respond(args.response_url, text=str(exc))
+        await respond(args.response_url, text=escape(str(exc)))  # it may quote what the person typed
         return
     await respond(args.response_url, text=text, blocks=blocks or None)
 
@@ -143,7 +140,13 @@ async def handle_status(runtime: Runtime, job: ClaimedJob) -> None:
 async def _status(runtime: Runtime, who: access.Identity, reference: str | None) -> tuple[str, list[dict[str, Any]]]:
     """The deal's card, or without a deal the person's latest deals as a list."""
     if reference:
-        view = await asyncio.to_thread(deals.deal_status, runtime.session_factory, who=who, reference=reference)
+        view = await asyncio.to_thread(
+            deals.deal_status,
+            runtime.session_factory,
+            who=who,
+            reference=reference,
+            inspection=runtime.inspection(),
+        )
         return card_of(view)
     latest = await asyncio.to_thread(deals.latest_deals_of, runtime.session_factory, owner_slack_id=who.user_id)
     if not latest:
@@ -166,6 +169,13 @@ async def handle_disqualify(runtime: Runtime, job: ClaimedJob) -> None:
             clock=runtime.clock,
         )
     except (deals.DealNotFound, access.Forbidden) as exc:
+        # A form has no response URL: the person learns it in a DM, once, and the job fails once.
+        dm = await runtime.client.conversations_open(users=args.user_id)
+        await runtime.gateway.post_message(
+            key=f"job:{job.id}:refused",
+            channel=dm["channel"]["id"],
+            text=f":no_entry: I did not disqualify it: {escape(str(exc))}",
+        )
         raise PermanentJobError(str(exc)) from exc
     await refresh_deal_card(runtime, args.deal_id)
     if thread.channel_id and thread.thread_ts:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from agents.qa import ask
 from bot.handlers.deals import respond
 from bot.runtime import Runtime
-from bot.views.answer import answer_blocks
+from bot.views.answer import answer_blocks, answer_text
 from bot.views.text import as_dicts
 from core.job_kinds import AskKnowledge
 from core.jobs import ClaimedJob
@@ -17,7 +17,7 @@ async def handle_ask(runtime: Runtime, job: ClaimedJob) -> None:
     answered = await ask(runtime, question=args.question, user_id=args.user_id, channel_id=args.channel_id)
     await respond(
         args.response_url,
-        text=f"Q: {answered.question}\n{answered.outcome.answer.text}",
+        text=answer_text(answered.question, answered.outcome),
         blocks=as_dicts(answer_blocks(answered.question, answered.outcome, answered.answer_id)),
         public=True,
     )

@@ -22,7 +22,7 @@ async def handle_proposal(runtime: Runtime, job: ClaimedJob) -> None:
         who = await runtime.who(args.user_id)
         drafted = await draft_proposal(runtime, deal_ref=args.deal, who=who)
     except (deals.DealNotFound, ProposalRefused, access.Forbidden) as exc:
-        await respond(args.response_url, text=f":no_entry: {exc}")
+        await respond(args.response_url, text=f":no_entry: {escape(str(exc))}")
         return
     comment = proposal_comment(drafted)
     channel, thread_ts = drafted.basis.channel_id, drafted.basis.thread_ts
@@ -50,13 +50,12 @@ async def _share_in_thread(
 ) -> None:
     """The quote summary, then the Markdown and the PDF, each posted once per job."""
     basis, gateway = drafted.basis, runtime.gateway
-    notes = [basis.approval_note] if basis.approval_note else []
     await gateway.post_message(
         key=f"job:{job_id}:proposal-summary",
         channel=channel,
         thread_ts=thread_ts,
         text=quote_text(basis.company, basis.quote_version, basis.quote),
-        blocks=as_dicts(quote_blocks(basis.company, basis.quote_version, basis.quote, notes)),
+        blocks=as_dicts(quote_blocks(basis.company, basis.quote_version, basis.quote, [])),
         deal_id=basis.deal_id,
     )
     files = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.handlers.conversation import refresh_deal_card
 from bot.handlers.deals import respond
 from bot.runtime import Runtime
 from bot.views.quote import quote_blocks, quote_text
@@ -28,9 +29,10 @@ async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
             catalog=runtime.catalog(),
             policy=runtime.policy(),
             clock=runtime.clock,
+            origin=f"job:{job.id}",  # a re-run of this job shows the version it stored, it does not price again
         )
     except (deals.DealNotFound, QuoteRefused, access.Forbidden) as exc:
-        await respond(ask.response_url, text=f":no_entry: I did not price that: {exc}")
+        await respond(ask.response_url, text=f":no_entry: I did not price that: {escape(str(exc))}")
         return
     version, quote, reasons = priced.committed.record.version, priced.committed.quote, priced.committed.reasons
     text = quote_text(priced.company, version, quote)
@@ -40,5 +42,6 @@ async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
             key=f"job:{job.id}:quote", channel=priced.channel_id, thread_ts=priced.thread_ts, text=text, blocks=blocks
         )
         await respond(ask.response_url, text=f":white_check_mark: {escape(text)}: posted in the deal thread.")
+        await refresh_deal_card(runtime, priced.committed.record.deal_id)  # a new quote changes the findings
     else:
         await respond(ask.response_url, text=text, blocks=blocks)

@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.errors import InvalidPayload, NotAllowed
 from bot.ids import ActionId, AnswerRef, ApprovalRef, DealRef
-from bot.listeners.intake import accept
+from bot.listeners.intake import accept, answer_later
 from bot.runtime import Runtime
 from bot.views.approval import reason_modal
 from bot.views.modals import disqualify_modal
@@ -85,7 +85,7 @@ async def on_answer_feedback(
     helpful = action["action_id"] == ActionId.ANSWER_HELPFUL
     await asyncio.to_thread(_record_feedback, runtime, ref.answer_id, body["user"]["id"], helpful)
     thanks = "Thanks, noted as helpful." if helpful else "Thanks, noted as not helpful: the team will review it."
-    await respond(text=thanks, response_type="ephemeral", replace_original=False)
+    answer_later(runtime, respond, thanks)
 
 
 def approval_ref(action: dict[str, Any]) -> ApprovalRef:
@@ -126,12 +126,10 @@ async def on_decline(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
     runtime.spawn(runtime.gateway.open_view(trigger_id=body["trigger_id"], view=modal.to_dict()))
 
 
-async def on_unknown_action(ack: AsyncAck, respond: AsyncRespond) -> None:
+async def on_unknown_action(ack: AsyncAck, respond: AsyncRespond, runtime: Runtime) -> None:
     await ack()
-    await respond(
-        text="That button is no longer supported; I did nothing. Run `/lto status` for a fresh card.",
-        response_type="ephemeral",
-        replace_original=False,
+    answer_later(
+        runtime, respond, "That button is no longer supported; I did nothing. Run `/lto status` for a fresh card."
     )
 
 

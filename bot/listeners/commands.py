@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import commands
-from bot.listeners.intake import accept, admit
+from bot.listeners.intake import accept, admit, clean_text
 from bot.runtime import Runtime
 from bot.views.help import usage_blocks, usage_text
 from bot.views.text import as_dicts, escape
@@ -73,7 +73,7 @@ def job_for(parsed: commands.Command, command: dict[str, Any]) -> JobPayload:
 
 async def lto(ack: AsyncAck, command: dict[str, Any], runtime: Runtime) -> None:
     try:
-        parsed = commands.parse(command.get("text", ""))
+        parsed = commands.parse(clean_text(command.get("text") or ""))
     except commands.UsageError as problem:
         await ack(text=usage_text(str(problem)), blocks=as_dicts(usage_blocks(str(problem))), response_type="ephemeral")
         return

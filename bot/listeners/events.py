@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners.intake import accept
+from bot.listeners.intake import accept, admit_message, clean_text
 from bot.runtime import Runtime
 from core.job_kinds import TakeTurn, ThreadKind
 from deals.service import conversation_for
@@ -36,7 +36,7 @@ def _is_person_writing(event: dict[str, Any]) -> bool:
         not event.get("bot_id")
         and event.get("subtype") not in IGNORED_SUBTYPES
         and bool(event.get("user"))
-        and bool((event.get("text") or "").strip())
+        and bool(clean_text(event.get("text") or "").strip())
     )
 
 
@@ -47,21 +47,24 @@ def _turn(event: dict[str, Any], *, thread_kind: ThreadKind, thread_ts: str) -> 
         channel_id=event["channel"],
         thread_ts=thread_ts,
         message_ts=event["ts"],
-        text=event.get("text", ""),
+        text=clean_text(event.get("text") or ""),
     )
+
+
+async def _take_in(runtime: Runtime, body: dict[str, Any], event: dict[str, Any], turn: TakeTurn) -> None:
+    """Record the turn, unless the person is over the per-person limit (then they are told, once a minute)."""
+    if not await admit_message(
+        runtime, user_id=event["user"], channel_id=event["channel"], thread_ts=event.get("thread_ts")
+    ):
+        return
+    await accept(runtime, key=f"event:{body['event_id']}", kind="event", job=turn, actor=event["user"])
 
 
 async def on_mention(body: dict[str, Any], event: dict[str, Any], runtime: Runtime) -> None:
     if not _is_person_writing(event):
         return
     thread_ts = event.get("thread_ts") or event["ts"]
-    await accept(
-        runtime,
-        key=f"event:{body['event_id']}",
-        kind="event",
-        job=_turn(event, thread_kind="mention", thread_ts=thread_ts),
-        actor=event["user"],
-    )
+    await _take_in(runtime, body, event, _turn(event, thread_kind="mention", thread_ts=thread_ts))
 
 
 def _owns_thread(runtime: Runtime, channel: str, thread_ts: str) -> bool:
@@ -84,13 +87,7 @@ async def on_message(body: dict[str, Any], event: dict[str, Any], runtime: Runti
         if not await asyncio.to_thread(_owns_thread, runtime, event["channel"], thread_ts):
             return
         kind = "thread"
-    await accept(
-        runtime,
-        key=f"event:{body['event_id']}",
-        kind="event",
-        job=_turn(event, thread_kind=kind, thread_ts=thread_ts),
-        actor=event["user"],
-    )
+    await _take_in(runtime, body, event, _turn(event, thread_kind=kind, thread_ts=thread_ts))
 
 
 def register(app: AsyncApp) -> None:

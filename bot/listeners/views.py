@@ -10,14 +10,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.errors import InvalidPayload
 from bot.ids import ApprovalRef, BlockId, CallbackId, DealRef, InputId
-from bot.listeners.intake import accept
+from bot.listeners.intake import accept, clean_text
 from bot.runtime import Runtime
 from core.job_kinds import DecideApproval, Disqualify
 
 
 def _input_value(view: dict[str, Any], block_id: str, action_id: str) -> str:
     state = ((view.get("state") or {}).get("values") or {}).get(block_id) or {}
-    return ((state.get(action_id) or {}).get("value") or "").strip()
+    return clean_text((state.get(action_id) or {}).get("value") or "").strip()
 
 
 async def on_disqualify_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
 
 from agents.qa import QaOutcome
 from bot.ids import ActionId, AnswerRef
-from bot.views.text import clip, escape
+from bot.views.text import clip, escape, untrusted
 from knowledge.models import Passage
 
 
@@ -26,10 +26,20 @@ def source_line(passage: Passage) -> str:
     return link + stale
 
 
+def _answer(outcome: QaOutcome) -> str:
+    """The model's answer as mrkdwn it may post: links only to the sources it cites."""
+    return untrusted(outcome.answer.text, links={p.source for p in outcome.sources})
+
+
+def answer_text(question: str, outcome: QaOutcome) -> str:
+    """The message's fallback text (notifications, screen readers): as safe as its blocks."""
+    return f"Q: {escape(question)}\n{_answer(outcome)}"
+
+
 def answer_blocks(question: str, outcome: QaOutcome, answer_id: int) -> list[Block]:
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=clip(f"*Q:* {escape(question)}", 3000))),
-        SectionBlock(text=MarkdownTextObject(text=clip(outcome.answer.text, 3000))),
+        SectionBlock(text=MarkdownTextObject(text=clip(_answer(outcome), 3000))),
     ]
     if outcome.sources:
         lines = [f":page_facing_up: {source_line(p)}" for p in outcome.sources[:9]]

@@ -33,7 +33,7 @@ OUTCOME_BADGES = {
 
 
 def approval_text(company: str, request: ApprovalRequest) -> str:
-    return f"Approval needed for {company}: {request.summary} ({request.status.replace('_', ' ')})"
+    return f"Approval needed for {escape(company)}: {escape(request.summary)} ({request.status.replace('_', ' ')})"
 
 
 def approval_card(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -14,9 +17,11 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.ids import ActionId, BlockId, DealRef
-from bot.views.text import clip, escape
+from bot.views.text import as_dicts, clip, escape
+from deals.inspection import Finding, Severity
 from deals.models import Deal
 from deals.qualification import FIELD_LABELS, REQUIREMENTS, Assessment, Qualification, Stage, display_value
+from deals.service import DealView
 
 STAGE_BADGES = {
     "new": ":new: New",
@@ -39,9 +44,22 @@ CARD_FIELDS = (
     "integrations",
     "competitors",
     "economic_buyer",
+    "identity_provider",
+)  # Slack takes at most 10 fields in a section
+# Shown below, each only when known.
+CARD_TEXT_FIELDS = (
+    "pain",
+    "metrics",
+    "decision_process",
+    "champion",
+    "incumbents",
+    "go_live",
+    "seats_at_full_rollout",
+    "payment_terms_days",
     "sso_required",
+    "poc_weeks",
+    "poc_success_criteria",
 )
-CARD_TEXT_FIELDS = ("pain", "metrics", "decision_process", "champion")
 
 
 def _score_bar(score: int) -> str:
@@ -50,10 +68,34 @@ def _score_bar(score: int) -> str:
 
 
 def deal_card_text(deal: Deal, assessment: Assessment) -> str:
-    return f"Deal #{deal.id} {deal.account.name}: {assessment.stage.value}, score {assessment.score}/100"
+    return f"Deal #{deal.id} {escape(deal.account.name)}: {assessment.stage.value}, score {assessment.score}/100"
 
 
-def deal_card(deal: Deal, record: Qualification, assessment: Assessment) -> list[Block]:
+SEVERITY_BADGES = {
+    Severity.HIGH: ":red_circle:",
+    Severity.MEDIUM: ":large_orange_circle:",
+    Severity.LOW: ":white_circle:",
+}
+
+
+def finding_line(finding: Finding) -> str:
+    return f"{SEVERITY_BADGES[finding.severity]} {escape(finding.message)} _Next:_ {escape(finding.next_step)}"
+
+
+def finding_text(finding: Finding) -> str:
+    """A finding said in the deal thread when it first appears."""
+    return f"*Deal inspection* · {finding_line(finding)}"
+
+
+def card_of(view: DealView) -> tuple[str, list[dict[str, Any]]]:
+    """The deal card as the Web API takes it: its fallback text and its blocks."""
+    blocks = deal_card(view.deal, view.record, view.assessment, view.findings)
+    return deal_card_text(view.deal, view.assessment), as_dicts(blocks)
+
+
+def deal_card(
+    deal: Deal, record: Qualification, assessment: Assessment, findings: Sequence[Finding] = ()
+) -> list[Block]:
     stage = deal.stage if deal.stage not in ("new", "discovery", "qualified") else assessment.stage.value
     header = HeaderBlock(text=clip(f"Deal #{deal.id} · {deal.account.name}", 150))
     summary = SectionBlock(
@@ -68,7 +110,11 @@ def deal_card(deal: Deal, record: Qualification, assessment: Assessment) -> list
         MarkdownTextObject(text=clip(f"*{FIELD_LABELS[name]}*\n{escape(display_value(record, name))}", 2000))
         for name in CARD_FIELDS
     ]
-    blocks: list[Block] = [header, summary, SectionBlock(fields=fields)]
+    blocks: list[Block] = [header, summary]
+    if assessment.capped_by:
+        why = "\n".join(f"• {escape(line)}" for line in assessment.capped_by)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(f"Score {why}", 3000))]))
+    blocks.append(SectionBlock(fields=fields))
     texts = [
         f"*{FIELD_LABELS[name]}:* {escape(display_value(record, name))}"
         for name in CARD_TEXT_FIELDS
@@ -83,6 +129,9 @@ def deal_card(deal: Deal, record: Qualification, assessment: Assessment) -> list
         required = {name for name, _, needed, _ in REQUIREMENTS if needed}
         missing = ", ".join(f"*{FIELD_LABELS[m]}*" if m in required else FIELD_LABELS[m] for m in assessment.missing)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(f"Still missing: {missing}", 3000))]))
+    if findings and deal.stage != "disqualified":
+        lines = "\n".join(finding_line(f) for f in findings[:6])
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"*Findings*\n{lines}", 3000))))
     blocks.append(DividerBlock())
     if deal.stage != "disqualified":
         ref = DealRef(deal_id=deal.id).model_dump_json()

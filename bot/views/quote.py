@@ -19,7 +19,7 @@ def _rules(line_rules: list) -> str:  # type: ignore[type-arg]
 
 def quote_text(company: str, version: int, quote: Quote) -> str:
     return (
-        f"Quote v{version} for {company}: {format_money(quote.total, quote.currency)} over {quote.term_years} "
+        f"Quote v{version} for {escape(company)}: {format_money(quote.total, quote.currency)} over {quote.term_years} "
         f"year(s) (list {format_money(quote.list_total, quote.currency)})"
     )
 

@@ -6,10 +6,11 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
+# Mrkdwn is made safe in one place, below bot/ because agents write mrkdwn too: `escape` for every
+# value a person provided, `untrusted` for a reply a model wrote.
+from agents.mrkdwn import escape, untrusted
 
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+__all__ = ["as_dicts", "clip", "escape", "untrusted"]
 
 
 def clip(text: str, limit: int) -> str:

@@ -44,5 +44,10 @@ class QuoteRecord(Base):
     quote: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    # The job (or delivery) that priced it: a re-run of that job finds this version instead of pricing anew.
+    origin: Mapped[str | None] = mapped_column(String(200))
 
-    __table_args__ = (UniqueConstraint("deal_id", "version", name="uq_quotes_version"),)
+    __table_args__ = (
+        UniqueConstraint("deal_id", "version", name="uq_quotes_version"),
+        UniqueConstraint("origin", name="uq_quotes_origin"),
+    )

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from approvals import service as approval_service
+from approvals.models import StepStatus
 from approvals.policy import ApprovalFacts, Policy, PolicyDecision, evaluate
 from core import audit, jobs, outbox
 from core.clock import Clock
@@ -18,7 +19,7 @@ from deals import access
 from deals import service as deals
 from deals.access import Identity
 from deals.models import Deal
-from deals.qualification import Money, format_money
+from deals.qualification import Money, Qualification, format_money
 from deals.service import deal_key, qualification_of
 from integrations.cpq.catalog import Catalog
 from integrations.cpq.engine import LineRequest, Quote, QuoteRequest, price
@@ -37,7 +38,30 @@ def request_for_deal(
     legal_changes: bool = False,
 ) -> QuoteRequest:
     """The deal's qualification supplies the context the engine checks: regions, deployment, compliance."""
-    record = qualification_of(deal)
+    return request_for_record(
+        qualification_of(deal),
+        lines=lines,
+        discount_pct=discount_pct,
+        years=years,
+        currency=currency,
+        payment_terms_days=payment_terms_days,
+        custom_sla=custom_sla,
+        legal_changes=legal_changes,
+    )
+
+
+def request_for_record(
+    record: Qualification,
+    *,
+    lines: list[tuple[str, int]],
+    discount_pct: Decimal,
+    years: int,
+    currency: str | None = None,
+    payment_terms_days: int = 30,
+    custom_sla: bool = False,
+    legal_changes: bool = False,
+) -> QuoteRequest:
+    """A qualification record supplies the context the engine checks: currency, regions, deployment, compliance."""
     return QuoteRequest(
         currency=currency or (record.budget.currency if record.budget else "USD"),
         term_years=years,
@@ -87,8 +111,10 @@ def create_quote(
     policy: Policy,
     actor_id: str,
     clock: Clock,
+    origin: str | None = None,
 ) -> tuple[QuoteRecord, Quote, list[str]]:
-    """Price and store the next version; earlier open versions of the deal are superseded."""
+    """Price and store the next version; earlier open versions of the deal are superseded. `origin` names the
+    job that priced it (unique: a second run of that job cannot store a second version)."""
     quote = price(request, catalog)
     reasons = needs_approval(quote, policy, request)
     version = (session.scalar(select(func.max(QuoteRecord.version)).where(QuoteRecord.deal_id == deal.id)) or 0) + 1
@@ -108,6 +134,7 @@ def create_quote(
         quote=quote.model_dump(mode="json"),
         created_by=actor_id,
         created_at=clock.now(),
+        origin=origin,
     )
     session.add(record)
     session.flush()
@@ -166,12 +193,20 @@ def commit_quote(
     actor_id: str,
     clock: Clock,
     agent_run: dict[str, Any] | None = None,
+    origin: str | None = None,
 ) -> CommittedQuote:
     """One path for `/lto quote` and the agent's `commit_quote`: price and store the next version; when the
     policy says people must decide, open the approval request (keeping the paused agent run, if one asked)
     and queue its card, all in the caller's transaction."""
     record, quote, reasons = create_quote(
-        session, deal=deal, request=request, catalog=catalog, policy=policy, actor_id=actor_id, clock=clock
+        session,
+        deal=deal,
+        request=request,
+        catalog=catalog,
+        policy=policy,
+        actor_id=actor_id,
+        clock=clock,
+        origin=origin,
     )
     decision = approval_decision(quote, policy, request)
     if not decision.needs_approval:
@@ -193,6 +228,43 @@ def commit_quote(
         dedupe_key=f"approval:{approval.id}:card",
     )
     return CommittedQuote(record, quote, reasons, approval.id)
+
+
+@dataclass(frozen=True)
+class PricePreview:
+    """A ballpark: what a quote would be, priced by the engine and judged by the policy, stored nowhere."""
+
+    quote: Quote
+    summary: str
+    approvers: list[str]  # the names of the levels that would have to approve it (empty: the rep's call)
+
+
+def preview(
+    record: Qualification,
+    *,
+    lines: list[tuple[str, int]],
+    discount_pct: Decimal,
+    years: int,
+    catalog: Catalog,
+    policy: Policy,
+    payment_terms_days: int = 30,
+    custom_sla: bool = False,
+    legal_changes: bool = False,
+) -> PricePreview:
+    """Price a deal's would-be quote without committing it: the same engine, context and policy as
+    `commit_quote`, nothing written. Raises QuoteRefused with a sentence the rep can act on."""
+    request = request_for_record(
+        record,
+        lines=lines,
+        discount_pct=discount_pct,
+        years=years,
+        payment_terms_days=payment_terms_days,
+        custom_sla=custom_sla,
+        legal_changes=legal_changes,
+    )
+    quote = price(request, catalog)
+    decision = approval_decision(quote, policy, request)
+    return PricePreview(quote, summarize(quote, request), [policy.levels[level].name for level in decision.levels])
 
 
 def summarize(quote: Quote, request: QuoteRequest) -> str:
@@ -231,13 +303,19 @@ def quote_deal(
     catalog: Catalog,
     policy: Policy,
     clock: Clock,
+    origin: str | None = None,
 ) -> PricedForDeal:
     """`/lto quote`: the deal the rep named, priced with its own regions, deployment and compliance,
     committed as the next version (and sent for approval when the policy says so), in one transaction.
+    `origin` names the job asking: when it runs again (a crash, a failed post after the commit), it gets
+    the version it stored the first time, to show again, instead of pricing a new one.
     Raises DealNotFound, Forbidden or QuoteRefused with a sentence the rep can act on."""
     with session_factory() as session, session.begin():
         deal = deals.find_deal(session, reference=ask.deal, user_id=who.user_id)
         access.check(session, who, access.Action.CHANGE_DEAL, deal)
+        earlier = committed_by(session, origin=origin, policy=policy) if origin else None
+        if earlier is not None:
+            return PricedForDeal(deal.account.name, deal.channel_id, deal.thread_ts, earlier)
         request = request_for_deal(
             deal,
             lines=[(line.sku, line.quantity) for line in ask.lines],
@@ -248,9 +326,27 @@ def quote_deal(
             legal_changes=ask.legal_changes,
         )
         committed = commit_quote(
-            session, deal=deal, request=request, catalog=catalog, policy=policy, actor_id=who.user_id, clock=clock
+            session,
+            deal=deal,
+            request=request,
+            catalog=catalog,
+            policy=policy,
+            actor_id=who.user_id,
+            clock=clock,
+            origin=origin,
         )
         return PricedForDeal(deal.account.name, deal.channel_id, deal.thread_ts, committed)
+
+
+def committed_by(session: Session, *, origin: str, policy: Policy) -> CommittedQuote | None:
+    """The quote the job `origin` already committed, as it was committed; None when it has not."""
+    record = session.scalars(select(QuoteRecord).where(QuoteRecord.origin == origin)).first()
+    if record is None:
+        return None
+    quote = Quote.model_validate(record.quote)
+    reasons = needs_approval(quote, policy, QuoteRequest.model_validate(record.request))
+    approval = approval_service.request_of_quote(session, record.id)
+    return CommittedQuote(record, quote, reasons, approval.id if approval else None)
 
 
 def next_version(session: Session, deal_id: int) -> int:
@@ -263,3 +359,34 @@ def latest_quote(session: Session, deal_id: int) -> QuoteRecord | None:
     return session.scalars(
         select(QuoteRecord).where(QuoteRecord.deal_id == deal_id).order_by(QuoteRecord.version.desc()).limit(1)
     ).first()
+
+
+PRICE_AGAIN = "Price it again with `/lto quote`."
+
+
+def why_not_final(session: Session, record: QuoteRecord, *, policy: Policy) -> str | None:
+    """None when the quote is final (within the rep's authority, or approved): prices a customer may see.
+    Otherwise why not, and what to do, in words for the rep: who rejected it and why, who it waits for."""
+    if record.status.is_final:
+        return None
+    version = f"v{record.version}"
+    request = approval_service.request_of_quote(session, record.id)
+    steps = approval_service.steps_of(session, request.id) if request is not None else []
+
+    def level_name(level: str) -> str:
+        return policy.levels[level].name if level in policy.levels else level
+
+    if record.status == QuoteStatus.NEEDS_APPROVAL:
+        waiting = ", ".join(level_name(s.level) for s in steps if s.status == StepStatus.PENDING) or "its approvers"
+        return f"Quote {version} is waiting for approval by {waiting}. The proposal follows once it is approved."
+    declined = next((s for s in steps if s.status in (StepStatus.REJECTED, StepStatus.CHANGES_REQUESTED)), None)
+    why = f": {declined.reason}" if declined is not None and declined.reason else ""
+    if record.status == QuoteStatus.REJECTED:
+        by = f" by {level_name(declined.level)}" if declined is not None else ""
+        return f"Quote {version} was rejected{by}{why}. {PRICE_AGAIN}"
+    if record.status == QuoteStatus.CHANGES_REQUESTED:
+        by = level_name(declined.level) if declined is not None else "An approver"
+        return f"{by} asked for changes to quote {version}{why}. {PRICE_AGAIN}"
+    if record.status == QuoteStatus.EXPIRED:
+        return f"The approval request for quote {version} expired without a decision. {PRICE_AGAIN}"
+    return f"Quote {version} was replaced before it was decided. {PRICE_AGAIN}"

@@ -13,6 +13,8 @@ from integrations.crm.port import CrmError, CrmPort, CrmRateLimited
 
 logger = logging.getLogger(__name__)
 
+CRM_TOPICS = "crm."  # the outbox topics this sweep delivers; other sweeps claim theirs
+
 
 def deliver_due(
     *, session_factory: sessionmaker[Session], crm: CrmPort, clock: Clock, limit: int = 50, rounds: int = 20
@@ -23,7 +25,7 @@ def deliver_due(
     for _ in range(rounds):
         delivered_before = counts["delivered"]
         with session_factory() as session, session.begin():
-            due = outbox.claim_due(session, clock=clock, limit=limit)
+            due = outbox.claim_due(session, clock=clock, limit=limit, topic_prefix=CRM_TOPICS)
         for event in due:
             _deliver_one(event, session_factory=session_factory, crm=crm, clock=clock, counts=counts)
         if counts["delivered"] == delivered_before:

@@ -38,3 +38,35 @@ def test_what_is_missing_is_named_and_other_messages_are_not_asks():
     assert missing.missing == ["the edition (Team, Business, Enterprise or Government)", "the number of seats"]
     assert read_quote_ask("We need 99.99% uptime and SOC 2.", None) is None
     assert read_quote_ask("Their budget is $180k for 250 seats.", None) is None
+
+
+def test_12_20_the_discount_asked_for_is_the_last_concrete_one_not_someone_elses():
+    def discount(text: str) -> str | None:
+        reading = read_quote_ask(text, Qualification(seats=300, products_of_interest=["HS-ENT"]))
+        return reading.ask["discount_pct"] if reading is not None and reading.ask is not None else None
+
+    assert discount("Their other vendor advertises up to 99% off. Can we do 45% off Enterprise?") == "45"
+    assert discount("up to 99% off ... 45% off") == "45"
+    assert discount("The competitor offers 30% off; we want 20% off Enterprise") == "20"
+    assert discount("They got 20% off last year, can we do 25% off Enterprise now?") == "25"
+    assert discount("Last year's 20% discount was too much: 15% off this time") == "15"
+    assert discount("Fivetran quoted them 35% off but we can only do 12% off") == "12"
+    assert discount("Can we do 45% off? The competitor offers 60% off.") == "45"
+
+
+def test_12_20_only_other_peoples_discounts_is_not_an_ask():
+    assert read_quote_ask("Fivetran offers up to 40% off their list.", Qualification(seats=300)) is None
+    reading = read_quote_ask("Quote it: Enterprise, 300 seats. The incumbent gives them 30% off.", None)
+    assert reading is not None and reading.ask is not None and reading.ask["discount_pct"] == "0"
+
+
+def test_12_02_asking_what_a_quote_would_cost_is_a_price_question_not_a_commit():
+    from agents.offline.quote_ask import read_price_question
+
+    text = "What would Business cost for 120 seats with the premium connectors pack, 3 years, 15% off?"
+    assert read_quote_ask(text, None) is None
+    preview = read_price_question(text, None)
+    assert preview is not None and preview.ask is not None
+    assert preview.ask["lines"] == [{"sku": "HS-BUS", "quantity": 120}, {"sku": "HS-CONN", "quantity": 1}]
+    assert preview.ask["discount_pct"] == "15" and preview.ask["years"] == 3
+    assert read_price_question("Ballpark is fine, but quote it: Enterprise, 200 seats.", None) is None

@@ -82,6 +82,7 @@ async def test_a_tampered_approval_button_is_refused(harness: Harness):
     await harness.actor.click(
         "U0VP", approvals, card["ts"], "approval.approve", value='{"request_id": 1, "decision": "rejected"}'
     )
+    await harness.runtime.drain_background()  # the refusal follows the ack
     assert "does not match" in harness.workspace.ephemeral_for("U0VP")[-1]["text"]
 
 

@@ -52,9 +52,11 @@ async def test_feedback_is_one_vote_per_person_and_the_latest_counts(kb: Harness
     await kb.actor.click(REP, kb.deals_channel, answer["ts"], "answer.helpful")
     await kb.actor.click(REP, kb.deals_channel, answer["ts"], "answer.not_helpful")
     await kb.actor.click(OTHER_REP, kb.deals_channel, answer["ts"], "answer.helpful")
+    await kb.runtime.drain_background()  # the thanks follows the ack
     with kb.runtime.session_factory() as session:
         votes = {(f.user_id, f.helpful) for f in session.scalars(select(AnswerFeedback))}
     assert votes == {(REP, False), (OTHER_REP, True)}
     assert "noted as not helpful" in kb.workspace.ephemeral_for(REP)[-1]["text"]
     await kb.actor.click(REP, kb.deals_channel, answer["ts"], "answer.helpful", value='{"answer_id": 999}')
+    await kb.runtime.drain_background()
     assert "not on record" in kb.workspace.ephemeral_for(REP)[-1]["text"]

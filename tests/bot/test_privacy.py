@@ -8,11 +8,13 @@ from typer.testing import CliRunner
 from bot.cli import app
 from core import audit, privacy
 from core.models import AuditEvent
+from core.settings import load_settings
 from deals.models import Conversation, Message
 from tests.bot.conftest import Harness
 from tests.bot.test_discovery_in_slack import open_deal, reply
 
 EMAIL = "dana.lee@northwind.example"
+KEYS = audit.Keyring.from_settings(load_settings())
 
 
 def _occurrences(harness: Harness, needle: str) -> list[str]:
@@ -28,10 +30,11 @@ def _occurrences(harness: Harness, needle: str) -> list[str]:
 
 
 def _seal_and_verify(harness: Harness) -> audit.Verification:
+    keys = audit.Keyring.from_settings(harness.runtime.settings)
     with harness.runtime.session_factory() as session, session.begin():
-        audit.seal(session, clock=harness.clock)
+        audit.seal(session, clock=harness.clock, keys=keys)
     with harness.runtime.session_factory() as session:
-        return audit.verify(session)
+        return audit.verify(session, keys=keys)
 
 
 async def test_erasing_an_email_reaches_every_copy_and_the_chain_still_verifies(harness: Harness, monkeypatch):
@@ -68,7 +71,7 @@ async def test_retention_purges_old_conversation_text_but_keeps_records_and_link
     await reply(harness, thread, "They have 250 seats and need SOC 2; users in Frankfurt.")
     _seal_and_verify(harness)
     with harness.runtime.session_factory() as session, session.begin():
-        assert privacy.purge_old_text(session, clock=harness.clock, days=30) == {
+        assert privacy.purge_old_text(session, clock=harness.clock, days=30, keys=KEYS) == {
             "messages": 0,
             "histories": 0,
             "answers": 0,
@@ -76,7 +79,7 @@ async def test_retention_purges_old_conversation_text_but_keeps_records_and_link
         }
     harness.clock.advance(days=31)
     with harness.runtime.session_factory() as session, session.begin():
-        counts = privacy.purge_old_text(session, clock=harness.clock, days=30)
+        counts = privacy.purge_old_text(session, clock=harness.clock, days=30, keys=KEYS)
     assert counts["messages"] >= 2 and counts["histories"] == 1 and counts["audit_evidence"] >= 3
     with harness.runtime.session_factory() as session:
         assert set(session.scalars(select(Message.text))) == {privacy.PURGED}

@@ -114,8 +114,10 @@ async def test_a_tampered_button_value_is_refused_with_an_ephemeral_message(harn
         REP, harness.deals_channel, card["ts"], "deal.disqualify", value='{"deal_id": 999}'
     )
     assert response.status_code == 200
+    await harness.runtime.drain_background()  # the refusal follows the ack
     assert any("does not exist" in m["text"] for m in harness.workspace.ephemeral_for(REP))
     response = await harness.actor.click(REP, harness.deals_channel, card["ts"], "deal.disqualify", value="garbage")
+    await harness.runtime.drain_background()
     assert any("not valid" in m["text"] for m in harness.workspace.ephemeral_for(REP))
     with harness.runtime.session_factory() as session:
         assert session.get(Deal, 1).stage != "disqualified"
@@ -126,6 +128,7 @@ async def test_only_the_owner_can_disqualify_and_the_reason_is_required(harness:
     await harness.work()
     card = harness.workspace.history(harness.deals_channel)[0]
     await harness.actor.click(OTHER_REP, harness.deals_channel, card["ts"], "deal.disqualify")
+    await harness.runtime.drain_background()  # the refusal follows the ack
     assert any("Only the deal's owner" in m["text"] for m in harness.workspace.ephemeral_for(OTHER_REP))
     await harness.actor.click(REP, harness.deals_channel, card["ts"], "deal.disqualify")
     await harness.runtime.drain_background()
@@ -148,6 +151,7 @@ async def test_a_button_this_version_does_not_know_gets_a_clear_message(harness:
     card = harness.workspace.history(harness.deals_channel)[0]
     harness.workspace.add_button(harness.deals_channel, card["ts"], action_id="legacy.thing", text="Old button")
     await harness.actor.click(REP, harness.deals_channel, card["ts"], "legacy.thing")
+    await harness.runtime.drain_background()  # the answer follows the ack
     assert any("no longer supported" in m["text"] for m in harness.workspace.ephemeral_for(REP))
 
 

@@ -12,7 +12,10 @@ from typer.testing import CliRunner
 from bot.cli import app
 from core import audit
 from core.models import AuditEvent
+from core.settings import load_settings
 from tests.conftest import postgres_only
+
+KEYS = audit.Keyring.from_settings(load_settings())  # the development key, as `lto audit verify` uses it here
 
 
 def _write(sessions, clock, count: int, deal_id: int = 1) -> None:
@@ -34,12 +37,12 @@ def _write(sessions, clock, count: int, deal_id: int = 1) -> None:
 
 def _seal(sessions, clock) -> int:
     with sessions() as session, session.begin():
-        return audit.seal(session, clock=clock)
+        return audit.seal(session, clock=clock, keys=KEYS)
 
 
 def _verify(sessions) -> audit.Verification:
     with sessions() as session:
-        return audit.verify(session)
+        return audit.verify(session, keys=KEYS)
 
 
 def test_sealed_events_verify_and_later_events_extend_the_chain(sessions, clock):
@@ -58,7 +61,7 @@ def test_an_edited_event_is_named(sessions, clock):
     with sessions() as session, session.begin():
         session.execute(update(AuditEvent).where(AuditEvent.id == 3).values(detail={"seats": 10}))
     result = _verify(sessions)
-    assert not result.intact and result.problems == ["event 3 (position 3) was changed after it was sealed"]
+    assert not result.intact and result.problems == ["edited: event 3 (position 3) was changed after it was sealed"]
 
 
 def test_a_deleted_event_and_a_cut_off_end_are_found(sessions, clock):
@@ -66,7 +69,7 @@ def test_a_deleted_event_and_a_cut_off_end_are_found(sessions, clock):
     _seal(sessions, clock)
     with sessions() as session, session.begin():
         session.execute(delete(AuditEvent).where(AuditEvent.id == 2))
-    assert "events at positions 2–2 are missing (deleted)" in _verify(sessions).problems
+    assert "deleted: events at positions 2–2 are missing" in _verify(sessions).problems
     with sessions() as session, session.begin():
         session.execute(delete(AuditEvent).where(AuditEvent.id >= 5))
     assert any("events at the end were deleted" in p for p in _verify(sessions).problems)
@@ -79,9 +82,10 @@ def test_rewriting_an_event_and_its_hash_still_breaks_the_next_link(sessions, cl
         event = session.get_one(AuditEvent, 2)
         event.outcome = "forged"
         session.flush()
-        event.hash = audit.link(event.prev_hash or "", event)
+        assert event.seq is not None and event.key_id is not None
+        event.hash = audit.keyed_link(KEYS, event.key_id, event.seq, event.prev_hash or "", event)
     problems = _verify(sessions).problems
-    assert problems == ["event 3 (position 3) does not follow the one before it"]
+    assert problems == ["edited: event 3 (position 3) does not follow the one before it"]
 
 
 def test_the_cli_verifies_and_exports_a_deal_for_an_auditor(sessions, clock, database_url, tmp_path, monkeypatch):
@@ -102,7 +106,7 @@ def test_the_cli_verifies_and_exports_a_deal_for_an_auditor(sessions, clock, dat
     with sessions() as session, session.begin():
         session.execute(update(AuditEvent).where(AuditEvent.id == 4).values(actor_id="someone-else"))
     broken = runner.invoke(app, ["audit", "verify"])
-    assert broken.exit_code == 1 and "event 4 (position 4) was changed after it was sealed" in broken.output
+    assert broken.exit_code == 1 and "edited: event 4 (position 4) was changed after it was sealed" in broken.output
     assert runner.invoke(app, ["audit", "export", "--since", "last week"]).exit_code == 2
     with sessions() as session:
         assert session.scalar(select(AuditEvent.seq).where(AuditEvent.id == 5)) == 5

@@ -68,7 +68,8 @@ def test_a_failing_crm_holds_the_changes_and_they_arrive_when_it_recovers(sessio
         deliver_due(session_factory=sessions, crm=crm, clock=clock)
     assert crm.get_deal(f"lto-deal-{deal_id}").properties["seats"] == 250
     with sessions() as session:
-        assert {e.status for e in session.scalars(select(OutboxEvent))} == {"delivered"}
+        crm_events = select(OutboxEvent).where(OutboxEvent.topic.startswith("crm."))  # domain events have their sweep
+        assert {e.status for e in session.scalars(crm_events)} == {"delivered"}
 
 
 def test_an_event_that_keeps_failing_is_parked_and_can_be_replayed(sessions, clock):
@@ -88,7 +89,8 @@ def test_an_event_that_keeps_failing_is_parked_and_can_be_replayed(sessions, clo
         deliver_due(session_factory=sessions, crm=crm, clock=clock)
         clock.advance(hours=2)
     with sessions() as session:
-        assert {e.status for e in session.scalars(select(OutboxEvent))} == {"delivered"}
+        crm_events = select(OutboxEvent).where(OutboxEvent.topic.startswith("crm."))  # domain events have their sweep
+        assert {e.status for e in session.scalars(crm_events)} == {"delivered"}
 
 
 def test_the_local_crm_is_seeded_with_sample_accounts_once(sessions, clock):

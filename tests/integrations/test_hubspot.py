@@ -64,7 +64,8 @@ async def test_rate_limits_and_outages_are_retried_after_the_wait_hubspot_asks_f
         clock.advance(seconds=60)
         await asyncio.to_thread(deliver_due, session_factory=sessions, crm=crm, clock=clock)
     with sessions() as session:
-        assert {e.status for e in session.scalars(select(OutboxEvent))} == {"delivered"}
+        crm_events = select(OutboxEvent).where(OutboxEvent.topic.startswith("crm."))  # domain events have their sweep
+        assert {e.status for e in session.scalars(crm_events)} == {"delivered"}
     assert len(hubspot.objects["deals"]) == 1
 
 
