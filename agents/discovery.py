@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -25,7 +26,7 @@ from agents.allowlist import enforce
 from agents.grounding import search_and_remember
 from approvals.policy import Policy
 from core import metrics
-from deals.qualification import Qualification, QualificationUpdate, assess, format_money
+from deals.qualification import Assessment, Qualification, QualificationUpdate, assess, format_money
 from integrations.cpq import service as cpq
 from integrations.cpq.catalog import Catalog
 from integrations.cpq.errors import QuoteRefused
@@ -62,6 +63,11 @@ class DiscoveryDeps:
     committed_quote: dict[str, Any] | None = None  # set when an approved `commit_quote` call runs
     catalog: Catalog | None = None  # what `preview_price` prices with; None: no previews here
     policy: Policy | None = None
+    # Deal inspection's caps on the score for a record (a budget gap, a missing buyer...); None: no caps.
+    caps_for: Callable[[Qualification], list[tuple[int, str]]] | None = None
+
+    def assessment(self, record: Qualification) -> Assessment:
+        return assess(record, caps=self.caps_for(record) if self.caps_for else ())
 
     def current(self) -> Qualification:
         record = self.record or Qualification()
@@ -149,7 +155,7 @@ def current_record(ctx: RunContext[DiscoveryDeps]) -> str:
     if ctx.deps.deal_id is None:
         return "This conversation is not about a specific deal: answer questions; suggest `/lto new` to open one."
     record = ctx.deps.current()
-    assessment = assess(record)
+    assessment = ctx.deps.assessment(record)
     return (
         f"Today is {ctx.deps.today.isoformat()}. Deal #{ctx.deps.deal_id}.\n"
         f"{RECORD_START}{record.model_dump_json(exclude_defaults=True)}{RECORD_END}\n"
@@ -175,7 +181,7 @@ def record_qualification(
     before = ctx.deps.current()
     ctx.deps.updates.append((update, evidence or {}))
     after, changes = before.merged(update)
-    assessment = assess(after)
+    assessment = ctx.deps.assessment(after)
     return json.dumps(
         {
             "recorded": sorted(changes),

@@ -26,7 +26,7 @@ from agents.grounding import Search, search_and_remember
 from agents.offline.proposal_model import offline_proposal
 from agents.proposal_document import allowed_figures, render_markdown, to_pdf
 from agents.services import Services
-from core import audit, provenance
+from core import audit, events, provenance
 from deals import access
 from deals import service as deals
 from deals.models import DealStage
@@ -313,6 +313,23 @@ def record_draft(services: Services, *, basis: ProposalBasis, written: WrittenPr
                 "usage": provenance.usage_of(written.usage),
             },
         )
+        if not written.problems:  # redrafting the same quote version tells subscribers once
+            events.publish_event(
+                session,
+                events.ProposalSent(
+                    id=events.event_id_for(f"proposal:deal:{deal.id}:quote:{basis.quote_version}"),
+                    occurred_at=services.clock.now(),
+                    deal_id=deal.id,
+                    data=events.SentProposal(
+                        quote_version=basis.quote_version,
+                        total=basis.quote.total,
+                        currency=basis.quote.currency,
+                        file_name=f"proposal-deal-{deal.id}-v{basis.quote_version}.pdf",
+                        sent_by=who.user_id,
+                    ),
+                ),
+                clock=services.clock,
+            )
 
 
 def _still_the_final_quote(services: Services, session: Session, basis: ProposalBasis) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from core.job_kinds import TakeTurn
 from core.redaction import redact
 from deals import access
 from deals import service as deals
+from deals.inspection import QuoteFacts, inspect, latest_quote_facts, score_caps
 from deals.models import Conversation, ConversationKind, MessageRole
 from deals.qualification import FIELD_LABELS, Qualification, display_value
 
@@ -46,6 +48,7 @@ class ThreadContext:
     turns: int  # how many turns the history held when this one started
     reply_given: str | None  # set when a previous run of this job already answered
     refusal: str | None  # why this person may not work on the thread's deal, if they may not
+    quote: QuoteFacts | None = None  # the deal's latest quote, as deal inspection reads it
 
 
 def load_context(services: Services, turn: TakeTurn, who: access.Identity) -> ThreadContext:
@@ -60,10 +63,11 @@ def load_context(services: Services, turn: TakeTurn, who: access.Identity) -> Th
             clock=services.clock,
         )
         given = deals.bot_message(session, slack_ts=f"reply:{turn.message_ts}", conversation_id=conversation.id)
-        record, account_name, refusal = None, None, None
+        record, account_name, refusal, quote = None, None, None, None
         if conversation.deal_id is not None:
             deal = deals.get_deal(session, conversation.deal_id)
             record, account_name = deal.qualification, deal.account.name
+            quote = latest_quote_facts(session, deal.id)
             try:
                 access.check(session, who, access.Action.CHANGE_DEAL, deal)
             except access.Forbidden as exc:
@@ -77,6 +81,7 @@ def load_context(services: Services, turn: TakeTurn, who: access.Identity) -> Th
             turns=conversation.turns,
             reply_given=given,
             refusal=refusal,
+            quote=quote,
         )
 
 
@@ -96,6 +101,7 @@ async def take_turn(services: Services, turn: TakeTurn, context: ThreadContext, 
         account_name=context.account_name,
         catalog=services.catalog(),  # for `preview_price`: a reply's prices come from CPQ
         policy=services.policy(),
+        caps_for=_caps_for(services, context),
     )
     prompt = turn_prompt(user=f"<@{turn.user_id}>", day=deps.today, text=text)
     outcome = await _run(services, prompt=prompt, deps=deps, history=context.history)
@@ -108,6 +114,17 @@ async def take_turn(services: Services, turn: TakeTurn, context: ThreadContext, 
     reply = _reply_text(services, outcome, judgement)
     await asyncio.to_thread(_save_turn, services, turn, context, outcome, reply, judgement)
     return reply
+
+
+def _caps_for(services: Services, context: ThreadContext) -> Callable[[Qualification], list[tuple[int, str]]]:
+    """The score caps deal inspection puts on a record of this deal (its latest quote stays as it is)."""
+    inspection = services.inspection()
+
+    def caps(record: Qualification) -> list[tuple[int, str]]:
+        findings = inspect(record, context.quote, catalog=inspection.catalog, today=inspection.today)
+        return score_caps(findings)
+
+    return caps
 
 
 async def _run(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from approvals.models import ApprovalRequest, ApprovalStatus, ApprovalStep, StepStatus
 from approvals.policy import Policy, PolicyDecision
-from core import audit, jobs
+from core import audit, events, jobs
 from core.clock import Clock
 from core.job_kinds import ApprovalDecided, DecideApproval, ResumeRun
 from integrations.cpq.models import QuoteRecord, QuoteStatus
@@ -216,6 +216,25 @@ def decide(
         outcome=decision,
         detail={"reason": reason, "request_final": final},
     )
+    events.publish_event(
+        session,
+        events.ApprovalDecided(
+            id=events.event_id_for(f"approval:{request_id}:step:{step.id}:decided"),
+            occurred_at=now,
+            deal_id=request.deal_id,
+            data=events.ApprovalDecision(
+                request_id=request_id,
+                quote_id=request.quote_id,
+                level=step.level,
+                decision=decision,
+                decided_by=actor_id,
+                reason=reason,
+                final=final,
+                policy_version=request.policy_version,
+            ),
+        ),
+        clock=clock,
+    )
     session.refresh(request)
     # People hear of the decision first; then a paused run resumes and answers in the thread.
     jobs.enqueue(
@@ -289,6 +308,25 @@ def expire_request(session: Session, request: ApprovalRequest, *, clock: Clock) 
         subject=f"approval:{request.id}",
         deal_id=request.deal_id,
         outcome="expired",
+    )
+    events.publish_event(
+        session,
+        events.ApprovalDecided(
+            id=events.event_id_for(f"approval:{request.id}:expired"),
+            occurred_at=clock.now(),
+            deal_id=request.deal_id,
+            data=events.ApprovalDecision(
+                request_id=request.id,
+                quote_id=request.quote_id,
+                level=None,
+                decision="expired",
+                decided_by="sla",
+                reason=None,
+                final=True,
+                policy_version=request.policy_version,
+            ),
+        ),
+        clock=clock,
     )
     resume_agent(session, request, clock=clock)
     return True

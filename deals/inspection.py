@@ -172,6 +172,15 @@ def _people_findings(record: Qualification, quote: QuoteFacts | None) -> list[Fi
                 next_step="Ask who signs, and get a meeting with them before the proposal.",
             )
         )
+    if not record.metrics:
+        findings.append(
+            Finding(
+                code="missing_success_metrics",
+                severity=Severity.MEDIUM,
+                message="No success metrics are known: nothing says how the customer will judge the project.",
+                next_step="Ask how they will measure success, in numbers, and put it in the proposal.",
+            )
+        )
     if not record.champion:
         findings.append(
             Finding(
@@ -271,7 +280,8 @@ def _fit_findings(record: Qualification, quote: QuoteFacts | None, catalog: Cata
             Finding(
                 code="connector_pack_missing",
                 severity=Severity.MEDIUM,
-                message=f"{', '.join(sources)} need the Premium Connectors Pack, which is not quoted.",
+                message=f"{' and '.join(sources)} {'needs' if len(sources) == 1 else 'need'} the Premium Connectors "
+                "Pack, which is not quoted.",
                 next_step=f"Add {CONNECTOR_PACK} to the quote.",
             )
         )

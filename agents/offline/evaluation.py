@@ -169,7 +169,7 @@ def _normal(name: str, value: Any) -> Any:
         value = value.model_dump(mode="json")
     if name == "budget":
         return Decimal(str(value["amount"])).normalize(), str(value.get("currency", "USD")).upper()
-    if name == "target_close":
+    if name in ("target_close", "go_live"):
         return value if isinstance(value, date) else date.fromisoformat(value)
     if name in LIST_FIELDS:
         return {str(getattr(v, "value", v)).strip().casefold() for v in value}

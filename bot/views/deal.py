@@ -73,8 +73,8 @@ def deal_card_text(deal: Deal, assessment: Assessment) -> str:
 
 SEVERITY_BADGES = {
     Severity.HIGH: ":red_circle:",
-    Severity.MEDIUM: ":large_orange_circle:",
-    Severity.LOW: ":white_circle:",
+    Severity.MEDIUM: ":warning:",
+    Severity.LOW: ":information_source:",
 }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from approvals import service as approval_service
 from approvals.models import StepStatus
 from approvals.policy import ApprovalFacts, Policy, PolicyDecision, evaluate
-from core import audit, jobs, outbox
+from core import audit, events, jobs, outbox
 from core.clock import Clock
 from core.job_kinds import PostApprovalCard, PriceQuote
 from deals import access
@@ -170,6 +170,24 @@ def create_quote(
             "quote_version": version,
         },
         idempotency_key=f"deal:{deal.id}:quote:{version}",
+        clock=clock,
+    )
+    events.publish_event(
+        session,
+        events.QuoteCommitted(
+            id=events.event_id_for(f"quote:{record.id}:committed"),
+            occurred_at=clock.now(),
+            deal_id=deal.id,
+            data=events.CommittedQuote(
+                quote_id=record.id,
+                quote_version=version,
+                status=record.status,
+                total=quote.total,
+                currency=quote.currency,
+                catalog_version=quote.catalog_version,
+                created_by=actor_id,
+            ),
+        ),
         clock=clock,
     )
     return record, quote, reasons

@@ -31,6 +31,7 @@ def test_a_quote_over_the_annualised_budget_is_a_budget_gap_that_caps_the_score(
         economic_buyer="the CFO",
         champion="Dana Lee",
         contact_name="Priya Shah",
+        metrics="nightly loads under 30 minutes",
     )
     quote = QuoteFacts(skus=("HS-ENT",), total=Decimal("247032"), currency="USD", term_years=1)
     findings = inspect(record, quote, catalog=_catalog(), today=TODAY)
