@@ -13,7 +13,7 @@ USAGE = """*How to use `/lto`*
 • `/lto status [deal]` — the deal card for a deal (by `#number` or company), or your latest deals
 • `/lto ask <question>` — answer from the knowledge base, with sources
 • `/lto quote <deal> <SKU> <qty> [<SKU> <qty> ...] [--discount N%] [--years N]` — price a deal
-  (terms: `--net DAYS`, `--custom-sla`, `--legal-changes`)
+  (terms: `--net DAYS`, `--custom-sla`, `--legal-changes`; tell the approvers why: `--why "..."`)
 • `/lto proposal <deal>` — draft the proposal for a qualified deal
 • `/lto approvals` — approval requests waiting for you, and yours
 • `/lto share <deal> @person` — let another rep see and work on your deal
@@ -96,6 +96,7 @@ class Quote:
     payment_terms_days: int = 30
     custom_sla: bool = False
     legal_changes: bool = False
+    justification: str | None = None  # why the rep asks for it, shown to the approvers
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def _split_company(rest: str) -> tuple[str, str]:
 
 QUOTE_USAGE = (
     "/lto quote <deal> <SKU> <qty> [<SKU> <qty> ...] [--discount N%] [--years N] [--net DAYS] "
-    "[--custom-sla] [--legal-changes]"
+    '[--custom-sla] [--legal-changes] [--why "reason"]'
 )
 
 
@@ -171,6 +172,7 @@ def _parse_quote(rest: str) -> Quote:
     except ValueError as exc:
         raise UsageError(f"I could not read that quote: {exc}.") from None
     discount: str | None = None
+    why: str | None = None
     years, net, flags = 1, 30, set()
     positional: list[str] = []
     index = 0
@@ -180,17 +182,19 @@ def _parse_quote(rest: str) -> Quote:
             flags.add(token)
             index += 1
             continue
-        if token in ("--discount", "--years", "--net") and index + 1 < len(tokens):
+        if token in ("--discount", "--years", "--net", "--why") and index + 1 < len(tokens):
             value = tokens[index + 1]
             index += 2
-        elif token.startswith(("--discount=", "--years=", "--net=")):
+        elif token.startswith(("--discount=", "--years=", "--net=", "--why=")):
             token, _, value = token.partition("=")
             index += 1
         else:
             positional.append(token)
             index += 1
             continue
-        if token == "--discount":
+        if token == "--why":
+            why = value.strip()[:500] or None
+        elif token == "--discount":
             discount = _percentage(value)
         elif token == "--net":
             days = whole_number(value, high=MAX_NET_DAYS)
@@ -220,6 +224,7 @@ def _parse_quote(rest: str) -> Quote:
         payment_terms_days=net,
         custom_sla="--custom-sla" in flags,
         legal_changes="--legal-changes" in flags,
+        justification=why,
     )
 
 

@@ -91,6 +91,7 @@ class PriceQuote(Answerable):
     payment_terms_days: int = Field(30, ge=0, le=365)
     custom_sla: bool = False
     legal_changes: bool = False
+    justification: str | None = Field(None, max_length=500)
 
 
 class DraftProposal(Answerable):

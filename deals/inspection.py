@@ -159,6 +159,22 @@ def _budget_findings(record: Qualification, quote: QuoteFacts | None) -> list[Fi
     ]
 
 
+def budget_fit(record: Qualification, quote: QuoteFacts) -> str:
+    """The quote's annual value against the budget, in one line an approver reads."""
+    budget = record.budget
+    acv = _money(quote.acv, quote.currency)
+    if budget is None:
+        return f"ACV {acv}; no budget known"
+    annual = budget.annual()
+    if budget.currency != quote.currency or annual is None:
+        return f"ACV {acv}; budget {budget} (not comparable)"
+    if quote.acv <= annual:
+        return f"ACV {acv} within the {_money(annual, budget.currency)} a year budget"
+    over = ((quote.acv - annual) / annual * 100).quantize(Decimal("1")) if annual else Decimal(0)
+    label = "sign-off limit" if budget.source == "sign_off_threshold" else "budget"
+    return f"ACV {acv} is {over}% over the {_money(annual, budget.currency)} a year {label}"
+
+
 def _people_findings(record: Qualification, quote: QuoteFacts | None) -> list[Finding]:
     if not _is_mature(record, quote):
         return []

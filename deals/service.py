@@ -568,3 +568,8 @@ def share_deal(
                 outcome="shared",
             )
         return ShareResult(deal_id=deal.id, channel_id=deal.channel_id, thread_ts=deal.thread_ts, already=already)
+
+
+def rep_message(session: Session, *, slack_ts: str) -> str | None:
+    """What a person wrote in the message with this Slack ts, as stored."""
+    return session.scalar(select(Message.text).where(Message.role == MessageRole.REP, Message.slack_ts == slack_ts))

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from approvals import service
 from approvals.models import ApprovalRequest, ApprovalStatus, ApprovalStep
@@ -15,12 +16,15 @@ from approvals.policy import Policy, card_channel
 from bot.handlers.deals import respond
 from bot.handlers.followups import draft_proposal
 from bot.runtime import Runtime
-from bot.views.approval import approval_card, approval_text
+from bot.views.approval import approval_card, approval_text, deal_context
 from bot.views.text import as_dicts, escape
 from core.job_kinds import ApprovalDecided, DecideApproval, ListApprovals, NotifyApproval, PostApprovalCard
 from core.jobs import ClaimedJob
 from deals import service as deals
-from deals.qualification import format_money
+from deals.inspection import budget_fit, inspect, quote_facts
+from deals.models import Deal
+from deals.qualification import FIELD_LABELS, format_money
+from integrations.cpq.engine import Quote, discount_waterfall
 from integrations.cpq.models import QuoteRecord
 
 
@@ -41,6 +45,7 @@ def _card(runtime: Runtime, request_id: int) -> tuple[ApprovalRequest, str, list
             if part
         )
         steps = service.steps_of(session, request_id)
+        quote_row = session.get_one(QuoteRecord, request.quote_id)
         blocks = approval_card(
             company=deal.account.name,
             deal_link=request.deal_link,
@@ -48,11 +53,43 @@ def _card(runtime: Runtime, request_id: int) -> tuple[ApprovalRequest, str, list
             steps=steps,
             level_names={name: level.name for name, level in policy.levels.items()},
             highlights=highlights,
-            pricing=_pricing(session.get_one(QuoteRecord, request.quote_id)),
+            pricing=_pricing(quote_row),
             deadline=_deadline(request, steps, policy),
+            context=_deal_context(runtime, session, deal, request, quote_row),
         )
         where = {"channel": deal.channel_id, "thread_ts": deal.thread_ts, "company": deal.account.name}
         return request, approval_text(deal.account.name, request), as_dicts(blocks), where
+
+
+def _deal_context(
+    runtime: Runtime, session: Session, deal: Deal, request: ApprovalRequest, quote_row: QuoteRecord
+) -> list[str]:
+    """Budget fit, competition, the discount waterfall, gaps, findings and the rep's reason, for the approver."""
+    record = deals.qualification_of(deal)
+    quote = Quote.model_validate(quote_row.quote)
+    inspection = runtime.inspection()
+    findings = inspect(record, quote_facts(quote), catalog=inspection.catalog, today=inspection.today)
+    return deal_context(
+        record=record,
+        fit=budget_fit(record, quote_facts(quote)),
+        waterfall=discount_waterfall(quote),
+        list_total=quote.list_total,
+        total=quote.total,
+        currency=quote.currency,
+        gaps=[FIELD_LABELS[name] for name in deals.assessment_of(deal).missing[:4]],
+        findings=[f for f in findings if f.code not in ("budget_gap", "over_sign_off_limit")],
+        justification=_justification(session, request, quote_row),
+    )
+
+
+def _justification(session: Session, request: ApprovalRequest, quote_row: QuoteRecord) -> str | None:
+    """What the rep said when asking: `--why` on `/lto quote`, or the thread message an agent run paused on."""
+    said = (quote_row.request or {}).get("justification")
+    if said:
+        return str(said)
+    turn = (request.agent_run or {}).get("turn") or {}
+    asked = turn.get("message_ts")
+    return deals.rep_message(session, slack_ts=str(asked)) if asked else None
 
 
 def _pricing(quote: QuoteRecord) -> str:

@@ -67,6 +67,7 @@ def job_for(parsed: commands.Command, command: dict[str, Any]) -> JobPayload:
                 payment_terms_days=parsed.payment_terms_days,
                 custom_sla=parsed.custom_sla,
                 legal_changes=parsed.legal_changes,
+                justification=parsed.justification,
             )
     raise commands.UsageError("That command is not known.")
 

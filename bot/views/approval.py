@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -19,7 +21,10 @@ from slack_sdk.models.views import View
 
 from approvals.models import ApprovalRequest, ApprovalStep
 from bot.ids import ActionId, ApprovalRef, BlockId, CallbackId, InputId
+from bot.views.deal import finding_line
 from bot.views.text import clip, escape
+from deals.inspection import Finding
+from deals.qualification import Qualification, format_money
 
 OUTCOME_BADGES = {
     "approved": ":white_check_mark: Approved",
@@ -46,6 +51,7 @@ def approval_card(
     highlights: str,
     pricing: str,
     deadline: datetime | None,
+    context: Sequence[str] = (),
 ) -> list[Block]:
     blocks: list[Block] = [
         HeaderBlock(text=clip(f"Approval: {company}", 150)),
@@ -65,6 +71,8 @@ def approval_card(
             )
         ),
     ]
+    if context:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip("\n".join(context), 3000))))
     if highlights:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(escape(highlights), 3000))]))
     lines = []
@@ -97,6 +105,40 @@ def approval_card(
             )
         )
     return blocks
+
+
+def deal_context(
+    *,
+    record: Qualification,
+    fit: str,
+    waterfall: list[tuple[str, Decimal]],
+    list_total: Decimal,
+    total: Decimal,
+    currency: str,
+    gaps: list[str],
+    findings: Sequence[Finding],
+    justification: str | None,
+) -> list[str]:
+    """What an approver needs beside the price: budget fit, competition, how the discount builds up,
+    what discovery has not established, the findings, and the rep's reason."""
+    lines = [f"*Budget fit:* {escape(fit)}"]
+    if record.competitors or record.incumbents:
+        versus = ", ".join(record.competitors) or "—"
+        replacing = f" · replacing {', '.join(record.incumbents)}" if record.incumbents else ""
+        lines.append(f"*Competition:* {escape(versus)}{escape(replacing)}")
+    steps = " → ".join(f"{name.lower()} −{format_money(amount, currency)}" for name, amount in waterfall)
+    lines.append(
+        f"*Discount waterfall:* list {format_money(list_total, currency)}"
+        + (f" → {steps}" if steps else "")
+        + f" → net {format_money(total, currency)}"
+    )
+    if gaps:
+        lines.append(f"*Not yet established:* {escape(', '.join(gaps))}")
+    if justification:
+        lines.append(f"*Rep's justification:* {escape(justification)}")
+    if findings:
+        lines.append("*Findings*\n" + "\n".join(finding_line(f) for f in findings[:5]))
+    return lines
 
 
 def _when(moment: datetime | None) -> str:

@@ -112,8 +112,8 @@ def deal_card(
     ]
     blocks: list[Block] = [header, summary]
     if assessment.capped_by:
-        why = "\n".join(f"• {escape(line)}" for line in assessment.capped_by)
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(f"Score {why}", 3000))]))
+        why = "\n".join(f":small_red_triangle_down: Score {escape(line)}" for line in assessment.capped_by)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(why, 3000))]))
     blocks.append(SectionBlock(fields=fields))
     texts = [
         f"*{FIELD_LABELS[name]}:* {escape(display_value(record, name))}"

@@ -223,3 +223,32 @@ def price(request: QuoteRequest, catalog: Catalog) -> Quote:
         compliance_gaps=compliance_gaps(request, catalog),
         unhosted_regions=unhosted_regions(request, catalog),
     )
+
+
+WATERFALL_STEPS = (
+    ("tier:", "Volume tier"),
+    ("term:", "Multi-year term"),
+    ("bundle:", "Bundle"),
+    ("discount:requested", "Requested discount"),
+)
+
+
+def discount_waterfall(quote: Quote) -> list[tuple[str, Decimal]]:
+    """From list to net, what each kind of rule took off over the whole term, in the order the engine applies
+    them. Each line's steps are reconciled to its stored totals, so the steps add up to the quote's discount."""
+    taken = {label: Decimal(0) for _, label in WATERFALL_STEPS}
+    for line in quote.lines:
+        years = quote.term_years if line.billing == "annual" else 1
+        before = line.list_unit_price * line.quantity * years
+        steps: list[tuple[str, Decimal]] = []
+        for rule in line.rules:
+            after = before * (HUNDRED - rule.pct) / HUNDRED
+            label = next((name for prefix, name in WATERFALL_STEPS if rule.id.startswith(prefix)), rule.id)
+            steps.append((label, before - after))
+            before = after
+        if steps:  # cents rounding on the stored line goes to its last step
+            label, amount = steps[-1]
+            steps[-1] = (label, amount + (line.list_term_total - line.term_total) - sum(a for _, a in steps))
+        for label, amount in steps:
+            taken[label] = taken.get(label, Decimal(0)) + amount
+    return [(label, cents(amount)) for label, amount in taken.items() if amount]

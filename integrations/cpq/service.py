@@ -353,6 +353,8 @@ def quote_deal(
             clock=clock,
             origin=origin,
         )
+        if ask.justification:  # kept with what was asked, for the approval card
+            committed.record.request = {**committed.record.request, "justification": ask.justification}
         return PricedForDeal(deal.account.name, deal.channel_id, deal.thread_ts, committed)
 
 
