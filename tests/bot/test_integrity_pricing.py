@@ -361,4 +361,5 @@ async def test_12_20_a_competitors_up_to_discount_is_not_taken_for_the_reps_ask(
     )
     await harness.work()
     card = seen(harness, harness.workspace.history(approvals_channel(harness))[-1])
-    assert "45% discount on 300 × HS-ENT" in card and "99%" not in card
+    # The card quotes the rep's message as their justification; the ask itself is 45%, never 99%.
+    assert "45% discount on 300 × HS-ENT" in card and "99% discount" not in card
