@@ -115,6 +115,10 @@ class Runtime(Services):
         if not task.cancelled() and task.exception() is not None:
             logger.error("a follow-up after an ack failed", exc_info=task.exception())
 
+    def follow_ups_pending(self) -> int:
+        """Follow-ups started after acks that have not finished yet."""
+        return len(self._background)
+
     async def drain_background(self) -> None:
         """Wait for follow-ups started after acks (tests and shutdown)."""
         while self._background:

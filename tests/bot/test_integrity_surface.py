@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import time
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
@@ -180,10 +179,11 @@ async def test_12_12_an_unknown_button_with_an_unreachable_response_url_is_acked
                 trigger_id=harness.workspace.issue_trigger(OTHER_REP),
                 response_url=url,
             )
-            started = time.perf_counter()
             response = await harness.actor.send(requests.interaction(payload))
             assert response.status_code == 200, action_id
-            assert time.perf_counter() - started < 1.0, action_id
+            # The response URL never answers, so an answer sent before the ack could not have finished:
+            # the ack came back while the answer is still on its way.
+            assert harness.runtime.follow_ups_pending() > 0, action_id
     finally:
         server.close()
         await asyncio.wait_for(harness.runtime.drain_background(), timeout=30)
