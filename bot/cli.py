@@ -645,16 +645,21 @@ def eval_approvals(
 @eval_app.command("retrieval")
 @clear_errors
 def eval_retrieval(
-    questions: Path = typer.Option(Path("evals/retrieval.jsonl"), help="JSONL: id, question, expected_sources."),
+    questions: Path = typer.Option(
+        Path("evals/retrieval.jsonl"), help="JSONL: id, question, expected_sources [, answerable, split]."
+    ),
     kb: Path = typer.Option(None, help="Ingest this folder into a scratch collection first."),
+    split: str = typer.Option("all", help="dev, holdout or all: which of a split question set to run."),
     show_misses: bool = typer.Option(True),
     output: ReportFormat = typer.Option(ReportFormat.TEXT, "--format", help=FORMAT_HELP),
 ) -> None:
-    """Recall@1, recall@5 and MRR of the knowledge base on a question set."""
+    """Recall@1, recall@5 and MRR on answerable questions; abstention on questions the corpus cannot answer."""
     from knowledge.evaluation import Question, summary
 
+    if split not in ("dev", "holdout", "all"):
+        raise typer.BadParameter("--split takes dev, holdout or all")
     settings = _settings()
-    cases = _cases(questions, Question)
+    cases = [case for case in _cases(questions, Question) if split == "all" or case.split == split]
     reports = _retrieval_reports(settings, cases, kb)
     notes = [HYBRID_NOT_MEASURED] if kb is not None and len(reports) == 1 else []
     report = summary(reports, heading=f"{len(cases)} questions from {questions}", notes=notes)

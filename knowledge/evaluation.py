@@ -1,16 +1,21 @@
-"""`lto eval retrieval`: recall@1, recall@5 and MRR of the knowledge base on a question set.
+"""`lto eval retrieval`: recall@1, recall@5 and MRR of the knowledge base on a question set, and how
+often it says nothing when it has nothing to say.
 
 A question is a hit at k when any expected source is among the first k distinct documents
-retrieved for it. Paths are relative to the ingested folder. Loading and printing are the
-evaluation harness's (`core/evaluation.py`); the ranking and its metrics are decided here.
+retrieved for it. Paths are relative to the ingested folder. A question marked
+`"answerable": false` has no answer in the corpus: retrieval abstains correctly when it returns
+nothing for it; an answerable question that gets nothing was wrongly refused. Recall and MRR
+count answerable questions only. Loading and printing are the evaluation harness's
+(`core/evaluation.py`); the ranking and its metrics are decided here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.evaluation import Failure, Report, Row
 from knowledge.search import search
@@ -24,7 +29,20 @@ class Question(BaseModel):
 
     id: str = Field(min_length=1)
     question: str
-    expected_sources: list[str] = Field(min_length=1, description="Paths relative to the ingested folder.")
+    expected_sources: list[str] = Field(default_factory=list, description="Paths relative to the ingested folder.")
+    answerable: bool = Field(True, description="False when the corpus holds no answer to the question.")
+    expected_facts: list[str] = Field(
+        default_factory=list, description="Short strings a correct answer contains (scored by answer evaluations)."
+    )
+    split: Literal["dev", "holdout"] | None = Field(None, description="holdout questions run once, at the end.")
+
+    @model_validator(mode="after")
+    def _sources_when_answerable(self) -> Question:
+        if self.answerable and not self.expected_sources:
+            raise ValueError("an answerable question needs expected_sources")
+        if not self.answerable and self.expected_sources:
+            raise ValueError("an unanswerable question has no expected_sources")
+        return self
 
     @field_validator("question")
     @classmethod
@@ -41,7 +59,20 @@ class RetrievalReport:
     hits_at_1: int = 0
     hits_at_5: int = 0
     reciprocal_ranks: float = 0.0
+    unanswerable: int = 0
+    abstained: int = 0  # unanswerable questions that got nothing: right
+    refused: int = 0  # answerable questions that got nothing: wrong
     misses: list[Failure] = field(default_factory=list)
+
+    @property
+    def abstention(self) -> float | None:
+        """Share of unanswerable questions retrieval said nothing to (None without such questions)."""
+        return self.abstained / self.unanswerable if self.unanswerable else None
+
+    @property
+    def wrongly_refused(self) -> float:
+        """Share of answerable questions that got nothing."""
+        return self.refused / self.questions if self.questions else 0.0
 
     @property
     def recall_at_1(self) -> float:
@@ -56,11 +87,27 @@ class RetrievalReport:
         return self.reciprocal_ranks / self.questions if self.questions else 0.0
 
     def row(self) -> Row:
-        metrics = {"recall@1": self.recall_at_1, "recall@5": self.recall_at_5, "MRR": self.mrr}
-        return Row(label=self.mode, metrics={**metrics, "questions": self.questions})
+        metrics: dict[str, float | int] = {
+            "recall@1": self.recall_at_1,
+            "recall@5": self.recall_at_5,
+            "MRR": self.mrr,
+            "questions": self.questions,
+        }
+        if self.unanswerable:
+            metrics |= {"abstain": self.abstained / self.unanswerable, "refused": self.wrongly_refused}
+            metrics["no answer"] = self.unanswerable
+        return Row(label=self.mode, metrics=metrics)
 
     def add(self, question: Question, ranked: list[str]) -> None:
         """Score one question's ranked document paths into the report."""
+        if not question.answerable:
+            self.unanswerable += 1
+            self.abstained += not ranked
+            if ranked:
+                problem = f"no answer expected, got: {', '.join(ranked[:3])}"
+                self.misses.append(Failure(case=question.id, problem=problem, group=self.mode))
+            return
+        self.refused += not ranked
         expected = set(question.expected_sources)
         rank = next((i + 1 for i, path in enumerate(ranked) if path in expected), None)
         self.questions += 1

@@ -200,3 +200,25 @@ def test_the_offline_sentence_transformers_model_embeds_when_installed(tmp_path)
     from knowledge.search import _cosine
 
     assert _cosine(query, near) > _cosine(query, far)
+
+
+def test_the_retrieval_evaluation_scores_abstention_on_questions_the_corpus_cannot_answer(store, kb):
+    from pydantic import ValidationError
+
+    from knowledge.evaluation import Question, evaluate
+
+    ingest([kb], store)
+    questions = [
+        Question(id="a", question="Do you sign a BAA for HIPAA?", expected_sources=["security/hipaa.md"]),
+        Question(id="u1", question="what is the weather in Lisbon tomorrow", answerable=False, split="dev"),
+        Question(id="u2", question="HIPAA BAA for the weather service", answerable=False, split="dev"),
+    ]
+    report = evaluate(store, questions, mode="test", today=TODAY)
+    assert report.questions == 1 and report.unanswerable == 2  # recall counts answerable questions only
+    answered_anyway = [miss.case for miss in report.misses if miss.case.startswith("u")]
+    assert "u1" not in answered_anyway and report.abstained + len(answered_anyway) == 2
+    assert report.row().metrics["no answer"] == 2 and report.refused == 0
+    with pytest.raises(ValidationError, match="needs expected_sources"):
+        Question(id="x", question="anything?")
+    with pytest.raises(ValidationError, match="has no expected_sources"):
+        Question(id="y", question="anything?", answerable=False, expected_sources=["pricing.md"])
