@@ -21,7 +21,7 @@ from approvals.policy import DEFAULT_POLICY, Policy, load_policy
 from core.clock import Clock
 from core.settings import Settings
 from deals.access import DEFAULT_ROLES, RoleMap, load_roles
-from deals.inspection import catalog_facts
+from deals.inspection import CatalogFacts, catalog_facts
 from deals.service import Inspection
 from integrations.cpq.catalog import DEFAULT_CATALOG, Catalog, load_catalog
 from integrations.crm.port import CrmPort
@@ -47,6 +47,7 @@ class Services:
     _catalog: Catalog | None = None
     _policy: Policy | None = None
     _roles: RoleMap | None = None
+    _catalog_facts: tuple[Catalog, CatalogFacts] | None = None
 
     def model_for(self, offline: FunctionDef) -> Model | str:
         """The configured model for an agent whose offline behaviour is `offline`."""
@@ -100,8 +101,12 @@ class Services:
         return self._policy
 
     def inspection(self) -> Inspection:
-        """What deal inspection reads beside the deal: the catalog's editions, and today."""
-        return Inspection(catalog=catalog_facts(self.catalog()), today=self.clock.now().date())
+        """What deal inspection reads beside the deal: the catalog's editions (derived once per loaded
+        catalog: every turn and card refresh asks), and today."""
+        catalog = self.catalog()
+        if self._catalog_facts is None or self._catalog_facts[0] is not catalog:
+            self._catalog_facts = (catalog, catalog_facts(catalog))
+        return Inspection(catalog=self._catalog_facts[1], today=self.clock.now().date())
 
     def roles(self) -> RoleMap:
         """The governed role map, loaded and validated once."""

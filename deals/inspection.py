@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deals.qualification import Qualification, format_money
+from deals.qualification import Qualification, apply_caps, format_money
 from integrations.cpq.catalog import Catalog
 from integrations.cpq.engine import Quote
 from integrations.cpq.models import QuoteRecord
@@ -84,10 +84,6 @@ class CatalogFacts(BaseModel):
     hosted_regions: tuple[str, ...]
 
 
-def _money(amount: Decimal, currency: str) -> str:
-    return format_money(amount, currency)
-
-
 def catalog_facts(catalog: Catalog) -> CatalogFacts:
     """The editions (SKUs that say where they deploy) with what each covers, and the hosted regions."""
     editions = {
@@ -119,6 +115,10 @@ def _is_mature(record: Qualification, quote: QuoteFacts | None) -> bool:
     return quote is not None or known >= MATURE_AT
 
 
+def _percent_over(amount: Decimal, limit: Decimal) -> Decimal:
+    return ((amount - limit) / limit * 100).quantize(Decimal("1")) if limit else Decimal(0)
+
+
 def _budget_findings(record: Qualification, quote: QuoteFacts | None) -> list[Finding]:
     if quote is None:
         return []
@@ -128,21 +128,21 @@ def _budget_findings(record: Qualification, quote: QuoteFacts | None) -> list[Fi
             Finding(
                 code="budget_unknown",
                 severity=Severity.MEDIUM,
-                message=f"A quote of {_money(quote.acv, quote.currency)} a year exists but no budget is known.",
+                message=f"A quote of {format_money(quote.acv, quote.currency)} a year exists but no budget is known.",
                 next_step="Ask what budget is set aside, and for which period.",
             )
         ]
     annual = budget.annual()
     if budget.currency != quote.currency or annual is None or quote.acv <= annual:
         return []
-    over = ((quote.acv - annual) / annual * 100).quantize(Decimal("1")) if annual else Decimal(0)
+    over = _percent_over(quote.acv, annual)
     if budget.source == "sign_off_threshold":
         return [
             Finding(
                 code="over_sign_off_limit",
                 severity=Severity.MEDIUM,
-                message=f"The quote's {_money(quote.acv, quote.currency)} a year is above the "
-                f"{_money(annual, budget.currency)} the buyer may sign alone.",
+                message=f"The quote's {format_money(quote.acv, quote.currency)} a year is above the "
+                f"{format_money(annual, budget.currency)} the buyer may sign alone.",
                 next_step="Find out who signs above that limit and how long their approval takes.",
             )
         ]
@@ -152,8 +152,8 @@ def _budget_findings(record: Qualification, quote: QuoteFacts | None) -> list[Fi
         Finding(
             code="budget_gap",
             severity=Severity.HIGH if over > 10 else Severity.MEDIUM,
-            message=f"The quote's {_money(quote.acv, quote.currency)} a year is {over}% over the "
-            f"{_money(annual, budget.currency)} a year budget.",
+            message=f"The quote's {format_money(quote.acv, quote.currency)} a year is {over}% over the "
+            f"{format_money(annual, budget.currency)} a year budget.",
             next_step="Confirm the budget, reduce scope, or build the business case for the difference.",
         )
     ]
@@ -162,17 +162,17 @@ def _budget_findings(record: Qualification, quote: QuoteFacts | None) -> list[Fi
 def budget_fit(record: Qualification, quote: QuoteFacts) -> str:
     """The quote's annual value against the budget, in one line an approver reads."""
     budget = record.budget
-    acv = _money(quote.acv, quote.currency)
+    acv = format_money(quote.acv, quote.currency)
     if budget is None:
         return f"ACV {acv}; no budget known"
     annual = budget.annual()
     if budget.currency != quote.currency or annual is None:
         return f"ACV {acv}; budget {budget} (not comparable)"
     if quote.acv <= annual:
-        return f"ACV {acv} within the {_money(annual, budget.currency)} a year budget"
-    over = ((quote.acv - annual) / annual * 100).quantize(Decimal("1")) if annual else Decimal(0)
+        return f"ACV {acv} within the {format_money(annual, budget.currency)} a year budget"
+    over = _percent_over(quote.acv, annual)
     label = "sign-off limit" if budget.source == "sign_off_threshold" else "budget"
-    return f"ACV {acv} is {over}% over the {_money(annual, budget.currency)} a year {label}"
+    return f"ACV {acv} is {over}% over the {format_money(annual, budget.currency)} a year {label}"
 
 
 def _people_findings(record: Qualification, quote: QuoteFacts | None) -> list[Finding]:
@@ -387,10 +387,4 @@ def score_caps(findings: Sequence[Finding]) -> list[tuple[int, str]]:
 
 def capped_score(score: int, findings: Sequence[Finding]) -> tuple[int, list[str]]:
     """The score after the caps the findings impose, and why, one line per cap that bit."""
-    reasons = []
-    capped = score
-    for cap, why in sorted(score_caps(findings), key=lambda item: -item[0]):
-        if cap < capped:
-            reasons.append(f"capped at {cap}: {why}")
-            capped = cap
-    return capped, reasons
+    return apply_caps(score, score_caps(findings))

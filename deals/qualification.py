@@ -338,6 +338,16 @@ def _known(record: Qualification, name: str) -> bool:
     return value not in (None, [], "")
 
 
+def apply_caps(score: int, caps: Sequence[tuple[int, str]]) -> tuple[int, list[str]]:
+    """The score under each cap lower than it, loosest first, and one line of why per cap that bit."""
+    reasons = []
+    for cap, why in sorted(caps, key=lambda item: -item[0]):
+        if cap < score:
+            score = cap
+            reasons.append(f"capped at {cap}: {why}")
+    return score, reasons
+
+
 def assess(record: Qualification, *, disqualified: bool = False, caps: Sequence[tuple[int, str]] = ()) -> Assessment:
     """Score and stage from the record: the same record always gives the same answer. `caps` (from deal
     inspection: a budget gap, a missing buyer...) lower the score, each with its reason; the stage says how
@@ -355,11 +365,7 @@ def assess(record: Qualification, *, disqualified: bool = False, caps: Sequence[
     else:
         stage = Stage.DISCOVERY
     ordered = required_missing + [m for m in missing if m not in required_missing]
-    capped_by = []
-    for cap, why in sorted(caps, key=lambda item: -item[0]):
-        if cap < score:
-            score = cap
-            capped_by.append(f"capped at {cap}: {why}")
+    score, capped_by = apply_caps(score, caps)
     return Assessment(
         score=score,
         stage=stage,

@@ -67,11 +67,11 @@ def _deal_context(
     """Budget fit, competition, the discount waterfall, gaps, findings and the rep's reason, for the approver."""
     record = deals.qualification_of(deal)
     quote = Quote.model_validate(quote_row.quote)
-    inspection = runtime.inspection()
-    findings = inspect(record, quote_facts(quote), catalog=inspection.catalog, today=inspection.today)
+    inspection, facts = runtime.inspection(), quote_facts(quote)
+    findings = inspect(record, facts, catalog=inspection.catalog, today=inspection.today)
     return deal_context(
         record=record,
-        fit=budget_fit(record, quote_facts(quote)),
+        fit=budget_fit(record, facts),
         waterfall=discount_waterfall(quote),
         list_total=quote.list_total,
         total=quote.total,
