@@ -35,22 +35,25 @@ def _database(settings: Settings) -> Check:
 
 
 def _qdrant(settings: Settings) -> Check:
-    from qdrant_client import QdrantClient
+    """The knowledge base's engine, its size and indexes, and what it was built with."""
+    from knowledge.engine import EngineBusy, local_mode_collection, open_engine
+    from knowledge.store import KnowledgeStore
 
     try:
-        if settings.qdrant_url:
-            key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-            client = QdrantClient(url=settings.qdrant_url, api_key=key, timeout=5)
-            where = settings.qdrant_url
-        else:
-            settings.effective_qdrant_path.mkdir(parents=True, exist_ok=True)
-            client = QdrantClient(path=str(settings.effective_qdrant_path))
-            where = f"local mode at {settings.effective_qdrant_path}"
-        collections = [c.name for c in client.get_collections().collections]
-        client.close()
-        return True, f"{where}; collections: {', '.join(collections) or 'none yet'}"
+        store = KnowledgeStore(open_engine(settings))
+        try:
+            info = store.info()
+            built = store.built_with() if info.exists else None
+        finally:
+            store.close()
+    except EngineBusy as exc:
+        return None, f"not inspected: {exc}"
     except Exception as exc:  # a check reports, it does not raise
         return False, f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+    old = None if settings.qdrant_url else local_mode_collection(settings.effective_qdrant_path, store.collection)
+    if old is not None and not info.points:
+        return False, f"{info.engine}; {old} holds the earlier engine's data: rebuild with `lto ingest PATH...`"
+    return True, info.describe() + (f"; built with embeddings {built}" if built else "")
 
 
 async def _slack(settings: Settings) -> Check:
@@ -68,18 +71,23 @@ async def _slack(settings: Settings) -> Check:
 
 
 def _governed(settings: Settings) -> Check:
-    """The catalog, approval policy and roles files parse and validate."""
+    """The catalog, approval policy, roles, follow-up rules and time-saved assumptions files parse and validate."""
     from approvals.policy import DEFAULT_POLICY, load_policy
     from deals.access import DEFAULT_ROLES, load_roles
+    from deals.follow_up_rules import DEFAULT_FOLLOW_UPS, load_follow_up_rules
+    from deals.outcomes import load_time_saved
     from integrations.cpq.catalog import DEFAULT_CATALOG, load_catalog
 
     try:
         catalog = load_catalog(settings.catalog_path or DEFAULT_CATALOG)
         policy = load_policy(settings.policy_path or DEFAULT_POLICY)
         roles = load_roles(settings.roles_path or DEFAULT_ROLES)
+        time_saved = load_time_saved(settings.time_saved_path)
+        follow_ups = load_follow_up_rules(settings.follow_ups_path or DEFAULT_FOLLOW_UPS)
     except ValueError as exc:
         return False, str(exc)[:200]
-    return True, f"catalog {catalog.version}, policy {policy.version}, roles {roles.version}"
+    versions = f"catalog {catalog.version}, policy {policy.version}, roles {roles.version}"
+    return True, f"{versions}, follow-ups {follow_ups.version}, time saved {time_saved.version}"
 
 
 def _crm(settings: Settings) -> Check:

@@ -13,7 +13,7 @@ import uuid
 from markdown_it import MarkdownIt
 
 from knowledge.loaders import Document
-from knowledge.models import Chunk
+from knowledge.models import Chunk, parse_audience
 
 MAX_CHARS = 1200
 OVERLAP_CHARS = 150
@@ -85,6 +85,7 @@ def _tail(text: str, size: int) -> str:
 def chunk_document(document: Document, *, max_chars: int = MAX_CHARS, overlap: int = OVERLAP_CHARS) -> list[Chunk]:
     meta = document.meta
     source = str(meta.get("url") or document.path)
+    audience = parse_audience(meta.get("audience"))
     chunks: list[Chunk] = []
     for heading, blocks in _sections(document.text):
         if heading and heading[0].strip().lower() == document.title.strip().lower():
@@ -104,9 +105,10 @@ def chunk_document(document: Document, *, max_chars: int = MAX_CHARS, overlap: i
             packed.append(current)
         for index, body in enumerate(packed):
             text = body if index == 0 else f"{_tail(packed[index - 1], overlap)}\n\n{body}"
-            digest = hashlib.sha256(
-                "\n".join([document.title, section, text, str(meta.get("updated_at")), source]).encode()
-            ).hexdigest()
+            # The audience is part of a chunk's identity: relabelling a document re-indexes it, so a filter
+            # never sees the old label.
+            fields = [document.title, section, text, str(meta.get("updated_at")), source, str(audience)]
+            digest = hashlib.sha256("\n".join(fields).encode()).hexdigest()
             chunks.append(
                 Chunk(
                     id=str(uuid.uuid5(NAMESPACE, f"{document.path}\n{digest}")),
@@ -120,6 +122,7 @@ def chunk_document(document: Document, *, max_chars: int = MAX_CHARS, overlap: i
                     product=meta.get("product"),
                     updated_at=str(meta["updated_at"]) if meta.get("updated_at") else None,
                     content_hash=digest,
+                    audience=audience,
                 )
             )
     return chunks

@@ -140,6 +140,7 @@ def ingest(
     for key in sorted(stored.keys() - seen):
         store.delete(sorted(stored[key]))
         summary.removed += len(stored[key])
+    store.settle()  # index what was written (HNSW, merged segments) and make it durable
     summary.seconds = time.perf_counter() - started
     return summary
 

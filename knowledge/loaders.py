@@ -12,8 +12,10 @@ from typing import Any
 
 import yaml
 
+from knowledge.models import parse_audience
+
 SUPPORTED = {".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".txt"}
-META_KEYS = ("title", "product", "doc_type", "url", "owner", "updated_at")
+META_KEYS = ("title", "product", "doc_type", "url", "owner", "updated_at", "audience")
 
 
 class UnreadableDocument(Exception):
@@ -163,6 +165,10 @@ def load(path: Path, root: Path) -> Document:
     meta.update(_sidecar(path))
     if not text.strip():
         raise UnreadableDocument("no text could be read from it")
+    try:
+        meta["audience"] = parse_audience(meta.get("audience")).value  # unset: internal
+    except ValueError as exc:
+        raise UnreadableDocument(f"its {exc}") from None
     relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     clean = {key: (value.isoformat() if hasattr(value, "isoformat") else value) for key, value in meta.items()}
     return Document(path=relative, text=text, meta={k: clean[k] for k in META_KEYS if clean.get(k) is not None})

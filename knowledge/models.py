@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -15,7 +16,32 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base
 from core.privacy import PURGED, RetentionRule, holds_personal_text, retain
 
-META_KEYS = ("title", "product", "doc_type", "url", "owner", "updated_at")
+META_KEYS = ("title", "product", "doc_type", "url", "owner", "updated_at", "audience")
+
+
+class Audience(StrEnum):
+    """Who may read a document: set in its front matter or sidecar (`audience:`), `internal` when unset."""
+
+    PUBLIC = "public"  # published, or fit to publish
+    CUSTOMER_SHAREABLE = "customer-shareable"  # may go to a customer or prospect, not published
+    INTERNAL = "internal"  # for the company's own people
+    CONFIDENTIAL = "confidential"  # under NDA or need-to-know: not even paraphrased to customers
+
+
+DEFAULT_AUDIENCE = Audience.INTERNAL
+# What may reach a customer: proposals and any text a rep is handed to send.
+CUSTOMER_FACING: frozenset[Audience] = frozenset({Audience.PUBLIC, Audience.CUSTOMER_SHAREABLE})
+
+
+def parse_audience(value: object) -> Audience:
+    """The audience a document's metadata names; ValueError, listing the choices, for anything else."""
+    if value is None:
+        return DEFAULT_AUDIENCE
+    try:
+        return Audience(str(value).strip().lower())
+    except ValueError:
+        choices = ", ".join(audience.value for audience in Audience)
+        raise ValueError(f"audience '{value}' is not one of {choices}") from None
 
 
 @dataclass
@@ -53,6 +79,7 @@ class Chunk(BaseModel):
     updated_at: str | None = Field(None, description="ISO date (YYYY-MM-DD) or datetime of the document.")
     content_hash: str = ""
     root: str = Field("", description="The knowledge root its path is relative to.")
+    audience: Audience = Field(DEFAULT_AUDIENCE, description="Who may read it; filtered in Qdrant.")
 
     def indexed_text(self) -> str:
         """What the lexical and dense vectors are computed from: the heading path says what a chunk is about."""
@@ -73,6 +100,11 @@ class Passage(BaseModel):
     stale: bool = False
     doc_type: str | None = None
     product: str | None = None
+    audience: Audience = DEFAULT_AUDIENCE
+
+    @property
+    def customer_facing(self) -> bool:
+        return self.audience in CUSTOMER_FACING
 
 
 class FileProblem(BaseModel):

@@ -1,32 +1,29 @@
-"""The knowledge collection in Qdrant: embedded local mode by default, a server or cluster by URL."""
+"""The knowledge collection: chunks as lexical (and dense) vectors with their payload, in a vector engine.
+
+The engine is Qdrant Edge embedded in the process by default, or a Qdrant server or cluster by URL
+(`knowledge/engine.py`). This module decides what is stored and asked; the engines store and answer.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence, Set
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from qdrant_client import QdrantClient, models
-
 from knowledge import lexical
 from knowledge.embeddings import NONE, TextEmbedder
+from knowledge.engine import CollectionInfo, Conditions, Hit, StoredPoint, VectorEngine, VectorQuery
 from knowledge.models import Chunk
 
 if TYPE_CHECKING:
     from knowledge.glossary import Glossary
 
 COLLECTION = "knowledge"
-LEXICAL = "lexical"
-DENSE = "dense"
 PREFETCH = 50  # candidates each retriever hands to the fusion
-META_ID = "00000000-0000-0000-0000-00000000c0de"
+# HNSW candidates searched for the dense leg (Edge, a server): with it, hybrid top fives match exact
+# search at 5k and 50k chunks (bench/knowledge_bench.py); below the indexing threshold search is exact.
+HNSW_EF = 256
 DOCUMENT_IDS = "relative-to-knowledge-root"  # how chunk paths are made; older collections made them per folder
-FILTER_FIELDS = {
-    "product": models.PayloadSchemaType.KEYWORD,
-    "doc_type": models.PayloadSchemaType.KEYWORD,
-    "path": models.PayloadSchemaType.KEYWORD,
-    "updated_at": models.PayloadSchemaType.DATETIME,
-}
 
 
 class EmbeddingMismatch(RuntimeError):
@@ -42,19 +39,16 @@ class KnowledgeStore:
 
     def __init__(
         self,
-        client: QdrantClient,
+        engine: VectorEngine,
         collection: str = COLLECTION,
         embedder: TextEmbedder | None = None,
         glossary: Glossary | None = None,
     ) -> None:
-        self.client = client
+        self.engine = engine
         self.collection = collection
         self.embedder = embedder
         self.glossary = glossary  # None: the shipped glossary (knowledge/glossary.py), applied to questions
-
-    @property
-    def meta_collection(self) -> str:
-        return f"{self.collection}_meta"
+        self.revision = 0  # this process's writes so far: what derived caches (the vocabulary) check
 
     @property
     def model_name(self) -> str:
@@ -65,10 +59,7 @@ class KnowledgeStore:
         return getattr(self.embedder, "version", None)
 
     def _built_meta(self) -> dict[str, Any]:
-        if not self.client.collection_exists(self.meta_collection):
-            return {}
-        points = self.client.retrieve(self.meta_collection, ids=[META_ID], with_payload=True)
-        return dict(points[0].payload or {}) if points else {}
+        return self.engine.read_meta(self.collection) or {}
 
     def _check_index_versions(self) -> None:
         """Refuse vectors made by another version of the keyword analyzer or of the embedding model."""
@@ -87,13 +78,14 @@ class KnowledgeStore:
 
     def built_with(self) -> str | None:
         """The embedding model the collection was built with (None: no collection yet)."""
-        if not self.client.collection_exists(self.meta_collection):
-            return NONE if self.client.collection_exists(self.collection) else None
-        points = self.client.retrieve(self.meta_collection, ids=[META_ID], with_payload=True)
-        return str(points[0].payload.get("embedding_model", NONE)) if points else NONE
+        if not self.engine.exists(self.collection):
+            return None
+        meta = self.engine.read_meta(self.collection)
+        return str(meta.get("embedding_model", NONE)) if meta is not None else NONE  # unrecorded: the first kind
 
     def ensure(self) -> None:
-        """Create the collection on first use; refuse one built with another embedding model."""
+        """Create the collection on first use, or open it; refuse one built with another embedding model.
+        Raises EngineBusy when another process holds the embedded knowledge base."""
         built = self.built_with()
         if built is not None:
             if built != self.model_name:
@@ -103,40 +95,24 @@ class KnowledgeStore:
                     f"hold), or set LTO_EMBEDDINGS={built}"
                 )
             self._check_index_versions()
+            self.engine.open(self.collection)
             return
-        vectors = {}
-        if self.embedder is not None:
-            vectors = {DENSE: models.VectorParams(size=self.embedder.dimensions, distance=models.Distance.COSINE)}
-        self.client.create_collection(
-            self.collection,
-            vectors_config=vectors,
-            sparse_vectors_config={LEXICAL: models.SparseVectorParams(modifier=models.Modifier.IDF)},
-        )
+        self.engine.create(self.collection, dense_size=self.embedder.dimensions if self.embedder else None)
         self._write_meta()
-        if not self.is_local:
-            for field, schema in FILTER_FIELDS.items():
-                self.client.create_payload_index(self.collection, field_name=field, field_schema=schema)
 
     def _write_meta(self) -> None:
-        if not self.client.collection_exists(self.meta_collection):
-            self.client.create_collection(self.meta_collection, vectors_config={})
-        payload = {
+        meta = {
             "embedding_model": self.model_name,
             "embedding_version": self.model_version,
             "lexical_analyzer": lexical.ANALYZER,
             "document_ids": DOCUMENT_IDS,
         }
-        self.client.upsert(
-            self.meta_collection, points=[models.PointStruct(id=META_ID, vector={}, payload=payload)], wait=True
-        )
+        self.engine.write_meta(self.collection, meta)
 
     def check_document_ids(self) -> None:
         """Refuse a collection whose documents have per-folder ids (ingesting would duplicate them); an empty
         one is simply marked as using ids relative to the knowledge root. Call after `ensure()`."""
-        points = []
-        if self.client.collection_exists(self.meta_collection):
-            points = self.client.retrieve(self.meta_collection, ids=[META_ID], with_payload=True)
-        if points and (points[0].payload or {}).get("document_ids") == DOCUMENT_IDS:
+        if self._built_meta().get("document_ids") == DOCUMENT_IDS:
             return
         if self.count():
             raise OutdatedDocumentIds(
@@ -147,69 +123,73 @@ class KnowledgeStore:
 
     def recreate(self) -> None:
         """Drop everything so the next ingest embeds with the configured model."""
-        for name in (self.collection, self.meta_collection):
-            if self.client.collection_exists(name):
-                self.client.delete_collection(name)
+        self.engine.drop(self.collection)
         self.ensure()
 
-    @property
-    def is_local(self) -> bool:
-        return getattr(self.client, "_client", None).__class__.__name__ == "QdrantLocal"
+    def points(self, chunks: Sequence[Chunk]) -> list[StoredPoint]:
+        return to_points(chunks, self.embedder)
+
+    def write(self, points: Sequence[StoredPoint]) -> None:
+        self.engine.upsert(self.collection, points)
+        self.revision += 1
 
     def upsert(self, chunks: Iterable[Chunk]) -> int:
-        chunks = list(chunks)
-        texts = [f"{chunk.title} {chunk.section} {chunk.text}" for chunk in chunks]
-        dense = self.embedder.embed_documents(texts) if self.embedder is not None and texts else []
-        points = []
-        for index, chunk in enumerate(chunks):
-            indices, values = lexical.document_vector(chunk.text, title=chunk.title, section=chunk.section)
-            vector: dict[str, Any] = {LEXICAL: models.SparseVector(indices=indices, values=values)}
-            if dense:
-                vector[DENSE] = dense[index]
-            points.append(models.PointStruct(id=chunk.id, vector=vector, payload=chunk.model_dump(exclude={"id"})))
-        for start in range(0, len(points), 256):
-            self.client.upsert(self.collection, points=points[start : start + 256], wait=True)
+        points = self.points(list(chunks))
+        self.write(points)
         return len(points)
 
     def delete(self, chunk_ids: list[str]) -> None:
-        if chunk_ids:
-            self.client.delete(self.collection, points_selector=models.PointIdsList(points=chunk_ids), wait=True)
+        self.engine.delete(self.collection, chunk_ids)
+        self.revision += 1
+
+    def settle(self) -> None:
+        """After an ingest: build the indexes (HNSW, merged segments) and make every write durable."""
+        self.engine.settle(self.collection)
 
     def chunks_by_path(self, root: str, under: str = "") -> dict[str, set[str]]:
         """{path: chunk ids} of what was ingested under `root`, only paths equal to or beneath `under`
         when given (what re-ingestion compares against, and the only documents it may remove)."""
         out: dict[str, set[str]] = {}
-        for point in self._scroll(["path", "root"]):
-            payload = point.payload or {}
+        for point_id, payload in self.engine.scroll(self.collection, ["path", "root"]):
             path = payload.get("path", "")
             if payload.get("root") == root and (not under or path == under or path.startswith(under + "/")):
-                out.setdefault(path, set()).add(str(point.id))
+                out.setdefault(path, set()).add(point_id)
         return out
 
     def stats(self) -> dict[str, Any]:
         documents: set[str] = set()
         by_type: dict[str, int] = {}
+        by_audience: dict[str, int] = {}
         chunks = 0
-        for point in self._scroll(["path", "doc_type"]):
-            payload = point.payload or {}
+        for _, payload in self.engine.scroll(self.collection, ["path", "doc_type", "audience"]):
             chunks += 1
             documents.add(payload.get("path", ""))
             kind = payload.get("doc_type") or "unknown"
             by_type[kind] = by_type.get(kind, 0) + 1
-        return {"collection": self.collection, "documents": len(documents), "chunks": chunks, "by_doc_type": by_type}
+            audience = payload.get("audience") or "unlabelled"
+            by_audience[audience] = by_audience.get(audience, 0) + 1
+        return {
+            "collection": self.collection,
+            "documents": len(documents),
+            "chunks": chunks,
+            "by_doc_type": by_type,
+            "by_audience": by_audience,
+        }
 
-    def _scroll(self, fields: list[str]) -> Iterator[Any]:
-        offset = None
-        while True:
-            points, offset = self.client.scroll(
-                self.collection, limit=512, offset=offset, with_payload=fields, with_vectors=False
-            )
-            yield from points
-            if offset is None:
-                return
+    def indexed_texts(self) -> Iterator[str]:
+        """Every chunk's text as it was indexed (title, section path, body): what corpus statistics read."""
+        for _, payload in self.engine.scroll(self.collection, ["title", "section", "text"]):
+            yield f"{payload.get('title', '')}\n{payload.get('section', '')}\n{payload.get('text', '')}"
 
     def count(self) -> int:
-        return self.client.count(self.collection, exact=True).count
+        return self.engine.count(self.collection)
+
+    def info(self) -> CollectionInfo:
+        """The engine and the collection's size and indexes (readiness, `lto doctor`); never creates anything."""
+        return self.engine.info(self.collection)
+
+    def close(self) -> None:
+        self.engine.close()
 
     def query(
         self,
@@ -219,47 +199,49 @@ class KnowledgeStore:
         product: str | None = None,
         doc_type: str | None = None,
         updated_after: date | None = None,
+        audiences: Set[str] | None = None,
         dense_query: list[float] | None = None,
         sparse_query: tuple[list[int], list[float]] | None = None,
-    ) -> list[Any]:
-        indices, values = sparse_query if sparse_query is not None else lexical.query_vector(text)
-        if not indices:
+    ) -> list[Hit]:
+        """The best `limit` chunks for `text`, filtered in the engine; `audiences` (None: all) limits who
+        the chunks were written for."""
+        sparse = sparse_query if sparse_query is not None else lexical.query_vector(text)
+        if not sparse[0] or (audiences is not None and not audiences):
             return []
-        conditions: list[Any] = []
-        if product:
-            conditions.append(models.FieldCondition(key="product", match=models.MatchValue(value=product)))
-        if doc_type:
-            conditions.append(models.FieldCondition(key="doc_type", match=models.MatchValue(value=doc_type)))
-        if updated_after:
-            conditions.append(
-                models.FieldCondition(key="updated_at", range=models.DatetimeRange(gte=updated_after.isoformat()))
-            )
-        query_filter = models.Filter(must=conditions) if conditions else None
-        sparse = models.SparseVector(indices=indices, values=values)
-        if self.embedder is None:
-            return self.client.query_points(
-                self.collection, query=sparse, using=LEXICAL, query_filter=query_filter, limit=limit, with_payload=True
-            ).points
-        # Hybrid: each retriever proposes candidates, reciprocal rank fusion orders them.
-        dense = dense_query if dense_query is not None else self.embedder.embed_query(text)
-        return self.client.query_points(
-            self.collection,
-            prefetch=[
-                models.Prefetch(query=sparse, using=LEXICAL, filter=query_filter, limit=max(PREFETCH, limit)),
-                models.Prefetch(query=dense, using=DENSE, filter=query_filter, limit=max(PREFETCH, limit)),
-            ],
-            query=self._fusion(),
+        dense = None
+        if self.embedder is not None:
+            dense = dense_query if dense_query is not None else self.embedder.embed_query(text)
+        conditions = Conditions(
+            product=product,
+            doc_type=doc_type,
+            updated_after=updated_after,
+            audiences=frozenset(str(audience) for audience in audiences) if audiences is not None else None,
+        )
+        retrieval = VectorQuery(
+            sparse=sparse,
+            dense=dense,
+            conditions=conditions,
             limit=limit,
-            with_payload=True,
-            with_vectors=[DENSE],
-        ).points
-
-    def _fusion(self) -> Any:
-        """Reciprocal rank fusion; a model that declares a weaker dense leg gets a weighted fusion."""
-        weight = float(getattr(self.embedder, "fusion_weight", 1.0))
-        if weight == 1.0:
-            return models.FusionQuery(fusion=models.Fusion.RRF)
-        return models.RrfQuery(rrf=models.Rrf(weights=[1.0, weight]))
+            prefetch=PREFETCH,
+            dense_weight=float(getattr(self.embedder, "fusion_weight", 1.0)),
+            hnsw_ef=HNSW_EF,
+        )
+        return self.engine.query(self.collection, retrieval)
 
     def query_vector(self, text: str) -> list[float] | None:
         return self.embedder.embed_query(text) if self.embedder is not None else None
+
+
+def to_points(chunks: Sequence[Chunk], embedder: TextEmbedder | None) -> list[StoredPoint]:
+    """Chunks as an engine stores them: the lexical vector, the dense one when there is an embedder, the payload."""
+    texts = [f"{chunk.title} {chunk.section} {chunk.text}" for chunk in chunks]
+    dense = embedder.embed_documents(texts) if embedder is not None and texts else []
+    return [
+        StoredPoint(
+            id=chunk.id,
+            sparse=lexical.document_vector(chunk.text, title=chunk.title, section=chunk.section),
+            dense=dense[index] if dense else None,
+            payload=chunk.model_dump(mode="json", exclude={"id"}),
+        )
+        for index, chunk in enumerate(chunks)
+    ]

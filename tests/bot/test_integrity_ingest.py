@@ -195,17 +195,15 @@ def test_12_10_a_path_outside_the_knowledge_root_is_refused_with_what_to_do(oper
 
 
 def test_12_10_a_collection_built_with_folder_relative_ids_asks_for_a_rebuild(operator: Path):
-    from qdrant_client import QdrantClient, models
-
-    from knowledge.store import META_ID
+    from knowledge.edge_engine import EdgeEngine
+    from knowledge.store import COLLECTION
 
     knowledge_folder(operator)
     lto("ingest", "kb")
-    client = QdrantClient(path=str(operator.parent / "home" / "qdrant"))
-    meta = client.retrieve("knowledge_meta", ids=[META_ID], with_payload=True)[0].payload or {}
+    engine = EdgeEngine(operator.parent / "home" / "qdrant" / "edge")
+    meta = engine.read_meta(COLLECTION) or {}
     older = {key: value for key, value in meta.items() if key != "document_ids"}  # before root-relative ids
-    client.upsert("knowledge_meta", points=[models.PointStruct(id=META_ID, vector={}, payload=older)])
-    client.close()
+    engine.write_meta(COLLECTION, older)
 
     result = runner.invoke(app, ["ingest", "kb"], env={"COLUMNS": "200"})
 

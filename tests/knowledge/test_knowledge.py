@@ -1,4 +1,4 @@
-"""The knowledge base on embedded Qdrant: ingest, search with citations, and idempotent re-ingestion."""
+"""The knowledge base on either engine: ingest, search with citations, and idempotent re-ingestion."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from qdrant_client import QdrantClient
 
 from knowledge.ingest import ingest
 from knowledge.search import search
-from knowledge.store import KnowledgeStore
 
 TODAY = date(2026, 11, 24)
 
@@ -45,10 +43,8 @@ Team is 420 USD per seat per year with a minimum of 5 seats.
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    client = QdrantClient(path=str(tmp_path / "qdrant"))
-    yield KnowledgeStore(client)
-    client.close()
+def store(tmp_path: Path, open_store):
+    return open_store(tmp_path / "qdrant")
 
 
 @pytest.fixture
@@ -158,10 +154,9 @@ class CountingEmbedder:
         return self._vector(text)
 
 
-def test_hybrid_search_fuses_lexical_and_dense_and_unchanged_chunks_are_not_embedded_again(tmp_path, kb):
-    client = QdrantClient(path=str(tmp_path / "hybrid"))
+def test_hybrid_search_fuses_lexical_and_dense_and_unchanged_chunks_are_not_embedded_again(tmp_path, kb, open_store):
     embedder = CountingEmbedder()
-    store = KnowledgeStore(client, embedder=embedder)
+    store = open_store(tmp_path / "hybrid", embedder=embedder)
     ingest([kb], store)
     first = embedder.embedded
     assert first == store.count() == 2
@@ -169,23 +164,21 @@ def test_hybrid_search_fuses_lexical_and_dense_and_unchanged_chunks_are_not_embe
     assert embedder.embedded == first  # nothing re-embedded
     passages = search(store, "business associate agreement for enterprise", today=TODAY)
     assert passages[0].path == "security/hipaa.md"
-    client.close()
 
 
-def test_a_collection_built_with_one_embedding_model_refuses_another(tmp_path, kb):
+def test_a_collection_built_with_one_embedding_model_refuses_another(tmp_path, kb, open_store):
     from knowledge.store import EmbeddingMismatch
 
-    client = QdrantClient(path=str(tmp_path / "mixed"))
-    ingest([kb], KnowledgeStore(client))
-    other = KnowledgeStore(client, embedder=CountingEmbedder())
+    folder = tmp_path / "mixed"
+    ingest([kb], open_store(folder))
+    other = open_store(folder, embedder=CountingEmbedder())
     with pytest.raises(EmbeddingMismatch, match="built with embeddings 'none'"):
         other.ensure()
     other.recreate()
     summary = ingest([kb], other)
     assert summary.added == 2
     with pytest.raises(EmbeddingMismatch, match="'test-bow'"):
-        KnowledgeStore(client).ensure()
-    client.close()
+        open_store(folder).ensure()
 
 
 def test_the_offline_sentence_transformers_model_embeds_when_installed(tmp_path):
