@@ -7,6 +7,8 @@ back to the model. With nothing relevant retrieved, the answer says so instead o
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,7 @@ from agents.services import Services
 from knowledge import answers
 from knowledge.models import Passage
 
+logger = logging.getLogger(__name__)
 NOTHING_RELEVANT = "The knowledge base has nothing relevant to that, so I won't guess."
 QA_LIMITS = UsageLimits(request_limit=5, tool_calls_limit=6)
 
@@ -93,6 +96,13 @@ class QaOutcome:
     answer: Answer
     sources: list[Passage]
     model_name: str
+    missing: tuple[str, ...] = ()  # when nothing answers: what the question names that no document holds
+
+    @property
+    def abstained(self) -> bool:
+        """The knowledge base had no answer, and the agent said so instead of guessing (an unavailable
+        knowledge base is not that: the answer says so itself)."""
+        return not self.sources and self.answer.text.strip() == NOTHING_RELEVANT
 
 
 async def answer_question(question: str, *, search: Search | None, model: Model | str, model_name: str) -> QaOutcome:
@@ -112,6 +122,7 @@ class AskResult:
     question: str
     outcome: QaOutcome
     answer_id: int
+    ask_in: str | None = None  # the subject-matter experts' channel, offered when the knowledge base has no answer
 
 
 async def ask(services: Services, *, question: str, user_id: str, channel_id: str | None) -> AskResult:
@@ -124,10 +135,22 @@ async def ask(services: Services, *, question: str, user_id: str, channel_id: st
         model=services.model_for(offline_qa),
         model_name=services.settings.model,
     )
+    if outcome.abstained:  # say what was not found; the answer kept without sources is a knowledge gap
+        outcome.missing = await asyncio.to_thread(_missing, services, question)
     answer_id = await asyncio.to_thread(
         _keep_answer, services, question=question, user_id=user_id, channel_id=channel_id, outcome=outcome
     )
-    return AskResult(question=question, outcome=outcome, answer_id=answer_id)
+    return AskResult(
+        question=question, outcome=outcome, answer_id=answer_id, ask_in=services.settings.sme_channel or None
+    )
+
+
+def _missing(services: Services, question: str) -> tuple[str, ...]:
+    try:
+        return services.knowledge_missing(question)
+    except Exception:  # the answer stands without the detail
+        logger.exception("could not tell what the knowledge base lacks")
+        return ()
 
 
 def _keep_answer(services: Services, *, question: str, user_id: str, channel_id: str | None, outcome: QaOutcome) -> int:
@@ -145,3 +168,19 @@ def _keep_answer(services: Services, *, question: str, user_id: str, channel_id:
 
 
 enforce(qa_agent)  # least privilege: its tools are exactly those agents/allowlist.py names
+
+
+def offline_answerer(search: Search) -> Callable[[str], str]:
+    """What `lto eval retrieval` scores answers with: the offline model's answer to a question, as posted
+    (the answer's text, or the plain "I don't know")."""
+    from pydantic_ai.models.function import FunctionModel
+
+    from agents.offline.qa_model import offline_qa
+
+    model = FunctionModel(offline_qa)
+
+    def answer(question: str) -> str:
+        outcome = asyncio.run(answer_question(question, search=search, model=model, model_name="offline"))
+        return outcome.answer.text if outcome.sources else NOTHING_RELEVANT
+
+    return answer

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.clock import Clock
 from core.jobs import insert_ignoring_conflict
+from knowledge import lexical
 from knowledge.models import AnswerFeedback, KnowledgeAnswer
 
 
@@ -72,3 +76,50 @@ def feedback_counts(session: Session, answer_id: int) -> tuple[int, int]:
         ).all()
     )
     return rows.get(True, 0), rows.get(False, 0)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A question the knowledge base could not answer (or answered unhelpfully), however often asked."""
+
+    question: str  # the latest wording
+    asked: int
+    askers: int
+    last_asked: datetime
+    unanswered: int  # times it got "I don't know"
+    unhelpful: int  # answers to it voted not helpful
+
+
+def knowledge_gaps(session: Session, *, since: datetime) -> list[Gap]:
+    """What reps asked that the knowledge base does not answer: questions that got "I don't know" or an
+    answer voted unhelpful, one line per question (the same words in any order), most asked first."""
+    unhelpful_answers = set(
+        session.scalars(
+            select(AnswerFeedback.answer_id)
+            .join(KnowledgeAnswer, KnowledgeAnswer.id == AnswerFeedback.answer_id)
+            .where(KnowledgeAnswer.created_at >= since)
+            .group_by(AnswerFeedback.answer_id)
+            .having(func.sum(case((AnswerFeedback.helpful, 1), else_=-1)) < 0)
+        )
+    )
+    groups: dict[frozenset[str], list[KnowledgeAnswer]] = {}
+    rows = session.scalars(
+        select(KnowledgeAnswer).where(KnowledgeAnswer.created_at >= since).order_by(KnowledgeAnswer.created_at)
+    )
+    for row in rows:
+        if row.chunk_ids and row.id not in unhelpful_answers:
+            continue
+        key = frozenset(lexical.tokens(row.question)) or frozenset({row.question.strip().lower()})
+        groups.setdefault(key, []).append(row)
+    gaps = [
+        Gap(
+            question=asked[-1].question,
+            asked=len(asked),
+            askers=len({row.asked_by for row in asked}),
+            last_asked=asked[-1].created_at,
+            unanswered=sum(not row.chunk_ids for row in asked),
+            unhelpful=sum(row.id in unhelpful_answers for row in asked),
+        )
+        for asked in groups.values()
+    ]
+    return sorted(gaps, key=lambda gap: (-gap.asked, -gap.last_asked.timestamp()))

@@ -1,5 +1,5 @@
 """`lto eval retrieval`: recall@1, recall@5 and MRR of the knowledge base on a question set, and how
-often it says nothing when it has nothing to say.
+often it says nothing when it has nothing to say; with an answerer, how many expected facts the answers state.
 
 A question is a hit at k when any expected source is among the first k distinct documents
 retrieved for it. Paths are relative to the ingested folder. A question marked
@@ -11,6 +11,7 @@ count answerable questions only. Loading and printing are the evaluation harness
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -62,7 +63,14 @@ class RetrievalReport:
     unanswerable: int = 0
     abstained: int = 0  # unanswerable questions that got nothing: right
     refused: int = 0  # answerable questions that got nothing: wrong
+    facts: int = 0  # expected facts of answerable questions, when answers are evaluated
+    facts_found: int = 0  # ... that the answer states
     misses: list[Failure] = field(default_factory=list)
+
+    @property
+    def fact_recall(self) -> float | None:
+        """Share of expected facts the answers state (None when answers were not evaluated)."""
+        return self.facts_found / self.facts if self.facts else None
 
     @property
     def abstention(self) -> float | None:
@@ -96,7 +104,21 @@ class RetrievalReport:
         if self.unanswerable:
             metrics |= {"abstain": self.abstained / self.unanswerable, "refused": self.wrongly_refused}
             metrics["no answer"] = self.unanswerable
+        if self.fact_recall is not None:
+            metrics["facts"] = self.fact_recall
         return Row(label=self.mode, metrics=metrics)
+
+    def add_answer(self, question: Question, answer: str) -> None:
+        """Score the facts an answer to an answerable question states (case-insensitive)."""
+        if not question.answerable or not question.expected_facts:
+            return
+        said = " ".join(answer.split()).lower()
+        lacking = [fact for fact in question.expected_facts if " ".join(fact.split()).lower() not in said]
+        self.facts += len(question.expected_facts)
+        self.facts_found += len(question.expected_facts) - len(lacking)
+        if lacking:
+            problem = f"answer lacks {lacking}: {' '.join(answer.split())[:160]}"
+            self.misses.append(Failure(case=question.id, problem=problem, group=self.mode))
 
     def add(self, question: Question, ranked: list[str]) -> None:
         """Score one question's ranked document paths into the report."""
@@ -129,10 +151,18 @@ def ranked_documents(store: KnowledgeStore, question: str, *, today: date) -> li
     return ranked
 
 
-def evaluate(store: KnowledgeStore, questions: list[Question], *, mode: str, today: date) -> RetrievalReport:
+Answerer = Callable[[str], str]  # a question to the answer the product would post
+
+
+def evaluate(
+    store: KnowledgeStore, questions: list[Question], *, mode: str, today: date, answer: Answerer | None = None
+) -> RetrievalReport:
+    """Retrieval figures; with `answer`, also the facts the answers state."""
     report = RetrievalReport(mode=mode)
     for question in questions:
         report.add(question, ranked_documents(store, question.question, today=today))
+        if answer is not None and question.answerable and question.expected_facts:
+            report.add_answer(question, answer(question.question))
     return report
 
 

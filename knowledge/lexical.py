@@ -83,6 +83,22 @@ def pieces(text: str) -> list[Piece]:
     return out
 
 
+def stem(word: str) -> str:
+    """A word's index term: lower-cased, one spelling, stemmed."""
+    return _stem(word.lower())
+
+
+def plain_words(text: str) -> list[str]:
+    """The words as written (lower-cased, not stemmed), a compound also as its parts, stop words left out."""
+    out = []
+    for raw in _TOKEN.findall(text.lower()):
+        if _kept(raw):
+            out.append(raw)
+            if any(sep in raw for sep in "-/."):
+                out.extend(part for part in _PARTS.split(raw) if part and _kept(part))
+    return out
+
+
 def tokens(text: str) -> list[str]:
     """Index terms in text order: each word stemmed; a compound ("soc-2", "24/7") also as its parts."""
     return [term for piece in pieces(text) for term in piece.terms]

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
+import weakref
+from collections.abc import Set
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from core import metrics
-from knowledge import lexical
+from knowledge import answerability, lexical
+from knowledge.answerability import EverydayWords, Support, Vocabulary
 from knowledge.glossary import default_glossary
-from knowledge.models import Passage
+from knowledge.models import DEFAULT_AUDIENCE, Passage
 from knowledge.store import KnowledgeStore
 
 STALE_AFTER = timedelta(days=365)
@@ -27,9 +32,6 @@ MIN_RARE_SCORE = 2.5
 MIN_DENSE_SIMILARITY = 0.35
 SHORT_QUESTION = 3  # concepts; a longer question must share more than one of them
 
-# qdrant-client's local mode is not safe for concurrent use from several threads.
-_local_lock = threading.Lock()
-
 
 def _stale(updated_at: str | None, today: date) -> bool:
     if not updated_at:
@@ -40,14 +42,6 @@ def _stale(updated_at: str | None, today: date) -> bool:
         return False
 
 
-def _matches(payload: dict, product: str | None, doc_type: str | None, updated_after: date | None) -> bool:
-    if product and payload.get("product") != product:
-        return False
-    if doc_type and payload.get("doc_type") != doc_type:
-        return False
-    return not (updated_after and (payload.get("updated_at") or "")[:10] < updated_after.isoformat())
-
-
 def _cosine(a: list[float] | None, b: Any) -> float:
     if not a or not b:
         return 0.0
@@ -56,36 +50,26 @@ def _cosine(a: list[float] | None, b: Any) -> float:
     return dot / norm if norm else 0.0
 
 
-def _local_query(
-    store: KnowledgeStore,
-    query: str,
-    limit: int,
-    *,
-    product: str | None,
-    doc_type: str | None,
-    updated_after: date | None,
-    dense_query: list[float] | None = None,
-    sparse_query: tuple[list[int], list[float]] | None = None,
-) -> list:
-    """Local mode evaluates filters in Python point by point, which costs more than the search itself:
-    fetch a wider unfiltered page and filter it here; only a very selective filter goes to Qdrant."""
-    vectors = {"dense_query": dense_query, "sparse_query": sparse_query}
-    if not (product or doc_type or updated_after):
-        return store.query(query, limit=limit * 3, **vectors)
-    hits = [
-        hit
-        for hit in store.query(query, limit=limit * 40, **vectors)
-        if _matches(hit.payload or {}, product, doc_type, updated_after)
-    ]
-    if len(hits) >= limit:
-        return hits[: limit * 3]
-    return store.query(
-        query, limit=limit * 3, product=product, doc_type=doc_type, updated_after=updated_after, **vectors
-    )
+@dataclass(frozen=True)
+class Retrieval:
+    """The passages that answer a question (none when the knowledge base does not), and why."""
+
+    passages: list[Passage]
+    support: Support | None  # None: nothing in the knowledge base even shares the question's words
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """What the question names that the knowledge base does not hold (for an honest "I don't know")."""
+        return self.support.missing if self.support is not None else ()
 
 
 def search(store: KnowledgeStore, query: str, **options: Any) -> list[Passage]:
     """The best passages for `query`; an empty list means the knowledge base has nothing relevant."""
+    return retrieve(store, query, **options).passages
+
+
+def retrieve(store: KnowledgeStore, query: str, **options: Any) -> Retrieval:
+    """`search`, with the answerability decision's reasons."""
     started = time.perf_counter()
     try:
         return _search(store, query, **options)
@@ -102,38 +86,28 @@ def _search(
     product: str | None = None,
     doc_type: str | None = None,
     updated_after: date | None = None,
+    audiences: Set[str] | None = None,
     today: date | None = None,
-) -> list[Passage]:
+) -> Retrieval:
     analyzed = lexical.analyze(query, store.glossary or default_glossary())
     if not analyzed.concepts:
-        return []
+        return Retrieval(passages=[], support=None)
     needed = max(1, math.ceil(MIN_TERM_SHARE * len(analyzed.concepts)))
     today = today or date.today()
     dense_query = store.query_vector(query)
     sparse_query = analyzed.vector()
     with_terms, alone = getattr(store.embedder, "similarity_floor", (0.0, MIN_DENSE_SIMILARITY))
-    if store.is_local:
-        with _local_lock:
-            hits = _local_query(
-                store,
-                query,
-                limit,
-                product=product,
-                doc_type=doc_type,
-                updated_after=updated_after,
-                dense_query=dense_query,
-                sparse_query=sparse_query,
-            )
-    else:
-        hits = store.query(
-            query,
-            limit=limit * 3,
-            product=product,
-            doc_type=doc_type,
-            updated_after=updated_after,
-            dense_query=dense_query,
-            sparse_query=sparse_query,
-        )
+    # Every filter (audience included) is applied in the engine, on payload indexes.
+    hits = store.query(
+        query,
+        limit=limit * 3,
+        product=product,
+        doc_type=doc_type,
+        updated_after=updated_after,
+        audiences=audiences,
+        dense_query=dense_query,
+        sparse_query=sparse_query,
+    )
     passages: list[Passage] = []
     answered = False  # with dense vectors: has one passage cleared the full floor?
     for hit in hits:
@@ -169,6 +143,68 @@ def _search(
                 stale=_stale(payload.get("updated_at"), today),
                 doc_type=payload.get("doc_type"),
                 product=payload.get("product"),
+                audience=payload.get("audience") or DEFAULT_AUDIENCE,
             )
         )
-    return passages if answered else []
+    if not answered and not passages:
+        return Retrieval(passages=[], support=None)
+    support = _support(store, query, analyzed, passages)
+    return Retrieval(passages=passages if support.answers() else [], support=support)
+
+
+def _support(store: KnowledgeStore, question: str, analyzed: lexical.AnalyzedQuery, passages: list[Passage]) -> Support:
+    """How well the retrieved passages answer the question (knowledge/answerability.py)."""
+    judged = passages[: answerability.PASSAGES_JUDGED]
+    concepts = answerability.weigh(analyzed, question, _vocabulary(store), _everyday_words())
+    texts = [f"{p.title} {p.section} {p.text}" for p in judged]
+    closeness = None
+    if store.embedder is not None:
+        said = [sentence for p in judged for sentence in answerability.sentences(p.text)]
+        vectors = store.embedder.embed_documents(said) if said else []
+        closeness = answerability.closeness(store.embedder.embed_query(question), vectors)
+    return answerability.judge(concepts, texts, closeness)
+
+
+# The corpus vocabulary, per store: read once, again after this process wrote to the store, and again when
+# the collection's size changed (checked at most every VOCABULARY_RECHECK seconds: another process may
+# have ingested).
+VOCABULARY_RECHECK = 60.0
+
+
+@dataclass
+class _CachedVocabulary:
+    vocabulary: Vocabulary
+    revision: int
+    count: int
+    checked: float
+
+
+_vocabularies: weakref.WeakKeyDictionary[KnowledgeStore, _CachedVocabulary] = weakref.WeakKeyDictionary()
+_vocabulary_lock = threading.Lock()
+
+
+def _vocabulary(store: KnowledgeStore) -> Vocabulary:
+    now = time.monotonic()
+    with _vocabulary_lock:
+        cached = _vocabularies.get(store)
+        if cached is not None and cached.revision == store.revision:
+            if now - cached.checked < VOCABULARY_RECHECK:
+                return cached.vocabulary
+            if store.count() == cached.count:
+                cached.checked = now
+                return cached.vocabulary
+        count = store.count()
+        vocabulary = Vocabulary.of(store.indexed_texts())
+        _vocabularies[store] = _CachedVocabulary(vocabulary, store.revision, count, now)
+        return vocabulary
+
+
+@functools.cache
+def _everyday_words() -> EverydayWords:
+    """General English, as the shipped embedding model's word pieces know it (whatever model embeds)."""
+    from knowledge.static_model import StaticModelMissing, shipped_model
+
+    try:
+        return EverydayWords(shipped_model().token_ids)
+    except StaticModelMissing:
+        return EverydayWords(None)

@@ -15,7 +15,7 @@ from pydantic_ai.models.function import AgentInfo
 
 from agents import figures
 from agents.offline.quote_ask import PRICE_QUESTION
-from agents.offline.quoting import best_passages, quote
+from agents.offline.quoting import best_passages, quote, table_cell
 from agents.qa import NOTHING_RELEVANT
 
 
@@ -47,6 +47,12 @@ def _answer(result: Any, call: ToolCallPart) -> dict[str, Any]:
     kept = [(said, p) for p in best if (said := quote(figures.without_amounts(p["text"]), question))]
     lines = [f"> {said}" for said, _ in kept]
     cited = [p["chunk_id"] for _, p in kept]
+    # The direct answer first: the table cell the question names ("P1" x "Premium"), when there is one.
+    cell = next((c for p in result if (c := table_cell(p["text"], question)) and not figures.states_money(c)), None)
+    if cell is not None:
+        lines.insert(0, f"*{cell}*")
+        holder = next(p["chunk_id"] for p in result if table_cell(p["text"], question) == cell)
+        cited = [holder, *(c for c in cited if c != holder)]
     priced = [p for p in best if figures.states_money(p["text"])]
     if priced and (not kept or PRICE_QUESTION.search(question)):  # point at the price list, never copy it
         lines.append(PRICES_FROM_CPQ)

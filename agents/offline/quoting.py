@@ -17,6 +17,12 @@ def cite(passage: dict[str, Any]) -> str:
     return link + (" _(may be out of date)_" if passage.get("stale") else "")
 
 
+def _cells(line: str) -> list[str] | None:
+    """A Markdown table line's cells; None for the |---|---| line under the header."""
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    return None if all(set(c) <= set("-: ") for c in cells) else cells
+
+
 def sentences(text: str) -> list[str]:
     """Sentences, with table rows read out as "Row: Column value, ..." so they quote well."""
     units: list[str] = []
@@ -33,8 +39,8 @@ def sentences(text: str) -> list[str]:
         line = line.strip()
         if line.startswith("|"):
             flush()
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if all(set(c) <= set("-: ") for c in cells):
+            cells = _cells(line)
+            if cells is None:
                 continue
             if not header:
                 header = cells
@@ -84,3 +90,30 @@ def best_passages(passages: list[Any], query: str, *, most: int = 2) -> list[Any
     text = lambda p: p["text"] if isinstance(p, dict) else p.text  # noqa: E731
     top = relevance(text(passages[0]), query)
     return [passages[0]] + [p for p in passages[1:most] if relevance(text(p), query) >= top * 0.75]
+
+
+def table_cell(text: str, query: str) -> str | None:
+    """The one cell of a table the question asks for, as "Row, Column: value": the question names the
+    row ("P1") and the column ("Premium"). None when no table cell is named that way."""
+    wanted = set(lexical.tokens(query))
+    best: tuple[int, str] | None = None
+    header: list[str] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line.startswith("|"):
+            header = []
+            continue
+        cells = _cells(line)
+        if cells is None:
+            continue
+        if not header:
+            header = cells
+            continue
+        row = len(wanted & set(lexical.tokens(cells[0])))
+        if not row:
+            continue
+        for name, value in zip(header[1:], cells[1:], strict=False):
+            column = len(wanted & set(lexical.tokens(name)))
+            if column and value and (best is None or row + column > best[0]):
+                best = (row + column, f"{cells[0]}, {name}: {value}")
+    return best[1] if best else None

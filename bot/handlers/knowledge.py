@@ -17,7 +17,7 @@ async def handle_ask(runtime: Runtime, job: ClaimedJob) -> None:
     answered = await ask(runtime, question=args.question, user_id=args.user_id, channel_id=args.channel_id)
     await respond(
         args.response_url,
-        text=answer_text(answered.question, answered.outcome),
-        blocks=as_dicts(answer_blocks(answered.question, answered.outcome, answered.answer_id)),
+        text=answer_text(answered.question, answered.outcome, answered.ask_in),
+        blocks=as_dicts(answer_blocks(answered.question, answered.outcome, answered.answer_id, answered.ask_in)),
         public=True,
     )

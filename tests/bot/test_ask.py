@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.emulator.transcript import render_message
+from knowledge.answers import knowledge_gaps
 from knowledge.ingest import ingest
 from knowledge.models import AnswerFeedback, KnowledgeAnswer
 from tests.bot.conftest import OTHER_REP, REP, Harness
@@ -39,10 +41,34 @@ async def test_an_answer_quotes_the_knowledge_base_and_links_its_sources(kb: Har
     assert stored.chunk_ids and stored.asked_by == REP
 
 
+async def test_the_direct_answer_comes_first_the_table_cell_the_question_names(kb: Harness):
+    # "P1 at any hour with the top support plan": the response-times table's row P1, column Premium Support.
+    await kb.command("ask whats the p1 response time w/ premium")
+    await kb.work()
+    said = seen(kb, kb.workspace.history(kb.deals_channel)[-1])
+    answer = said.split("Q: whats the p1 response time w/ premium", 1)[1]
+    assert answer.lstrip().startswith("P1, Premium Support: 30 minutes, 24/7")
+
+
 async def test_a_question_the_knowledge_base_cannot_answer_is_said_plainly(kb: Harness):
     await kb.command("ask what is the CEO's favourite football team")
     await kb.work()
-    assert "nothing relevant to that, so I won't guess" in seen(kb, kb.workspace.history(kb.deals_channel)[-1])
+    said = seen(kb, kb.workspace.history(kb.deals_channel)[-1])
+    assert "I don't know." in said and "I won't guess" in said
+    assert "#sales-engineering" in said  # who to ask instead
+
+
+async def test_an_on_topic_question_the_documents_do_not_answer_gets_i_dont_know_and_becomes_a_gap(kb: Harness):
+    # The knowledge base talks about certifications, but not this one: a SOC 2 passage is not an answer.
+    await kb.command("ask are we TISAX AL3 labelled? a german auto supplier needs it")
+    await kb.command("ask do we have a TISAX label")
+    await kb.work()
+    said = seen(kb, kb.workspace.history(kb.deals_channel)[-1])
+    assert "I don't know." in said and "tisax" in said.lower()
+    with kb.runtime.session_factory() as session:
+        gaps = knowledge_gaps(session, since=kb.clock.now() - timedelta(days=1))
+    assert [gap.unanswered for gap in gaps] == [1, 1] or [gap.asked for gap in gaps] == [2]
+    assert all("TISAX" in gap.question for gap in gaps)
 
 
 async def test_feedback_is_one_vote_per_person_and_the_latest_counts(kb: Harness):

@@ -9,14 +9,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from qdrant_client import QdrantClient, models
 
 from knowledge import lexical
 from knowledge.embeddings import STATIC_MINILM, make_embedder
 from knowledge.glossary import DEFAULT_GLOSSARY, EMPTY, GlossaryError, load_glossary
 from knowledge.ingest import ingest
 from knowledge.search import search
-from knowledge.store import META_ID, EmbeddingMismatch, KnowledgeStore
+from knowledge.store import EmbeddingMismatch
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "knowledge"
@@ -57,13 +56,11 @@ admin console. Better error messages when a connector fails. Smaller memory use 
 
 
 @pytest.fixture(scope="module")
-def sample_hybrid(tmp_path_factory: pytest.TempPathFactory):
+def sample_hybrid(tmp_path_factory: pytest.TempPathFactory, module_open_store):
     """The sample knowledge base embedded once with the default model, shared by the tests that only read it."""
-    client = QdrantClient(path=str(tmp_path_factory.mktemp("hybrid") / "qdrant"))
-    store = KnowledgeStore(client, embedder=make_embedder(STATIC_MINILM))
+    store = module_open_store(tmp_path_factory.mktemp("hybrid") / "qdrant", embedder=make_embedder(STATIC_MINILM))
     ingest([SAMPLE], store)
-    yield store
-    client.close()
+    return store
 
 
 @pytest.fixture
@@ -76,10 +73,8 @@ def small_kb(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def lexical_store(tmp_path: Path):
-    client = QdrantClient(path=str(tmp_path / "lexical"))
-    yield KnowledgeStore(client)
-    client.close()
+def lexical_store(tmp_path: Path, open_store):
+    return open_store(tmp_path / "lexical")
 
 
 def test_the_default_embeddings_are_the_shipped_static_model_and_load_no_torch(tmp_path: Path):
@@ -109,10 +104,12 @@ def test_the_static_model_gives_the_vectors_it_was_distilled_with():
     assert sum(a * b for a, b in zip(query, near, strict=True)) > sum(a * b for a, b in zip(query, far, strict=True))
 
 
-def test_a_paraphrase_the_keyword_floor_rejected_now_finds_its_passage(sample_hybrid):
-    # No word in common with the penetration-testing page: the old term-share floor returned nothing.
-    passages = search(sample_hybrid, "do you have a deal with an outside firm that tries to hack you", today=TODAY)
-    assert passages and passages[0].path == "security/penetration-testing.md"
+def test_a_paraphrase_with_no_word_in_common_is_found_by_meaning(sample_hybrid):
+    # No word in common with the penetration-testing page: only the dense vectors can rank it first. Whether
+    # to answer from it is the answerability decision's (knowledge/answerability.py): with none of the
+    # question's words in the passage, it abstains unless the meaning is very close.
+    hits = sample_hybrid.query("do you have a deal with an outside firm that tries to hack you", limit=5)
+    assert hits and hits[0].payload["path"] == "security/penetration-testing.md"
 
 
 @pytest.mark.parametrize(
@@ -145,12 +142,10 @@ def test_an_abbreviation_finds_the_document_that_spells_it_out(lexical_store, sm
     assert search(lexical_store, "BYOK?", today=TODAY) == []
 
 
-def test_the_abbreviation_also_passes_the_floor_of_the_default_hybrid_retrieval(tmp_path, small_kb):
-    client = QdrantClient(path=str(tmp_path / "hybrid"))
-    store = KnowledgeStore(client, embedder=make_embedder(STATIC_MINILM))
+def test_the_abbreviation_also_passes_the_floor_of_the_default_hybrid_retrieval(tmp_path, small_kb, open_store):
+    store = open_store(tmp_path / "hybrid", embedder=make_embedder(STATIC_MINILM))
     ingest([small_kb], store)
     assert [p.path for p in search(store, "BYOK?", today=TODAY)][:1] == ["keys.md"]
-    client.close()
 
 
 def test_a_title_counts_more_than_a_passing_mention(lexical_store, small_kb):
@@ -177,36 +172,29 @@ def test_the_shipped_glossary_loads_and_a_broken_one_is_refused_with_one_line(tm
         load_glossary(broken)
 
 
-def test_a_collection_built_lexical_only_asks_for_a_rebuild_under_the_new_default(tmp_path: Path, small_kb: Path):
-    client = QdrantClient(path=str(tmp_path / "old"))
-    ingest([small_kb], KnowledgeStore(client))
+def test_a_collection_built_lexical_only_asks_for_a_rebuild_under_the_new_default(tmp_path, small_kb, open_store):
+    ingest([small_kb], open_store(tmp_path / "old"))
     with pytest.raises(EmbeddingMismatch, match=r"built with embeddings 'none'.*lto ingest --rebuild"):
-        KnowledgeStore(client, embedder=make_embedder(STATIC_MINILM)).ensure()
-    client.close()
+        open_store(tmp_path / "old", embedder=make_embedder(STATIC_MINILM)).ensure()
 
 
-def test_a_collection_indexed_by_the_earlier_keyword_analyzer_asks_for_a_rebuild(tmp_path: Path, small_kb: Path):
-    client = QdrantClient(path=str(tmp_path / "old"))
-    store = KnowledgeStore(client)
+def test_a_collection_indexed_by_the_earlier_keyword_analyzer_asks_for_a_rebuild(tmp_path, small_kb, open_store):
+    store = open_store(tmp_path / "old")
     ingest([small_kb], store)
     # What a collection made before the analyzer was recorded holds: the model's name only.
-    payload = {"embedding_model": "none"}
-    client.upsert(store.meta_collection, points=[models.PointStruct(id=META_ID, vector={}, payload=payload)])
+    store.engine.write_meta(store.collection, {"embedding_model": "none"})
     with pytest.raises(EmbeddingMismatch, match=r"earlier version of the keyword search.*lto ingest --rebuild"):
-        KnowledgeStore(client).ensure()
+        open_store(tmp_path / "old").ensure()
     store.recreate()
-    KnowledgeStore(client).ensure()  # rebuilt: accepted
-    client.close()
+    open_store(tmp_path / "old").ensure()  # rebuilt: accepted
 
 
-def test_a_collection_built_with_another_version_of_the_static_model_asks_for_a_rebuild(tmp_path, small_kb):
-    client = QdrantClient(path=str(tmp_path / "versions"))
+def test_a_collection_built_with_another_version_of_the_static_model_asks_for_a_rebuild(tmp_path, small_kb, open_store):
     embedder = make_embedder(STATIC_MINILM)
-    ingest([small_kb], KnowledgeStore(client, embedder=embedder))
+    ingest([small_kb], open_store(tmp_path / "versions", embedder=embedder))
     embedder.version = "2099.1.1"
     with pytest.raises(EmbeddingMismatch, match=r"version 2026\.11\.1 but this install has version 2099\.1\.1"):
-        KnowledgeStore(client, embedder=embedder).ensure()
-    client.close()
+        open_store(tmp_path / "versions", embedder=embedder).ensure()
 
 
 def test_the_operator_upgrading_to_the_default_is_told_to_rebuild_and_ingest_rebuilds(tmp_path, monkeypatch, small_kb):
