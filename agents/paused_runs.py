@@ -32,6 +32,7 @@ from deals import service as deals
 from deals.models import Conversation, Deal, MessageRole
 from deals.qualification import Qualification, format_money
 from integrations.cpq import service as cpq
+from integrations.cpq.catalog import BillingFrequency
 from integrations.cpq.engine import Quote, QuoteRequest, price
 from integrations.cpq.errors import QuoteRefused
 from integrations.cpq.models import QuoteRecord
@@ -92,6 +93,8 @@ def judge(services: Services, deal_id: int | None, outcome: TurnOutcome) -> Judg
                     "version": next_version,
                     "summary": priced.summary,
                     "total": format_money(priced.quote.total, priced.quote.currency),
+                    "terms": str(cpq.terms_asked(priced.request)),
+                    "product_rules": cpq.rule_notes(priced.quote),
                     "approved_by": None,
                 }
                 next_version += 1
@@ -109,9 +112,13 @@ def _price_call(
             lines=[(line.sku.upper(), line.quantity) for line in ask.lines],
             discount_pct=ask.discount_pct,
             years=ask.years,
+            catalog=services.catalog(),
+            policy=services.policy(),
             payment_terms_days=ask.payment_terms_days,
+            billing_frequency=BillingFrequency(ask.billing_frequency) if ask.billing_frequency else None,
             custom_sla=ask.custom_sla,
             legal_changes=ask.legal_changes,
+            override_rules=ask.override_rules,
         )
         quote = price(request, services.catalog())
     except ValidationError as exc:
@@ -120,8 +127,10 @@ def _price_call(
     except QuoteRefused as exc:
         results.approvals[call_id] = ToolDenied(f"The pricing engine refused that quote: {exc}")
         return None
-    decision = cpq.approval_decision(quote, services.policy(), request)
-    return Priced(call_id, request, quote, decision, cpq.summarize(quote, request))
+    policy = services.policy()
+    decision = cpq.approval_decision(quote, policy, request)
+    summary = cpq.summarize(quote, request, standard_payment_terms_days=policy.standard_payment_terms_days)
+    return Priced(call_id, request, quote, decision, summary)
 
 
 def persist(
@@ -179,9 +188,10 @@ def paused_reply(judgement: Judgement, services: Services) -> str:
     who = ", ".join(policy.levels[level].name for level in judgement.pending.decision.levels)
     why = "; ".join(rule.reason for rule in judgement.pending.decision.fired)
     channel = card_channel(policy, judgement.pending.decision.levels, services.settings.approvals_channel)
+    rules = "".join(f"\n• {note}" for note in cpq.rule_notes(judgement.pending.quote))
     return (
         f":lock: *{judgement.pending.summary}* needs approval before I can commit it ({why}). "
-        f"I've sent it to {who} in #{channel} and will continue here when they decide."
+        f"I've sent it to {who} in #{channel} and will continue here when they decide.{rules}"
     )
 
 
@@ -227,6 +237,8 @@ class Paused:
     quote_id: int
     quote_version: int
     summary: str
+    terms: str  # the quote's commercial terms as the rep reads them
+    rules: list[str]  # the product rules CPQ applied or suggested, worth a line
     decisions: list[tuple[str, str, str | None, str | None]]  # (level name, status, by, reason)
     record: dict[str, Any]
     account_name: str
@@ -264,6 +276,8 @@ def _load_paused(services: Services, request_id: int) -> Paused:
             quote_id=quote.id,
             quote_version=quote.version,
             summary=request.summary,
+            terms=str(quote.terms),
+            rules=cpq.rule_notes(Quote.model_validate(quote.quote)),
             decisions=[
                 (policy.levels[s.level].name if s.level in policy.levels else s.level, s.status, s.decided_by, s.reason)
                 for s in steps
@@ -295,6 +309,8 @@ def decisions_for(paused: Paused) -> DeferredToolResults:
             "quote_id": paused.quote_id,
             "version": paused.quote_version,
             "summary": paused.summary,
+            "terms": paused.terms,
+            "product_rules": paused.rules,
             "approved_by": approvers,
         }
         return results

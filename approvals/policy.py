@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from core.governed import GovernedFileError, load_governed
 from deals.qualification import Money, format_money
+from integrations.cpq.catalog import BillingFrequency
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[1] / "examples" / "governance" / "approval_policy.yaml"
 LEVEL_ORDER = ("manager", "vp_sales", "deal_desk", "cfo", "legal", "security")
@@ -69,7 +70,14 @@ class Policy(BaseModel):
     # Per currency: a total in pounds is not a total in dollars. A currency the policy does not name
     # goes to the deal desk (the policy cannot say it is under the line).
     deal_desk_total_at_least: dict[str, Decimal] = Field(min_length=1)
-    standard_payment_terms_days: int = 30
+    standard_payment_terms_days: int = Field(30, ge=0, le=365, description="Net days a rep may offer alone.")
+    standard_billing_frequencies: list[BillingFrequency] = Field(
+        default_factory=lambda: [BillingFrequency.ANNUAL, BillingFrequency.UPFRONT],
+        min_length=1,
+        description="Billing a rep may offer alone; any other goes to the deal desk.",
+    )
+    # A quote priced although it breaks a product rule (the rep's override) is decided by these levels.
+    product_rule_override_levels: list[str] = Field(default_factory=lambda: ["deal_desk"], min_length=1)
 
     @field_validator("deal_desk_total_at_least")
     @classmethod
@@ -90,6 +98,9 @@ class Policy(BaseModel):
         for name, level in self.levels.items():
             if level.sla.escalate_to and level.sla.escalate_to not in self.levels:
                 raise ValueError(f"levels.{name}.sla.escalate_to names unknown level {level.sla.escalate_to}")
+        for named in self.product_rule_override_levels:
+            if named not in self.levels:
+                raise ValueError(f"product_rule_override_levels names unknown level {named}")
         for needed in ("deal_desk", "legal", "security"):
             if needed not in self.levels:
                 raise ValueError(f"levels must define {needed}")
@@ -109,11 +120,13 @@ class ApprovalFacts(BaseModel):
     discount_pct: Decimal = Decimal(0)
     total: Money
     payment_terms_days: int = 30
+    billing_frequency: BillingFrequency = BillingFrequency.ANNUAL
     custom_sla: bool = False
     legal_changes: bool = False
     compliance_gap: bool = False
     region_unhosted: bool = False
     export_restricted: bool = False
+    overridden_rules: list[str] = Field(default_factory=list, description="Product rules the rep overrode.")
 
 
 class FiredRule(BaseModel):
@@ -177,6 +190,24 @@ def evaluate(policy: Policy, facts: ApprovalFacts) -> PolicyDecision:
         (facts.legal_changes, "Changes to the standard legal terms"),
     ]
     fired += [FiredRule(rule="legal", level="legal", reason=reason) for hit, reason in legal if hit]
+    if facts.billing_frequency not in policy.standard_billing_frequencies:
+        standard = " or ".join(str(frequency) for frequency in policy.standard_billing_frequencies)
+        fired.append(
+            FiredRule(
+                rule="billing",
+                level="deal_desk",
+                reason=f"Billing {facts.billing_frequency} (standard: {standard})",
+            )
+        )
+    if facts.overridden_rules:
+        fired += [
+            FiredRule(
+                rule="product_rules",
+                level=level,
+                reason=f"Quoted against the product rules at the rep's request: {', '.join(facts.overridden_rules)}",
+            )
+            for level in policy.product_rule_override_levels
+        ]
     security = [
         (facts.compliance_gap, "A compliance need the quoted SKUs do not cover"),
         (facts.region_unhosted, "Data residency in a region where the product is not hosted"),

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+BillingChoice = Literal["annual", "quarterly", "monthly", "upfront"]
 
 MAX_COMMAND_TEXT = 3000
 
@@ -13,10 +17,12 @@ USAGE = """*How to use `/lto`*
 • `/lto status [deal]` — the deal card for a deal (by `#number` or company), or your latest deals
 • `/lto ask <question>` — answer from the knowledge base, with sources
 • `/lto quote <deal> <SKU> <qty> [<SKU> <qty> ...] [--discount N%] [--years N]` — price a deal
-  (terms: `--net DAYS`, `--custom-sla`, `--legal-changes`; tell the approvers why: `--why "..."`)
+  (terms: `--net DAYS`, `--billing annual|quarterly|monthly|upfront`, `--start YYYY-MM-DD`, `--custom-sla`,
+  `--legal-changes`; quote against a product rule: `--override-rules`; tell the approvers why: `--why "..."`)
 • `/lto proposal <deal>` — draft the proposal for a qualified deal
 • `/lto approvals` — approval requests waiting for you, and yours
 • `/lto share <deal> @person` — let another rep see and work on your deal
+• `/lto report [--since YYYY-MM-DD]` — the team's outcome metrics and their chart, sent to you (managers)
 • `/lto admin reload` · `/lto admin replay <id>` — reload governed files, resend parked CRM events (admins)
 • `/lto help` — this message"""
 
@@ -93,9 +99,12 @@ class Quote:
     lines: tuple[QuoteLine, ...]
     discount_pct: str | None
     years: int
-    payment_terms_days: int = 30
+    payment_terms_days: int | None = None  # None: the deal's asked-for terms, else the standard ones
+    billing_frequency: BillingChoice | None = None  # None: the catalog's standard billing
+    term_start: date | None = None  # None: the term starts on signature
     custom_sla: bool = False
     legal_changes: bool = False
+    override_rules: bool = False  # quote it although it breaks a `requires` product rule: the deal desk decides
     justification: str | None = None  # why the rep asks for it, shown to the approvers
 
 
@@ -116,12 +125,17 @@ class Share:
 
 
 @dataclass(frozen=True)
+class Report:
+    since: date | None = None  # deals that started on or after this day; None: every deal
+
+
+@dataclass(frozen=True)
 class Admin:
     action: str  # reload | replay
     event_ids: tuple[int, ...] = ()
 
 
-Command = Help | NewDeal | Status | Ask | Quote | Proposal | Approvals | Share | Admin
+Command = Help | NewDeal | Status | Ask | Quote | Proposal | Approvals | Share | Admin | Report
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -152,8 +166,27 @@ def _split_company(rest: str) -> tuple[str, str]:
 
 QUOTE_USAGE = (
     "/lto quote <deal> <SKU> <qty> [<SKU> <qty> ...] [--discount N%] [--years N] [--net DAYS] "
-    '[--custom-sla] [--legal-changes] [--why "reason"]'
+    "[--billing annual|quarterly|monthly|upfront] [--start YYYY-MM-DD] [--custom-sla] [--legal-changes] "
+    '[--override-rules] [--why "reason"]'
 )
+BILLING_FREQUENCIES: dict[str, BillingChoice] = {
+    "annual": "annual",
+    "quarterly": "quarterly",
+    "monthly": "monthly",
+    "upfront": "upfront",
+}
+FLAGS = ("--custom-sla", "--legal-changes", "--override-rules")
+OPTIONS = ("--discount", "--years", "--net", "--why", "--billing", "--start")
+
+
+def _term_start(value: str) -> date:
+    """`2027-01-01`: an ISO date, nothing looser (a quote's dates are contract dates)."""
+    try:
+        if len(value) == 10 and value.isascii():
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise UsageError("`--start` takes the date the term starts, as YYYY-MM-DD, such as `2027-01-01`.")
 
 
 def _percentage(value: str) -> str:
@@ -173,27 +206,38 @@ def _parse_quote(rest: str) -> Quote:
         raise UsageError(f"I could not read that quote: {exc}.") from None
     discount: str | None = None
     why: str | None = None
-    years, net, flags = 1, 30, set()
+    net: int | None = None
+    billing: BillingChoice | None = None
+    start: date | None = None
+    years, flags = 1, set()
     positional: list[str] = []
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        if token in ("--custom-sla", "--legal-changes"):
+        if token in FLAGS:
             flags.add(token)
             index += 1
             continue
-        if token in ("--discount", "--years", "--net", "--why") and index + 1 < len(tokens):
+        if token in OPTIONS and index + 1 < len(tokens):
             value = tokens[index + 1]
             index += 2
-        elif token.startswith(("--discount=", "--years=", "--net=", "--why=")):
+        elif token.startswith(tuple(f"{option}=" for option in OPTIONS)):
             token, _, value = token.partition("=")
             index += 1
+        elif token.startswith("--"):
+            raise UsageError(f"I don't know the option `{token[:40]}`. Usage: `{QUOTE_USAGE}`")
         else:
             positional.append(token)
             index += 1
             continue
         if token == "--why":
             why = value.strip()[:500] or None
+        elif token == "--billing":
+            billing = BILLING_FREQUENCIES.get(value.lower())
+            if billing is None:
+                raise UsageError("`--billing` takes annual, quarterly, monthly or upfront.")
+        elif token == "--start":
+            start = _term_start(value)
         elif token == "--discount":
             discount = _percentage(value)
         elif token == "--net":
@@ -222,10 +266,33 @@ def _parse_quote(rest: str) -> Quote:
         discount_pct=discount,
         years=years,
         payment_terms_days=net,
+        billing_frequency=billing,
+        term_start=start,
         custom_sla="--custom-sla" in flags,
         legal_changes="--legal-changes" in flags,
+        override_rules="--override-rules" in flags,
         justification=why,
     )
+
+
+REPORT_USAGE = "Usage: `/lto report [--since YYYY-MM-DD]`, e.g. `/lto report --since 2026-10-01`"
+
+
+def _parse_report(rest: str) -> Report:
+    """`report`, `report outcomes`, either with `--since 2026-10-01` (or `--since=2026-10-01`)."""
+    words = rest.replace("--since=", "--since ").split()
+    if words[:1] == ["outcomes"]:
+        words = words[1:]
+    if not words:
+        return Report()
+    if len(words) == 2 and words[0] == "--since":
+        try:
+            if len(words[1]) == 10 and words[1].isascii():
+                return Report(since=date.fromisoformat(words[1]))
+        except ValueError:
+            pass
+        raise UsageError("`--since` takes the first day to report on, as YYYY-MM-DD, such as `2026-10-01`.")
+    raise UsageError(REPORT_USAGE)
 
 
 def parse(text: str) -> Command:
@@ -266,6 +333,8 @@ def parse(text: str) -> Command:
         if not deal or mention is None:
             raise UsageError("Usage: `/lto share <deal> @person`, e.g. `/lto share #12 @sam`")
         return Share(deal=deal_reference(deal), user_id=mention[1])
+    if verb == "report":
+        return _parse_report(rest)
     if verb == "admin":
         action, _, ids = rest.partition(" ")
         if action == "reload" and not ids.strip():

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from deals.qualification import Qualification
+from integrations.cpq.catalog import Catalog, load_catalog
 
 DISCOUNT = re.compile(
     r"\b(?P<a>\d{1,2}(?:\.\d{1,2})?)\s?%\s*(?:off|discount)\b|\bdiscount of (?P<b>\d{1,2}(?:\.\d{1,2})?)\s?%",
@@ -33,6 +35,11 @@ SEATS = re.compile(r"\b(\d[\d,]*)\s*(?:seats|users|licen[cs]es)\b", re.IGNORECAS
 WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 YEARS = re.compile(r"\b(\d|one|two|three|four|five)[- ](?:years?|yrs?)\b", re.IGNORECASE)
 NET = re.compile(r"\bnet[- ]?(\d{2,3})\b", re.IGNORECASE)
+BILLING = re.compile(
+    r"\b(?:billed|billing|invoiced|pay(?:ing)?)\s+(annually|quarterly|monthly|upfront|up[- ]front)\b", re.I
+)
+# The rep insists on a quote CPQ would refuse for a product rule: it is priced and the deal desk decides.
+OVERRIDE = re.compile(r"\boverrid(?:e|ing) the (?:product )?rules?\b|\b(?:quote|price) it anyway\b", re.IGNORECASE)
 CUSTOM_SLA = re.compile(r"\b(?:custom|bespoke|non-standard) sla\b|\b99\.99\d*\s?% (?:uptime|sla)\b", re.IGNORECASE)
 LEGAL = re.compile(
     r"\b(?:redlines?|changes? to (?:the |our )?(?:msa|terms|contract)|unlimited liability|"
@@ -76,6 +83,25 @@ PRICE_QUESTION = re.compile(
     r"cost (?:for|of)|what'?s the (?:price|cost))\b",
     re.IGNORECASE,
 )
+
+
+@cache
+def _catalog() -> Catalog:
+    return load_catalog()
+
+
+def required_by_sources(record: Qualification | None) -> dict[str, int]:
+    """The SKUs the catalog's product rules require for the deal's sources (an Oracle source: the
+    connectors pack), with the quantity to quote: a good quote includes them without being told."""
+    if record is None:
+        return {}
+    catalog = _catalog()
+    needed: dict[str, int] = {}
+    for rule in catalog.rules.requires:
+        sku = catalog.get(rule.sku)
+        if sku is not None and any(rule.needed_by(name) for name in record.integrations):
+            needed[rule.sku] = 1 if sku.unit in ("flat", "instance") else (record.seats or sku.min_quantity)
+    return needed
 
 
 @dataclass
@@ -125,6 +151,10 @@ def _read_ask(text: str, known: Qualification | None, discount: str | None) -> Q
         for sku, pattern in FLAT_ADDONS.items():
             if sku not in lines and pattern.search(text):
                 lines[sku] = 1
+    override = bool(OVERRIDE.search(text))
+    if any(sku in lines for sku in EDITIONS.values()) and not override:
+        for sku, quantity in required_by_sources(known).items():
+            lines.setdefault(sku, quantity)
     missing = []
     if not any(sku in lines for sku in EDITIONS.values()):
         missing.append("the edition (Team, Business, Enterprise or Government)")
@@ -134,14 +164,24 @@ def _read_ask(text: str, known: Qualification | None, discount: str | None) -> Q
         return QuoteAskReading(ask=None, missing=missing)
     years = YEARS.search(text)
     net = NET.search(text)
+    billing = BILLING.search(text)
     amount = discount or "0"
     return QuoteAskReading(
         ask={
             "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines.items()],
             "discount_pct": amount,
             "years": (int(years[1]) if years[1].isdigit() else WORDS[years[1].lower()]) if years else 1,
-            "payment_terms_days": int(net[1]) if net else 30,
+            # Unsaid terms are the deal's (the payment terms the customer asked for) or the standard ones.
+            "payment_terms_days": int(net[1]) if net else None,
+            "billing_frequency": _billing(billing[1]) if billing else None,
             "custom_sla": bool(CUSTOM_SLA.search(text)),
             "legal_changes": bool(LEGAL.search(text)),
+            "override_rules": override,
         }
     )
+
+
+def _billing(word: str) -> str:
+    """`annually` → annual, `up-front` → upfront: the billing frequencies CPQ knows."""
+    word = word.lower().replace("-", "").replace(" ", "")
+    return {"annually": "annual"}.get(word, word)

@@ -14,7 +14,10 @@ from core.jobs import ClaimedJob
 from deals import access
 from deals import service as deals
 from integrations.cpq import service as cpq
-from integrations.cpq.errors import QuoteRefused
+from integrations.cpq.errors import MissingBaseSku, MissingRequiredSku, QuoteRefused
+
+# Refusals of a `requires` product rule: the rep may insist, and the deal desk decides.
+OVERRIDABLE = (MissingRequiredSku, MissingBaseSku)
 
 
 async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
@@ -32,11 +35,17 @@ async def handle_quote(runtime: Runtime, job: ClaimedJob) -> None:
             origin=f"job:{job.id}",  # a re-run of this job shows the version it stored, it does not price again
         )
     except (deals.DealNotFound, QuoteRefused, access.Forbidden) as exc:
-        await respond(ask.response_url, text=f":no_entry: I did not price that: {escape(str(exc))}")
+        insist = (
+            " If the customer really needs it this way, add `--override-rules`: it is priced and the deal desk decides."
+            if isinstance(exc, OVERRIDABLE)
+            else ""
+        )
+        await respond(ask.response_url, text=f":no_entry: I did not price that: {escape(str(exc))}{insist}")
         return
-    version, quote, reasons = priced.committed.record.version, priced.committed.quote, priced.committed.reasons
+    record = priced.committed.record
+    version, quote, reasons = record.version, priced.committed.quote, priced.committed.reasons
     text = quote_text(priced.company, version, quote)
-    blocks = as_dicts(quote_blocks(priced.company, version, quote, reasons))
+    blocks = as_dicts(quote_blocks(priced.company, version, quote, reasons, terms=record.terms))
     if priced.channel_id and priced.thread_ts:
         await runtime.gateway.post_message(
             key=f"job:{job.id}:quote", channel=priced.channel_id, thread_ts=priced.thread_ts, text=text, blocks=blocks

@@ -1,4 +1,5 @@
-"""A quote in the deal thread: the summary, the lines as a table, and what still needs approval."""
+"""A quote in the deal thread: the summary, the lines as a table, its terms, the product rules CPQ applied, and
+what still needs approval."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from slack_sdk.models.blocks.basic_components import RawTextObject
 from bot.views.text import clip, escape
 from deals.qualification import format_money
 from integrations.cpq.engine import Quote
+from integrations.cpq.models import QuoteTerms
+from integrations.cpq.rules import RuleStatus
 
 RULE_LABELS = {"discount:requested": "requested discount"}
 
@@ -24,7 +27,19 @@ def quote_text(company: str, version: int, quote: Quote) -> str:
     )
 
 
-def quote_blocks(company: str, version: int, quote: Quote, approval_reasons: list[str]) -> list[Block]:
+RULE_MARKS = {RuleStatus.APPLIED: ":jigsaw:", RuleStatus.SUGGESTED: ":bulb:", RuleStatus.OVERRIDDEN: ":warning:"}
+
+
+def rule_lines(quote: Quote) -> str:
+    """The product rules that bore on the quote, one line each (an add-on's edition on the quote goes unsaid)."""
+    return "\n".join(
+        f"{RULE_MARKS[outcome.status]} {escape(str(outcome))}" for outcome in quote.rule_outcomes if not outcome.routine
+    )
+
+
+def quote_blocks(
+    company: str, version: int, quote: Quote, approval_reasons: list[str], *, terms: QuoteTerms | None = None
+) -> list[Block]:
     money = lambda amount: format_money(amount, quote.currency)  # noqa: E731
     years = f"{quote.term_years}-year term" if quote.term_years > 1 else "1-year term"
     header = (
@@ -48,7 +63,12 @@ def quote_blocks(company: str, version: int, quote: Quote, approval_reasons: lis
                 RawTextObject(text=money(line.term_total)),
             ]
         )
+    if terms is not None:
+        header += f"\n*Terms:* {escape(str(terms))}"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(header, 3000))), TableBlock(rows=rows)]
+    rules = rule_lines(quote)
+    if rules:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"*Product rules*\n{rules}", 3000))))
     if approval_reasons:
         reasons = "\n".join(f"• {escape(r)}" for r in approval_reasons)
         blocks.append(

@@ -3,17 +3,20 @@
 Order of rules on a line: list price → volume tier (seat SKUs, whole quantity) → multi-year
 term (annual lines) → bundle → requested discount (discountable annual lines). Each line's
 yearly amount is rounded half-up to cents once, after all its rules; totals add rounded lines.
+Before any price, the catalog's product rules (`rules.py`) are checked; what each did is on the quote.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, Field
 
 from deals.qualification import Compliance, Deployment, Region
-from integrations.cpq import errors
-from integrations.cpq.catalog import Catalog, Sku
+from integrations.cpq import errors, rules
+from integrations.cpq.catalog import BillingFrequency, Catalog, Sku
+from integrations.cpq.rules import RuleOutcome, RuleStatus
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -37,12 +40,23 @@ class QuoteRequest(BaseModel):
     deployment: Deployment | None = None
     compliance: list[Compliance] = Field(default_factory=list)
     country: str | None = Field(None, description="ISO 3166 alpha-2 of the customer's country")
+    integrations: list[str] = Field(
+        default_factory=list,
+        description="Systems the deal connects (its record's integrations): a source may require a SKU.",
+    )
     allow_gaps: bool = Field(
         False,
         description="Return compliance gaps and unhosted regions on the quote (for approval) instead of refusing.",
     )
-    # Commercial terms: not priced, but judged by the approval policy.
+    override_rules: bool = Field(
+        False,
+        description="The rep insists on a quote that breaks a `requires` product rule: price it, and the deal desk "
+        "decides (instead of refusing it with the fix).",
+    )
+    # Commercial terms: not priced, but carried by the quote and judged by the approval policy.
     payment_terms_days: int = Field(30, ge=0, le=365, description="Net payment terms in days")
+    billing_frequency: BillingFrequency = BillingFrequency.ANNUAL
+    term_start: date | None = Field(None, description="When the subscription starts; None: on signature.")
     custom_sla: bool = False
     legal_changes: bool = Field(False, description="Changes to the standard legal terms were asked for")
 
@@ -79,6 +93,14 @@ class Quote(BaseModel):
     requested_discount_pct: Decimal
     compliance_gaps: list[Compliance] = Field(default_factory=list)
     unhosted_regions: list[Region] = Field(default_factory=list)
+    rule_outcomes: list[RuleOutcome] = Field(
+        default_factory=list, description="Each product rule that bore on the quote, and what it did."
+    )
+
+    @property
+    def overridden_rules(self) -> list[str]:
+        """The product rules the rep overrode: the deal desk approves the quote."""
+        return [outcome.rule for outcome in self.rule_outcomes if outcome.status == RuleStatus.OVERRIDDEN]
 
 
 def compliance_gaps(request: QuoteRequest, catalog: Catalog) -> list[Compliance]:
@@ -97,7 +119,7 @@ def unhosted_regions(request: QuoteRequest, catalog: Catalog) -> list[Region]:
     return [region for region in request.regions if region not in catalog.hosted_regions]
 
 
-def _validate(request: QuoteRequest, catalog: Catalog) -> dict[str, Sku]:
+def _validate(request: QuoteRequest, catalog: Catalog) -> tuple[dict[str, Sku], list[RuleOutcome]]:
     if request.currency not in catalog.currencies:
         raise errors.UnsupportedCurrency(
             f"{request.currency} is not a catalog currency; quote in {', '.join(catalog.currencies)}."
@@ -122,10 +144,6 @@ def _validate(request: QuoteRequest, catalog: Catalog) -> dict[str, Sku]:
             raise errors.BelowMinimum(
                 f"{sku.sku} ({sku.name}) needs at least {sku.min_quantity}; asked for {line.quantity}."
             )
-        if sku.requires and not any(base in skus for base in sku.requires):
-            raise errors.MissingBaseSku(
-                f"{sku.sku} is an add-on and needs {' or '.join(sku.requires)} on the same quote."
-            )
         if request.currency not in sku.prices:
             raise errors.UnsupportedCurrency(f"{sku.sku} is only sold in {', '.join(sku.prices)}.")
         if sku.regions is not None:
@@ -137,16 +155,18 @@ def _validate(request: QuoteRequest, catalog: Catalog) -> dict[str, Sku]:
         if request.deployment and sku.deployments is not None and request.deployment not in sku.deployments:
             raise errors.DeploymentNotSupported(
                 f"{sku.sku} does not support {request.deployment.replace('_', '-')} deployment "
-                f"(it supports {', '.join(d.replace('_', '-') for d in sku.deployments)})."
+                f"(it supports {', '.join(d.replace('_', '-') for d in sku.deployments)}): "
+                f"{rules.minimum_editions(catalog, [request.deployment])}."
             )
+    outcomes = rules.check(request, catalog, skus)
     if request.deployment == "self_hosted" and "HS-SELF" not in skus:
         raise errors.DeploymentNotSupported("A self-hosted deployment needs the HS-SELF licence on the quote.")
     if not request.allow_gaps:
         gaps = compliance_gaps(request, catalog)
         if gaps:
             raise errors.ComplianceNotCovered(
-                f"The quoted SKUs do not cover {', '.join(g.value for g in gaps)}; HIPAA and PCI-DSS need HS-ENT, "
-                "FedRAMP needs HS-GOV."
+                f"The quoted SKUs do not cover {', '.join(g.value for g in gaps)}: "
+                f"{rules.minimum_editions(catalog, [g.value for g in gaps])}."
             )
         unhosted = unhosted_regions(request, catalog)
         if unhosted:
@@ -154,12 +174,12 @@ def _validate(request: QuoteRequest, catalog: Catalog) -> dict[str, Sku]:
                 f"SaaS is not hosted in {', '.join(r.value for r in unhosted)}; quote self-hosted (HS-ENT + HS-SELF) "
                 "or route the residency question to security."
             )
-    return skus
+    return skus, outcomes
 
 
 def price(request: QuoteRequest, catalog: Catalog) -> Quote:
     """Price a request or refuse it with the reason; the same request always gives the same quote."""
-    skus = _validate(request, catalog)
+    skus, outcomes = _validate(request, catalog)
     present = set(skus)
     bundle_pct: dict[str, tuple[str, Decimal]] = {}
     for bundle in catalog.bundles:
@@ -222,6 +242,7 @@ def price(request: QuoteRequest, catalog: Catalog) -> Quote:
         requested_discount_pct=request.discount_pct,
         compliance_gaps=compliance_gaps(request, catalog),
         unhosted_regions=unhosted_regions(request, catalog),
+        rule_outcomes=outcomes,
     )
 
 

@@ -21,6 +21,22 @@ class MissingBaseSku(QuoteRefused):
     pass
 
 
+class MissingRequiredSku(QuoteRefused):
+    """The deal needs a SKU the quote leaves out (an Oracle source: the connectors pack)."""
+
+
+class ExcludedTogether(QuoteRefused):
+    """Two SKUs that cannot be on one quote."""
+
+
+class IncludedInEdition(QuoteRefused):
+    """An add-on that adds nothing to the edition quoted with it."""
+
+
+class InvalidTermStart(QuoteRefused):
+    pass
+
+
 class NotSoldInRegion(QuoteRefused):
     pass
 

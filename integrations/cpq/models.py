@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, enum_column
+from integrations.cpq.catalog import BillingFrequency
 
 
 class QuoteStatus(enum.StrEnum):
@@ -26,6 +28,26 @@ class QuoteStatus(enum.StrEnum):
     @property
     def is_final(self) -> bool:
         return self in (QuoteStatus.DRAFT, QuoteStatus.APPROVED)
+
+
+@dataclass(frozen=True)
+class QuoteTerms:
+    """The commercial terms a quote carries, as a rep, a proposal or an order form reads them."""
+
+    currency: str
+    payment_terms: str  # "net 30"
+    billing_frequency: BillingFrequency
+    term_start: date | None  # None: the term starts on signature
+    valid_until: date | None  # None: not committed (a preview)
+
+    def __str__(self) -> str:
+        billed = {
+            BillingFrequency.UPFRONT: "billed upfront for the whole term",
+            BillingFrequency.ANNUAL: "billed annually in advance",
+        }.get(self.billing_frequency, f"billed {self.billing_frequency}")
+        starts = f"starts {self.term_start.isoformat()}" if self.term_start else "starts on signature"
+        valid = f" · prices valid until {self.valid_until.isoformat()}" if self.valid_until else ""
+        return f"{self.payment_terms} · {billed} · {starts} · {self.currency}{valid}"
 
 
 class QuoteRecord(Base):
@@ -46,8 +68,24 @@ class QuoteRecord(Base):
     created_at: Mapped[datetime]
     # The job (or delivery) that priced it: a re-run of that job finds this version instead of pricing anew.
     origin: Mapped[str | None] = mapped_column(String(200))
+    # The commercial terms it was committed with, as proposals and order forms print them; the approvals
+    # that made it final are read through `integrations.cpq.service.decided_approval_steps`.
+    payment_terms: Mapped[str] = mapped_column(String(40), doc='"net 30": net days, the deal\'s or the standard')
+    billing_frequency: Mapped[BillingFrequency] = mapped_column(enum_column(BillingFrequency, 12))
+    term_start: Mapped[date | None] = mapped_column(doc="when the subscription starts; None: on signature")
+    valid_until: Mapped[date] = mapped_column(doc="the last day its prices hold: commit date + governed validity")
 
     __table_args__ = (
         UniqueConstraint("deal_id", "version", name="uq_quotes_version"),
         UniqueConstraint("origin", name="uq_quotes_origin"),
     )
+
+    @property
+    def terms(self) -> QuoteTerms:
+        return QuoteTerms(
+            currency=self.currency,
+            payment_terms=self.payment_terms,
+            billing_frequency=self.billing_frequency,
+            term_start=self.term_start,
+            valid_until=self.valid_until,
+        )

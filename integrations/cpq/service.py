@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from approvals import service as approval_service
-from approvals.models import StepStatus
+from approvals.models import ApprovalStep, StepStatus
 from approvals.policy import ApprovalFacts, Policy, PolicyDecision, evaluate
 from core import audit, events, jobs, outbox
 from core.clock import Clock
@@ -21,9 +22,10 @@ from deals.access import Identity
 from deals.models import Deal
 from deals.qualification import Money, Qualification, format_money
 from deals.service import deal_key, qualification_of
-from integrations.cpq.catalog import Catalog
+from integrations.cpq import errors
+from integrations.cpq.catalog import BillingFrequency, Catalog
 from integrations.cpq.engine import LineRequest, Quote, QuoteRequest, price
-from integrations.cpq.models import QuoteRecord, QuoteStatus
+from integrations.cpq.models import QuoteRecord, QuoteStatus, QuoteTerms
 
 
 def request_for_deal(
@@ -32,21 +34,32 @@ def request_for_deal(
     lines: list[tuple[str, int]],
     discount_pct: Decimal,
     years: int,
+    catalog: Catalog,
+    policy: Policy,
     currency: str | None = None,
-    payment_terms_days: int = 30,
+    payment_terms_days: int | None = None,
+    billing_frequency: BillingFrequency | None = None,
+    term_start: date | None = None,
     custom_sla: bool = False,
     legal_changes: bool = False,
+    override_rules: bool = False,
 ) -> QuoteRequest:
-    """The deal's qualification supplies the context the engine checks: regions, deployment, compliance."""
+    """The deal's qualification supplies the context the engine checks: regions, deployment, compliance,
+    sources, and the payment terms the customer asked for."""
     return request_for_record(
         qualification_of(deal),
         lines=lines,
         discount_pct=discount_pct,
         years=years,
+        catalog=catalog,
+        policy=policy,
         currency=currency,
         payment_terms_days=payment_terms_days,
+        billing_frequency=billing_frequency,
+        term_start=term_start,
         custom_sla=custom_sla,
         legal_changes=legal_changes,
+        override_rules=override_rules,
     )
 
 
@@ -56,12 +69,23 @@ def request_for_record(
     lines: list[tuple[str, int]],
     discount_pct: Decimal,
     years: int,
+    catalog: Catalog,
+    policy: Policy,
     currency: str | None = None,
-    payment_terms_days: int = 30,
+    payment_terms_days: int | None = None,
+    billing_frequency: BillingFrequency | None = None,
+    term_start: date | None = None,
     custom_sla: bool = False,
     legal_changes: bool = False,
+    override_rules: bool = False,
 ) -> QuoteRequest:
-    """A qualification record supplies the context the engine checks: currency, regions, deployment, compliance."""
+    """A qualification record supplies the context the engine checks: currency, regions, deployment,
+    compliance and sources. Terms the rep did not state come from the deal (the payment terms the customer
+    asked for) or else from governance (the policy's standard net days, the catalog's billing)."""
+    if payment_terms_days is None:
+        payment_terms_days = (
+            record.payment_terms_days if record.payment_terms_days is not None else policy.standard_payment_terms_days
+        )
     return QuoteRequest(
         currency=currency or (record.budget.currency if record.budget else "USD"),
         term_years=years,
@@ -70,11 +94,32 @@ def request_for_record(
         regions=record.regions,
         deployment=record.deployment,
         compliance=record.compliance,
+        integrations=record.integrations,
         allow_gaps=True,  # gaps are priced and routed to approval, not hidden
+        override_rules=override_rules,
         payment_terms_days=payment_terms_days,
+        billing_frequency=billing_frequency or catalog.terms.billing_frequency,
+        term_start=term_start,
         custom_sla=custom_sla,
         legal_changes=legal_changes,
     )
+
+
+def terms_asked(request: QuoteRequest, *, valid_until: date | None = None) -> QuoteTerms:
+    """The terms a request carries, as people read them (`valid_until` once it is committed)."""
+    return QuoteTerms(
+        currency=request.currency,
+        payment_terms=f"net {request.payment_terms_days}",
+        billing_frequency=request.billing_frequency,
+        term_start=request.term_start,
+        valid_until=valid_until,
+    )
+
+
+def rule_notes(quote: Quote) -> list[str]:
+    """The product rules CPQ applied, suggested or saw overridden on a quote, one sentence each for the rep
+    (an add-on's edition being on the quote goes without saying)."""
+    return [str(outcome) for outcome in quote.rule_outcomes if not outcome.routine]
 
 
 def approval_decision(quote: Quote, policy: Policy, request: QuoteRequest) -> PolicyDecision:
@@ -83,10 +128,12 @@ def approval_decision(quote: Quote, policy: Policy, request: QuoteRequest) -> Po
         discount_pct=quote.requested_discount_pct,
         total=Money(amount=quote.total, currency=quote.currency),
         payment_terms_days=request.payment_terms_days,
+        billing_frequency=request.billing_frequency,
         custom_sla=request.custom_sla,
         legal_changes=request.legal_changes,
         compliance_gap=bool(quote.compliance_gaps),
         region_unhosted=bool(quote.unhosted_regions),
+        overridden_rules=quote.overridden_rules,
     )
     return evaluate(policy, facts)
 
@@ -113,10 +160,17 @@ def create_quote(
     clock: Clock,
     origin: str | None = None,
 ) -> tuple[QuoteRecord, Quote, list[str]]:
-    """Price and store the next version; earlier open versions of the deal are superseded. `origin` names the
-    job that priced it (unique: a second run of that job cannot store a second version)."""
+    """Price and store the next version with its terms (valid for the catalog's validity days from today);
+    earlier open versions of the deal are superseded. `origin` names the job that priced it (unique: a second
+    run of that job cannot store a second version)."""
+    today = clock.now().date()
+    if request.term_start is not None and request.term_start < today:
+        raise errors.InvalidTermStart(
+            f"The term cannot start on {request.term_start.isoformat()}, before today ({today.isoformat()})."
+        )
     quote = price(request, catalog)
     reasons = needs_approval(quote, policy, request)
+    terms = terms_asked(request, valid_until=today + timedelta(days=catalog.terms.quote_valid_days))
     version = (session.scalar(select(func.max(QuoteRecord.version)).where(QuoteRecord.deal_id == deal.id)) or 0) + 1
     session.execute(
         update(QuoteRecord)
@@ -135,6 +189,10 @@ def create_quote(
         created_by=actor_id,
         created_at=clock.now(),
         origin=origin,
+        payment_terms=terms.payment_terms,
+        billing_frequency=terms.billing_frequency,
+        term_start=terms.term_start,
+        valid_until=terms.valid_until,
     )
     session.add(record)
     session.flush()
@@ -157,6 +215,8 @@ def create_quote(
             "currency": quote.currency,
             "approval_reasons": reasons,
             "policy_version": policy.version,
+            "terms": str(record.terms),
+            "rules": [f"{outcome.rule} {outcome.status}" for outcome in quote.rule_outcomes],
         },
     )
     outbox.emit(
@@ -235,7 +295,7 @@ def commit_quote(
         quote_id=record.id,
         requester=actor_id,
         decision=decision,
-        summary=summarize(quote, request),
+        summary=summarize(quote, request, standard_payment_terms_days=policy.standard_payment_terms_days),
         clock=clock,
         agent_run=agent_run,
     )
@@ -255,6 +315,7 @@ class PricePreview:
     quote: Quote
     summary: str
     approvers: list[str]  # the names of the levels that would have to approve it (empty: the rep's call)
+    terms: QuoteTerms
 
 
 def preview(
@@ -265,36 +326,51 @@ def preview(
     years: int,
     catalog: Catalog,
     policy: Policy,
-    payment_terms_days: int = 30,
+    payment_terms_days: int | None = None,
+    billing_frequency: BillingFrequency | None = None,
     custom_sla: bool = False,
     legal_changes: bool = False,
+    override_rules: bool = False,
 ) -> PricePreview:
-    """Price a deal's would-be quote without committing it: the same engine, context and policy as
+    """Price a deal's would-be quote without committing it: the same engine, context, terms and policy as
     `commit_quote`, nothing written. Raises QuoteRefused with a sentence the rep can act on."""
     request = request_for_record(
         record,
         lines=lines,
         discount_pct=discount_pct,
         years=years,
+        catalog=catalog,
+        policy=policy,
         payment_terms_days=payment_terms_days,
+        billing_frequency=billing_frequency,
         custom_sla=custom_sla,
         legal_changes=legal_changes,
+        override_rules=override_rules,
     )
     quote = price(request, catalog)
     decision = approval_decision(quote, policy, request)
-    return PricePreview(quote, summarize(quote, request), [policy.levels[level].name for level in decision.levels])
+    return PricePreview(
+        quote,
+        summarize(quote, request, standard_payment_terms_days=policy.standard_payment_terms_days),
+        [policy.levels[level].name for level in decision.levels],
+        terms_asked(request),
+    )
 
 
-def summarize(quote: Quote, request: QuoteRequest) -> str:
-    """What is being asked, in one line: "22% discount on 150 × HS-ENT, 2 years: $240,144.84 (list $345,000)"."""
+def summarize(quote: Quote, request: QuoteRequest, *, standard_payment_terms_days: int = 30) -> str:
+    """What is being asked, in one line: "22% discount on 150 × HS-ENT, 2 years: $240,144.84 (list $345,000)";
+    terms appear when they are not the standard ones."""
     lines = ", ".join(f"{line.quantity} × {line.sku}" for line in quote.lines)
     discount = request.discount_pct
     asked = f"{discount.normalize():f}% discount on " if discount else ""
     years = f"{quote.term_years} year{'s' if quote.term_years > 1 else ''}"
     terms = [
-        f"net {request.payment_terms_days}" if request.payment_terms_days != 30 else "",
+        f"net {request.payment_terms_days}" if request.payment_terms_days != standard_payment_terms_days else "",
+        f"billed {request.billing_frequency}" if request.billing_frequency != BillingFrequency.ANNUAL else "",
+        f"starting {request.term_start.isoformat()}" if request.term_start else "",
         "custom SLA" if request.custom_sla else "",
         "changes to the legal terms" if request.legal_changes else "",
+        f"overriding {', '.join(quote.overridden_rules)}" if quote.overridden_rules else "",
     ]
     extra = "".join(f", {term}" for term in terms if term)
     return (
@@ -339,9 +415,14 @@ def quote_deal(
             lines=[(line.sku, line.quantity) for line in ask.lines],
             discount_pct=ask.discount_pct,
             years=ask.years,
+            catalog=catalog,
+            policy=policy,
             payment_terms_days=ask.payment_terms_days,
+            billing_frequency=BillingFrequency(ask.billing_frequency) if ask.billing_frequency else None,
+            term_start=ask.term_start,
             custom_sla=ask.custom_sla,
             legal_changes=ask.legal_changes,
+            override_rules=ask.override_rules,
         )
         committed = commit_quote(
             session,
@@ -367,6 +448,20 @@ def committed_by(session: Session, *, origin: str, policy: Policy) -> CommittedQ
     reasons = needs_approval(quote, policy, QuoteRequest.model_validate(record.request))
     approval = approval_service.request_of_quote(session, record.id)
     return CommittedQuote(record, quote, reasons, approval.id if approval else None)
+
+
+DECIDED = (StepStatus.APPROVED, StepStatus.REJECTED, StepStatus.CHANGES_REQUESTED)
+
+
+def decided_approval_steps(session: Session, *, quote_id: int) -> list[ApprovalStep]:
+    """The approval steps decided on this quote, in the order they were decided: for a final quote, the
+    approvals that made it final (who, which level, when, why). Empty when the quote was within the rep's
+    authority or nobody has decided yet. The approvals domain owns the steps; this reads them through it."""
+    request = approval_service.request_of_quote(session, quote_id)
+    if request is None:
+        return []
+    decided = [step for step in approval_service.steps_of(session, request.id) if step.status in DECIDED]
+    return sorted(decided, key=lambda step: (step.decided_at or step.created_at or request.created_at, step.id))
 
 
 def next_version(session: Session, deal_id: int) -> int:

@@ -34,6 +34,9 @@ def _request(sessions, clock, discount="22", total="100000"):
             quote={},
             created_by="U0REP1",
             created_at=clock.now(),
+            payment_terms="net 30",
+            billing_frequency="annual",
+            valid_until=clock.now().date(),
         )
         session.add(quote)
         session.flush()
@@ -112,6 +115,9 @@ def test_a_new_request_for_the_deal_cancels_the_pending_one(sessions, clock):
             quote={},
             created_by="U0REP1",
             created_at=clock.now(),
+            payment_terms="net 30",
+            billing_frequency="annual",
+            valid_until=clock.now().date(),
         )
         session.add(quote)
         session.flush()

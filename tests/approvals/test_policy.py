@@ -40,7 +40,7 @@ def test_each_fired_rule_says_why_and_the_decision_names_the_policy_version(poli
     )
     decision = evaluate(policy, facts)
     assert decision.levels == ["vp_sales", "deal_desk", "legal", "security"]
-    assert "Discount 22% is above 20%" in decision.fired[0].reason and decision.policy_version == "2026.12.1"
+    assert "Discount 22% is above 20%" in decision.fired[0].reason and decision.policy_version == "2026.12.2"
     assert any("net 60" in rule.reason for rule in decision.fired)
 
 

@@ -28,7 +28,8 @@ from tests.bot.conftest import REP, Harness
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "knowledge"
 QUALIFIED = (
-    "new Acme: Pain: nightly batch loads from Oracle into Snowflake take 6 hours. 200 seats, budget $250k, "
+    # A PostgreSQL source: the connectors pack an Oracle one needs is tested with the product rules.
+    "new Acme: Pain: nightly batch loads from PostgreSQL into Snowflake take 6 hours. 200 seats, budget $250k, "
     "sign by end of Q1, SaaS, users in Boston, SOC 2 and HIPAA, the CFO signs."
 )
 
