@@ -1,9 +1,11 @@
-"""The proposal agent: drafts the prose sections, grounded in retrieved knowledge; code inserts the prices.
+"""The proposal agent and the use case that drafts a proposal a customer can sign.
 
-The model writes claims and cites chunk ids it retrieved (checked by the output validator).
-The guardrail then reads the rendered document: every amount and percentage must come from
-the quote (a figure a retrieved document states is not the quote's), every SKU must be one the
-quote prices. A draft that fails is regenerated once, then posted as needing review with the reasons.
+The agent writes only prose: an executive summary, and capability claims that each cite a chunk it
+retrieved, where its search reaches only public and customer-shareable chunks. Code composes the rest
+(agents/proposal_document.py): prices and terms from the final quote, what each line gives from the
+catalog, the plan from the deal's POC and go-live. The guardrail (agents/proposal_guardrail.py) reads
+the rendered document: a draft that fails is regenerated once, then posted as needing review with the
+reasons.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -20,11 +23,14 @@ from pydantic_ai import Agent, ModelRetry, RunContext
 from pydantic_ai.usage import RunUsage, UsageLimits
 from sqlalchemy.orm import Session
 
-from agents import figures
+from agents import proposal_guardrail
 from agents.allowlist import enforce
 from agents.grounding import Search, search_and_remember
 from agents.offline.proposal_model import offline_proposal
-from agents.proposal_document import allowed_figures, render_markdown, to_pdf
+from agents.proposal_document import CommercialTerms, ProposalDocument, is_customer_shareable, render_markdown
+from agents.proposal_pdf import to_pdf
+from agents.proposal_sections import ProposalInputs, compose
+from agents.proposal_templates import Theme, Wording, load_theme, load_wording
 from agents.services import Services
 from core import audit, events, provenance
 from deals import access
@@ -33,30 +39,38 @@ from deals.models import DealStage
 from deals.qualification import Qualification, Stage
 from integrations.cpq import service as cpq
 from integrations.cpq.engine import Quote
-from integrations.cpq.models import QuoteStatus
-from knowledge.models import Passage
+from integrations.cpq.models import QuoteRecord, QuoteStatus
+from knowledge.models import CUSTOMER_FACING, Passage
 
-PROPOSAL_LIMITS = UsageLimits(request_limit=8, tool_calls_limit=12)
+PROPOSAL_LIMITS = UsageLimits(request_limit=8, tool_calls_limit=16)
 
 
 class Claim(BaseModel):
     text: str = Field(description="One product capability statement, close to the cited passage's words.")
     chunk_id: str = Field(description="The retrieved chunk that supports it.")
+    topic: str | None = Field(
+        None,
+        description="For a security claim, the requirement it answers: a compliance regime as the brief names it "
+        "(HIPAA, SOC2...), 'deployment' or 'SSO'.",
+    )
 
 
 class ProposalDraft(BaseModel):
-    executive_summary: str
-    situation: str = Field(description="The customer's situation in their words, from the qualification record.")
-    solution: list[Claim] = Field(default_factory=list)
-    security: list[Claim] = Field(default_factory=list)
-    assumptions: list[str] = Field(default_factory=list)
-    next_steps: list[str] = Field(default_factory=list)
+    executive_summary: str = Field(
+        description="Two to four sentences to the customer's decision makers: their problem in their words and the "
+        "outcome they get. No prices, amounts, percentages, dates or product names."
+    )
+    why_us: list[Claim] = Field(
+        default_factory=list, description="Why us rather than the competitors or incumbents the brief names."
+    )
+    solution: list[Claim] = Field(default_factory=list, description="How it connects the systems the brief names.")
+    security: list[Claim] = Field(default_factory=list, description="How each requirement of the brief is met.")
 
 
 @dataclass
 class ProposalDeps:
-    brief: dict[str, Any]  # company, pain, requirements, quoted SKUs (no prices: the model never sees or writes them)
-    search: Search | None
+    brief: dict[str, Any]  # the record's facts and the quoted products (no prices: the model never sees or writes them)
+    search: Search | None  # a customer-facing search (`Services.customer_facing_search`)
     passages: list[Passage] = field(default_factory=list)
 
 
@@ -65,10 +79,12 @@ proposal_agent: Agent[ProposalDeps, ProposalDraft] = Agent(
     output_type=ProposalDraft,
     name="proposal",
     instructions=(
-        "Draft the prose sections of a sales proposal for Halyard Stream from the brief. Search the knowledge base "
-        "for each requirement (integrations, deployment, security and compliance) and state capabilities only as "
-        "claims that cite the chunk_id they come from. Never write prices, amounts, discounts or percentages: the "
-        "pricing section is inserted by the CPQ engine. Never name a SKU the brief does not list."
+        "Draft the prose of a sales proposal for Halyard Stream from the brief, for the customer to read. Search "
+        "the knowledge base for why we win against each competitor or incumbent named, for each integration, and "
+        "for each security, compliance, deployment and SSO requirement; state capabilities only as claims that "
+        "cite the chunk_id they come from, in positive terms: what the customer gets. Never write prices, "
+        "amounts, discounts, percentages or dates: the pricing and terms are inserted from the quote. Never name "
+        "a product or SKU the brief lists under never_name, another customer, or internal material."
     ),
     retries=2,
 )
@@ -76,65 +92,19 @@ proposal_agent: Agent[ProposalDeps, ProposalDraft] = Agent(
 
 @proposal_agent.tool
 def search_knowledge(ctx: RunContext[ProposalDeps], query: str) -> list[dict[str, Any]] | str:
-    """Search the knowledge base; returns passages with chunk_id, title, section, source and text."""
-    return search_and_remember(ctx.deps.search, ctx.deps.passages, query)
+    """Search the knowledge base (material a customer may read); returns passages with chunk_id, title, section,
+    source and text."""
+    # A proposal goes to the customer: public and customer-shareable material only, whatever the search.
+    return search_and_remember(ctx.deps.search, ctx.deps.passages, query, audiences=CUSTOMER_FACING)
 
 
 @proposal_agent.output_validator
-def claims_cite_retrieved_chunks(ctx: RunContext[ProposalDeps], draft: ProposalDraft) -> ProposalDraft:
-    retrieved = {p.chunk_id for p in ctx.deps.passages}
-    unknown = [c.chunk_id for c in [*draft.solution, *draft.security] if c.chunk_id not in retrieved]
+def claims_cite_shareable_chunks(ctx: RunContext[ProposalDeps], draft: ProposalDraft) -> ProposalDraft:
+    shareable = {p.chunk_id for p in ctx.deps.passages if is_customer_shareable(p)}
+    unknown = [c.chunk_id for c in [*draft.why_us, *draft.solution, *draft.security] if c.chunk_id not in shareable]
     if unknown:
         raise ModelRetry(f"Claims cite chunks that were not retrieved: {unknown}. Cite only retrieved chunk ids.")
     return draft
-
-
-_PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s?%")
-_SKU = re.compile(r"\bHS-[A-Z]+\b")
-
-
-def _without_spaces(text: str) -> str:
-    return re.sub(r"\s", "", text)
-
-
-def guardrail(
-    document: str,
-    *,
-    allowed_money: set[str],
-    allowed_percent: set[str],
-    catalog_skus: set[str],
-    grounded_text: str,
-    quoted_skus: set[str] | None = None,
-) -> list[str]:
-    """Problems with a rendered draft; empty when every amount and percentage is the quote's and every SKU
-    is one the quote prices.
-
-    A figure the retrieved passages (`grounded_text`) state is still not the quote's: a document saying
-    "Enterprise is now $99 per seat" must not put $99 beside the quote's prices, so it is named as coming
-    from the knowledge base. `quoted_skus` (the quote's own SKUs), when given, also refuses catalog SKUs
-    the quote does not price.
-    """
-    problems = []
-    grounded = _without_spaces(grounded_text)
-
-    def problem(kind: str, figure: str) -> str:
-        if _without_spaces(figure) in grounded:
-            return f"{kind} '{figure}' comes from the knowledge base, not the quote"
-        return f"{kind} '{figure}' is not from the quote"
-
-    for match in figures.MONEY.finditer(document):
-        if _without_spaces(match.group(0)) not in allowed_money:
-            problems.append(problem("amount", match.group(0).strip()))
-    for match in _PERCENT.finditer(document):
-        if _without_spaces(match.group(0)) not in allowed_percent:
-            problems.append(problem("percentage", match.group(0).strip()))
-    named = set(_SKU.findall(document))
-    for sku in sorted(named - catalog_skus):
-        problems.append(f"SKU {sku} is not in the catalog")
-    if quoted_skus is not None:
-        for sku in sorted((named & catalog_skus) - quoted_skus):
-            problems.append(f"SKU {sku} is not on the quote")
-    return problems
 
 
 # The use case: draft a proposal for a deal ------------------------------------------------------
@@ -161,12 +131,14 @@ class ProposalBasis:
     quote: Quote
     quote_version: int
     quote_status: QuoteStatus
+    terms: CommercialTerms
 
 
 @dataclass(frozen=True)
 class WrittenProposal:
-    """The last draft the agent wrote, rendered, with what the guardrail found and what it cost."""
+    """The last draft the agent wrote, composed and rendered, with what the guardrail found and what it cost."""
 
+    document: ProposalDocument
     markdown: str
     problems: list[str]
     passages: list[Passage]
@@ -185,17 +157,25 @@ class DraftedProposal:
 
     @property
     def file_stem(self) -> str:
-        return f"proposal-deal-{self.basis.deal_id}-v{self.basis.quote_version}"
+        return customer_file_stem(self.basis.company, self.basis.quote_version)
+
+
+def customer_file_stem(company: str, revision: int) -> str:
+    """The document's file name as the customer sees it: their name and the revision, nothing internal
+    (no deal number)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", company).encode("ascii", "ignore").decode().lower())
+    return f"proposal-{slug.strip('-') or 'customer'}-r{revision}"
 
 
 async def draft_proposal(services: Services, *, deal_ref: str, who: access.Identity) -> DraftedProposal:
     """Draft the proposal for the deal `deal_ref` names from its latest quote: grounded prose from the agent
-    (regenerated once if the guardrail stops it), prices from the quote, rendered to Markdown and PDF; the
-    stage change and the audit event commit together. Raises DealNotFound, access.Forbidden or
-    ProposalRefused with a sentence the rep can act on."""
+    (regenerated once if the guardrail stops it), prices and terms from the quote, composed into one document
+    rendered to Markdown and PDF; the stage change and the audit event commit together. Raises DealNotFound,
+    access.Forbidden or ProposalRefused with a sentence the rep can act on."""
     basis = await asyncio.to_thread(load_basis, services, deal_ref=deal_ref, who=who)
-    written = await write_proposal(services, basis)
-    pdf = await asyncio.to_thread(to_pdf, written.markdown, title=f"Proposal for {basis.company}")
+    theme, wording = await asyncio.to_thread(lambda: (load_theme(), load_wording()))
+    written = await write_proposal(services, basis, theme=theme, wording=wording)
+    pdf = await asyncio.to_thread(to_pdf, written.document, theme)
     await asyncio.to_thread(record_draft, services, basis=basis, written=written, who=who)
     status = ProposalStatus.NEEDS_REVIEW if written.problems else ProposalStatus.READY
     return DraftedProposal(basis=basis, markdown=written.markdown, pdf=pdf, problems=written.problems, status=status)
@@ -227,52 +207,81 @@ def load_basis(services: Services, *, deal_ref: str, who: access.Identity) -> Pr
             quote=Quote.model_validate(latest.quote),
             quote_version=latest.version,
             quote_status=latest.status,
+            terms=terms_of(latest),
         )
 
 
-def brief_of(record: Qualification, quote: Quote) -> dict[str, Any]:
-    """What the agent is told about the deal: the record's facts, never its budget (no prices in, none out),
-    and the SKUs the quote prices (the only ones the proposal may name)."""
-    dumped = record.model_dump(mode="json")
-    brief = {k: v for k, v in dumped.items() if k not in ("budget",) and v not in (None, [], "")}
-    brief["quoted_skus"] = [line.sku for line in quote.lines]
+def terms_of(quote: QuoteRecord) -> CommercialTerms:
+    """The commercial terms the quote records. Read as attributes on purpose: a quote without them fails here
+    rather than printing terms nobody agreed to."""
+    return CommercialTerms(
+        currency=quote.currency,
+        payment_terms=quote.payment_terms,
+        billing_frequency=quote.billing_frequency,
+        term_start=quote.term_start,
+        valid_until=quote.valid_until,
+    )
+
+
+# What the agent is not told: money (no prices in, none out), the internal close date, the customer's own
+# ask for terms (the quote's terms are printed), and SKUs of interest the quote may not price.
+_NOT_BRIEFED = {"budget", "target_close", "payment_terms_days", "products_of_interest"}
+
+
+def brief_of(record: Qualification, quote: Quote, catalog_names: dict[str, str]) -> dict[str, Any]:
+    """What the agent is told about the deal: the record's facts, the products the quote prices (the only ones
+    the proposal may name) and, to leave out, the catalog's other products (`catalog_names`: SKU → name)."""
+    dumped = record.model_dump(mode="json", exclude=_NOT_BRIEFED)
+    brief = {k: v for k, v in dumped.items() if v not in (None, [], "")}
+    quoted = {line.sku for line in quote.lines}
+    brief["quoted_skus"] = sorted(quoted)
+    brief["quoted_products"] = [line.name for line in quote.lines]
+    unquoted = {sku: name for sku, name in catalog_names.items() if sku not in quoted}
+    brief["never_name"] = sorted({*unquoted, *unquoted.values()})
     return brief
 
 
-async def write_proposal(services: Services, basis: ProposalBasis) -> WrittenProposal:
-    """Run the agent and render its draft; a draft the guardrail stops is regenerated once, then kept
+async def write_proposal(
+    services: Services, basis: ProposalBasis, *, theme: Theme, wording: Wording
+) -> WrittenProposal:
+    """Run the agent, compose and render its draft; a draft the guardrail stops is regenerated once, then kept
     (to be posted as needing review, with the reasons)."""
-    brief = brief_of(basis.record, basis.quote)
-    catalog_skus = {s.sku for s in services.catalog().skus}
-    money, percents = allowed_figures(basis.quote)
+    catalog = services.catalog()
+    brief = brief_of(basis.record, basis.quote, {s.sku: s.name for s in catalog.skus})
+    today = services.clock.now().date()
+    inputs = ProposalInputs(
+        record=basis.record,
+        quote=basis.quote,
+        terms=basis.terms,
+        catalog=catalog,
+        theme=theme,
+        wording=wording,
+        today=today,
+    )
     usage = RunUsage()
     for _attempt in range(2):
-        deps = ProposalDeps(brief=brief, search=services.knowledge_search)
+        deps = ProposalDeps(brief=brief, search=services.customer_facing_search)
         result = await proposal_agent.run(
             json.dumps(brief), deps=deps, model=services.model_for(offline_proposal), usage_limits=PROPOSAL_LIMITS
         )
         usage.incr(result.usage)
-        markdown = render_markdown(
-            draft=result.output,
-            record=basis.record,
+        document = compose(inputs, result.output, deps.passages)
+        markdown = render_markdown(document)
+        allowed = proposal_guardrail.permitted(
             quote=basis.quote,
-            quote_version=basis.quote_version,
-            deal_id=basis.deal_id,
-            passages=deps.passages,
-            today=services.clock.now().date(),
+            terms=basis.terms,
+            record=basis.record,
+            catalog=catalog,
+            today=today,
+            links=[source.link for source in document.sources if source.link],
+            website=theme.website,
         )
         grounded = " ".join(p.text for p in deps.passages)
-        problems = guardrail(
-            markdown,
-            allowed_money=money,
-            allowed_percent=percents,
-            catalog_skus=catalog_skus,
-            grounded_text=grounded,
-            quoted_skus={line.sku for line in basis.quote.lines},
-        )
+        problems = proposal_guardrail.check(markdown, allowed, grounded_text=grounded)
+        problems += proposal_guardrail.check_claims(document.claims, deps.passages)
         if not problems:
             break
-    return WrittenProposal(markdown=markdown, problems=problems, passages=deps.passages, usage=usage)
+    return WrittenProposal(document=document, markdown=markdown, problems=problems, passages=deps.passages, usage=usage)
 
 
 def record_draft(services: Services, *, basis: ProposalBasis, written: WrittenProposal, who: access.Identity) -> None:
@@ -303,6 +312,8 @@ def record_draft(services: Services, *, basis: ProposalBasis, written: WrittenPr
                 "catalog_version": basis.quote.catalog_version,
                 "policy_version": services.policy().version,
                 "chunks": provenance.chunks_of(written.passages),
+                "theme_version": written.document.theme_version,
+                "wording_version": written.document.wording_version,
                 "model": provenance.model_of(services.settings),
             },
             outcome="needs_review" if written.problems else "drafted",
@@ -324,7 +335,7 @@ def record_draft(services: Services, *, basis: ProposalBasis, written: WrittenPr
                         quote_version=basis.quote_version,
                         total=basis.quote.total,
                         currency=basis.quote.currency,
-                        file_name=f"proposal-deal-{deal.id}-v{basis.quote_version}.pdf",
+                        file_name=f"{customer_file_stem(basis.company, basis.quote_version)}.pdf",
                         sent_by=who.user_id,
                     ),
                 ),

@@ -1,112 +1,193 @@
-"""The proposal as a document: the governed Jinja2 template filled by code, then Markdown and PDF.
+"""The proposal as one document model (sections of paragraphs, lists, tables, forms and signatures), and its
+Markdown rendering through the governed Jinja template.
 
-Prices enter here, from the CPQ quote, never from the draft. The PDF is rendered with fpdf2
-from the Markdown (through markdown-it's HTML), so both formats say exactly the same thing.
+`agents/proposal_sections.py` composes it from the deal, the quote, the catalog and the draft;
+`agents/proposal_pdf.py` draws the same model as a PDF, so both formats say exactly the same thing.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markdown_it import MarkdownIt
+from pydantic import BaseModel, Field
 
-from deals.qualification import FIELD_LABELS, Qualification, display_value, format_money
-from integrations.cpq.engine import Quote
-from knowledge.models import Passage
+from agents.proposal_templates import TEMPLATES
+from integrations.cpq.engine import QuoteLine
+from knowledge.models import CUSTOMER_FACING, Passage
 
-if TYPE_CHECKING:  # agents.proposal imports this module to render what its agent drafts
-    from agents.proposal import ProposalDraft
-
-TEMPLATES = Path(__file__).resolve().parents[1] / "examples" / "governance" / "templates"
-REQUIREMENT_FIELDS = ("seats", "deployment", "regions", "compliance", "integrations", "sso_required", "target_close")
+UNITS = {"seat": ("seat", "seats"), "instance": ("instance", "instances"), "tb": ("TB", "TB")}
 
 
-def pricing_table(quote: Quote) -> str:
-    def money(amount: Decimal) -> str:
-        return format_money(amount, quote.currency)
+def is_customer_shareable(passage: Passage) -> bool:
+    """Only chunks classified public or customer-shareable may reach a customer; a chunk that carries no
+    classification counts as internal."""
+    return str(getattr(passage, "audience", None) or "") in CUSTOMER_FACING
 
-    rows = ["| Item | Quantity | List / unit | Per year | Term total |", "|---|---:|---:|---:|---:|"]
-    for line in quote.lines:
-        per_year = money(line.annual_amount) if line.billing == "annual" else f"{money(line.annual_amount)} (one-time)"
-        cells = [f"{line.sku} {line.name}", str(line.quantity), money(line.list_unit_price), per_year]
-        rows.append("| " + " | ".join([*cells, money(line.term_total)]) + " |")
-    rows.append(
-        f"| **Total, {quote.term_years}-year term** | | {money(quote.list_total)} list | | **{money(quote.total)}** |"
+
+@dataclass(frozen=True)
+class CommercialTerms:
+    """The quote's commercial terms, as the quote records them: printed, never assumed."""
+
+    currency: str
+    payment_terms: str
+    billing_frequency: str
+    term_start: date | None
+    valid_until: date
+
+
+# The document model ------------------------------------------------------------------------------
+
+
+class Paragraph(BaseModel):
+    kind: Literal["paragraph"] = "paragraph"
+    text: str
+    sources: list[int] = Field(default_factory=list)
+
+
+class Subheading(BaseModel):
+    kind: Literal["subheading"] = "subheading"
+    text: str
+
+
+class Item(BaseModel):
+    text: str
+    sources: list[int] = Field(default_factory=list)
+
+
+class Bullets(BaseModel):
+    kind: Literal["bullets"] = "bullets"
+    items: list[Item]
+
+
+class Column(BaseModel):
+    title: str
+    align: Literal["left", "right"] = "left"
+    width: float = Field(1.0, gt=0, description="Share of the table's width, relative to the other columns.")
+
+
+class Table(BaseModel):
+    kind: Literal["table"] = "table"
+    columns: list[Column]
+    rows: list[list[str]]
+    totals: list[list[str]] = Field(default_factory=list, description="Emphasised rows after the body.")
+
+
+class Facts(BaseModel):
+    """Label and value pairs: terms, a cover's details."""
+
+    kind: Literal["facts"] = "facts"
+    rows: list[tuple[str, str]]
+
+
+class Form(BaseModel):
+    """Fields the customer fills in on paper or in the signing tool."""
+
+    kind: Literal["form"] = "form"
+    heading: str
+    fields: list[str]
+
+
+class Signatures(BaseModel):
+    kind: Literal["signatures"] = "signatures"
+    parties: list[str]
+    lines: list[str]
+
+
+Block = Annotated[Paragraph | Subheading | Bullets | Table | Facts | Form | Signatures, Field(discriminator="kind")]
+
+
+class Section(BaseModel):
+    title: str
+    blocks: list[Block]
+
+
+class CoverPage(BaseModel):
+    title: str
+    subtitle: str
+    company: str
+    prepared_for: str | None
+    prepared_by: str
+    date: str
+    valid_until: str
+    confidentiality: str
+
+
+class Source(BaseModel):
+    number: int
+    title: str
+    link: str | None = Field(None, description="Only for public documents: a customer can open it.")
+
+
+class CitedClaim(BaseModel):
+    """A capability claim as printed, with the chunk it cites (the guardrail checks its audience)."""
+
+    text: str
+    chunk_id: str
+
+
+class ProposalDocument(BaseModel):
+    cover: CoverPage
+    sections: list[Section]
+    sources: list[Source]
+    sources_title: str
+    claims: list[CitedClaim]
+    theme_version: str
+    wording_version: str
+
+
+# Formatting shared by both renderers ------------------------------------------------------------
+
+
+def long_date(day: date) -> str:
+    """`31 March 2027`: unambiguous for a reader anywhere."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def percent(value: Decimal) -> str:
+    return f"{value.normalize():f}%"
+
+
+def with_citations(text: str, sources: list[int]) -> str:
+    return text + "".join(f" [{n}]" for n in sources)
+
+
+def line_discount(line: QuoteLine) -> tuple[Decimal, Decimal]:
+    """What the line's rules took off its list price over the term, as an amount and a percentage of list."""
+    amount = line.list_term_total - line.term_total
+    if not line.list_term_total:
+        return amount, Decimal(0)
+    share = (amount / line.list_term_total * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return amount, share
+
+
+def quantity_of(line: QuoteLine) -> str:
+    names = UNITS.get(line.unit)
+    if names is None:  # a flat item
+        return f"{line.quantity:,}"
+    return f"{line.quantity:,} {names[0] if line.quantity == 1 else names[1]}"
+
+
+def years(term: int) -> str:
+    return f"{term}-year" if term != 1 else "1-year"
+
+
+# Markdown ------------------------------------------------------------------------------------------
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def render_markdown(document: ProposalDocument) -> str:
+    """The document as Markdown, through the governed template."""
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, autoescape=False, trim_blocks=True
     )
-    return "\n".join(rows)
-
-
-def allowed_figures(quote: Quote) -> tuple[set[str], set[str]]:
-    """Every amount and percentage the document may show: the quote's own numbers, as rendered."""
-    amounts: set[Decimal] = {quote.total, quote.list_total, quote.discount_amount, quote.annual_contract_value}
-    percents: set[Decimal] = {quote.effective_discount_pct, quote.requested_discount_pct}
-    for line in quote.lines:
-        amounts |= {line.list_unit_price, line.annual_amount, line.term_total, line.list_term_total}
-        percents |= {rule.pct for rule in line.rules}
-    money = {format_money(a, quote.currency).replace(" ", "") for a in amounts}
-    pct = {f"{p.normalize():f}%" for p in percents}
-    return money, pct
-
-
-def render_markdown(
-    *,
-    draft: ProposalDraft,
-    record: Qualification,
-    quote: Quote,
-    quote_version: int,
-    deal_id: int,
-    passages: list[Passage],
-    today: date,
-) -> str:
-    by_id = {p.chunk_id: p for p in passages}
-    cited: list[str] = []
-    for claim in [*draft.solution, *draft.security]:
-        if claim.chunk_id not in cited:
-            cited.append(claim.chunk_id)
-    numbered = (
-        [{"text": c.text, "source_number": cited.index(c.chunk_id) + 1} for c in draft.solution],
-        [{"text": c.text, "source_number": cited.index(c.chunk_id) + 1} for c in draft.security],
-    )
-    sources = [
-        f"{by_id[c].title}{' › ' + by_id[c].section if by_id[c].section else ''} — {by_id[c].source}"
-        for c in cited
-        if c in by_id
-    ]
-    environment = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, autoescape=False)
+    environment.filters["cell"] = _cell
+    environment.globals["cite"] = with_citations
     template = environment.get_template("proposal.md.j2")
-    view: dict[str, Any] = draft.model_dump()
-    view["solution"], view["security"] = numbered
-    requirements = [
-        (FIELD_LABELS[name], display_value(record, name)) for name in REQUIREMENT_FIELDS if getattr(record, name)
-    ]
-    return template.render(
-        company=record.company or "the customer",
-        contact=record.contact_name,
-        today=today.isoformat(),
-        deal_id=deal_id,
-        quote_version=quote_version,
-        draft=view,
-        requirements=requirements,
-        pricing_table=pricing_table(quote),
-        pricing_note="Prices from the CPQ engine, catalog " + quote.catalog_version + ".",
-        sources=sources,
-    )
-
-
-def to_pdf(markdown: str, *, title: str) -> bytes:
-    from fpdf import FPDF
-
-    html = MarkdownIt("commonmark").enable("table").render(markdown)
-    pdf = FPDF()
-    pdf.set_title(title)
-    pdf.set_author("Halyard Systems")
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=10)
-    # fpdf2's core fonts are Latin-1: replace the few typographic characters they lack.
-    safe = html.translate({0x2014: "-", 0x2013: "-", 0x203A: ">", 0x2019: "'", 0x201C: '"', 0x201D: '"', 0x2022: "-"})
-    pdf.write_html(safe.encode("latin-1", "replace").decode("latin-1"))
-    return bytes(pdf.output())
+    return template.render(document=document).strip() + "\n"
