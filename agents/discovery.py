@@ -28,7 +28,7 @@ from approvals.policy import Policy
 from core import metrics
 from deals.qualification import Assessment, Qualification, QualificationUpdate, assess, format_money
 from integrations.cpq import service as cpq
-from integrations.cpq.catalog import Catalog
+from integrations.cpq.catalog import BillingFrequency, Catalog
 from integrations.cpq.errors import QuoteRefused
 from knowledge.models import Passage
 
@@ -87,9 +87,23 @@ class QuoteAsk(BaseModel):
     lines: list[QuoteLineAsk] = Field(min_length=1, max_length=20)
     discount_pct: Decimal = Field(Decimal(0), ge=0, le=100, description="Requested discount off list, percent")
     years: int = Field(1, ge=1, le=5)
-    payment_terms_days: int = Field(30, ge=0, le=365, description="Net payment terms in days")
+    payment_terms_days: int | None = Field(
+        None,
+        ge=0,
+        le=365,
+        description="Net payment terms in days, when the rep asks for them now; leave it out to use the terms the "
+        "customer asked for (the record's payment_terms_days), or else the standard ones.",
+    )
+    billing_frequency: Literal["annual", "quarterly", "monthly", "upfront"] | None = Field(
+        None, description="How often the customer is invoiced, when the rep asks; leave it out for the standard."
+    )
     custom_sla: bool = False
     legal_changes: bool = Field(False, description="The customer asks for changes to the standard legal terms")
+    override_rules: bool = Field(
+        False,
+        description="Only when the rep explicitly insists on a quote the pricing engine refused for a product rule "
+        "(e.g. leaving out the connectors pack an Oracle source needs): it is then priced and sent to the deal desk.",
+    )
 
 
 class DiscoveryReply(BaseModel):
@@ -118,6 +132,8 @@ RECORDING_GUIDE = """How to record what the rep says:
   date; for a list, "drop EU" or "scratch that, EU only" sends the whole new list and names the field
   in `replace_lists`. Leave out what is hedged or undecided ("maybe extended retention later, not
   now", "SSO would be nice but not required" is sso_required false, "go-live maybe September?").
+- sso_required is single sign-on (included in Business and Enterprise); scim_required is SCIM provisioning
+  (the HS-SSO add-on): "SSO" alone says nothing about SCIM.
 - budget: amount and currency as said, with `period` (annual for "$90k/yr"; total with `years` for
   "1.2M over 3 years"; one_off for "one-off 40k") and `source`: stated (a budget they have),
   sign_off_threshold ("anything under $200k doesn't need the board": a signing limit, not a
@@ -254,8 +270,10 @@ def preview_price(ctx: RunContext[DiscoveryDeps], ask: QuoteAsk) -> dict[str, An
             discount_pct=ask.discount_pct,
             years=ask.years,
             payment_terms_days=ask.payment_terms_days,
+            billing_frequency=BillingFrequency(ask.billing_frequency) if ask.billing_frequency else None,
             custom_sla=ask.custom_sla,
             legal_changes=ask.legal_changes,
+            override_rules=ask.override_rules,
             catalog=deps.catalog,
             policy=deps.policy,
         )
@@ -269,6 +287,8 @@ def preview_price(ctx: RunContext[DiscoveryDeps], ask: QuoteAsk) -> dict[str, An
         "total": format_money(quote.total, quote.currency),
         "list_total": format_money(quote.list_total, quote.currency),
         "per_year": format_money(quote.annual_contract_value, quote.currency),
+        "terms": str(preview.terms),
+        "product_rules": cpq.rule_notes(quote),
         "catalog_version": quote.catalog_version,
         "would_need_approval_from": preview.approvers,
     }

@@ -3,7 +3,8 @@
 Each finding carries a severity and the next step a sales manager would ask for. The rules are
 code, not model output: the same record and quote always give the same findings. They read the
 quote through `QuoteFacts` (what the pricing engine reported) and the catalog's edition facts
-(deployments, compliance coverage, regions), so inspection needs no database.
+(deployments, compliance coverage, regions, the features each includes, the sources a SKU is required
+for), so inspection needs no database.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deals.qualification import Qualification, apply_caps, format_money
-from integrations.cpq.catalog import Catalog
+from integrations.cpq.catalog import Catalog, names_a_source
 from integrations.cpq.engine import Quote
 from integrations.cpq.models import QuoteRecord
 
-# Sources that only the Premium Connectors Pack reaches (matched as words in the integration's name).
-PREMIUM_SOURCES = ("oracle", "sap", "db2", "mainframe", "teradata", "netezza")
-CONNECTOR_PACK = "HS-CONN"
+# Which record field says the deal needs a catalog feature: an add-on's feature nobody asked for is not a
+# reason to buy it.
+FEATURE_NEEDS = {"sso": "sso_required", "scim": "scim_required"}
 # A deal counts as mature enough to be inspected for people and budget once a quote exists or once
 # it holds this many of the core commercial facts.
 MATURITY_FACTS = ("pain", "seats", "deployment", "regions", "budget", "target_close")
@@ -55,6 +56,20 @@ class EditionFacts(BaseModel):
     deployments: tuple[str, ...] = ()
     compliance: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()  # empty: every hosted region
+    includes: tuple[str, ...] = ()  # features it comes with
+
+
+class SourceRuleFacts(BaseModel):
+    """A source system only one SKU reaches (the catalog's `rules.requires`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sources: tuple[str, ...]  # words naming such a source in an integration's name
+    sku: str
+    name: str  # the SKU's name
+
+    def needed_by(self, integration: str) -> bool:
+        return names_a_source(integration, self.sources)
 
 
 class QuoteFacts(BaseModel):
@@ -82,21 +97,40 @@ class CatalogFacts(BaseModel):
 
     editions: dict[str, EditionFacts]
     hosted_regions: tuple[str, ...]
+    source_rules: tuple[SourceRuleFacts, ...] = ()
+    addons: dict[str, tuple[str, ...]] = Field(default_factory=dict, description="Add-on SKU -> features it provides")
+    features: dict[str, str] = Field(default_factory=dict, description="Feature id -> its name")
+
+    def feature_names(self, features: Iterable[str]) -> str:
+        names = [self.features.get(feature, feature) for feature in features]
+        return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def catalog_facts(catalog: Catalog) -> CatalogFacts:
-    """The editions (SKUs that say where they deploy) with what each covers, and the hosted regions."""
+    """The editions with what each covers and includes, the add-ons' features, the sources that need a SKU,
+    and the hosted regions."""
     editions = {
         sku.sku: EditionFacts(
             sku=sku.sku,
             deployments=tuple(sku.deployments or ()),
             compliance=tuple(str(c) for c in sku.compliance),
             regions=tuple(str(r) for r in sku.regions or ()),
+            includes=tuple(sku.includes),
         )
-        for sku in catalog.skus
-        if sku.deployments
+        for sku in catalog.editions
     }
-    return CatalogFacts(editions=editions, hosted_regions=tuple(str(r) for r in catalog.hosted_regions))
+    source_rules = tuple(
+        SourceRuleFacts(sources=tuple(rule.sources), sku=rule.sku, name=needed.name)
+        for rule in catalog.rules.requires
+        if (needed := catalog.get(rule.sku)) is not None
+    )
+    return CatalogFacts(
+        editions=editions,
+        hosted_regions=tuple(str(r) for r in catalog.hosted_regions),
+        source_rules=source_rules,
+        addons={sku.sku: tuple(sku.provides) for sku in catalog.skus if sku.provides},
+        features=dict(catalog.features),
+    )
 
 
 def quote_facts(quote: Quote) -> QuoteFacts:
@@ -230,6 +264,19 @@ def _date_findings(record: Qualification, today: date) -> list[Finding]:
                 next_step="Agree a new close date with the buyer and what must happen before it.",
             )
         )
+    slipped = _slipped_days(record)
+    if record.target_close is not None and record.target_close >= today and slipped is not None:
+        first = record.target_close_first.isoformat() if record.target_close_first else "the first date"
+        times = "once" if record.target_close_moves == 1 else f"{record.target_close_moves} times"
+        findings.append(
+            Finding(
+                code="close_date_slipping",
+                severity=Severity.MEDIUM,
+                message=f"The close date has slipped {times}, {slipped} days in all: from {first} to "
+                f"{record.target_close.isoformat()}.",
+                next_step="Ask what changed, and confirm who signs and the steps to signature before the new date.",
+            )
+        )
     if record.go_live and record.target_close and record.go_live < record.target_close:
         findings.append(
             Finding(
@@ -241,6 +288,19 @@ def _date_findings(record: Qualification, today: date) -> list[Finding]:
             )
         )
     return findings
+
+
+SLIPPING_MOVES = 2  # pushed out this many times ...
+SLIPPING_DAYS = 45  # ... or this far in all
+
+
+def _slipped_days(record: Qualification) -> int | None:
+    """Days the close date moved out since first recorded, when that counts as slipping."""
+    first, now = record.target_close_first, record.target_close
+    if first is None or now is None or now <= first:
+        return None
+    days = (now - first).days
+    return days if record.target_close_moves >= SLIPPING_MOVES or days > SLIPPING_DAYS else None
 
 
 def _quoted_editions(quote: QuoteFacts, catalog: CatalogFacts) -> list[EditionFacts]:
@@ -290,23 +350,51 @@ def _fit_findings(record: Qualification, quote: QuoteFacts | None, catalog: Cata
                 next_step="Confirm where data must live; propose a hosted region or a self-hosted option.",
             )
         )
-    if CONNECTOR_PACK not in quote.skus and any(_needs_connector_pack(i) for i in record.integrations):
-        sources = [i for i in record.integrations if _needs_connector_pack(i)]
-        findings.append(
-            Finding(
-                code="connector_pack_missing",
-                severity=Severity.MEDIUM,
-                message=f"{' and '.join(sources)} {'needs' if len(sources) == 1 else 'need'} the Premium Connectors "
-                "Pack, which is not quoted.",
-                next_step=f"Add {CONNECTOR_PACK} to the quote.",
+    for rule in catalog.source_rules:
+        sources = [i for i in record.integrations if rule.needed_by(i)]
+        if sources and rule.sku not in quote.skus:
+            findings.append(
+                Finding(
+                    code="connector_pack_missing",
+                    severity=Severity.MEDIUM,
+                    message=f"{' and '.join(sources)} {'needs' if len(sources) == 1 else 'need'} the {rule.name} "
+                    f"({rule.sku}), which is not quoted.",
+                    next_step=f"Add {rule.sku} to the quote.",
+                )
             )
-        )
+    return [*findings, *_included_addon_findings(record, quote, catalog)]
+
+
+def _included_addon_findings(record: Qualification, quote: QuoteFacts, catalog: CatalogFacts) -> list[Finding]:
+    """An add-on quoted for what the edition already includes: HS-SSO on Enterprise, when nothing says the
+    deal needs what the add-on adds (SCIM), is paying for single sign-on Enterprise comes with."""
+    findings = []
+    editions = _quoted_editions(quote, catalog)
+    for addon in (sku for sku in quote.skus if sku in catalog.addons):
+        provides = catalog.addons[addon]
+        for edition in editions:
+            included = [feature for feature in provides if feature in edition.includes]
+            if not included:
+                continue
+            adds = [feature for feature in provides if feature not in edition.includes]
+            if any(getattr(record, FEATURE_NEEDS[f], None) is True for f in adds if f in FEATURE_NEEDS):
+                continue
+            beyond = f"; it adds only {catalog.feature_names(adds)}" if adds else ", so it adds nothing"
+            asks = [f for f in adds if f in FEATURE_NEEDS] or adds
+            findings.append(
+                Finding(
+                    code="addon_included_in_edition",
+                    severity=Severity.MEDIUM,
+                    message=f"{addon} is quoted, but {edition.sku} already includes "
+                    f"{catalog.feature_names(included)}{beyond}.",
+                    next_step=f"Ask whether they need {catalog.feature_names(asks)}; if not, take {addon} off the "
+                    "quote."
+                    if asks
+                    else f"Take {addon} off the quote.",
+                )
+            )
+            break  # one finding per add-on
     return findings
-
-
-def _needs_connector_pack(integration: str) -> bool:
-    words = integration.casefold().replace("-", " ").split()
-    return any(source in words for source in PREMIUM_SOURCES)
 
 
 def _plan_findings(record: Qualification) -> list[Finding]:

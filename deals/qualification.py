@@ -196,11 +196,20 @@ class Qualification(BaseModel):
     sso_required: bool | None = Field(
         None, description='Whether SSO (SAML/OIDC) is required; false when it is optional ("nice to have").'
     )
+    scim_required: bool | None = Field(
+        None,
+        description="Whether SCIM provisioning is required (users created and removed from the identity provider: "
+        '"SCIM", "auto-deprovisioning"); false when it is optional. SSO alone is not SCIM: Business and Enterprise '
+        "include SAML/OIDC SSO, and the HS-SSO add-on buys SCIM.",
+    )
     products_of_interest: list[str] = Field(
         default_factory=list,
         description="Catalog SKUs of interest, with the edition the requirements imply (HIPAA, a BAA or PCI-DSS: "
         "HS-ENT; FedRAMP: HS-GOV; self-hosted: HS-ENT and HS-SELF). Not what is hedged.",
     )
+    # Kept by the record as the close date changes, never extracted: how far and how often it slipped.
+    target_close_first: date | None = Field(None, description="The first target close date recorded.")
+    target_close_moves: int = Field(0, ge=0, description="Times the target close date was pushed later.")
 
     _budget = field_validator("budget", mode="before")(_as_budget)
 
@@ -236,6 +245,11 @@ class Qualification(BaseModel):
             if new != old:
                 data[name] = new
                 changes[name] = (old, new)
+        if "target_close" in changes:
+            before, after = changes["target_close"]
+            data["target_close_first"] = data.get("target_close_first") or before or after
+            if before is not None and after > before:
+                data["target_close_moves"] = data.get("target_close_moves", 0) + 1
         return Qualification.model_validate(data), changes
 
 
@@ -279,6 +293,7 @@ class QualificationUpdate(BaseModel):
     compliance: list[Compliance] | None = Field(None, description=_described("compliance"))
     integrations: list[str] | None = Field(None, description=_described("integrations"))
     sso_required: bool | None = Field(None, description=_described("sso_required"))
+    scim_required: bool | None = Field(None, description=_described("scim_required"))
     products_of_interest: list[str] | None = Field(None, description=_described("products_of_interest"))
     _budget = field_validator("budget", mode="before")(_as_budget)
     replace_lists: list[str] = Field(
@@ -402,6 +417,7 @@ FIELD_LABELS = {
     "compliance": "Compliance",
     "integrations": "Integrations",
     "sso_required": "SSO required",
+    "scim_required": "SCIM required",
     "products_of_interest": "Products of interest",
 }
 

@@ -1,4 +1,4 @@
-"""How the customer wants Halyard run (SaaS, self-hosted, hybrid) and whether they need SSO.
+"""How the customer wants Halyard run (SaaS, self-hosted, hybrid) and whether they need SSO and SCIM.
 
 Deployment rule: words about *their* systems do not count ("MySQL + Postgres on prem",
 "Kafka (they run it on-prem)", "going with Airbyte self-hosted"): a deployment word right
@@ -188,8 +188,30 @@ def sso_required(text: str, parts: list[Clause], asked: Sequence[tuple[int, int]
 
     `asked` are spans of questions about our product ("asked if we support SAML"): not a requirement.
     """
+    return _required(_SSO, text, parts, asked)
+
+
+# SCIM: users created and removed from the identity provider (the HS-SSO add-on), apart from SSO itself.
+_SCIM = re.compile(
+    r"\b(?:SCIM(?:\s*2(?:\.0)?)?|(?:automated|automatic|auto)[- ]?(?:de)?provisioning|"
+    r"(?:user|account|identity)\s+(?:de)?provisioning|deprovisioning|directory sync)\b",
+    re.IGNORECASE,
+)
+
+
+def scim_required(text: str, parts: list[Clause], asked: Sequence[tuple[int, int]] = ()) -> tuple[bool, str] | None:
+    """True when SCIM provisioning is asked for, False when the text says it is not needed; the last statement
+    wins. A question about our product (`asked`) is not a requirement."""
+    return _required(_SCIM, text, parts, asked)
+
+
+def _required(
+    pattern: re.Pattern[str], text: str, parts: list[Clause], asked: Sequence[tuple[int, int]]
+) -> tuple[bool, str] | None:
+    """Whether what `pattern` names is required: the last statement wins, a negation or "not needed" after it
+    says no, and a question about our product (`asked`) says nothing."""
     verdict: tuple[bool, str] | None = None
-    for match in _SSO.finditer(text):
+    for match in pattern.finditer(text):
         if any(start <= match.start() < end for start, end in asked):
             continue
         clause = clause_at(parts, match.start())

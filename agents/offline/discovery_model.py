@@ -169,9 +169,11 @@ def _committed(result: Any) -> str:
     if isinstance(result, dict) and result.get("committed"):
         approved = result.get("approved_by")
         by = f", approved by {approved}" if approved else ", within your own discount authority"
+        terms = f" Terms: {result['terms']}." if result.get("terms") else ""
+        rules = "".join(f"\n• {rule}" for rule in result.get("product_rules") or [])
         return (
-            f":white_check_mark: Committed quote v{result.get('version')}: *{result.get('summary')}*{by}. "
-            "These prices are final; I'm drafting the proposal from them."
+            f":white_check_mark: Committed quote v{result.get('version')}: *{result.get('summary')}*{by}.{terms} "
+            f"These prices are final; I'm drafting the proposal from them.{rules}"
         )
     return (
         f":no_entry: {result} The quote stays uncommitted. Tell me what to change "
@@ -275,9 +277,11 @@ def _preview(result: Any) -> str:
         return f":grey_question: {result}"
     approvers = result.get("would_need_approval_from") or []
     who = f" As priced it would need approval from {', '.join(approvers)}." if approvers else ""
+    terms = f" Terms: {result['terms']}." if result.get("terms") else ""
+    rules = "".join(f"\n• {rule}" for rule in result.get("product_rules") or [])
     return (
-        f":abacus: Ballpark from CPQ (a preview: nothing is committed): *{result.get('summary')}*.{who} "
-        "Ask me to quote it when you want to commit it."
+        f":abacus: Ballpark from CPQ (a preview: nothing is committed): *{result.get('summary')}*.{who}{terms} "
+        f"Ask me to quote it when you want to commit it.{rules}"
     )
 
 

@@ -42,7 +42,7 @@ from agents.offline.clauses import (
     without_questions,
 )
 from agents.offline.dates import key_dates
-from agents.offline.deployment import deployment, sso_required
+from agents.offline.deployment import deployment, scim_required, sso_required
 from agents.offline.lexicon import Lexicon, Mention, lexicon
 from agents.offline.narrative import narrative, poc_success_criteria
 from agents.offline.quantities import budget, payment_terms, poc_weeks, replaces, seat_reading
@@ -525,6 +525,9 @@ def extract(text: str, *, today: date, known: Qualification | None = None) -> Ex
     sso = sso_required(text, parts, asked)
     if sso is not None:
         values["sso_required"], evidence["sso_required"] = sso
+    scim = scim_required(text, parts, asked)
+    if scim is not None:
+        values["scim_required"], evidence["scim_required"] = scim
     idp = _identity_provider(text, parts, lex)
     if idp:
         put("identity_provider", idp[0], idp[1])

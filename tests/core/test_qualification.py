@@ -50,3 +50,13 @@ def test_money_is_shown_as_a_rep_reads_it():
     assert format_money(Decimal("180000"), "USD") == "$180,000"
     assert format_money(Decimal("12500.5"), "EUR") == "€12,500.50"
     assert format_money(Decimal("900"), "CHF") == "900 CHF"
+
+
+def test_the_record_remembers_the_first_close_date_and_how_often_it_was_pushed_out():
+    record, _ = Qualification().merged(QualificationUpdate(target_close=date(2026, 12, 18)))
+    assert (record.target_close_first, record.target_close_moves) == (date(2026, 12, 18), 0)
+    record, _ = record.merged(QualificationUpdate(target_close=date(2027, 1, 15)))
+    record, _ = record.merged(QualificationUpdate(target_close=date(2027, 1, 8)))  # pulled in: not a slip
+    record, _ = record.merged(QualificationUpdate(target_close=date(2027, 1, 29)))
+    assert record.target_close == date(2027, 1, 29)
+    assert (record.target_close_first, record.target_close_moves) == (date(2026, 12, 18), 2)

@@ -22,7 +22,7 @@ def _catalog():
 def test_lto_eval_inspection_matches_every_case_in_the_repository_set():
     result = CliRunner().invoke(app, ["eval", "inspection", "--cases", "evals/inspection.jsonl"])
     assert result.exit_code == 0, result.output
-    assert "36     36       0" in result.output
+    assert "48     48       0" in result.output
 
 
 def test_a_quote_over_the_annualised_budget_is_a_budget_gap_that_caps_the_score():
@@ -52,3 +52,22 @@ def test_an_oracle_source_without_the_connector_pack_and_a_government_edition_in
     quote = QuoteFacts(skus=("HS-GOV",), total=Decimal("160000"), currency="USD")
     found = codes(inspect(record, quote, catalog=_catalog(), today=TODAY))
     assert {"connector_pack_missing", "region_gap"} <= set(found)
+
+
+def test_the_sso_add_on_quoted_with_enterprise_for_sso_alone_is_flagged_until_scim_is_needed():
+    quote = QuoteFacts(skus=("HS-ENT", "HS-SSO", "HS-SUP"), total=Decimal("779166"), currency="USD", term_years=3)
+    for_sso = Qualification(sso_required=True, identity_provider="Okta")
+    [finding] = [
+        f for f in inspect(for_sso, quote, catalog=_catalog(), today=TODAY) if f.code == "addon_included_in_edition"
+    ]
+    assert finding.message == (
+        "HS-SSO is quoted, but HS-ENT already includes SAML 2.0 and OpenID Connect single sign-on; it adds only "
+        "SCIM 2.0 user and group provisioning, identity-provider group to role mapping and session policies "
+        "(idle timeout, IP allow-list)."
+    )
+    assert (
+        finding.next_step
+        == "Ask whether they need SCIM 2.0 user and group provisioning; if not, take HS-SSO off the quote."
+    )
+    for_scim = for_sso.model_copy(update={"scim_required": True})
+    assert "addon_included_in_edition" not in codes(inspect(for_scim, quote, catalog=_catalog(), today=TODAY))
