@@ -33,6 +33,7 @@ STAGES = {
     "lost": "closedlost",
     "disqualified": "closedlost",
 }
+COMPANY_PROPERTIES = ["name", "domain", "industry", "numberofemployees", "country", "description"]
 DEAL_TO_COMPANY = 5  # HubSpot-defined association type id
 NOTE_TO_DEAL = 214
 
@@ -115,15 +116,29 @@ class HubSpotCrm:
         employees = props.get("numberofemployees")
         return CrmAccount(
             id=str(row["id"]),
-            name=props.get("name", ""),
+            name=props.get("name") or "",
             domain=props.get("domain"),
             industry=props.get("industry"),
-            employees=int(employees) if employees else None,
+            employees=int(employees) if employees and str(employees).isdigit() else None,
+            region=props.get("country"),
+            notes=props.get("description"),
         )
 
     def find_account(self, name: str) -> CrmAccount | None:
-        row = self._search("companies", "name", name, ["name", "domain", "industry", "numberofemployees"])
+        row = self._search("companies", "name", name, COMPANY_PROPERTIES)
         return self._account(row) if row else None
+
+    def read_object(
+        self, kind: str, object_id: str, *, properties: list[str], associations: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """One record (`contacts`, `companies` ...) with these properties and its associated records' ids."""
+        params = {"properties": ",".join(properties)}
+        if associations:
+            params["associations"] = ",".join(associations)
+        return self._call("GET", f"/crm/v3/objects/{kind}/{object_id}", params=params)
+
+    def company(self, company_id: str) -> CrmAccount:
+        return self._account(self.read_object("companies", company_id, properties=COMPANY_PROPERTIES))
 
     def create_account(self, name: str, *, domain: str | None = None) -> CrmAccount:
         properties = {"name": name, **({"domain": domain} if domain else {})}

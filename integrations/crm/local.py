@@ -28,7 +28,13 @@ class LocalCrm:
     @staticmethod
     def _account(row: Account) -> CrmAccount:
         return CrmAccount(
-            id=str(row.id), name=row.name, domain=row.domain, industry=row.industry, employees=row.employees
+            id=str(row.id),
+            name=row.name,
+            domain=row.domain,
+            industry=row.industry,
+            employees=row.employees,
+            region=row.region,
+            notes=row.notes,
         )
 
     def find_account(self, name: str) -> CrmAccount | None:

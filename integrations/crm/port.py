@@ -14,6 +14,8 @@ class CrmAccount(BaseModel):
     domain: str | None = None
     industry: str | None = None
     employees: int | None = None
+    region: str | None = None  # where the company is: a country or region as the CRM holds it
+    notes: str | None = None  # what the account team wrote about the company
 
 
 class CrmDeal(BaseModel):

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.events import EVENT_TYPES, DomainEvent
+from core.events import PUBLISHED_SCHEMAS, DomainEvent
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "docs" / "events"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -29,7 +29,7 @@ def rendered(model: type[DomainEvent]) -> str:
 
 def differences(folder: Path = SCHEMA_DIR) -> list[str]:
     """What is out of date in `folder`: missing or changed schema files, and files no model produces."""
-    expected = {f"{model.schema_name()}.json": model for model in EVENT_TYPES.values()}
+    expected = {f"{model.schema_name()}.json": model for model in PUBLISHED_SCHEMAS}
     problems = []
     for name, model in expected.items():
         path = folder / name
@@ -44,7 +44,7 @@ def differences(folder: Path = SCHEMA_DIR) -> list[str]:
 def write_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for model in EVENT_TYPES.values():
+    for model in PUBLISHED_SCHEMAS:
         path = folder / f"{model.schema_name()}.json"
         path.write_text(rendered(model), encoding="utf-8")
         written.append(path)
