@@ -4,6 +4,9 @@ ports, the `lto` entry point, and reading the queue and the bot's keyed posts.""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import re
 import shutil
 import signal
 import socket
@@ -11,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -78,6 +82,13 @@ class EmulatorThread:
         if self._thread.is_alive() and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
             self._thread.join(15)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads, from /proc/<pid>/stat (Linux)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -168,6 +179,26 @@ class LtoProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
+
+    def log_errors(self) -> tuple[Counter[str], int]:
+        """Error lines of the JSON log by message and exception, and how often a sweep overran its interval."""
+        found: Counter[str] = Counter()
+        overruns = 0
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return found, overruns
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            overruns += "maximum number of running instances reached" in entry.get("msg", "")
+            if entry.get("level") not in ("error", "critical"):
+                continue
+            last = (entry.get("exc") or "").strip().splitlines()[-1:] or [""]
+            found[f"{re.sub(r'[0-9]+', 'N', entry.get('msg', ''))[:60].strip()} | {last[0][:90]}"] += 1
+        return found, overruns
 
     def log_tail(self, lines: int = 20) -> str:
         try:

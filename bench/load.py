@@ -13,8 +13,11 @@ Everything runs on loopback and is started and stopped here:
 The load is open loop: request k of a step is due at k/rate seconds, whatever happened to the earlier ones.
 At most --connections requests are in flight; a request that gets no connection or no answer within
 --deadline seconds (3, as Slack gives up after 3) is an error. Latency counts from the request's due time,
-so waiting for a connection is part of it. Once a step leaves over 1% unanswered the server is saturated and
-the higher rates are skipped (they would only pile up backlog; --all-steps runs them anyway). The load
+so waiting for a connection is part of it. Above its cap on requests in flight the server sheds: a slash command
+is told at once it is busy (a 200 with that text), an event or a click gets a 503; shed requests are answered, but
+not acked, and the latency percentiles are of acked requests. Once a step leaves over 1% unanswered (no answer at
+all within the deadline) the server is saturated and the higher rates are skipped (they would only pile up
+backlog; --all-steps runs them anyway). The load
 generator and the emulator share the machine with the server and PostgreSQL: on 2 cores the figures are
 those of the whole box. --worker separate|after runs jobs in an `lto worker` process instead (during or
 only after the load), to see the ack path without the in-process worker.
@@ -23,12 +26,13 @@ The mix (per 20): `/lto help` (answered in the ack, no job), `/lto status`, `/lt
 replies in a seed deal's thread (`message` events, from the deal's owner) and clicks on a seed deal card's
 "Draft proposal" button. Slash commands come from many synthetic reps in many channels (each rep sends at
 most --commands-per-user), so the product's per-person and per-channel command rate limits are not what is
-measured; a command the bot refuses anyway is checked to have recorded nothing.
+measured; a command the bot refuses anyway is checked to have recorded nothing. The thread replies all come
+from one owner, so the per-person limit, which counts messages too, is lifted (LTO_RATE_LIMIT_USER).
 
-Afterwards: events that got no answer are delivered again as Slack retries them (same event id,
+Afterwards: events that got no answer, or a 503, are delivered again as Slack retries them (same event id,
 X-Slack-Retry-Num), the queue is waited on until no job is queued or running, and the run checks that every
-accepted request made exactly one job of the right kind (by delivery key), that no refused or help request
-made one, that every job is `done`, and that each job's Slack effect is in the emulator exactly once (deal
+accepted request made exactly one job of the right kind (by delivery key), that no refused, shed or help
+request made one, that every job is `done`, and that each job's Slack effect is in the emulator exactly once (deal
 cards, thread intros, discovery replies, response_url answers). Exit code 0 when nothing was lost or
 duplicated, 1 otherwise.
 """
@@ -38,10 +42,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
-import json
 import math
 import os
-import re
 import secrets
 import subprocess
 import sys
@@ -82,6 +84,7 @@ from bot.emulator.requests import (  # noqa: E402
     slash_command,
 )
 from bot.emulator.workspace import BOT_USER, TEAM_ID  # noqa: E402
+from bot.overload import BUSY_TEXT  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/lto_load"
 DEFAULT_MIX = "help=6,status=4,thread=4,click=4,new=2"
@@ -143,26 +146,6 @@ class Server(LtoProcess):
             time.sleep(0.1)
         raise RuntimeError(f"lto serve did not answer /healthz within 60 s:\n{self.log_tail()}")
 
-    def log_errors(self) -> tuple[Counter[str], int]:
-        """Error lines of the JSON log by message and exception, and how often a sweep overran its interval."""
-        found: Counter[str] = Counter()
-        overruns = 0
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return found, overruns
-        for line in lines:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            overruns += "maximum number of running instances reached" in entry.get("msg", "")
-            if entry.get("level") not in ("error", "critical"):
-                continue
-            last = (entry.get("exc") or "").strip().splitlines()[-1:] or [""]
-            found[f"{re.sub(r'[0-9]+', 'N', entry.get('msg', ''))[:60].strip()} | {last[0][:90]}"] += 1
-        return found, overruns
-
 
 class WorkerProcess(LtoProcess):
     """`lto worker` as a subprocess, started and stopped (gracefully) as often as asked."""
@@ -215,8 +198,17 @@ class Sent:
         return 200 <= self.status < 300 and self.error is None
 
     @property
+    def shed(self) -> bool:
+        """Turned away at once above the cap on requests in flight: a command told it is busy, or a 503."""
+        if self.kind in COMMANDS:
+            return self.answered and self.ack == BUSY_TEXT
+        return self.status == 503 and self.error is None
+
+    @property
     def outcome(self) -> str:
-        """accepted | refused | help | listener error | error."""
+        """accepted | refused | help | shed | listener error | error."""
+        if self.shed:
+            return "shed"
         if not self.answered:
             return "error"
         if self.kind == "help":
@@ -241,7 +233,8 @@ class Traffic:
         self.users = users
         self.channels = channels
         self.per_user = per_user
-        self.per_channel = per_user * max(1, len(users) // max(1, len(channels)))
+        # Rounded up, so the channels hold every rep's commands (the last one does not take the remainder).
+        self.per_channel = per_user * max(1, math.ceil(len(users) / max(1, len(channels))))
         self.deals: list[Deal] = []
         self.run_id = secrets.token_hex(3)
         self.commands_sent = 0
@@ -315,24 +308,31 @@ class Traffic:
 
 # The load ---------------------------------------------------------------------------------------
 
+# Where requests go: one URL, or a function giving the next replica's URL on each call (round robin).
+Target = str | Callable[[], str]
+
+
+def url_of(target: Target) -> str:
+    return target if isinstance(target, str) else target()
+
 
 async def post(
     client: httpx.AsyncClient,
     slots: asyncio.Semaphore,
-    url: str,
+    url: Target,
     secret: str,
     request: SlackRequest,
     extra: dict[str, str] | None = None,
 ) -> httpx.Response:
     async with slots:
         # Signed when it leaves, as Slack does: a timestamp older than 5 minutes would be refused.
-        return await client.post(url, content=request.body, headers=request.headers(secret, extra=extra))
+        return await client.post(url_of(url), content=request.body, headers=request.headers(secret, extra=extra))
 
 
 async def send_one(
     client: httpx.AsyncClient,
     slots: asyncio.Semaphore,
-    url: str,
+    url: Target,
     secret: str,
     traffic: Traffic,
     sent: Sent,
@@ -369,7 +369,7 @@ async def send_one(
 async def run_step(
     client: httpx.AsyncClient,
     slots: asyncio.Semaphore,
-    url: str,
+    url: Target,
     secret: str,
     traffic: Traffic,
     *,
@@ -404,7 +404,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def step_summary(rate: int, sent: list[Sent], wall: float) -> dict[str, Any]:
-    ok = [s for s in sent if s.answered]
+    # Acked: answered 2xx and taken in (or answered in the ack); shed: turned away at once, answered all the same.
+    ok = [s for s in sent if s.answered and not s.shed]
     latencies = [s.latency for s in ok]
     outcomes = Counter(s.outcome for s in sent)
     return {
@@ -412,7 +413,8 @@ def step_summary(rate: int, sent: list[Sent], wall: float) -> dict[str, Any]:
         "skipped": False,
         "sent": len(sent),
         "ok": len(ok),
-        "errors": len(sent) - len(ok),
+        "shed": outcomes["shed"],
+        "errors": len(sent) - len(ok) - outcomes["shed"],
         "refused": outcomes["refused"] + outcomes["listener error"],
         "busy": sum(1 for s in ok if s.ack.startswith(":hourglass: I'm busy")),
         "acked_per_s": len(ok) / wall,
@@ -427,7 +429,9 @@ def step_summary(rate: int, sent: list[Sent], wall: float) -> dict[str, Any]:
     }
 
 
-async def generate(args: argparse.Namespace, url: str, secret: str, traffic: Traffic) -> tuple[list[Sent], list[Any]]:
+async def generate(
+    args: argparse.Namespace, url: Target, secret: str, traffic: Traffic
+) -> tuple[list[Sent], list[Any]]:
     limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
     slots = asyncio.Semaphore(args.connections)
     all_sent: list[Sent] = []
@@ -457,15 +461,15 @@ async def generate(args: argparse.Namespace, url: str, secret: str, traffic: Tra
             row = step_summary(rate, sent, time.perf_counter() - started)
             summary.append(row)
             print(
-                f"  {rate:>4} req/s: {row['sent']} sent, {row['ok']} answered 2xx, {row['errors']} errors, "
-                f"p99 {row['p99']:.0f} ms",
+                f"  {rate:>4} req/s: {row['sent']} sent, {row['ok']} acked, {row['shed']} shed (busy), "
+                f"{row['errors']} errors, p99 {row['p99']:.0f} ms",
                 flush=True,
             )
             await asyncio.sleep(args.pause)
     return all_sent, summary
 
 
-async def redeliver(url: str, secret: str, sent: list[Sent], connections: int) -> None:
+async def redeliver(url: Target, secret: str, sent: list[Sent], connections: int) -> None:
     """Events that got no answer are delivered again, byte for byte, as Slack retries them (up to 3 times)."""
     pending = [s for s in sent if s.kind == "thread" and not s.answered and s.body]
     slots = asyncio.Semaphore(min(connections, 32))
@@ -477,10 +481,11 @@ async def redeliver(url: str, secret: str, sent: list[Sent], connections: int) -
                 s.retries = attempt
                 try:
                     response = await post(client, slots, url, secret, SlackRequest(s.body, JSON), retry_headers)
-                except httpx.HTTPError:
+                except httpx.HTTPError as exc:
+                    s.error = f"retried: {type(exc).__name__}: {exc}"[:160]
                     continue
+                s.status, s.error = response.status_code, None
                 if 200 <= response.status_code < 300:
-                    s.status, s.error = response.status_code, None
                     return
 
         await asyncio.gather(*(retry(s) for s in pending))
@@ -501,13 +506,13 @@ def wait_drained(engine: Engine, timeout: float) -> tuple[bool, float, dict[str,
 
 
 def open_seed_deals(
-    url: str, secret: str, traffic: Traffic, engine: Engine, emulator: EmulatorThread, n: int
+    url: Target, secret: str, traffic: Traffic, engine: Engine, emulator: EmulatorThread, n: int
 ) -> list[Deal]:
     keys = []
     with httpx.Client(timeout=30) as client:
         for i in range(n):
             request, key = traffic.command(-1 - i, f"new Seed-{traffic.run_id}-{i}", user=OWNER)
-            response = client.post(url, content=request.body, headers=request.headers(secret))
+            response = client.post(url_of(url), content=request.body, headers=request.headers(secret))
             if response.status_code != 200 or ":hourglass" not in response.text:
                 raise RuntimeError(f"seed command answered {response.status_code}: {response.text[:200]}")
             keys.append(key)
@@ -579,10 +584,10 @@ def check(engine: Engine, sent: list[Sent], state: dict[str, Any]) -> Report:
         wrong = [s for s in accepted if any(j.kind != JOB_KIND[kind] for j in jobs_by_key.get(s.key or "", []))]
         if wrong:
             report.problems.append(f"{len(wrong)} {kind} requests made a job that is not {JOB_KIND[kind]}")
-    not_recorded = [s for s in sent if s.outcome in ("help", "refused", "listener error")]
+    not_recorded = [s for s in sent if s.outcome in ("help", "refused", "shed", "listener error")]
     recorded = [s for s in not_recorded if s.key and (delivery_count[s.key] or jobs_by_key.get(s.key))]
     report.expect(
-        "help / refused commands: answered in the ack, recorded nothing",
+        "help / refused / shed (busy) requests: answered at once, recorded nothing",
         len(not_recorded),
         len(not_recorded) - len(recorded),
     )
@@ -593,14 +598,23 @@ def check(engine: Engine, sent: list[Sent], state: dict[str, Any]) -> Report:
     if broken:
         report.problems.append(f"{len(broken)} commands were answered 2xx without an ack text (a listener error)")
     errored = [s for s in sent if s.outcome == "error"]
-    events_lost = [s for s in errored if s.kind == "thread"]
+    # Unanswered or shed, Slack's retries included. A reply the generator could not even build before its deadline
+    # (it writes the message in the emulator first) was never sent: the generator's shortfall, counted apart.
+    events_lost = [s for s in sent if s.kind == "thread" and not s.answered and s.body]
+    unsent = sum(1 for s in sent if s.kind == "thread" and not s.body)
+    if unsent:
+        report.info("thread replies the generator could not send within the deadline", unsent)
     report.expect(
         "thread: unanswered events, delivered again as Slack retries",
         sum(1 for s in sent if s.kind == "thread" and s.retries),
         sum(1 for s in sent if s.kind == "thread" and s.retries and s.answered),
     )
     if events_lost:
-        report.problems.append(f"{len(events_lost)} events were never answered, even after Slack-style retries")
+        why = Counter(s.error or f"HTTP {s.status}" for s in events_lost).most_common(3)
+        report.problems.append(
+            f"{len(events_lost)} events were never answered, even after Slack-style retries "
+            f"(last answers: {'; '.join(f'{n} x {reason}' for reason, n in why)})"
+        )
     anyway = [s for s in errored if s.key and jobs_by_key.get(s.key)]
     report.info("unanswered commands/clicks the bot recorded anyway", f"{len(anyway)} of {len(errored)}")
     doubled = [key for key, found in jobs_by_key.items() if len(found) > 1 or delivery_count[key] > 1]
@@ -709,6 +723,31 @@ def job_seconds(server_url: str) -> dict[str, tuple[int, float]]:
     return {k: (n, sums.get(k, 0.0) / n) for k, n in counts.items() if n}
 
 
+def server_ack_seconds(server_url: str) -> dict[str, tuple[int, float, float]]:
+    """The server's own ack time (request read to answer, without the generator's lag or the network) from its
+    /metrics histogram, whole run: {kind: (count, mean seconds, the bucket bound under which 99% fall)}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        body = httpx.get(f"{server_url}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return {}
+    found: dict[str, tuple[int, float, float]] = {}
+    for family in text_string_to_metric_families(body):
+        if family.name != "lto_slack_ack_seconds":
+            continue
+        kinds = {sample.labels["kind"] for sample in family.samples if "kind" in sample.labels}
+        for kind in kinds:
+            samples = [sample for sample in family.samples if sample.labels.get("kind") == kind]
+            count = int(next(x.value for x in samples if x.name.endswith("_count")))
+            total = next(x.value for x in samples if x.name.endswith("_sum"))
+            buckets = sorted((float(x.labels["le"]), x.value) for x in samples if x.name.endswith("_bucket"))
+            p99 = next((bound for bound, below in buckets if count and below >= 0.99 * count), math.inf)
+            if count:
+                found[kind] = (count, total / count, p99)
+    return found
+
+
 def print_table(title: str, header: tuple[str, ...], rows: list[tuple[Any, ...]], widths: tuple[int, ...]) -> None:
     def line(cells: tuple[Any, ...]) -> str:
         return "".join(
@@ -729,11 +768,8 @@ def plan_people(args: argparse.Namespace) -> tuple[int, int]:
     return users, max(1, math.ceil(users / 5))
 
 
-def run(args: argparse.Namespace, tmp: Path, cleanup: list[Callable[[], None]]) -> int:
-    workspace = Workspace()
-    emulator = EmulatorThread(workspace)
-    emulator_url = emulator.start()
-    cleanup.append(emulator.stop)
+def add_people(args: argparse.Namespace, workspace: Workspace, emulator: EmulatorThread) -> tuple[list[str], list[str]]:
+    """The synthetic reps and channels plan_people counts, added to the emulator's workspace."""
     n_users, n_channels = plan_people(args)
     users = [f"U0LOAD{n:05d}" for n in range(n_users)]
     channels = [f"C0LOAD{n:04d}" for n in range(n_channels)]
@@ -745,20 +781,101 @@ def run(args: argparse.Namespace, tmp: Path, cleanup: list[Callable[[], None]]) 
             workspace.add_channel(channel, f"sales-{channel[6:]}")
 
     emulator.call(people)
-    recreate_postgres(args.database_url)
-    if not args.keep_database:
-        cleanup.append(lambda: recreate_postgres(args.database_url, create=False))
+    return users, channels
+
+
+def lto_env(args: argparse.Namespace, home: Path, emulator_url: str, workspace: Workspace) -> dict[str, str]:
+    """An `lto` subprocess's environment: this one's without its own LTO_, Slack and database settings."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("LTO_", "SLACK_", "DATABASE_", "QDRANT_"))},
         "DATABASE_URL": args.database_url,
-        "LTO_HOME": str(tmp / "home"),
+        "LTO_HOME": str(home),
         "SLACK_API_URL": f"{emulator_url}/api/",
         "SLACK_BOT_TOKEN": workspace.bot_token,
         "SLACK_SIGNING_SECRET": workspace.signing_secret,
         "LTO_LOG_LEVEL": "WARNING",
+        # One owner writes every thread reply, and the per-person limit counts messages too: it is not what is
+        # measured (the commands come from many reps, each under it).
+        "LTO_RATE_LIMIT_USER": "1000000",
     }
     if args.worker_concurrency:
         env["LTO_WORKER_CONCURRENCY"] = str(args.worker_concurrency)
+    return env
+
+
+def print_steps(args: argparse.Namespace, summary: list[dict[str, Any]], sent: list[Sent]) -> None:
+    """The ack latency of each step, overall and by request kind; the highest rate that kept the goal."""
+    table: list[tuple[Any, ...]] = []
+    for r in summary:
+        if r["skipped"]:
+            table.append((r["rate"], *("-" * 10), "skipped"))
+            continue
+        table.append(
+            (
+                r["rate"],
+                r["sent"],
+                r["ok"],
+                r["errors"],
+                r["refused"],
+                r["busy"],
+                r["shed"],
+                f"{r['acked_per_s']:.0f}",
+                f"{r['p50']:.1f}",
+                f"{r['p95']:.1f}",
+                f"{r['p99']:.1f}",
+                f"{r['lag99']:.1f}",
+            )
+        )
+    print_table(
+        f"Ack latency of acked requests, {args.seconds:g} s per offered rate (ms from a request's due time to its "
+        "answer); shed: turned away at once (busy), answered within the deadline all the same",
+        (
+            "rate/s",
+            "sent",
+            "acked 2xx",
+            "errors",
+            "refused",
+            "busy ack",
+            "shed",
+            "acked/s",
+            "p50",
+            "p95",
+            "p99",
+            "gen lag p99",
+        ),
+        table,
+        (8, 7, 11, 8, 9, 10, 7, 9, 9, 9, 9, 13),
+    )
+    kinds = list(dict.fromkeys(args.mix))
+    print_table(
+        "p99 ack latency by request kind, ms",
+        ("rate/s", *kinds),
+        [(r["rate"], *(f"{r['by_kind'].get(k, math.nan):.1f}" for k in kinds)) for r in summary if not r["skipped"]],
+        (8, *(10 for _ in kinds)),
+    )
+    if any(r["skipped"] for r in summary):
+        print(
+            f"skipped: the rates after a step that left over 1% unanswered within {args.deadline:g} s "
+            "(saturated; more would only add backlog). --all-steps runs them."
+        )
+    good = [r["rate"] for r in summary if not r["skipped"] and r["p99"] < P99_GOAL_MS and r["errors"] == 0]
+    best = f"{max(good)} req/s" if good else "none of the rates"
+    print(f"highest rate with p99 ack < {P99_GOAL_MS:.0f} ms and no errors: {best}")
+    for error, n in Counter(s.error or f"HTTP {s.status}" for s in sent if s.outcome == "error").most_common(4):
+        print(f"  unanswered x{n}: {error}")
+
+
+def run(args: argparse.Namespace, tmp: Path, cleanup: list[Callable[[], None]]) -> int:
+    workspace = Workspace()
+    emulator = EmulatorThread(workspace)
+    emulator_url = emulator.start()
+    cleanup.append(emulator.stop)
+    users, channels = add_people(args, workspace, emulator)
+    n_users, n_channels = len(users), len(channels)
+    recreate_postgres(args.database_url)
+    if not args.keep_database:
+        cleanup.append(lambda: recreate_postgres(args.database_url, create=False))
+    env = lto_env(args, tmp / "home", emulator_url, workspace)
     server = Server(env, Path(args.server_log) if args.server_log else tmp / "server.log", worker=args.worker == "in")
     cleanup.append(server.stop)
     server.start()
@@ -804,6 +921,7 @@ def run(args: argparse.Namespace, tmp: Path, cleanup: list[Callable[[], None]]) 
     )
     report = check(engine, sent, state)
     timings = job_seconds(server.url)
+    acks = server_ack_seconds(server.url)
     if not server.alive():
         report.problems.append(f"lto serve died during the run:\n{server.log_tail()}")
     if worker.died():
@@ -812,49 +930,9 @@ def run(args: argparse.Namespace, tmp: Path, cleanup: list[Callable[[], None]]) 
         report.problems.append(f"the queue did not drain within {args.drain_timeout:g} s: {counts}")
 
     print()
-    table: list[tuple[Any, ...]] = []
-    for r in summary:
-        if r["skipped"]:
-            table.append((r["rate"], *("-" * 9), "skipped"))
-            continue
-        table.append(
-            (
-                r["rate"],
-                r["sent"],
-                r["ok"],
-                r["errors"],
-                r["refused"],
-                r["busy"],
-                f"{r['acked_per_s']:.0f}",
-                f"{r['p50']:.1f}",
-                f"{r['p95']:.1f}",
-                f"{r['p99']:.1f}",
-                f"{r['lag99']:.1f}",
-            )
-        )
-    print_table(
-        f"Ack latency, {args.seconds:g} s per offered rate (ms from a request's due time to its answer)",
-        ("rate/s", "sent", "acked 2xx", "errors", "refused", "busy ack", "acked/s", "p50", "p95", "p99", "gen lag p99"),
-        table,
-        (8, 7, 11, 8, 9, 10, 9, 9, 9, 9, 13),
-    )
-    kinds = list(dict.fromkeys(args.mix))
-    print_table(
-        "p99 ack latency by request kind, ms",
-        ("rate/s", *kinds),
-        [(r["rate"], *(f"{r['by_kind'].get(k, math.nan):.1f}" for k in kinds)) for r in summary if not r["skipped"]],
-        (8, *(10 for _ in kinds)),
-    )
-    if any(r["skipped"] for r in summary):
-        print(
-            f"skipped: the rates after a step that left over 1% unanswered within {args.deadline:g} s "
-            "(saturated; more would only add backlog). --all-steps runs them."
-        )
+    print_steps(args, summary, sent)
     good = [r["rate"] for r in summary if not r["skipped"] and r["p99"] < P99_GOAL_MS and r["errors"] == 0]
     best = f"{max(good)} req/s" if good else "none of the rates"
-    print(f"highest rate with p99 ack < {P99_GOAL_MS:.0f} ms and no errors: {best}")
-    for error, n in Counter(s.error or f"HTTP {s.status}" for s in sent if not s.answered).most_common(4):
-        print(f"  unanswered x{n}: {error}")
     print()
     print(
         f"queue {'drained' if drained else 'NOT drained'} {drain_seconds:.1f} s after the load "
@@ -863,6 +941,13 @@ def run(args: argparse.Namespace, tmp: Path, cleanup: list[Callable[[], None]]) 
     if timings:
         print(
             "job run time, mean: " + ", ".join(f"{k} {v[1] * 1000:.0f} ms x{v[0]}" for k, v in sorted(timings.items()))
+        )
+    if acks:
+        print(
+            "ack time inside the server, whole run: "
+            + ", ".join(
+                f"{k} mean {v[1] * 1000:.0f} ms, p99 <= {v[2] * 1000:g} ms x{v[0]}" for k, v in sorted(acks.items())
+            )
         )
     errors, overruns = server.log_errors()
     if errors:

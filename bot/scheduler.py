@@ -1,6 +1,8 @@
-"""Every periodic sweep, registered in one place on APScheduler and started by the app's lifespan.
+"""Every periodic sweep, registered in one place on APScheduler; started by the processes whose role runs
+sweeps (bot/roles.py: `lto serve`, `lto worker`, `lto socket`; not `lto serve --no-worker`).
 
-Sweeps claim their rows in the database, so every replica may run the same schedule.
+Sweeps claim their rows in the database, so every such process may run the same schedule: whichever gets
+to a period's work first does it, once.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -16,6 +19,7 @@ from sqlalchemy.orm import Session
 from approvals import sweeps as approval_sweeps
 from bot.runtime import Runtime
 from core import audit, privacy, sweeps
+from deals import sweeps as deal_sweeps
 from integrations.crm import sweeps as crm_sweeps
 from integrations.events import sweeps as event_sweeps
 
@@ -71,18 +75,27 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         )
     # Sealing locks the chain head, so replicas running it take turns and never fork the chain.
     scheduler.add_job(
-        in_transaction(runtime, "seal_audit", lambda s: {"sealed": audit.seal(s, clock=runtime.clock, keys=keys)}),
+        threaded(
+            "seal_audit",
+            lambda: {"sealed": audit.seal_pending(runtime.session_factory, clock=runtime.clock, keys=keys)},
+        ),
         "interval",
         seconds=15,
         id="seal_audit",
     )
     # The chain's head, signed, in a file outside the database: a chain rewritten even with the key disagrees with it.
+    # Processes sharing the file write one checkpoint per period between them (a tenth spare for the schedules' jitter).
+    anchor_period = timedelta(minutes=runtime.settings.audit_anchor_minutes)
     scheduler.add_job(
         in_transaction(
             runtime,
             "anchor_audit",
             lambda s: audit.anchor(
-                s, clock=runtime.clock, keys=keys, path=runtime.settings.effective_audit_anchor_path
+                s,
+                clock=runtime.clock,
+                keys=keys,
+                path=runtime.settings.effective_audit_anchor_path,
+                every=anchor_period * 0.9,
             ),
         ),
         "interval",
@@ -126,5 +139,18 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         "interval",
         minutes=1,
         id="approval_sla",
+    )
+    # Due next steps, idle deals and passed close dates: each nudge claimed once by its key, sent by its job.
+    scheduler.add_job(
+        in_transaction(
+            runtime,
+            "follow_ups",
+            lambda s: deal_sweeps.follow_up(
+                s, rules=runtime.follow_up_rules(), roles=runtime.roles(), clock=runtime.clock
+            ),
+        ),
+        "interval",
+        minutes=5,
+        id="follow_ups",
     )
     return scheduler

@@ -1,4 +1,4 @@
-"""Socket Mode and worker-only processes: the same app and worker, without an HTTP server."""
+"""Socket Mode and worker-only processes: the same app, worker and sweeps, without an HTTP server."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import signal
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import create_app
+from bot.roles import Role, running
 from bot.runtime import build_runtime
-from bot.scheduler import build_scheduler
 from core.settings import Settings
 
 
@@ -29,25 +29,22 @@ async def run_socket_mode(settings: Settings) -> None:
     assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
     stop = _stop_on_signals()
-    scheduler = build_scheduler(runtime)
-    scheduler.start()
-    assert runtime.worker is not None
-    worker = asyncio.create_task(runtime.worker.run_forever(stop))
-    await handler.connect_async()
-    await stop.wait()
-    await handler.close_async()
-    scheduler.shutdown(wait=False)
-    await worker
+    async with running(runtime, Role.ALL.components):
+        await handler.connect_async()
+        await stop.wait()
+        await handler.close_async()
     runtime.close()
 
 
 async def run_worker_only(settings: Settings) -> None:
+    """`lto worker`: jobs and sweeps, no listener."""
     runtime = build_runtime(settings)
     await runtime.identify()
     stop = _stop_on_signals()
-    scheduler = build_scheduler(runtime)
-    scheduler.start()
-    assert runtime.worker is not None
-    await runtime.worker.run_forever(stop)
-    scheduler.shutdown(wait=False)
+    async with running(runtime, Role.WORKER.components) as started:
+        assert started.worker is not None
+        signalled = asyncio.ensure_future(stop.wait())
+        # A worker loop that ends by itself has failed: leave, so its error ends the process.
+        await asyncio.wait({signalled, started.worker}, return_when=asyncio.FIRST_COMPLETED)
+        signalled.cancel()
     runtime.close()

@@ -21,12 +21,12 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock
 from core.logging import current_correlation_id
@@ -68,6 +68,37 @@ def record(
     )
     session.add(event)
     return event
+
+
+def append(
+    session: Session,
+    *,
+    clock: Clock,
+    actor_type: str,
+    actor_id: str,
+    action: str,
+    outcome: str,
+    subject: str | None = None,
+    inputs: dict[str, Any] | None = None,
+    correlation_id: str | None = None,
+) -> None:
+    """`record` as one INSERT, with no event object and no flush of the unit of work: for the ack path."""
+    row = {
+        "at": clock.now(),
+        "actor_type": actor_type,
+        "actor_id": actor_id,
+        "action": action,
+        "subject": subject,
+        "deal_id": None,
+        "inputs": inputs or {},
+        "outcome": outcome,
+        "detail": {},
+        "correlation_id": correlation_id or current_correlation_id(),
+    }
+    session.connection().execute(_INSERT_EVENT, row)
+
+
+_INSERT_EVENT = insert(cast(Table, AuditEvent.__table__))
 
 
 def events(
@@ -149,8 +180,12 @@ def keyed_link(keys: Keyring, key_id: str, seq: int, prev_hash: str, event: Audi
     return keys.sign(f"lto-audit/1|{key_id}|{seq}|{prev_hash}|{canonical(event)}", key_id)
 
 
-def seal(session: Session, *, clock: Clock, keys: Keyring, limit: int = 5000) -> int:
-    """Chain the committed events not yet sealed, in id order; returns how many. One sealer at a time."""
+SEAL_BATCH = 5000
+
+
+def seal(session: Session, *, clock: Clock, keys: Keyring, limit: int = SEAL_BATCH) -> int:
+    """Chain the committed events not yet sealed, in id order, at most `limit`; returns how many. One sealer at
+    a time."""
     head = session.scalars(select(AuditChainHead).where(AuditChainHead.stream == STREAM).with_for_update()).first()
     if head is None:
         session.add(AuditChainHead(stream=STREAM, last_seq=0, last_hash=GENESIS))
@@ -172,6 +207,22 @@ def seal(session: Session, *, clock: Clock, keys: Keyring, limit: int = 5000) ->
     if pending:
         head.last_seq, head.last_hash, head.sealed_at = seq, prev, clock.now()
     return len(pending)
+
+
+def seal_pending(
+    session_factory: sessionmaker[Session], *, clock: Clock, keys: Keyring, batch: int = SEAL_BATCH, rounds: int = 20
+) -> int:
+    """Seal what is committed, a batch per transaction (another sealer waits one batch at most), until a batch is
+    not full or after `rounds`; returns how many. One batch per sweep run would cap the chain at `batch` events
+    a period; `rounds` lets a run end while events keep coming."""
+    sealed = 0
+    for _ in range(rounds):
+        with session_factory() as session, session.begin():
+            done = seal(session, clock=clock, keys=keys, limit=batch)
+        sealed += done
+        if done < batch:
+            break
+    return sealed
 
 
 def _reseal_message(mark: Mapping[str, Any], by: int) -> str:
@@ -226,13 +277,21 @@ def read_checkpoints(path: Path) -> list[tuple[int, dict[str, Any] | None]]:
     return points
 
 
-def anchor(session: Session, *, clock: Clock, keys: Keyring, path: Path) -> dict[str, Any] | None:
-    """Append a signed checkpoint of the chain's head to `path` (append-only); None when the head has not moved."""
-    head = session.get(AuditChainHead, STREAM)
+def anchor(
+    session: Session, *, clock: Clock, keys: Keyring, path: Path, every: timedelta | None = None
+) -> dict[str, Any] | None:
+    """Append a signed checkpoint of the chain's head to `path` (append-only); None when the head has not moved,
+    or when the file's last checkpoint is younger than `every`.
+
+    The head stays locked until the caller commits, so processes that share the file take turns: the second
+    finds the first one's checkpoint, and with `every` they write one per period between them."""
+    head = session.get(AuditChainHead, STREAM, with_for_update=True)
     if head is None or head.last_seq == 0:
         return None
     checkpoints = [point for _, point in read_checkpoints(path) if point is not None]
     if checkpoints and (checkpoints[-1]["seq"], checkpoints[-1]["hash"]) == (head.last_seq, head.last_hash):
+        return None
+    if checkpoints and every is not None and clock.now() - _written_at(checkpoints[-1]) < every:
         return None
     last = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == head.last_seq))
     if last != head.last_hash:
@@ -250,6 +309,15 @@ def anchor(session: Session, *, clock: Clock, keys: Keyring, path: Path) -> dict
         sink.flush()
         os.fsync(sink.fileno())
     return point
+
+
+def _written_at(point: Mapping[str, Any]) -> datetime:
+    """When a checkpoint was written; a line whose time does not read counts as long ago."""
+    try:
+        written = datetime.fromisoformat(str(point.get("at")))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return written if written.tzinfo else written.replace(tzinfo=UTC)
 
 
 # Verification -----------------------------------------------------------------------------------

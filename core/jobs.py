@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Insert, Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -57,19 +58,16 @@ def insert_ignoring_conflict(session: Session, model: type[Any], values: dict[st
     return session.execute(statement).first() is not None
 
 
-def enqueue(
-    session: Session,
-    *,
+def _job_values(
     job: JobPayload,
-    clock: Clock,
-    dedupe_key: str | None = None,
-    correlation_id: str | None = None,
-    max_attempts: int = 5,
+    *,
+    now: datetime,
+    dedupe_key: str | None,
+    correlation_id: str | None,
+    max_attempts: int,
     delay: timedelta | None = None,
-) -> int | None:
-    """Record a job in the caller's transaction; None when a job with this dedupe key exists."""
-    now = clock.now()
-    values = {
+) -> dict[str, Any]:
+    return {
         "kind": str(job.kind),
         "payload": job.model_dump(mode="json"),
         "dedupe_key": dedupe_key,
@@ -81,14 +79,41 @@ def enqueue(
         "created_at": now,
         "updated_at": now,
     }
+
+
+@cache
+def _insert_returning_id(dialect: str, table: Table) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per table: the values come as parameters."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def enqueue(
+    session: Session,
+    *,
+    job: JobPayload,
+    clock: Clock,
+    dedupe_key: str | None = None,
+    correlation_id: str | None = None,
+    max_attempts: int = 5,
+    delay: timedelta | None = None,
+) -> int | None:
+    """Record a job in the caller's transaction; None when a job with this dedupe key exists."""
+    values = _job_values(
+        job,
+        now=clock.now(),
+        dedupe_key=dedupe_key,
+        correlation_id=correlation_id,
+        max_attempts=max_attempts,
+        delay=delay,
+    )
     if dedupe_key is None:
         row = Job(**values)
         session.add(row)
         session.flush()
         return row.id
-    if not insert_ignoring_conflict(session, Job, values):
-        return None
-    return session.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key))
+    job_id: int | None = session.scalar(_insert_returning_id(session.get_bind().dialect.name, Job.__table__), values)
+    return job_id
 
 
 def record_delivery(
@@ -103,19 +128,22 @@ def record_delivery(
     user_id: str | None = None,
     channel_id: str | None = None,
 ) -> int | None:
-    """Accept one inbound Slack delivery and its job; None when this delivery was seen before."""
-    row = {"key": key, "kind": kind, "received_at": clock.now(), "user_id": user_id, "channel_id": channel_id}
-    if not insert_ignoring_conflict(session, SlackDelivery, row):
+    """Accept one inbound Slack delivery and its job; None when this delivery was seen before.
+
+    Two statements on the ack path: the job, keyed by the delivery's key (a retry conflicts and stops
+    here), then the delivery pointing at it."""
+    connection = session.connection()
+    now = clock.now()
+    values = _job_values(job, now=now, dedupe_key=key, correlation_id=correlation_id, max_attempts=max_attempts)
+    job_id: int | None = connection.scalar(_insert_returning_id(connection.dialect.name, Job.__table__), values)
+    if job_id is None:
         return None
-    job_id = enqueue(
-        session,
-        job=job,
-        clock=clock,
-        dedupe_key=key,
-        correlation_id=correlation_id,
-        max_attempts=max_attempts,
-    )
-    session.execute(update(SlackDelivery).where(SlackDelivery.key == key).values(job_id=job_id))
+    delivery = {"key": key, "kind": kind, "received_at": now, "user_id": user_id, "channel_id": channel_id}
+    insert_delivery = _insert_returning_id(connection.dialect.name, SlackDelivery.__table__)
+    if connection.scalar(insert_delivery, {**delivery, "job_id": job_id}) is None:
+        # The delivery was accepted before and its job is gone since (not a path the purge takes): a repeat.
+        connection.execute(delete(Job).where(Job.id == job_id))
+        return None
     return job_id
 
 

@@ -26,6 +26,12 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 SLACK_REQUESTS = Counter(
     "lto_slack_requests", "Requests on /slack/events by kind and HTTP status", ["kind", "status"], registry=REGISTRY
 )
+SLACK_REQUESTS_TURNED_AWAY = Counter(
+    "lto_slack_requests_turned_away",
+    "Requests answered at once without being taken in, at the cap on requests in flight, by kind",
+    ["kind"],
+    registry=REGISTRY,
+)
 ACK_SECONDS = Histogram(
     "lto_slack_ack_seconds",
     "Time from receiving a Slack request to answering it",

@@ -147,20 +147,24 @@ def _reseal(session: Session, keys: audit.Keyring, event_ids: Iterable[int], *, 
 
 
 def purge_old_text(session: Session, *, clock: Clock, days: int, keys: audit.Keyring) -> dict[str, int]:
-    """Retention: conversation text older than `days` goes; the records, ids and audit links stay."""
+    """Retention: conversation text older than `days` goes; the records, ids and audit links stay.
+
+    Rows are claimed (SKIP LOCKED), so replicas purging at once split them and each purge is recorded once."""
     cutoff = clock.now() - timedelta(days=days)
     counts = {rule.name: 0 for rule in RETENTION_RULES}
     for rule in RETENTION_RULES:
         model = rule.age.class_
         row: object  # a row of whichever table the rule names
-        for row in session.scalars(select(model).where(rule.age < cutoff, rule.not_yet)):
+        due = select(model).where(rule.age < cutoff, rule.not_yet).with_for_update(skip_locked=True)
+        for row in session.scalars(due):
             for attribute, replacement in rule.replacements.items():
                 setattr(row, attribute, replacement)
             counts[rule.name] += 1
     # The rep's own words quoted as evidence for a qualification change.
     touched: list[int] = []
     for event in session.scalars(
-        select(AuditEvent).where(
+        select(AuditEvent)
+        .where(
             AuditEvent.at < cutoff,
             AuditEvent.action == "qualification.change",
             or_(
@@ -168,6 +172,7 @@ def purge_old_text(session: Session, *, clock: Clock, days: int, keys: audit.Key
                 cast(AuditEvent.detail, String).ilike('%"evidence":"%'),
             ),
         )
+        .with_for_update(skip_locked=True)
     ):
         if event.detail.get("evidence") not in (None, PURGED):
             event.detail = {**event.detail, "evidence": PURGED}

@@ -25,6 +25,10 @@ tracer = trace.get_tracer("lto.worker")  # a no-op until agents/tracing.py insta
 
 Handler = Callable[[ClaimedJob], Awaitable[None]]
 
+# While the listener is busy the worker looks again this often, and claims a job after this long regardless.
+LISTENER_POLL_SECONDS = 0.02
+LISTENER_MAX_YIELD_SECONDS = 2.0
+
 
 class RetryLater(Exception):
     """A handler hit a passing problem (rate limit, provider down): run the job again after a back-off."""
@@ -51,6 +55,8 @@ class Worker:
         lease: timedelta = timedelta(seconds=120),
         poll_interval: float = 1.0,
         worker_id: str | None = None,
+        listener_busy: Callable[[], Awaitable[bool]] | None = None,
+        max_yield: float = LISTENER_MAX_YIELD_SECONDS,
     ) -> None:
         self.session_factory = session_factory
         self.clock = clock
@@ -59,6 +65,8 @@ class Worker:
         self.lease = lease
         self.poll_interval = poll_interval
         self.worker_id = worker_id or default_worker_id()
+        self.listener_busy = listener_busy
+        self.max_yield = max_yield
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
 
@@ -184,6 +192,10 @@ class Worker:
 
         while not stop.is_set():
             await slots.acquire()
+            await self._yield_to_listener(stop)
+            if stop.is_set():
+                slots.release()
+                break
             try:
                 job = await self._claim()
             except Exception:
@@ -202,6 +214,23 @@ class Worker:
             task.add_done_callback(finished)
         if self._running:
             await self._finish_or_release(set(self._running), grace)
+
+    async def _yield_to_listener(self, stop: asyncio.Event) -> None:
+        """While the listener in this process has requests queuing up, claim nothing new: acks come first. At
+        most `max_yield` seconds on the clock, then a job is claimed anyway, so a long overload starves no job."""
+        if self.listener_busy is None:
+            return
+        since = self.clock.now()
+        while (self.clock.now() - since).total_seconds() < self.max_yield and await self.listener_busy():
+            pause = asyncio.ensure_future(self.clock.sleep(LISTENER_POLL_SECONDS))
+            stopping = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({pause, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                pause.cancel()
+                stopping.cancel()
+            if stop.is_set():
+                return
 
     async def _finish_or_release(self, running: set[asyncio.Task[None]], grace: float) -> None:
         """Give running jobs `grace` seconds on the clock to finish; cancel the rest, which releases them."""

@@ -9,10 +9,11 @@ from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import commands
-from bot.listeners.intake import accept, admit, clean_text
+from bot.listeners.intake import accept_within_limits, clean_text, refusal_text
 from bot.runtime import Runtime
 from bot.views.help import usage_blocks, usage_text
 from bot.views.text import as_dicts, escape
+from core.admission import Refused
 from core.job_kinds import (
     AdminCommand,
     AskKnowledge,
@@ -22,6 +23,7 @@ from core.job_kinds import (
     OpenDeal,
     PriceQuote,
     QuoteLineAsk,
+    ReportOutcomes,
     ShareDeal,
     ShowStatus,
 )
@@ -36,6 +38,7 @@ ACKS: dict[type, str] = {
     commands.Approvals: ":hourglass_flowing_sand: Gathering approval requests…",
     commands.Share: ":hourglass_flowing_sand: Sharing it…",
     commands.Admin: ":hourglass_flowing_sand: Checking you may do that…",
+    commands.Report: ":bar_chart: Counting the team's outcomes…",
 }
 
 
@@ -57,6 +60,8 @@ def job_for(parsed: commands.Command, command: dict[str, Any]) -> JobPayload:
             return AdminCommand(**who, action=parsed.action, event_ids=parsed.event_ids)
         case commands.Approvals():
             return ListApprovals(**who)
+        case commands.Report():
+            return ReportOutcomes(**who, since=parsed.since)
         case commands.Quote():
             return PriceQuote(
                 **who,
@@ -65,8 +70,11 @@ def job_for(parsed: commands.Command, command: dict[str, Any]) -> JobPayload:
                 discount_pct=Decimal(parsed.discount_pct or "0"),
                 years=parsed.years,
                 payment_terms_days=parsed.payment_terms_days,
+                billing_frequency=parsed.billing_frequency,
+                term_start=parsed.term_start,
                 custom_sla=parsed.custom_sla,
                 legal_changes=parsed.legal_changes,
+                override_rules=parsed.override_rules,
                 justification=parsed.justification,
             )
     raise commands.UsageError("That command is not known.")
@@ -87,12 +95,7 @@ async def lto(ack: AsyncAck, command: dict[str, Any], runtime: Runtime) -> None:
         problem = f"{'.'.join(map(str, exc.errors()[0]['loc']))}: {exc.errors()[0]['msg']}"
         await ack(text=usage_text(problem), blocks=as_dicts(usage_blocks(problem)), response_type="ephemeral")
         return
-    message = ACKS[type(parsed)]
-    admission = await admit(runtime, user_id=command["user_id"], channel_id=command["channel_id"])
-    if admission.refused:
-        await ack(text=admission.refused, response_type="ephemeral")
-        return
-    await accept(
+    taken = await accept_within_limits(
         runtime,
         key=f"command:{command['trigger_id']}",
         kind="command",
@@ -100,12 +103,14 @@ async def lto(ack: AsyncAck, command: dict[str, Any], runtime: Runtime) -> None:
         actor=command["user_id"],
         channel_id=command["channel_id"],
     )
-    company = escape(getattr(parsed, "company", ""))
-    said = message.format(company=company)
-    if admission.queued_ahead >= runtime.settings.busy_queue_depth:
+    if isinstance(taken, Refused):
+        await ack(text=refusal_text(taken, runtime), response_type="ephemeral")
+        return
+    said = ACKS[type(parsed)].format(company=escape(getattr(parsed, "company", "")))
+    if taken.queued_ahead >= runtime.settings.busy_queue_depth:
         # Honest about the wait rather than silent: the request is safe in the queue.
         said = (
-            f":hourglass: I'm busy right now: your request is queued behind {admission.queued_ahead:,} others "
+            f":hourglass: I'm busy right now: your request is queued behind {taken.queued_ahead:,} others "
             "and nothing is lost. I'll answer here when it's done."
         )
     await ack(text=said, response_type="ephemeral")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners.intake import accept, admit_message, clean_text
+from bot.listeners.intake import clean_text, take_in_message
 from bot.runtime import Runtime
 from core.job_kinds import TakeTurn, ThreadKind
-from deals.service import conversation_for
+from deals.service import has_conversation
 
 # Message subtypes that are not a person writing something new.
 IGNORED_SUBTYPES = {
@@ -51,13 +52,23 @@ def _turn(event: dict[str, Any], *, thread_kind: ThreadKind, thread_ts: str) -> 
     )
 
 
-async def _take_in(runtime: Runtime, body: dict[str, Any], event: dict[str, Any], turn: TakeTurn) -> None:
+async def _take_in(
+    runtime: Runtime,
+    body: dict[str, Any],
+    event: dict[str, Any],
+    turn: TakeTurn,
+    only_if: Callable[[], bool] | None = None,
+) -> None:
     """Record the turn, unless the person is over the per-person limit (then they are told, once a minute)."""
-    if not await admit_message(
-        runtime, user_id=event["user"], channel_id=event["channel"], thread_ts=event.get("thread_ts")
-    ):
-        return
-    await accept(runtime, key=f"event:{body['event_id']}", kind="event", job=turn, actor=event["user"])
+    await take_in_message(
+        runtime,
+        key=f"event:{body['event_id']}",
+        job=turn,
+        user_id=event["user"],
+        channel_id=event["channel"],
+        thread_ts=event.get("thread_ts"),
+        only_if=only_if,
+    )
 
 
 async def on_mention(body: dict[str, Any], event: dict[str, Any], runtime: Runtime) -> None:
@@ -69,7 +80,7 @@ async def on_mention(body: dict[str, Any], event: dict[str, Any], runtime: Runti
 
 def _owns_thread(runtime: Runtime, channel: str, thread_ts: str) -> bool:
     with runtime.session_factory() as session:
-        return conversation_for(session, channel_id=channel, thread_ts=thread_ts) is not None
+        return has_conversation(session, channel_id=channel, thread_ts=thread_ts)
 
 
 async def on_message(body: dict[str, Any], event: dict[str, Any], runtime: Runtime) -> None:
@@ -79,15 +90,15 @@ async def on_message(body: dict[str, Any], event: dict[str, Any], runtime: Runti
     if identity and f"<@{identity.user_id}>" in (event.get("text") or ""):
         return  # the app_mention event carries this one
     if event.get("channel_type") == "im":
-        kind, thread_ts = "dm", event.get("thread_ts") or event["channel"]
-    else:
-        thread_ts = event.get("thread_ts")
-        if not thread_ts or thread_ts == event["ts"]:
-            return  # channel chatter outside our threads is not ours to read
-        if not await asyncio.to_thread(_owns_thread, runtime, event["channel"], thread_ts):
-            return
-        kind = "thread"
-    await _take_in(runtime, body, event, _turn(event, thread_kind=kind, thread_ts=thread_ts))
+        thread_ts = event.get("thread_ts") or event["channel"]
+        await _take_in(runtime, body, event, _turn(event, thread_kind="dm", thread_ts=thread_ts))
+        return
+    thread_ts = event.get("thread_ts")
+    if not thread_ts or thread_ts == event["ts"]:
+        return  # channel chatter outside our threads is not ours to read
+    # Whether the thread is ours is asked on the admission's own thread, just before it: one hop off the loop.
+    ours = functools.partial(_owns_thread, runtime, event["channel"], thread_ts)
+    await _take_in(runtime, body, event, _turn(event, thread_kind="thread", thread_ts=thread_ts), only_if=ours)
 
 
 def register(app: AsyncApp) -> None:

@@ -1,18 +1,24 @@
-"""Accepting a Slack delivery: its job and its audit event are recorded in one transaction before the ack."""
+"""Accepting a Slack delivery: the rate limits, then its job, the delivery and its audit event in one
+transaction before the ack (core/admission.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import re
 import unicodedata
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncRespond
 
 from bot.runtime import Runtime
 from core import admission
+from core.admission import Accepted, Refused
 from core.job_kinds import JobPayload
+
+T = TypeVar("T")
 
 # A terminal escape sequence (`\x1b[31m`), then every control character but \n and \t (C0, DEL, C1),
 # and the bidirectional overrides that make text read other than it is stored.
@@ -41,6 +47,12 @@ def answer_later(runtime: Runtime, respond: AsyncRespond, text: str) -> None:
     runtime.spawn(asyncio.wait_for(reply, timeout=ANSWER_TIMEOUT_SECONDS))
 
 
+async def on_ack_thread(runtime: Runtime, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run a blocking step of an ack (the database) on the listener's own threads, never queued behind a job's."""
+    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)  # with the correlation id
+    return await asyncio.get_running_loop().run_in_executor(runtime.ack_threads, call)
+
+
 async def accept(
     runtime: Runtime,
     *,
@@ -50,72 +62,95 @@ async def accept(
     actor: str,
     channel_id: str | None = None,
 ) -> int | None:
-    """Record the job for this delivery (None when Slack sent it before) and wake the worker."""
-    job_id = await asyncio.to_thread(
-        admission.accept_delivery,
-        runtime.session_factory,
+    """Record the job for this delivery (None when Slack sent it before) and wake the worker; no rate limit
+    (clicks and modal submissions: a person's own pace on their own cards)."""
+    taken = await _accept(runtime, key=key, kind=kind, job=job, actor=actor, channel_id=channel_id, limited=False)
+    assert isinstance(taken, Accepted)
+    return taken.job_id
+
+
+async def accept_within_limits(
+    runtime: Runtime, *, key: str, kind: str, job: JobPayload, actor: str, channel_id: str | None = None
+) -> Accepted | Refused:
+    """Like `accept`, within the per-minute limits: the person's for `kind`, and the channel's when given."""
+    taken = await _accept(runtime, key=key, kind=kind, job=job, actor=actor, channel_id=channel_id, limited=True)
+    assert taken is not None
+    return taken
+
+
+async def _accept(
+    runtime: Runtime,
+    *,
+    key: str,
+    kind: str,
+    job: JobPayload,
+    actor: str,
+    channel_id: str | None,
+    limited: bool,
+    only_if: Callable[[], bool] | None = None,
+) -> Accepted | Refused | None:
+    """Admission on an ack thread; None when `only_if` (checked on the same thread, first) says no."""
+    settings = runtime.settings
+    taken = await on_ack_thread(
+        runtime,
+        _admit,
+        runtime,
+        only_if,
         key=key,
         kind=kind,
         job=job,
         actor=actor,
-        clock=runtime.clock,
-        max_attempts=runtime.settings.job_max_attempts,
+        max_attempts=settings.job_max_attempts,
+        per_user=settings.rate_limit_user if limited else None,
         channel_id=channel_id,
+        per_channel=settings.rate_limit_channel if limited and channel_id else None,
     )
-    if job_id is not None:
+    if isinstance(taken, Accepted) and taken.job_id is not None:
         runtime.notify_worker()
-    return job_id
+    return taken
 
 
-@dataclass(frozen=True)
-class Admission:
-    refused: str | None  # why the request is turned away (rate limit), in words for the person
-    queued_ahead: int  # jobs waiting before this one
-
-
-def _admit(runtime: Runtime, *, user_id: str, channel_id: str, kind: str) -> Admission:
-    """Rate limits per person and per channel, and the queue's depth, read from the database (all replicas)."""
-    settings, since = runtime.settings, runtime.clock.now() - timedelta(minutes=1)
-    with runtime.session_factory() as session:
-        if admission.deliveries_by_user(session, user_id=user_id, kind=kind, since=since) >= settings.rate_limit_user:
-            return Admission(
-                f":raised_hand: That's more than {settings.rate_limit_user} commands in a minute: "
-                "please wait a moment and try again. Nothing was recorded.",
-                0,
-            )
-        in_channel = admission.deliveries_in_channel(session, channel_id=channel_id, kind=kind, since=since)
-        if in_channel >= settings.rate_limit_channel:
-            return Admission(
-                ":raised_hand: This channel is sending more commands than I take in a minute: "
-                "please try again shortly. Nothing was recorded.",
-                0,
-            )
-        return Admission(None, admission.queue_depth(session))
-
-
-async def admit(runtime: Runtime, *, user_id: str, channel_id: str, kind: str = "command") -> Admission:
-    return await asyncio.to_thread(_admit, runtime, user_id=user_id, channel_id=channel_id, kind=kind)
-
-
-def _message_refused(runtime: Runtime, user_id: str) -> bool | None:
-    """None when the person is within the per-person limit; else True for the first refusal of the minute."""
-    since = runtime.clock.now() - timedelta(minutes=1)
-    with runtime.session_factory() as session:
-        sent = admission.deliveries_by_user(session, user_id=user_id, kind="event", since=since)
-    if sent < runtime.settings.rate_limit_user:
+def _admit(runtime: Runtime, only_if: Callable[[], bool] | None, **delivery: Any) -> Accepted | Refused | None:
+    if only_if is not None and not only_if():
         return None
-    return admission.first_refusal_in_window(
-        runtime.session_factory, user_id=user_id, kind="event", clock=runtime.clock
+    return runtime.admissions.accept(**delivery)
+
+
+def refusal_text(refused: Refused, runtime: Runtime) -> str:
+    """What a person over a command limit is told in the ack."""
+    if refused.over == "person":
+        return (
+            f":raised_hand: That's more than {runtime.settings.rate_limit_user} commands in a minute: "
+            "please wait a moment and try again. Nothing was recorded."
+        )
+    return (
+        ":raised_hand: This channel is sending more commands than I take in a minute: "
+        "please try again shortly. Nothing was recorded."
     )
 
 
-async def admit_message(runtime: Runtime, *, user_id: str, channel_id: str, thread_ts: str | None) -> bool:
-    """Whether a message to the bot is taken in: the per-person limit of commands applies to messages too.
+async def take_in_message(
+    runtime: Runtime,
+    *,
+    key: str,
+    job: JobPayload,
+    user_id: str,
+    channel_id: str,
+    thread_ts: str | None,
+    only_if: Callable[[], bool] | None = None,
+) -> None:
+    """Record a message to the bot, within the per-person limit of commands, which applies to messages too;
+    `only_if` (a blocking check, run on the same thread just before) may say it is not ours to read.
     A refused person is told once a minute, only to them, after the ack."""
-    refused = await asyncio.to_thread(_message_refused, runtime, user_id)
-    if refused is None:
-        return True
-    if refused:
+    taken = await _accept(
+        runtime, key=key, kind="event", job=job, actor=user_id, channel_id=None, limited=True, only_if=only_if
+    )
+    if not isinstance(taken, Refused):
+        return
+    first = await asyncio.to_thread(
+        admission.first_refusal_in_window, runtime.session_factory, user_id=user_id, kind="event", clock=runtime.clock
+    )
+    if first:
         limit = runtime.settings.rate_limit_user
         notice = runtime.gateway.post_ephemeral(
             key=f"refused:event:{user_id}:{int(runtime.clock.now().timestamp()) // 60}",
@@ -126,4 +161,3 @@ async def admit_message(runtime: Runtime, *, user_id: str, channel_id: str, thre
             "did not read your last one (nor will I read more this minute). Send it again in a minute.",
         )
         runtime.spawn(asyncio.wait_for(notice, timeout=ANSWER_TIMEOUT_SECONDS))
-    return False

@@ -75,6 +75,7 @@ async def test_retention_purges_old_conversation_text_but_keeps_records_and_link
             "messages": 0,
             "histories": 0,
             "answers": 0,
+            "next_steps": 0,
             "audit_evidence": 0,
         }
     harness.clock.advance(days=31)

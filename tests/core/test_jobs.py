@@ -259,3 +259,67 @@ async def test_the_heartbeat_keeps_a_job_that_outlives_its_first_lease_from_anot
     with sessions() as session:
         job = session.scalars(select(Job)).one()
         assert job.status == JobStatus.DONE and job.attempts == 1
+
+
+def _status_of_the_job(sessions) -> JobStatus:
+    with sessions() as session:
+        return session.scalars(select(Job.status)).one()
+
+
+async def test_the_worker_claims_nothing_while_the_listener_is_busy_and_resumes_once_it_calms(sessions, clock):
+    busy, ran = True, asyncio.Event()
+
+    async def handler(job):
+        ran.set()
+
+    async def listener_busy():
+        return busy
+
+    _enqueue(sessions, clock)
+    worker = Worker(
+        session_factory=sessions, clock=clock, handlers={K.kind: handler}, worker_id="w", listener_busy=listener_busy
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_forever(stop))
+    await clock.wait_for_sleepers()  # waiting for the listener, on the clock
+    assert _status_of_the_job(sessions) == JobStatus.QUEUED
+    clock.advance(seconds=1)  # looked again: still busy, still waiting
+    await clock.wait_for_sleepers()
+    assert _status_of_the_job(sessions) == JobStatus.QUEUED and not ran.is_set()
+    busy = False
+    clock.advance(seconds=0.1)
+    await ran.wait()
+    stop.set()
+    await running
+    assert _status_of_the_job(sessions) == JobStatus.DONE
+
+
+async def test_a_listener_busy_for_long_delays_a_claim_by_at_most_max_yield(sessions, clock):
+    ran = asyncio.Event()
+
+    async def handler(job):
+        ran.set()
+
+    async def always_busy():
+        return True
+
+    _enqueue(sessions, clock)
+    worker = Worker(
+        session_factory=sessions,
+        clock=clock,
+        handlers={K.kind: handler},
+        worker_id="w",
+        listener_busy=always_busy,
+        max_yield=2.0,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_forever(stop))
+    await clock.wait_for_sleepers()
+    clock.advance(seconds=1.9)
+    await clock.wait_for_sleepers()
+    assert not ran.is_set()
+    clock.advance(seconds=0.1)
+    await ran.wait()  # claimed although the listener is still busy
+    stop.set()
+    await running
+    assert _status_of_the_job(sessions) == JobStatus.DONE
