@@ -11,8 +11,9 @@ import asyncio
 
 from agents import turns
 from bot.gateway import Posted
+from bot.handlers.steps_said import add_steps_from_words
 from bot.runtime import Runtime
-from bot.views.deal import card_of, finding_text
+from bot.views.deal import card_of, finding_blocks, finding_text
 from bot.views.reply import notice_blocks, reply_blocks, working_blocks
 from bot.views.text import as_dicts
 from core.job_kinds import TakeTurn
@@ -45,6 +46,7 @@ async def refresh_deal_card(runtime: Runtime, deal_id: int) -> None:
             channel=channel,
             thread_ts=ts,
             text=finding_text(finding),
+            blocks=as_dicts(finding_blocks(finding, deal_id)),
             deal_id=deal_id,
         )
 
@@ -62,6 +64,12 @@ async def take_turn(runtime: Runtime, turn: TakeTurn) -> None:
                 text=f":no_entry: {context.refusal} I did not record anything from your message.",
             )
             return
+        if context.deal_id is not None and context.reply_given is None:
+            bot_user = runtime.identity.user_id if runtime.identity else None
+            # "follow up with their CISO next Tuesday" is a next step, not discovery: added and confirmed here.
+            if await add_steps_from_words(runtime, turn, deal_id=context.deal_id, bot_user_id=bot_user):
+                await refresh_deal_card(runtime, context.deal_id)
+                return
         in_dm_root = turn.thread_kind == "dm" and turn.thread_ts == turn.channel_id
         status = await runtime.gateway.post_message(
             key=f"turn:{turn.channel_id}:{turn.message_ts}:status",
