@@ -135,6 +135,20 @@ class SlackActor:
             await self.send_event(self._message_event(user_id, channel_id, full, ts, thread_ts))
         return response
 
+    async def open_home(self, user_id: str) -> httpx.Response:
+        """A person opens the app's Home tab: `app_home_opened`, with the view published before, if any."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": self.workspace.open_dm(user_id),
+            "tab": "home",
+            "event_ts": self.workspace.next_ts(),
+        }
+        published = self.workspace.home_views.get(user_id)
+        if published is not None:
+            event["view"] = published
+        return await self.send_event(event)
+
     # Interactivity ----------------------------------------------------------------------------
 
     async def click(
@@ -158,11 +172,22 @@ class SlackActor:
         )
         return await self.send(requests.interaction(payload))
 
-    async def submit_view(self, user_id: str, view_id: str, values: dict[str, dict[str, str]]) -> httpx.Response:
-        """Submit an open modal; `values` is {block_id: {action_id: text}} for plain-text inputs."""
+    async def submit_view(
+        self, user_id: str, view_id: str, values: dict[str, dict[str, str | list[str]]]
+    ) -> httpx.Response:
+        """Submit an open modal; `values` is {block_id: {action_id: value}}: the text of a plain-text input, the
+        user id chosen in a users_select, the values of the options ticked in checkboxes (a list)."""
         view = self.workspace.views[view_id]
+        kinds = {
+            (block.get("block_id"), (block.get("element") or {}).get("action_id")): (block.get("element") or {}).get(
+                "type"
+            )
+            for block in view.get("blocks") or []
+        }
         state = {
-            block_id: {action_id: {"type": "plain_text_input", "value": text} for action_id, text in inputs.items()}
+            block_id: {
+                action_id: _input_state(kinds.get((block_id, action_id)), value) for action_id, value in inputs.items()
+            }
             for block_id, inputs in values.items()
         }
         public_view = {k: v for k, v in view.items() if k not in ("user", "state_open")}
@@ -190,3 +215,14 @@ class SlackActor:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+def _input_state(kind: str | None, value: str | list[str]) -> dict[str, Any]:
+    """An input's state as Slack reports it in a view submission, by the kind of element it is."""
+    if kind == "users_select":
+        return {"type": "users_select", "selected_user": value}
+    if kind == "checkboxes":
+        ticked = [value] if isinstance(value, str) else value
+        options = [{"text": {"type": "plain_text", "text": v}, "value": v} for v in ticked]
+        return {"type": "checkboxes", "selected_options": options}
+    return {"type": kind or "plain_text_input", "value": value}

@@ -312,6 +312,53 @@ def views_update(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     return {"view": _store_view(ws, args["view"], existing["user"], view_id=existing["id"])}
 
 
+HOME_VIEW_BYTES = 250_000  # Slack refuses a larger view with view_too_large
+
+
+def _invalid_view(problem: str, pointer: str) -> ApiError:
+    message = f"[ERROR] {problem} [json-pointer:{pointer}]"
+    return ApiError("invalid_arguments", response_metadata={"messages": [message]})
+
+
+@method("views.publish")
+def views_publish(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    """A person's Home tab: one view per person, replaced by each publish (guarded by `hash` when given)."""
+    _require(args, "user_id", "view")
+    user = str(args["user_id"])
+    if user not in ws.users:
+        raise ApiError("user_not_found")
+    view = args["view"]
+    if not isinstance(view, dict):
+        raise _invalid_view("must provide an object", "/view")
+    if view.get("type") != "home":
+        raise _invalid_view("must be home", "/view/type")
+    if len(json.dumps(view).encode()) > HOME_VIEW_BYTES:
+        raise ApiError("view_too_large")
+    errors = view_errors(view)
+    if errors:
+        raise ApiError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {e}" for e in errors]})
+    existing = ws.home_views.get(user)
+    if args.get("hash") and (existing is None or args["hash"] != existing["hash"]):
+        raise ApiError("hash_conflict")
+    published = {
+        **view,
+        "id": existing["id"] if existing else ws.next_id("V"),
+        "team_id": TEAM_ID,
+        "app_id": APP_ID,
+        "bot_id": BOT_ID,
+        "hash": ws.next_ts(),
+        "state": {"values": {}},
+        "private_metadata": view.get("private_metadata", ""),
+        "callback_id": view.get("callback_id", ""),
+        "external_id": view.get("external_id", ""),
+        "root_view_id": existing["id"] if existing else None,
+        "previous_view_id": None,
+    }
+    published["root_view_id"] = published["id"]
+    ws.home_views[user] = published
+    return {"view": published}
+
+
 @method("files.getUploadURLExternal")
 def files_get_upload_url(ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     _require(args, "filename", "length")

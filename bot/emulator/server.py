@@ -82,6 +82,8 @@ def create_emulator_app(workspace: Workspace) -> FastAPI:
             file.mimetype = "application/pdf"
         elif file.name.endswith(".pdf"):
             file.mimetype = "application/pdf"
+        elif file.name.endswith(".png"):
+            file.mimetype = "image/png"
         return PlainTextResponse(f"OK - {len(file.content)}")
 
     @app.post("/response/{response_id}")

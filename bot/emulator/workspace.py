@@ -97,6 +97,7 @@ class Workspace:
         self.ephemeral: list[dict[str, Any]] = []
         self.files: dict[str, File] = {}
         self.views: dict[str, dict[str, Any]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}  # user id -> their published Home tab
         self.triggers: dict[str, tuple[float, str]] = {}
         self.responses: dict[str, dict[str, Any]] = {}
         self.calls: list[Call] = []
