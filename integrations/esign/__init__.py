@@ -1,0 +1,1 @@
+"""E-signature: the port, its adapters (a local signing page, DocuSign), envelopes, and their HTTP routes."""
