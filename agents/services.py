@@ -2,14 +2,15 @@
 
 No Slack here: `bot.runtime.Runtime` extends this with the Web API client, the gateway and the
 worker. Governed files (catalog, policy, roles) load once and reload on an admin's request; the
-knowledge store opens lazily, since the embedded engine locks its folder to one process.
+knowledge store opens lazily (the embedded engine locks its folder to one process), once, and closes
+with the services.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Set
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from pydantic_ai.models import Model
 from pydantic_ai.models.function import FunctionDef
@@ -21,15 +22,19 @@ from approvals.policy import DEFAULT_POLICY, Policy, load_policy
 from core.clock import Clock
 from core.settings import Settings
 from deals.access import DEFAULT_ROLES, RoleMap, load_roles
+from deals.follow_up_rules import DEFAULT_FOLLOW_UPS, FollowUpRules, load_follow_up_rules
 from deals.inspection import CatalogFacts, catalog_facts
 from deals.service import Inspection
 from integrations.cpq.catalog import DEFAULT_CATALOG, Catalog, load_catalog
+from integrations.crm.hubspot import HubSpotCrm
 from integrations.crm.port import CrmPort
-from knowledge.models import Passage
+from integrations.esign.adapters import esign_for
+from integrations.esign.port import ESignPort
+from integrations.leads.routing import DEFAULT_ROUTING, RoutingRules, load_routing
+from knowledge.engine import VectorEngine, open_engine
+from knowledge.glossary import DEFAULT_GLOSSARY, Glossary, default_glossary, load_glossary
+from knowledge.models import CUSTOMER_FACING, Passage
 from knowledge.store import KnowledgeStore
-
-if TYPE_CHECKING:
-    from qdrant_client import QdrantClient
 
 
 @dataclass(kw_only=True)
@@ -39,37 +44,33 @@ class Services:
     session_factory: sessionmaker[Session]
     clock: Clock
     crm: CrmPort
-    qdrant: QdrantClient | None = None  # opened lazily: local mode locks its folder
+    vector_engine: VectorEngine | None = None  # opened lazily: the embedded engine locks its folder
     _knowledge: KnowledgeStore | None = None
-    # Tools run in worker threads, several at once: the lazy clients below are created under a lock
-    # (Qdrant's local mode allows one client per folder).
+    # Tools run in worker threads, several at once: the lazy engine and store are created under a lock
+    # (the embedded engine allows one opening per folder).
     _lazy_lock: threading.Lock = field(default_factory=threading.Lock)
     _catalog: Catalog | None = None
     _policy: Policy | None = None
     _roles: RoleMap | None = None
     _catalog_facts: tuple[Catalog, CatalogFacts] | None = None
+    _routing: RoutingRules | None = None
+    _follow_ups: FollowUpRules | None = None
+    _hubspot: HubSpotCrm | None = None
+    _esign: ESignPort | None = None
 
     def model_for(self, offline: FunctionDef) -> Model | str:
         """The configured model for an agent whose offline behaviour is `offline`."""
         return model_from_settings(self.settings, offline=offline)
 
-    def qdrant_client(self) -> QdrantClient:
-        """The process's one Qdrant client (embedded local mode by default, a server with QDRANT_URL)."""
+    def knowledge_engine(self) -> VectorEngine:
+        """The process's one vector engine (Qdrant Edge embedded by default, a server with QDRANT_URL)."""
         with self._lazy_lock:
-            return self._open_qdrant()
+            return self._open_engine()
 
-    def _open_qdrant(self) -> QdrantClient:
-        if self.qdrant is None:
-            from qdrant_client import QdrantClient
-
-            settings = self.settings
-            if settings.qdrant_url:
-                key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-                self.qdrant = QdrantClient(url=settings.qdrant_url, api_key=key, timeout=10)
-            else:
-                settings.effective_qdrant_path.mkdir(parents=True, exist_ok=True)
-                self.qdrant = QdrantClient(path=str(settings.effective_qdrant_path))
-        return self.qdrant
+    def _open_engine(self) -> VectorEngine:
+        if self.vector_engine is None:
+            self.vector_engine = open_engine(self.settings)
+        return self.vector_engine
 
     def knowledge(self) -> KnowledgeStore:
         """The knowledge store (collection created on first use)."""
@@ -77,16 +78,45 @@ class Services:
             if self._knowledge is None:
                 from knowledge.embeddings import make_embedder
 
-                store = KnowledgeStore(self._open_qdrant(), embedder=make_embedder(self.settings.embeddings))
+                store = KnowledgeStore(
+                    self._open_engine(), embedder=make_embedder(self.settings.embeddings), glossary=self._glossary()
+                )
                 store.ensure()
                 self._knowledge = store
             return self._knowledge
 
-    def knowledge_search(self, query: str, product: str | None = None, doc_type: str | None = None) -> list[Passage]:
-        """What the agents' `search_knowledge` tool calls: retrieval with the relevance floor."""
+    def knowledge_search(
+        self,
+        query: str,
+        product: str | None = None,
+        doc_type: str | None = None,
+        *,
+        audiences: Set[str] | None = None,
+    ) -> list[Passage]:
+        """What the agents' `search_knowledge` tool calls: retrieval with the relevance floor, limited to
+        chunks written for `audiences` (None: every audience)."""
         from knowledge.search import search
 
-        return search(self.knowledge(), query, product=product, doc_type=doc_type, today=self.clock.now().date())
+        return search(
+            self.knowledge(),
+            query,
+            product=product,
+            doc_type=doc_type,
+            audiences=audiences,
+            today=self.clock.now().date(),
+        )
+
+    def knowledge_missing(self, query: str) -> tuple[str, ...]:
+        """What a question names that the knowledge base does not hold (for an honest "I don't know")."""
+        from knowledge.search import retrieve
+
+        return retrieve(self.knowledge(), query, today=self.clock.now().date()).missing
+
+    def customer_facing_search(
+        self, query: str, product: str | None = None, doc_type: str | None = None
+    ) -> list[Passage]:
+        """Retrieval for what a customer will read (proposals): only public and customer-shareable chunks."""
+        return self.knowledge_search(query, product, doc_type, audiences=CUSTOMER_FACING)
 
     def catalog(self) -> Catalog:
         """The governed catalog, loaded and validated once."""
@@ -114,16 +144,67 @@ class Services:
             self._roles = load_roles(self.settings.roles_path or DEFAULT_ROLES)
         return self._roles
 
+    def follow_up_rules(self) -> FollowUpRules:
+        """The governed follow-up rules (due dates, idle periods, quiet hours), loaded and validated once."""
+        if self._follow_ups is None:
+            self._follow_ups = load_follow_up_rules(self.settings.follow_ups_path or DEFAULT_FOLLOW_UPS)
+        return self._follow_ups
+
+    def routing(self) -> RoutingRules:
+        """The governed lead routing rules, loaded and validated once."""
+        if self._routing is None:
+            self._routing = load_routing(self.settings.routing_path or DEFAULT_ROUTING)
+        return self._routing
+
+    def esign(self) -> ESignPort:
+        """The e-signature adapter LTO_ESIGN names, built once (DocuSign's keeps its access token)."""
+        with self._lazy_lock:
+            if self._esign is None:
+                self._esign = esign_for(self.settings, self.clock)
+            return self._esign
+
+    def hubspot(self) -> HubSpotCrm:
+        """HubSpot's API, for reading the records a HubSpot webhook names: the CRM itself when LTO_CRM=hubspot."""
+        if isinstance(self.crm, HubSpotCrm):
+            return self.crm
+        with self._lazy_lock:
+            if self._hubspot is None:
+                token = self.settings.hubspot_token
+                if token is None or not token.get_secret_value().strip():
+                    raise LookupError("HUBSPOT_TOKEN is not set: the records a HubSpot webhook names cannot be read")
+                self._hubspot = HubSpotCrm(token.get_secret_value(), base_url=self.settings.hubspot_api_url)
+            return self._hubspot
+
+    def _glossary(self) -> Glossary:
+        """The governed glossary knowledge search widens questions with (applied at query time: no re-index)."""
+        if self.settings.glossary_path is None:
+            return default_glossary()
+        return load_glossary(self.settings.glossary_path)
+
     def reload_governed(self) -> list[str]:
-        """Load the catalog, policy and roles again (after an admin changed a file); returns their versions."""
-        # Load all three first: a broken file leaves the running versions in place.
+        """Load the catalog, policy, roles, lead routing, follow-up rules and glossary again (after an admin
+        changed a file); returns their versions."""
+        # Load them all first: a broken file leaves the running versions in place.
         catalog = load_catalog(self.settings.catalog_path or DEFAULT_CATALOG)
         policy = load_policy(self.settings.policy_path or DEFAULT_POLICY)
         roles = load_roles(self.settings.roles_path or DEFAULT_ROLES)
-        self._catalog, self._policy, self._roles = catalog, policy, roles
-        return [f"catalog {catalog.version}", f"policy {policy.version}", f"roles {roles.version}"]
+        routing = load_routing(self.settings.routing_path or DEFAULT_ROUTING)
+        follow_ups = load_follow_up_rules(self.settings.follow_ups_path or DEFAULT_FOLLOW_UPS)
+        glossary = load_glossary(self.settings.glossary_path or DEFAULT_GLOSSARY)
+        self._catalog, self._policy, self._roles, self._routing = catalog, policy, roles, routing
+        self._follow_ups = follow_ups
+        if self._knowledge is not None:
+            self._knowledge.glossary = glossary
+        return [
+            f"catalog {catalog.version}",
+            f"policy {policy.version}",
+            f"roles {roles.version}",
+            f"routing {routing.version}",
+            f"follow-ups {follow_ups.version}",
+            f"glossary {glossary.version}",
+        ]
 
     def close(self) -> None:
-        if self.qdrant is not None:
-            self.qdrant.close()
+        if self.vector_engine is not None:
+            self.vector_engine.close()
         self.engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -21,6 +22,8 @@ from core.settings import Settings, SettingsError, load_settings
 if TYPE_CHECKING:
     from knowledge.embeddings import DenseEmbedder
     from knowledge.evaluation import Question, RetrievalReport
+    from knowledge.models import Passage
+    from knowledge.store import KnowledgeStore
 
 Governed = TypeVar("Governed")
 
@@ -37,6 +40,8 @@ privacy_app = typer.Typer(help="Personal data: erase a person's identifiers.", n
 app.add_typer(privacy_app, name="privacy")
 eval_app = typer.Typer(help="Measure the agents against scenario files.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+report_app = typer.Typer(help="Reports on the team's deals.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 console = Console()
 errors = Console(stderr=True)
 
@@ -64,7 +69,9 @@ def _settings() -> Settings:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(3000, help="Port to listen on."),
-    worker: bool = typer.Option(True, help="Also run jobs in this process (turn off for API-only replicas)."),
+    worker: bool = typer.Option(
+        True, help="Also run jobs and sweeps here; --no-worker only acks (then run `lto worker` beside it)."
+    ),
 ) -> None:
     """HTTP mode: Slack sends commands, events and interactivity to POST /slack/events."""
     import uvicorn
@@ -72,6 +79,7 @@ def serve(
     from agents.tracing import configure_tracing
     from bot.http import create_api
     from bot.runtime import build_runtime
+    from bot.serving import uvicorn_options
     from core.logging import configure_logging
 
     settings = _settings()
@@ -79,7 +87,8 @@ def serve(
     configure_logging(settings.log_level)
     configure_tracing(settings)
     runtime = build_runtime(settings)
-    uvicorn.run(create_api(runtime, run_worker=worker), host=host, port=port, log_config=None)
+    api = create_api(runtime, run_worker=worker, run_scheduler=worker)
+    uvicorn.run(api, host=host, port=port, log_config=None, **uvicorn_options())
 
 
 @app.command()
@@ -156,12 +165,13 @@ def _knowledge_store(settings: Settings, *, rebuild: bool = False, rebuild_on_mi
     or rebuilt when asked to."""
     from bot.runtime import build_runtime
     from knowledge.embeddings import EmbeddingsUnavailable, make_embedder
+    from knowledge.engine import EngineBusy
     from knowledge.store import EmbeddingMismatch, KnowledgeStore
 
     runtime = build_runtime(settings, migrate=False)
 
     def rebuild_store() -> None:
-        KnowledgeStore(runtime.qdrant_client(), embedder=make_embedder(settings.embeddings)).recreate()
+        KnowledgeStore(runtime.knowledge_engine(), embedder=make_embedder(settings.embeddings)).recreate()
 
     try:
         if rebuild:
@@ -174,7 +184,7 @@ def _knowledge_store(settings: Settings, *, rebuild: bool = False, rebuild_on_mi
             console.print(f"[yellow]{exc}[/yellow]\nRebuilding the knowledge base with {settings.embeddings}.")
             rebuild_store()
             return runtime, runtime.knowledge()
-    except (EmbeddingMismatch, EmbeddingsUnavailable) as exc:
+    except (EmbeddingMismatch, EmbeddingsUnavailable, EngineBusy) as exc:
         runtime.close()
         raise SettingsError(str(exc)) from None
 
@@ -193,6 +203,7 @@ def ingest(
     """Load documents into the knowledge base; re-running touches only what changed under PATHS."""
     from rich.progress import Progress
 
+    from knowledge.engine import local_mode_collection, local_mode_notice
     from knowledge.ingest import PathRefused, check_paths
     from knowledge.ingest import ingest as run_ingest
     from knowledge.store import OutdatedDocumentIds
@@ -207,6 +218,9 @@ def ingest(
         check_paths(paths, root=knowledge_root)  # before a rebuild drops anything
         # Ingesting is the explicit write: a changed embedding model means rebuilding with it.
         runtime, store = _knowledge_store(settings, rebuild=rebuild, rebuild_on_mismatch=True)
+        qdrant_path = settings.effective_qdrant_path
+        if not settings.qdrant_url and local_mode_collection(qdrant_path, store.collection) and not store.count():
+            console.print(f"[yellow]{escape(local_mode_notice(qdrant_path, store.collection, paths))}[/yellow]")
         try:
             with Progress(console=console, transient=True) as progress:
                 summary = run_ingest(paths, store, root=knowledge_root, progress=progress)
@@ -496,7 +510,7 @@ def privacy_report(limit: int = typer.Option(10, "--limit", help="How many of th
 @kb_app.command("stats")
 @clear_errors
 def kb_stats() -> None:
-    """Documents and chunks in the knowledge base, by type."""
+    """Documents and chunks in the knowledge base, by type and by audience."""
     runtime, store = _knowledge_store(_settings())
     try:
         stats = store.stats()
@@ -505,6 +519,42 @@ def kb_stats() -> None:
     console.print(f"collection {stats['collection']}: {stats['documents']} documents, {stats['chunks']} chunks")
     for kind, count in sorted(stats["by_doc_type"].items()):
         console.print(f"  {kind:<16}{count:>6} chunks")
+    console.print("by audience:")
+    for audience, count in sorted(stats["by_audience"].items()):
+        console.print(f"  {audience:<20}{count:>6} chunks")
+
+
+@kb_app.command("gaps")
+@clear_errors
+def kb_gaps(
+    days: int = typer.Option(90, min=1, help="Questions asked in the last DAYS days."),
+    limit: int = typer.Option(50, min=1),
+) -> None:
+    """Questions the knowledge base could not answer (or answered unhelpfully): what to write next."""
+    from core.clock import SystemClock
+    from core.db import create_db_engine, session_factory
+    from knowledge.answers import knowledge_gaps
+
+    settings = _settings()
+    since = SystemClock().now() - timedelta(days=days)
+    engine = create_db_engine(settings.effective_database_url)
+    with session_factory(engine)() as session:
+        gaps = knowledge_gaps(session, since=since)[:limit]
+    engine.dispose()
+    if not gaps:
+        console.print(f"No knowledge gaps in the last {days} days.")
+        return
+    table = Table("asked", "people", "no answer", "unhelpful", "last asked", "question", title="Knowledge gaps")
+    for gap in gaps:
+        table.add_row(
+            str(gap.asked),
+            str(gap.askers),
+            str(gap.unanswered),
+            str(gap.unhelpful),
+            gap.last_asked.strftime("%Y-%m-%d"),
+            escape(gap.question),
+        )
+    console.print(table)
 
 
 @kb_app.command("search")
@@ -529,7 +579,8 @@ def kb_search(
         console.print("Nothing relevant in the knowledge base.")
     for rank, passage in enumerate(passages, start=1):
         stale = " (may be out of date)" if passage.stale else ""
-        console.print(f"[bold]{rank}. {passage.title}[/bold] › {passage.section}  [dim]{passage.source}{stale}[/dim]")
+        where = f"{passage.source} · {passage.audience.value}{stale}"
+        console.print(f"[bold]{rank}. {passage.title}[/bold] › {passage.section}  [dim]{where}[/dim]")
         console.print(f"   {' '.join(passage.text.split())[:300]}", markup=False, highlight=False)
 
 
@@ -676,7 +727,7 @@ def _retrieval_reports(settings: Settings, cases: list[Question], kb: Path | Non
     if kb is None:
         runtime, store = _knowledge_store(settings)
         try:
-            return [evaluate(store, cases, mode=store.model_name, today=date.today())]
+            return [evaluate(store, cases, mode=store.model_name, today=date.today(), answer=_answerer(store))]
         finally:
             runtime.close()
     try:
@@ -689,6 +740,19 @@ def _retrieval_reports(settings: Settings, cases: list[Question], kb: Path | Non
     return reports
 
 
+def _answerer(store: KnowledgeStore) -> Callable[[str], str]:
+    """Answers as `/lto ask` gives them (the offline model), for the answer-fact figures."""
+    from datetime import date
+
+    from agents.qa import offline_answerer
+    from knowledge.search import search
+
+    def search_store(query: str, product: str | None = None, doc_type: str | None = None) -> list[Passage]:
+        return search(store, query, product=product, doc_type=doc_type, today=date.today())
+
+    return offline_answerer(search_store)
+
+
 def _scratch_retrieval(
     kb: Path, cases: list[Question], *, mode: str, embedder: DenseEmbedder | None
 ) -> RetrievalReport:
@@ -696,19 +760,77 @@ def _scratch_retrieval(
     import tempfile
     from datetime import date
 
-    from qdrant_client import QdrantClient
-
+    from knowledge.edge_engine import EdgeEngine
     from knowledge.evaluation import evaluate
     from knowledge.ingest import ingest as run_ingest
     from knowledge.store import KnowledgeStore
 
-    client = QdrantClient(path=tempfile.mkdtemp(prefix="lto-eval-"))
+    with tempfile.TemporaryDirectory(prefix="lto-eval-") as scratch:
+        store = KnowledgeStore(EdgeEngine(Path(scratch)), collection="eval_scratch", embedder=embedder)
+        try:
+            run_ingest([kb], store)
+            return evaluate(store, cases, mode=mode, today=date.today(), answer=_answerer(store))
+        finally:
+            store.close()
+
+
+# Reports -----------------------------------------------------------------------------------------
+
+OUTCOME_FORMATS = ("table", "csv", "json")
+
+
+@report_app.command("outcomes")
+@clear_errors
+def report_outcomes(
+    since: str = typer.Option(
+        None, "--since", help="Only deals that started (lead received, or opened) on or after this date, YYYY-MM-DD."
+    ),
+    fmt: str = typer.Option("table", "--format", help="table (for people), csv or json."),
+    chart: Path = typer.Option(None, "--chart", help="Also draw the headline figures as a PNG chart in this file."),
+) -> None:
+    """Lead-to-qualification and first-proposal times, approval cycle per level, how often people stepped in,
+    win rate by segment, and the time saved (with the governed assumptions it rests on)."""
+    from datetime import date
+
+    from core.clock import SystemClock
+    from core.db import create_db_engine, session_factory
+    from deals.outcome_chart import render_png
+    from deals.outcome_report import OutcomeFormat, render
+    from deals.outcomes import DEFAULT_TIME_SAVED, compute_outcomes, load_time_saved
+    from integrations.leads.routing import DEFAULT_ROUTING, load_routing
+
+    if fmt not in OUTCOME_FORMATS:
+        errors.print(f"[red]error:[/red] --format is one of {', '.join(OUTCOME_FORMATS)}, not {escape(fmt)!r}")
+        raise typer.Exit(2)
+    now = SystemClock().now()
     try:
-        store = KnowledgeStore(client, collection="eval_scratch", embedder=embedder)
-        run_ingest([kb], store)
-        return evaluate(store, cases, mode=mode, today=date.today())
+        start = date.fromisoformat(since) if since else None
+    except ValueError:
+        errors.print(f"[red]error:[/red] --since takes a date as YYYY-MM-DD, such as 2026-11-01, not {escape(since)!r}")
+        raise typer.Exit(2) from None
+    if start is not None and start > now.date():
+        errors.print(f"[red]error:[/red] --since {start.isoformat()} is after today: no deal has started yet")
+        raise typer.Exit(2)
+    settings = _settings()
+    rules = _governed(load_routing, settings.routing_path or DEFAULT_ROUTING)
+    assumptions = _governed(load_time_saved, settings.time_saved_path or DEFAULT_TIME_SAVED)
+    engine = create_db_engine(settings.effective_database_url)
+    try:
+        with session_factory(engine)() as session:
+            report = compute_outcomes(
+                session, since=start, now=now, segment_of=rules.segment_of, assumptions=assumptions
+            )
     finally:
-        client.close()
+        engine.dispose()
+    text = render(report, OutcomeFormat(fmt))
+    typer.echo(text, nl=not text.endswith("\n"))
+    if chart is not None:
+        try:
+            chart.write_bytes(render_png(report))
+        except OSError as exc:
+            errors.print(f"[red]error:[/red] cannot write {escape(str(chart))}: {escape(exc.strerror or str(exc))}")
+            raise typer.Exit(2) from None
+        errors.print(f"chart written to {escape(str(chart))}")
 
 
 @app.command()

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import secrets
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 from rich.console import Console
 from rich.rule import Rule
 
 from bot.emulator import SlackActor, Workspace, render_transcript, run_emulator
 from bot.http import create_api
+from bot.ids import ActionId
 from bot.runtime import Runtime, build_runtime
 from bot.serving import serve_asgi
 from core.settings import load_settings
@@ -32,8 +38,43 @@ class Step:
     text: str = ""
 
 
+# The website's contact form posts this, signed, to /hooks/leads: the deal opens on its own.
+DEMO_LEAD = {
+    "event_id": "web-form-20261130-0001",
+    "company": "Northwind Health",
+    "domain": "northwindhealth.example",
+    "country": "US",
+    "employees": 8200,
+    "contact": {"name": "Dana Lee", "email": "dana.lee@northwindhealth.example", "title": "VP Data"},
+    "message": "We move Epic and Oracle data into Snowflake every night and it keeps breaking. "
+    "Patient data, so HIPAA matters. Can we talk about real-time pipelines?",
+}
+# Who gets the demo's leads: Riley owns the Americas (a routing file like examples/governance/routing.yaml).
+# What the customer's procurement sent back: the order form's fields as the card's modal takes them.
+DEMO_ORDER_FORM: dict[str, str | list[str]] = {
+    "legal_entity": "Northwind Health, Inc.",
+    "billing_address": "500 Boylston Street\nBoston, MA 02116",
+    "billing_contact_name": "Accounts Payable",
+    "billing_contact_email": "ap@northwindhealth.example",
+    "po_required": ["required"],
+    "po_number": "NWH-PO-2026-4471",
+    "signer_name": "Dana Lee",
+    "signer_email": "dana.lee@northwindhealth.example",
+    "signer_title": "VP Data",
+}
+DEMO_ROUTING = f"""version: "demo"
+territories:
+  americas: [US, CA]
+segments:
+  - {{name: enterprise, min_employees: 5000}}
+  - {{name: smb, min_employees: 1}}
+rules:
+  - {{name: americas-enterprise, territory: americas, segment: enterprise, owner: {REP}}}
+fallback: {{name: inside-sales, round_robin: [{REP}]}}
+"""
+
 SCRIPT: tuple[Step, ...] = (
-    Step("Riley opens a deal from the sales channel", "command", "new Northwind Health: inbound from their VP Data"),
+    Step("A lead arrives from the website's contact form (signed webhook)", "lead"),
     Step(
         "Riley shares the discovery call notes in the thread",
         "reply",
@@ -53,6 +94,11 @@ SCRIPT: tuple[Step, ...] = (
         "SaaS is fine. The CFO signs; decision by a committee of data, security and procurement after a 4-week POC. "
         "They're also looking at Fivetran. Need Okta SSO. Actually it's 300 seats, not 250.",
     ),
+    Step(
+        "Riley accepts the inspection's advice on the missing champion as a next step (one click)",
+        "accept_finding",
+        "No champion is named",
+    ),
     Step("Riley checks the deal card", "command", "status Northwind"),
     Step(
         "Riley asks the assistant for the discount the customer wants",
@@ -67,6 +113,9 @@ SCRIPT: tuple[Step, ...] = (
         "approve_as",
         "U0DESK",
     ),
+    Step("Riley fills in the order form from the customer's procurement email", "order_form"),
+    Step("Riley sends the order form for signature (the link goes only to Riley)", "click_card", "contract.send"),
+    Step("Dana Lee signs the order form on the signing page", "sign"),
     Step(
         "Riley asks the knowledge base for the customer's ops team",
         "command",
@@ -93,8 +142,13 @@ async def run_demo(*, home: str | None, out: Console) -> int:
     folder = Path(home) if home else Path(tempfile.mkdtemp(prefix="lto-demo-"))
     workspace = Workspace()
     async with run_emulator(workspace) as emulator_url:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "routing.yaml").write_text(DEMO_ROUTING, encoding="utf-8")
+        leads_secret = secrets.token_hex(16)
         settings = load_settings(
             LTO_HOME=str(folder),
+            LTO_LEADS_SECRET=leads_secret,
+            LTO_ROUTING_PATH=str(folder / "routing.yaml"),
             SLACK_API_URL=f"{emulator_url}/api/",
             SLACK_BOT_TOKEN=workspace.bot_token,
             SLACK_SIGNING_SECRET=workspace.signing_secret,
@@ -112,7 +166,12 @@ async def run_demo(*, home: str | None, out: Console) -> int:
                 out.print(f"[dim]database: {settings.effective_database_url}[/dim]")
                 for step in SCRIPT:
                     out.print(f"[bold cyan]▶ {step.say}[/bold cyan]")
-                    if step.action == "command":
+                    if step.action == "lead":
+                        response = await _post_lead(f"{app_url}/hooks/leads", leads_secret)
+                        if response.status_code != 200:
+                            out.print(f"[red]the lead webhook answered {response.status_code}[/red]")
+                            return 1
+                    elif step.action == "command":
                         out.print(f"   [dim]/lto {step.text}[/dim]")
                         response = await actor.slash_command(REP, channel, "/lto", step.text)
                         if response.status_code != 200:
@@ -128,6 +187,21 @@ async def run_demo(*, home: str | None, out: Console) -> int:
                     elif step.action == "click_card":
                         card = workspace.history(channel)[0]
                         await actor.click(REP, channel, card["ts"], step.text)
+                    elif step.action == "accept_finding":
+                        finding = _finding_message(workspace, channel, _deal_thread(runtime), step.text)
+                        await actor.click(REP, channel, finding["ts"], ActionId.ADD_NEXT_STEP)
+                    elif step.action == "order_form":
+                        card = workspace.history(channel)[0]
+                        await actor.click(REP, channel, card["ts"], "contract.order_form")
+                        await runtime.drain_background()
+                        view = workspace.open_views_for(REP)[-1]
+                        values = {name: {name: value} for name, value in DEMO_ORDER_FORM.items()}
+                        await actor.submit_view(REP, view["id"], values)
+                    elif step.action == "sign":
+                        signed = await _sign(app_url, workspace)
+                        if signed.status_code != 200:
+                            out.print(f"[red]the signing page answered {signed.status_code}[/red]")
+                            return 1
                     elif step.action == "click":
                         latest = workspace.history(channel)[-1]
                         await actor.click(REP, channel, latest["ts"], step.text)
@@ -153,9 +227,36 @@ async def run_demo(*, home: str | None, out: Console) -> int:
                     out.print(Rule("only visible to Riley"))
                     out.print(ephemeral, markup=False, highlight=False, soft_wrap=True)
             _print_crm(runtime, out)
+            _print_outcomes(runtime, out)
         finally:
             runtime.close()
     return 0
+
+
+async def _post_lead(url: str, secret: str) -> httpx.Response:
+    """POST the demo lead as a web form would: JSON, with our HMAC signature (docs/operations.md)."""
+    from integrations.events.webhooks import signature
+
+    body = json.dumps(DEMO_LEAD).encode()
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "X-LTO-Timestamp": str(timestamp),
+        "X-LTO-Signature": signature(secret, timestamp, body),
+    }
+    async with httpx.AsyncClient(timeout=10) as client:
+        return await client.post(url, content=body, headers=headers)
+
+
+async def _sign(app_url: str, workspace: Workspace) -> httpx.Response:
+    """The customer opens the signing link Riley forwarded, reads the order summary, types a name and signs."""
+    link = next(m["text"] for m in reversed(workspace.ephemeral_for(REP)) if "/sign/" in m["text"])
+    path = "/sign/" + link.split("/sign/", 1)[1].split("|", 1)[0]
+    async with httpx.AsyncClient(base_url=app_url, timeout=10) as client:
+        page = await client.get(path)
+        if page.status_code != 200:
+            return page
+        return await client.post(path, data={"name": str(DEMO_ORDER_FORM["signer_name"]), "agree": "yes"})
 
 
 def _seed_crm(runtime: Runtime) -> None:
@@ -187,6 +288,31 @@ def _print_crm(runtime: Runtime, out: Console) -> None:
     )
     for note in runtime.crm.notes(key)[-3:]:
         out.print(f"  note: {note}", markup=False, highlight=False)
+
+
+def _finding_message(workspace: Workspace, channel: str, thread: str, says: str) -> dict[str, Any]:
+    """The deal inspection's message in the thread that says `says` (it carries "Add as next step")."""
+    for message in workspace.replies(channel, thread):
+        if says in message.get("text", ""):
+            return message
+    raise RuntimeError(f"no finding saying {says!r} in the deal thread")
+
+
+def _print_outcomes(runtime: Runtime, out: Console) -> None:
+    """The outcome report for the demo's deals, as `lto report outcomes` prints it."""
+    from deals.outcome_report import render_table
+    from deals.outcomes import compute_outcomes, load_time_saved
+
+    with runtime.session_factory() as session:
+        report = compute_outcomes(
+            session,
+            since=runtime.clock.now().date(),
+            now=runtime.clock.now(),
+            segment_of=runtime.routing().segment_of,
+            assumptions=load_time_saved(runtime.settings.time_saved_path),
+        )
+    out.print(Rule("lto report outcomes (the demo's deals)"))
+    out.print(render_table(report), markup=False, highlight=False, soft_wrap=True)
 
 
 def _deal_thread(runtime: Runtime) -> str:

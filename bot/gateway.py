@@ -246,6 +246,10 @@ class SlackGateway:
         )
         return str(response["view"]["id"])
 
+    async def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None:
+        """Replace this person's Home tab with `view`; publishing it again is harmless."""
+        await self._call("views.publish", None, {"user_id": user_id}, user_id=user_id, view=view)
+
     async def resolve_channel(self, name_or_id: str) -> str:
         """A channel id from `#name`, `name` or an id (ids pass through without a call)."""
         name = name_or_id.lstrip("#")

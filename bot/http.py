@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -19,12 +20,18 @@ from slack_bolt.async_app import AsyncApp
 from starlette.requests import ClientDisconnect
 
 from approvals.metrics import approval_gauges
+from bot import roles
 from bot.app import create_app
 from bot.commands import whole_number
+from bot.overload import turned_away
+from bot.roles import Component
 from bot.runtime import Runtime
-from bot.scheduler import build_scheduler
 from core import metrics
 from core.db import ping
+from deals.metrics import OutcomeGauges
+from deals.outcomes import load_time_saved
+from integrations.esign.http import esign_routes
+from integrations.leads.http import lead_routes
 
 logger = logging.getLogger(__name__)
 
@@ -69,32 +76,46 @@ def _has_str(value: Any, key: str) -> bool:
 
 
 def create_api(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool = True) -> FastAPI:
-    """The ASGI app. With `run_worker`, the lifespan runs this process's job worker too."""
+    """The ASGI app. Its lifespan runs this process's job worker (`run_worker`) and sweeps (`run_scheduler`)
+    too; `api.state.running` says which it started."""
     bolt: AsyncApp = create_app(runtime)
     assert runtime.settings.slack_signing_secret is not None
     secret = runtime.settings.slack_signing_secret.get_secret_value().encode()
+    components = frozenset(
+        {Component.LISTENER}
+        | ({Component.WORKER} if run_worker else set())
+        | ({Component.SWEEPS} if run_scheduler else set())
+    )
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.identify()
-        stop = asyncio.Event()
-        worker_task = None
-        scheduler = build_scheduler(runtime) if run_scheduler else None
-        if run_worker and runtime.worker is not None:
-            worker_task = asyncio.create_task(runtime.worker.run_forever(stop))
-        if scheduler is not None:
-            scheduler.start()
-        try:
+        async with roles.running(runtime, components) as started:
+            app.state.running = started
             yield
-        finally:
-            stop.set()
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
-            if worker_task is not None:
-                await worker_task
 
     api = FastAPI(title="lead-to-order", lifespan=lifespan, docs_url=None, redoc_url=None)
-    metrics.register_database(runtime.session_factory, runtime.clock.now, readers=[approval_gauges])
+    outcome_gauges = OutcomeGauges(
+        segment_of=lambda employees: runtime.routing().segment_of(employees),  # the routing rules in force
+        assumptions=partial(load_time_saved, runtime.settings.time_saved_path),
+    )
+    metrics.register_database(runtime.session_factory, runtime.clock.now, readers=[approval_gauges, outcome_gauges])
+    api.include_router(
+        lead_routes(
+            settings=runtime.settings,
+            session_factory=runtime.session_factory,
+            clock=runtime.clock,
+            on_accepted=runtime.notify_worker,
+        )
+    )
+    api.include_router(
+        esign_routes(
+            settings=runtime.settings,
+            session_factory=runtime.session_factory,
+            clock=runtime.clock,
+            on_accepted=runtime.notify_worker,
+        )
+    )
 
     @api.post("/slack/events")
     async def slack_events(request: Request) -> Response:
@@ -125,6 +146,15 @@ def create_api(runtime: Runtime, *, run_worker: bool = True, run_scheduler: bool
             return JSONResponse({"error": "payload too large"}, status_code=413)
         if not signed(body, request.headers):
             return JSONResponse({"error": "invalid signature"}, status_code=401)
+        if not runtime.requests.enter():  # at the cap: answered at once, nothing recorded (bot/overload.py)
+            metrics.SLACK_REQUESTS_TURNED_AWAY.labels(kind).inc()
+            return turned_away(kind)
+        try:
+            return await _listen(request, body, kind)
+        finally:
+            runtime.requests.leave()
+
+    async def _listen(request: Request, body: bytes, kind: str) -> Response:
         try:
             body.decode("utf-8")
             bolt_request = to_async_bolt_request(request, body)
@@ -164,7 +194,7 @@ async def readiness(runtime: Runtime) -> dict[str, Any]:
     except Exception as exc:  # a probe reports, it does not raise
         checks["database"] = f"error: {type(exc).__name__}"
     try:
-        await asyncio.to_thread(lambda: runtime.qdrant_client().get_collections())
+        await asyncio.to_thread(lambda: runtime.knowledge().info())  # opened once per process, then cheap
         checks["qdrant"] = "ok"
     except Exception as exc:  # a probe reports, it does not raise
         checks["qdrant"] = f"error: {type(exc).__name__}"

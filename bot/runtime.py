@@ -7,6 +7,7 @@ import logging
 import time
 import weakref
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -22,7 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agents.services import Services
 from bot.gateway import SlackGateway
+from bot.overload import RequestGate
 from core import metrics
+from core.admission import Admissions
 from core.clock import Clock, SystemClock
 from core.db import create_db_engine, session_factory, upgrade
 from core.settings import Settings, SettingsError
@@ -89,16 +92,27 @@ def web_client(settings: Settings) -> AsyncWebClient:
 
 @dataclass(kw_only=True)
 class Runtime(Services):
-    """The application's services plus the Slack side: the Web API client, the gateway, the worker."""
+    """The application's services plus the Slack side: the Web API client, the gateway, the worker, and what
+    admits requests (rate limits and queue depth; the cap on requests in flight)."""
 
     client: AsyncWebClient
     gateway: SlackGateway
+    admissions: Admissions
+    requests: RequestGate
+    # Admissions run on threads of their own: an ack never waits for a thread behind a job's database work.
+    ack_threads: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="lto-ack")
+    )
     identity: BotIdentity | None = None
     worker: Worker | None = None
     _group_members: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
     _thread_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
     _channels: dict[str, str] = field(default_factory=dict)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def close(self) -> None:
+        self.ack_threads.shutdown(wait=False)
+        super().close()
 
     def notify_worker(self) -> None:
         if self.worker is not None:
@@ -214,6 +228,8 @@ def build_runtime(
         client=client,
         gateway=gateway,
         crm=crm_for(settings, factory, clock),
+        admissions=Admissions(session_factory=factory, clock=clock),
+        requests=RequestGate(settings.max_requests_in_flight),
     )
     from bot.handlers import job_handlers  # handlers need the runtime they are bound to
 
@@ -223,5 +239,6 @@ def build_runtime(
         handlers=job_handlers(runtime),
         concurrency=settings.worker_concurrency,
         lease=timedelta(seconds=settings.job_lease_seconds),
+        listener_busy=runtime.requests.busy,
     )
     return runtime

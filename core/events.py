@@ -70,12 +70,35 @@ class Lead(EventData):
     source: str = Field(description="Where the lead came from: slash_command, crm_webhook, ...")
 
 
-class LeadReceived(DomainEvent):
+# Superseded by version 2 (the lead's routing); its schema stays published, unchanged, for old subscribers.
+class LeadReceivedV1(DomainEvent):
     """A new deal was opened from a lead."""
 
+    model_config = ConfigDict(title="LeadReceived")
     type: Literal["lead.received"] = "lead.received"
     version: Literal[1] = 1
     data: Lead
+
+
+class RoutedLead(EventData):
+    company: str = Field(description="The account's name as the deal was opened.")
+    owner: str = Field(description="Slack user id of the rep who owns the deal.")
+    source: str = Field(description="Where the lead came from: slash_command, hubspot, web_form, ...")
+    lead_id: int | None = Field(description="Our id of the lead received; null for a deal a rep opened in Slack.")
+    source_event_id: str | None = Field(description="The sender's id of the lead event (HubSpot's eventId, ...).")
+    domain: str | None = Field(description="The account's web domain, when known.")
+    territory: str | None = Field(description="The routing territory the lead's country falls in.")
+    segment: str | None = Field(description="The routing segment the company's size falls in.")
+    routing_rule: str | None = Field(description="The routing rule that chose the owner; null when a rep opened it.")
+    routing_version: str | None = Field(description="Version of the governed routing rules that decided.")
+
+
+class LeadReceived(DomainEvent):
+    """A new deal was opened from a lead: a CRM or web form webhook, or a rep's `/lto new`."""
+
+    type: Literal["lead.received"] = "lead.received"
+    version: Literal[2] = 2
+    data: RoutedLead
 
 
 class StageChange(EventData):
@@ -176,13 +199,14 @@ class SignedContract(EventData):
 
 
 class ContractSigned(DomainEvent):
-    """The customer signed the contract (schema only: the e-signature integration does not exist yet)."""
+    """The customer signed the contract: the deal is won and its order created."""
 
     type: Literal["contract.signed"] = "contract.signed"
     version: Literal[1] = 1
     data: SignedContract
 
 
+# The version of each type that is published now.
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     model.model_fields["type"].default: model
     for model in (
@@ -195,6 +219,10 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ContractSigned,
     )
 }
+
+
+# Every schema in the published contract: the current versions and the superseded ones subscribers may still read.
+PUBLISHED_SCHEMAS: tuple[type[DomainEvent], ...] = (*EVENT_TYPES.values(), LeadReceivedV1)
 
 
 def publish_event(session: Session, event: DomainEvent, *, clock: Clock) -> bool:

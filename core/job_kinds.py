@@ -8,6 +8,7 @@ A stored payload that no longer validates fails its job once, with the reason, i
 from __future__ import annotations
 
 import enum
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -37,6 +38,16 @@ class JobKind(enum.StrEnum):
     APPROVALS_LIST = "approvals.list"
     ADMIN = "admin"
     PRIVACY_ERASE_SLACK = "privacy.erase_slack"
+    HOME_PUBLISH = "home.publish"
+    REPORT_OUTCOMES = "report.outcomes"
+    LEAD_OPEN = "lead.open"
+    NEXT_STEP_ADD = "next_step.add"
+    NEXT_STEP_CHANGE = "next_step.change"
+    FOLLOW_UP_SEND = "follow_up.send"
+    CONTRACT_ORDER_FORM = "contract.order_form"
+    CONTRACT_SECURITY_REVIEW = "contract.security_review"
+    CONTRACT_SEND = "contract.send"
+    CONTRACT_ENVELOPE = "contract.envelope"
 
 
 class JobPayload(BaseModel):
@@ -88,9 +99,12 @@ class PriceQuote(Answerable):
     lines: tuple[QuoteLineAsk, ...] = Field(min_length=1)
     discount_pct: Decimal = Decimal(0)
     years: int = Field(1, ge=1, le=10)
-    payment_terms_days: int = Field(30, ge=0, le=365)
+    payment_terms_days: int | None = Field(None, ge=0, le=365, description="None: the deal's, else the standard")
+    billing_frequency: Literal["annual", "quarterly", "monthly", "upfront"] | None = None  # None: the catalog's
+    term_start: date | None = None
     custom_sla: bool = False
     legal_changes: bool = False
+    override_rules: bool = False  # the rep insists on a quote that breaks a `requires` product rule
     justification: str | None = Field(None, max_length=500)
 
 
@@ -176,6 +190,84 @@ class EraseFromSlack(JobPayload):
     length: int = Field(ge=5, le=320)
 
 
+class OpenLead(JobPayload):
+    """A lead received by webhook: its account, deal, owner, and deal thread with the account brief."""
+
+    kind = JobKind.LEAD_OPEN
+    lead_id: RowId
+
+
+class AcceptFinding(Answerable):
+    """A click on a finding's "Add as next step": the step the finding names, if the finding still applies."""
+
+    kind = JobKind.NEXT_STEP_ADD
+    deal_id: RowId
+    code: str = Field(pattern=r"^[a-z][a-z_]{0,59}$")
+
+
+class ChangeStep(Answerable):
+    """Done, Snooze or Reassign on a nudge: applied only if the step is still as the person saw it."""
+
+    kind = JobKind.NEXT_STEP_CHANGE
+    step_id: RowId
+    change: Literal["done", "snooze", "reassign"]
+    seen_due: date | None = None  # snooze: the due date the nudge showed
+    days: Literal[1, 7] | None = None  # snooze: a day or a week
+    seen_owner: SlackId | None = None  # reassign: whose it was when the person chose
+    new_owner: SlackId | None = None  # reassign: to whom
+    message_channel: SlackId | None = None  # the nudge clicked, updated to say what was done
+    message_ts: str | None = Field(None, pattern=r"^[0-9]{1,12}\.[0-9]{1,9}$")
+
+
+class SendFollowUp(JobPayload):
+    """A nudge a sweep claimed: posted in the deal thread once quiet hours allow."""
+
+    kind = JobKind.FOLLOW_UP_SEND
+    follow_up_id: RowId
+
+
+class RecordOrderForm(Answerable):
+    """The order form modal's submission: its fields as the listener validated them (the deal domain's
+    OrderFormEntry, validated again by the use case)."""
+
+    kind = JobKind.CONTRACT_ORDER_FORM
+    deal_id: RowId
+    order_form: dict[str, str | bool | None]
+
+
+class RecordSecurityReview(Answerable):
+    kind = JobKind.CONTRACT_SECURITY_REVIEW
+    deal_id: RowId
+    note: str = Field(min_length=5, max_length=1000)
+
+
+class SendForSignature(Answerable):
+    kind = JobKind.CONTRACT_SEND
+    deal_id: RowId
+
+
+class EnvelopeSettled(JobPayload):
+    """An envelope was signed, declined or voided: the deal's card, thread and owner learn of it."""
+
+    kind = JobKind.CONTRACT_ENVELOPE
+    envelope_id: RowId
+    outcome: Literal["completed", "declined", "voided"]
+
+
+class PublishHome(JobPayload):
+    """A person opened the bot's Home tab: their pipeline, follow-ups and approvals (and the team's outcomes)."""
+
+    kind = JobKind.HOME_PUBLISH
+    user_id: SlackId
+
+
+class ReportOutcomes(Answerable):
+    """`/lto report`: the team's outcome metrics and their chart, sent to the person who asked."""
+
+    kind = JobKind.REPORT_OUTCOMES
+    since: date | None = None
+
+
 PAYLOADS: dict[JobKind, type[JobPayload]] = {
     model.kind: model
     for model in (
@@ -195,6 +287,16 @@ PAYLOADS: dict[JobKind, type[JobPayload]] = {
         ListApprovals,
         AdminCommand,
         EraseFromSlack,
+        PublishHome,
+        ReportOutcomes,
+        OpenLead,
+        AcceptFinding,
+        ChangeStep,
+        SendFollowUp,
+        RecordOrderForm,
+        RecordSecurityReview,
+        SendForSignature,
+        EnvelopeSettled,
     )
 }
 

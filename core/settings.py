@@ -14,6 +14,8 @@ _PLACEHOLDERS = {"", "changeme", "change-me", "xoxb-your-token", "your-signing-s
 # Seals the audit chain when LTO_AUDIT_KEYS is unset, in development only: it is public, so it proves nothing.
 DEVELOPMENT_AUDIT_KEY_ID = "dev"
 DEVELOPMENT_AUDIT_SECRET = "lto-development-audit-key-not-for-production"
+# Signs local signing links when LTO_ESIGN_LINK_SECRET is unset, in development only: public, so it proves nothing.
+DEVELOPMENT_SIGNING_LINK_SECRET = "lto-development-signing-links-not-for-production"
 _AUDIT_KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
 
@@ -52,6 +54,11 @@ class Settings(BaseSettings):
     )
     sales_channel: str = Field(
         "deals", alias="LTO_SALES_CHANNEL", description="Channel (name or id) where deal threads open."
+    )
+    sme_channel: str = Field(
+        "sales-engineering",
+        alias="LTO_SME_CHANNEL",
+        description="Channel (name or id) of the experts to ask when the knowledge base has no answer.",
     )
     approvals_channel: str = Field(
         "deal-approvals",
@@ -103,6 +110,32 @@ class Settings(BaseSettings):
         description="HubSpot private-app token (crm.objects.* scopes), for LTO_CRM=hubspot.",
     )
     hubspot_api_url: str = Field("https://api.hubapi.com", alias="HUBSPOT_API_URL", description="HubSpot API base URL.")
+    hubspot_app_secret: SecretStr | None = Field(
+        None,
+        alias="HUBSPOT_APP_SECRET",
+        description="The HubSpot app's client secret: verifies webhooks to POST /hooks/crm/hubspot (signature v3); "
+        "unset: that route refuses every request. Reading the records it names needs HUBSPOT_TOKEN.",
+    )
+    leads_secret: SecretStr | None = Field(
+        None,
+        alias="LTO_LEADS_SECRET",
+        description="Shared secret (16+ characters) that signs leads posted to POST /hooks/leads (X-LTO-Signature); "
+        "unset: that route refuses every request.",
+    )
+    public_url: str | None = Field(
+        None,
+        alias="LTO_PUBLIC_URL",
+        description="The URL this service is reached at from outside (https://lto.example.com), behind a proxy or "
+        "load balancer: HubSpot signs the full URL it called. Unset: the URL of the request as received.",
+    )
+    glossary_path: Path | None = Field(
+        None,
+        alias="LTO_GLOSSARY_PATH",
+        description="Governed glossary of synonyms for knowledge search (YAML); default: the example glossary.",
+    )
+    routing_path: Path | None = Field(
+        None, alias="LTO_ROUTING_PATH", description="Governed lead routing rules (YAML); default: the example rules."
+    )
     catalog_path: Path | None = Field(
         None, alias="LTO_CATALOG_PATH", description="Governed product catalog (YAML); default: the example catalog."
     )
@@ -119,6 +152,18 @@ class Settings(BaseSettings):
     roles_path: Path | None = Field(
         None, alias="LTO_ROLES_PATH", description="Roles from Slack users and user groups (YAML); default: the example."
     )
+    follow_ups_path: Path | None = Field(
+        None,
+        alias="LTO_FOLLOW_UPS_PATH",
+        description="Governed follow-up rules: next steps' due dates, idle deals per stage, quiet hours (YAML); "
+        "default: the example rules.",
+    )
+    time_saved_path: Path | None = Field(
+        None,
+        alias="LTO_TIME_SAVED_PATH",
+        description="Governed minutes per piece of work done by hand, behind the outcome report's time-saved "
+        "estimate (YAML); default: examples/governance/time_saved.yaml.",
+    )
 
     # Domain events for other systems (docs/operations.md, "Events")
     nats_url: str | None = Field(
@@ -132,6 +177,56 @@ class Settings(BaseSettings):
         alias="LTO_EVENT_SUBSCRIBERS",
         description="Governed list of signed webhook subscribers to domain events (YAML, like "
         "examples/governance/subscribers.yaml); unset: no webhooks.",
+    )
+
+    # E-signature: where contracts go for signature (docs/operations.md, "Contracts and e-signature")
+    esign: Literal["local", "docusign"] = Field(
+        "local",
+        alias="LTO_ESIGN",
+        description="E-signature adapter: local (a signing page served by `lto serve`, its link given to the rep) "
+        "or docusign (eSignature REST API; status through DocuSign Connect to POST /hooks/esign/docusign).",
+    )
+    esign_link_secret: SecretStr | None = Field(
+        None,
+        alias="LTO_ESIGN_LINK_SECRET",
+        description="Key (32+ characters) that signs the local signing page's links. Unset in development: a "
+        "built-in development key; production refuses that.",
+    )
+    esign_link_days: int = Field(
+        14, ge=1, le=90, alias="LTO_ESIGN_LINK_DAYS", description="Days a local signing link stays valid."
+    )
+    docusign_base_path: str = Field(
+        "https://demo.docusign.net/restapi",
+        alias="DOCUSIGN_BASE_PATH",
+        description="The account's eSignature REST base path (its base_uri + /restapi); the demo environment's "
+        "by default.",
+    )
+    docusign_oauth_url: str = Field(
+        "https://account-d.docusign.com",
+        alias="DOCUSIGN_OAUTH_URL",
+        description="DocuSign's OAuth server for the JWT grant: account-d.docusign.com (demo) or "
+        "account.docusign.com (production).",
+    )
+    docusign_account_id: str | None = Field(None, alias="DOCUSIGN_ACCOUNT_ID", description="API account id (a GUID).")
+    docusign_integration_key: str | None = Field(
+        None, alias="DOCUSIGN_INTEGRATION_KEY", description="The app's integration key (client id) for the JWT grant."
+    )
+    docusign_user_id: str | None = Field(
+        None,
+        alias="DOCUSIGN_USER_ID",
+        description="The DocuSign user the app sends as; they must have consented to `signature impersonation`.",
+    )
+    docusign_private_key_path: Path | None = Field(
+        None,
+        alias="DOCUSIGN_PRIVATE_KEY_PATH",
+        description="PEM file of the integration key's RSA private key, which signs the JWT grant.",
+    )
+    docusign_connect_keys: SecretStr | None = Field(
+        None,
+        alias="DOCUSIGN_CONNECT_KEYS",
+        description="HMAC keys of the DocuSign Connect configuration, comma-separated (list the new one first when "
+        "rotating): verify X-DocuSign-Signature-N on POST /hooks/esign/docusign. Unset: that route refuses every "
+        "request.",
     )
 
     # Audit trail: the chain's keys and its anchor outside the database
@@ -217,6 +312,15 @@ class Settings(BaseSettings):
         alias="LTO_BUSY_QUEUE_DEPTH",
         description="Queued jobs beyond which acks say the bot is busy and the request is queued.",
     )
+    max_requests_in_flight: int = Field(
+        64,
+        ge=1,
+        le=10_000,
+        alias="LTO_MAX_REQUESTS_IN_FLIGHT",
+        description="Slack requests one process works on at once. Above it nothing is recorded: a slash command "
+        "is told at once that the bot is busy and to try again in a moment, an event or a click gets a 503 "
+        "(Slack delivers the event again later).",
+    )
     log_level: str = Field("INFO", alias="LTO_LOG_LEVEL", description="Python log level.")
 
     @field_validator("slack_api_url")
@@ -246,10 +350,45 @@ class Settings(BaseSettings):
             raise ValueError("only SQLite and PostgreSQL (postgresql+psycopg://...) are supported")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL, e.g. https://lto.example.com")
+        return value.rstrip("/")
+
+    @field_validator("leads_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _esign_is_configured(self) -> Settings:
+        if self.esign == "docusign":
+            needed = {
+                "DOCUSIGN_ACCOUNT_ID": self.docusign_account_id,
+                "DOCUSIGN_INTEGRATION_KEY": self.docusign_integration_key,
+                "DOCUSIGN_USER_ID": self.docusign_user_id,
+                "DOCUSIGN_PRIVATE_KEY_PATH": self.docusign_private_key_path,
+            }
+            missing = [name for name, value in needed.items() if not value]
+            if missing:
+                raise ValueError(f"{', '.join(missing)} must be set when LTO_ESIGN=docusign")
+        secret = self.esign_link_secret.get_secret_value() if self.esign_link_secret else ""
+        if secret and len(secret) < 32:
+            raise ValueError("LTO_ESIGN_LINK_SECRET must be at least 32 characters")
+        return self
+
     @model_validator(mode="after")
     def _hubspot_needs_a_token(self) -> Settings:
         if self.crm == "hubspot" and not (self.hubspot_token and self.hubspot_token.get_secret_value().strip()):
             raise ValueError("HUBSPOT_TOKEN must be set when LTO_CRM=hubspot")
+        if self.hubspot_app_secret and not (self.hubspot_token and self.hubspot_token.get_secret_value().strip()):
+            raise ValueError("HUBSPOT_TOKEN must be set with HUBSPOT_APP_SECRET: a webhook names records to read")
         return self
 
     @model_validator(mode="after")
@@ -311,6 +450,27 @@ class Settings(BaseSettings):
     def audit_key(self) -> str:
         """The id of the key that seals from now on."""
         return self.audit_key_id or list(self.audit_signing_keys)[-1]
+
+    @property
+    def esign_link_key(self) -> str:
+        """The key of the local signing links: the development key when LTO_ESIGN_LINK_SECRET is unset, which
+        production refuses when a link is made or opened (a deployment that signs nothing needs no key)."""
+        secret = self.esign_link_secret.get_secret_value() if self.esign_link_secret else ""
+        if not secret and self.environment == "production":
+            raise SettingsError("LTO_ESIGN_LINK_SECRET is not set: production signs signing links with a real key")
+        return secret or DEVELOPMENT_SIGNING_LINK_SECRET
+
+    @property
+    def signing_page_url(self) -> str:
+        """Where signers open the local signing page: LTO_PUBLIC_URL, else (development) `lto serve`'s default."""
+        if not self.public_url and self.environment == "production":
+            raise SettingsError("LTO_PUBLIC_URL is not set: signers need the address they open their links at")
+        return self.public_url or "http://127.0.0.1:3000"
+
+    @property
+    def docusign_connect_key_list(self) -> list[str]:
+        keys = self.docusign_connect_keys.get_secret_value() if self.docusign_connect_keys else ""
+        return [key.strip() for key in keys.split(",") if key.strip()]
 
     @property
     def effective_audit_anchor_path(self) -> Path:

@@ -46,6 +46,7 @@ class Action(StrEnum):
 SEE_EVERY_DEAL = {Role.MANAGER, Role.DEAL_DESK, Role.LEGAL, Role.SECURITY, Role.ADMIN}
 CHANGE_EVERY_DEAL = {Role.MANAGER, Role.DEAL_DESK, Role.ADMIN}
 SHARE_EVERY_DEAL = {Role.MANAGER, Role.ADMIN}
+SEE_TEAM_OUTCOMES = {Role.MANAGER, Role.ADMIN}
 
 
 class RolesError(GovernedFileError):
@@ -55,6 +56,15 @@ class RolesError(GovernedFileError):
 class RoleMap(BaseModel):
     version: str
     roles: dict[Role, list[str]] = Field(default_factory=dict)
+    reports_to: dict[str, str] = Field(
+        default_factory=dict, description="A rep's manager (Slack user ids), told when the rep's deal goes quiet."
+    )
+
+    def managers_of(self, user_id: str) -> list[str]:
+        """Who hears about this person's quiet deals: their manager, else everyone in the manager role."""
+        if user_id in self.reports_to:
+            return [self.reports_to[user_id]]
+        return list(self.roles.get(Role.MANAGER, []))
 
     def of(self, user_id: str, groups: set[str]) -> set[Role]:
         identities = {user_id} | groups
@@ -107,6 +117,19 @@ def check(session: Session, who: Identity, action: Action, deal: Deal | None = N
         f"That deal is not yours and was not shared with you, so you cannot {verb} it. "
         "Its owner can share it with you (`/lto share`)."
     )
+
+
+def check_team_outcomes(who: Identity) -> None:
+    """The team's outcome metrics (every rep's deals, win rates, approval times) are for managers and admins."""
+    if not who.roles & SEE_TEAM_OUTCOMES:
+        raise Forbidden(
+            "The team's outcome report is for sales managers and admins. Your own deals and follow-ups are on "
+            "my Home tab."
+        )
+
+
+def sees_team_outcomes(who: Identity) -> bool:
+    return bool(who.roles & SEE_TEAM_OUTCOMES)
 
 
 def visible(session: Session, who: Identity, deal: Deal) -> bool:

@@ -1,12 +1,12 @@
-"""The deal domain's tables: accounts, deals, shares, conversations and their messages."""
+"""The deal domain's tables: accounts, deals, shares, conversations and their messages, next steps and follow-ups."""
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, cast
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, and_, cast
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, enum_column
@@ -15,11 +15,13 @@ from core.privacy import PURGED, RetentionRule, holds_personal_text, retain
 
 class Account(Base):
     __tablename__ = "accounts"
+    __table_args__ = (Index("uq_accounts_domain", "domain", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     name_key: Mapped[str] = mapped_column(String(200), unique=True, doc="lower-cased name for look-ups")
-    domain: Mapped[str | None] = mapped_column(String(200))
+    # One account per web domain; a unique index (not a constraint) so SQLite adds it without a table copy.
+    domain: Mapped[str | None] = mapped_column(String(200), doc="web domain: one account per domain")
     industry: Mapped[str | None] = mapped_column(String(100))
     employees: Mapped[int | None]
     region: Mapped[str | None] = mapped_column(String(10))
@@ -65,6 +67,8 @@ class Deal(Base):
     disqualified_reason: Mapped[str | None] = mapped_column(Text)
     channel_id: Mapped[str | None] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32), doc="the deal card's ts: the thread's root")
+    # Set by the follow-up sweep when the target close date passed on an open deal; cleared when it moves out.
+    at_risk_since: Mapped[datetime | None] = mapped_column(doc="when the deal was found at risk; None: on track")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -122,6 +126,82 @@ class Message(Base):
     __table_args__ = (UniqueConstraint("conversation_id", "slack_ts", "role", name="uq_messages_ts"),)
 
 
-holds_personal_text(Message.text, Conversation.history, Deal.qualification, Deal.disqualified_reason, Account.notes)
+class NextStepStatus(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class NextStepSource(enum.StrEnum):
+    FINDING = "finding"  # a deal inspection finding's next step, accepted by a click
+    AGENT = "agent"  # proposed by the discovery agent, accepted by a click
+    REP = "rep"  # said by a person in the deal thread
+
+
+class NextStep(Base):
+    """Something someone will do for a deal by a date: shown on the card, nudged when due."""
+
+    __tablename__ = "next_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"))
+    title: Mapped[str] = mapped_column(Text)
+    owner_slack_id: Mapped[str] = mapped_column(String(32))
+    due: Mapped[date]
+    status: Mapped[NextStepStatus] = mapped_column(enum_column(NextStepStatus, 12), default=NextStepStatus.OPEN)
+    source: Mapped[NextStepSource] = mapped_column(enum_column(NextStepSource, 12))
+    finding_code: Mapped[str | None] = mapped_column(String(60), doc="the inspection finding it came from")
+    created_by: Mapped[str] = mapped_column(String(32))
+    # The request that added it (a click, a message): a re-run of that request finds it instead of adding again.
+    origin: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(doc="last change: added, snoozed, reassigned, done")
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index("ix_next_steps_owner", "owner_slack_id", "status", "due"),
+        Index("ix_next_steps_deal", "deal_id", "status"),
+    )
+
+
+class FollowUpKind(enum.StrEnum):
+    STEP_DUE = "step_due"  # a next step is due or overdue: its owner
+    DEAL_IDLE = "deal_idle"  # nothing happened on the deal for the stage's period: its owner
+    IDLE_ESCALATION = "idle_escalation"  # still nothing a period later: the owner's manager
+    AT_RISK = "at_risk"  # the target close date passed: the owner
+
+
+class FollowUp(Base):
+    """One nudge, claimed by its key: a step and period (or an idle spell) is nudged once, whichever replica's
+    sweep gets there first. The row records where it went and when it may be sent (after quiet hours)."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True, doc="e.g. step:12:due:2026-12-08:0")
+    kind: Mapped[FollowUpKind] = mapped_column(enum_column(FollowUpKind, 20))
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"))
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("next_steps.id"))
+    recipients: Mapped[list[Any]] = mapped_column(default=list, doc="Slack user or user group ids")
+    created_at: Mapped[datetime]
+    deferred_until: Mapped[datetime | None] = mapped_column(doc="quiet hours: not sent before this")
+    sent_at: Mapped[datetime | None]
+    skipped: Mapped[str | None] = mapped_column(String(200), doc="why it was not sent (the step was done meanwhile)")
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+
+
+holds_personal_text(
+    Message.text, Conversation.history, Deal.qualification, Deal.disqualified_reason, Account.notes, NextStep.title
+)
 retain(RetentionRule("messages", Message.created_at, {"text": PURGED}, Message.text != PURGED))
 retain(RetentionRule("histories", Conversation.updated_at, {"history": []}, cast(Conversation.history, String) != "[]"))
+# A done step's words go with the conversation's; an open one is work still to do.
+retain(
+    RetentionRule(
+        "next_steps",
+        NextStep.updated_at,
+        {"title": PURGED},
+        and_(NextStep.title != PURGED, NextStep.status == NextStepStatus.DONE),
+    )
+)

@@ -7,15 +7,27 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import audit, outbox
 from core import events as domain_events
 from core.clock import Clock
+from core.jobs import insert_ignoring_conflict
 from deals import access
+from deals import contract as contracts
 from deals.inspection import CatalogFacts, Finding, inspect_deal, score_caps
-from deals.models import Account, Conversation, Deal, DealShare, DealStage, Message, MessageRole
+from deals.models import (
+    Account,
+    Conversation,
+    Deal,
+    DealShare,
+    DealStage,
+    Message,
+    MessageRole,
+    NextStep,
+    NextStepStatus,
+)
 from deals.qualification import (
     FIELD_LABELS,
     Assessment,
@@ -45,7 +57,13 @@ def crm_properties(deal: Deal) -> dict[str, Any]:
         "deployment": record.deployment,
         "regions": [r.value for r in record.regions],
         "compliance": [c.value for c in record.compliance],
+        "at_risk": deal.at_risk_since is not None,
     }
+
+
+def write_back(session: Session, deal: Deal, *, key: str, clock: Clock, note: str | None = None) -> None:
+    """Queue the deal's CRM write-back (and a note) in the same transaction as the change (the outbox)."""
+    _to_crm(session, deal, key=key, clock=clock, note=note)
 
 
 def _to_crm(session: Session, deal: Deal, *, key: str, clock: Clock, note: str | None = None) -> None:
@@ -113,6 +131,40 @@ def find_or_create_account(session: Session, *, name: str, clock: Clock) -> Acco
     return account
 
 
+def account_for_domain(session: Session, *, name: str, domain: str, clock: Clock) -> Account:
+    """The one account of this web domain: found, adopted (an account of that name with no domain yet), or
+    created. Two leads of one new domain at once make one account: the insert skips a conflicting row and
+    both read the winner's."""
+    found = session.scalar(select(Account).where(Account.domain == domain))
+    if found is not None:
+        return found
+    key = account_key(name)
+    adopted = session.execute(
+        update(Account)
+        .where(Account.name_key == key, Account.domain.is_(None))
+        .values(domain=domain)
+        .returning(Account.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    if adopted is None:
+        # Another company of the same name has its own domain: this one is told apart by its domain.
+        taken = session.scalar(select(Account.id).where(Account.name_key == key)) is not None
+        values = {
+            "name": name.strip(),
+            "name_key": f"{key} ({domain})" if taken else key,
+            "domain": domain,
+            "created_at": clock.now(),
+        }
+        insert_ignoring_conflict(session, Account, values)
+    account = session.scalar(select(Account).where(Account.domain == domain).execution_options(populate_existing=True))
+    if account is None:  # the name was taken by a concurrent insert of another domain: tell it apart
+        values = {"name": name.strip(), "name_key": f"{key} ({domain})", "domain": domain, "created_at": clock.now()}
+        insert_ignoring_conflict(session, Account, values)
+        account = session.scalar(select(Account).where(Account.domain == domain))
+    assert account is not None
+    return account
+
+
 def open_deal(
     session: Session,
     *,
@@ -121,13 +173,16 @@ def open_deal(
     clock: Clock,
     origin: str | None = None,
     source: str = "slash_command",
+    account: Account | None = None,
+    lead: domain_events.RoutedLead | None = None,
 ) -> Deal:
-    """Open a deal; opening again from the same origin (a retried job) returns the same deal."""
+    """Open a deal; opening again from the same origin (a retried job) returns the same deal. A deal opened
+    from a received lead comes with its account (matched by domain) and the lead's routing for the event."""
     if origin is not None:
         existing = session.scalar(select(Deal).where(Deal.origin == origin))
         if existing is not None:
             return existing
-    account = find_or_create_account(session, name=company, clock=clock)
+    account = account or find_or_create_account(session, name=company, clock=clock)
     now = clock.now()
     record = Qualification(company=account.name)
     deal = Deal(
@@ -145,16 +200,29 @@ def open_deal(
     audit.record(
         session,
         clock=clock,
-        actor_type="user",
-        actor_id=owner_slack_id,
+        actor_type="system" if lead else "user",
+        actor_id=f"lead:{lead.lead_id}" if lead else owner_slack_id,
         action="deal.open",
         subject=f"deal:{deal.id}",
         deal_id=deal.id,
-        inputs={"company": account.name, "source": source},
+        inputs={"company": account.name, "source": source, **({"lead": lead.lead_id} if lead else {})},
         outcome="opened",
+        detail={"owner": owner_slack_id, "routing_rule": lead.routing_rule} if lead else {},
     )
-    _to_crm(session, deal, key=f"deal:{deal.id}:opened", clock=clock, note=f"Deal opened in Slack by {owner_slack_id}.")
-    lead = domain_events.Lead(company=account.name, owner=owner_slack_id, source=source)
+    opened_by = f"from a {source} lead, routed to {owner_slack_id}" if lead else f"in Slack by {owner_slack_id}"
+    _to_crm(session, deal, key=f"deal:{deal.id}:opened", clock=clock, note=f"Deal opened {opened_by}.")
+    lead = lead or domain_events.RoutedLead(
+        company=account.name,
+        owner=owner_slack_id,
+        source=source,
+        lead_id=None,
+        source_event_id=None,
+        domain=account.domain,
+        territory=None,
+        segment=None,
+        routing_rule=None,
+        routing_version=None,
+    )
     domain_events.publish_event(
         session, domain_events.LeadReceived(occurred_at=now, deal_id=deal.id, data=lead), clock=clock
     )
@@ -235,6 +303,12 @@ def conversation_for(session: Session, *, channel_id: str, thread_ts: str) -> Co
     return session.scalar(
         select(Conversation).where(Conversation.channel_id == channel_id, Conversation.thread_ts == thread_ts)
     )
+
+
+def has_conversation(session: Session, *, channel_id: str, thread_ts: str) -> bool:
+    """Whether the bot takes part in this thread: its id only, so the ack path never loads a history."""
+    found = select(Conversation.id).where(Conversation.channel_id == channel_id, Conversation.thread_ts == thread_ts)
+    return session.scalar(found) is not None
 
 
 def get_or_start_conversation(
@@ -433,6 +507,9 @@ class DealView:
     record: Qualification
     assessment: Assessment
     findings: list[Finding] = field(default_factory=list)
+    next_steps: list[NextStep] = field(default_factory=list)  # open, soonest due first
+    today: date | None = None  # the day it was inspected: how far off the steps' due dates are
+    contract: contracts.ContractReadiness | None = None  # once the deal is priced: its contract checklist
 
 
 @dataclass(frozen=True)
@@ -473,11 +550,27 @@ class ShareResult:
 def _view_of(session: Session, deal: Deal, inspection: Inspection | None = None) -> DealView:
     session.refresh(deal, attribute_names=["account"])  # the card reads it after the session closes
     record = qualification_of(deal)
+    steps = list(
+        session.scalars(
+            select(NextStep)
+            .where(NextStep.deal_id == deal.id, NextStep.status == NextStepStatus.OPEN)
+            .order_by(NextStep.due, NextStep.id)
+        )
+    )
     if inspection is None:
-        return DealView(deal=deal, record=record, assessment=assessment_of(deal))
+        return DealView(deal=deal, record=record, assessment=assessment_of(deal), next_steps=steps)
     findings = inspect_deal(session, deal.id, record, catalog=inspection.catalog, today=inspection.today)
     assessment = assess(record, disqualified=deal.stage == DealStage.DISQUALIFIED, caps=score_caps(findings))
-    return DealView(deal=deal, record=record, assessment=assessment, findings=findings)
+    contract = contracts.on_card(session, deal, findings=findings, today=inspection.today)
+    return DealView(
+        deal=deal,
+        record=record,
+        assessment=assessment,
+        findings=findings,
+        next_steps=steps,
+        today=inspection.today,
+        contract=contract,
+    )
 
 
 def _thread_of(deal: Deal) -> DealThread:

@@ -7,7 +7,10 @@ def import_all_tables() -> None:
     """Register every domain's tables on Base.metadata (and their personal-text columns with privacy)."""
     import approvals.models  # noqa: F401
     import core.models  # noqa: F401
+    import deals.contract_models
     import deals.models  # noqa: F401
     import integrations.cpq.models
-    import integrations.crm.models  # noqa: F401
+    import integrations.crm.models
+    import integrations.esign.models
+    import integrations.leads.models  # noqa: F401
     import knowledge.models  # noqa: F401

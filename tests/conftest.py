@@ -78,6 +78,13 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 
 
 @pytest.fixture
+def harness_settings() -> dict[str, str]:
+    """More settings for the Slack harness's app (tests/bot/conftest.py); a module overrides it to configure an
+    integration. Here, so a module that imports the harness fixture finds it too."""
+    return {}
+
+
+@pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime.now(UTC).replace(microsecond=0))
 

@@ -5,7 +5,22 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.handlers import access, approvals, conversation, deals, knowledge, paused_runs, privacy, proposals, quotes
+from bot.handlers import (
+    access,
+    approvals,
+    contracts,
+    conversation,
+    deals,
+    home,
+    knowledge,
+    leads,
+    next_steps,
+    paused_runs,
+    privacy,
+    proposals,
+    quotes,
+    reports,
+)
 from core.job_kinds import JobKind
 from core.worker import Handler
 
@@ -32,6 +47,16 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         JobKind.APPROVAL_CARD: approvals.handle_post_card,
         JobKind.APPROVAL_RESUME: paused_runs.handle_resume,
         JobKind.PRIVACY_ERASE_SLACK: privacy.handle_erase_from_slack,
+        JobKind.HOME_PUBLISH: home.handle_publish_home,
+        JobKind.REPORT_OUTCOMES: reports.handle_report,
+        JobKind.LEAD_OPEN: leads.handle_open_lead,
+        JobKind.NEXT_STEP_ADD: next_steps.handle_accept_finding,
+        JobKind.NEXT_STEP_CHANGE: next_steps.handle_change_step,
+        JobKind.FOLLOW_UP_SEND: next_steps.handle_send_follow_up,
+        JobKind.CONTRACT_ORDER_FORM: contracts.handle_order_form,
+        JobKind.CONTRACT_SECURITY_REVIEW: contracts.handle_security_review,
+        JobKind.CONTRACT_SEND: contracts.handle_send,
+        JobKind.CONTRACT_ENVELOPE: contracts.handle_envelope,
     }
     missing = set(JobKind) - set(handlers)
     if missing:  # every kind a listener or a domain can record must have a handler

@@ -17,6 +17,7 @@ from bot.handlers.deals import respond
 from bot.handlers.followups import draft_proposal
 from bot.runtime import Runtime
 from bot.views.approval import approval_card, approval_text, deal_context
+from bot.views.quote import rule_lines
 from bot.views.text import as_dicts, escape
 from core.job_kinds import ApprovalDecided, DecideApproval, ListApprovals, NotifyApproval, PostApprovalCard
 from core.jobs import ClaimedJob
@@ -69,17 +70,21 @@ def _deal_context(
     quote = Quote.model_validate(quote_row.quote)
     inspection, facts = runtime.inspection(), quote_facts(quote)
     findings = inspect(record, facts, catalog=inspection.catalog, today=inspection.today)
-    return deal_context(
-        record=record,
-        fit=budget_fit(record, facts),
-        waterfall=discount_waterfall(quote),
-        list_total=quote.list_total,
-        total=quote.total,
-        currency=quote.currency,
-        gaps=[FIELD_LABELS[name] for name in deals.assessment_of(deal).missing[:4]],
-        findings=[f for f in findings if f.code not in ("budget_gap", "over_sign_off_limit")],
-        justification=_justification(session, request, quote_row),
-    )
+    rules = rule_lines(quote)
+    return [
+        *([f"*Product rules*\n{rules}"] if rules else []),
+        *deal_context(
+            record=record,
+            fit=budget_fit(record, facts),
+            waterfall=discount_waterfall(quote),
+            list_total=quote.list_total,
+            total=quote.total,
+            currency=quote.currency,
+            gaps=[FIELD_LABELS[name] for name in deals.assessment_of(deal).missing[:4]],
+            findings=[f for f in findings if f.code not in ("budget_gap", "over_sign_off_limit")],
+            justification=_justification(session, request, quote_row),
+        ),
+    ]
 
 
 def _justification(session: Session, request: ApprovalRequest, quote_row: QuoteRecord) -> str | None:
@@ -100,7 +105,8 @@ def _pricing(quote: QuoteRecord) -> str:
     off = (listed - total) / listed * 100 if listed else Decimal(0)
     return (
         f"List {format_money(listed, currency)} → proposed *{format_money(total, currency)}* "
-        f"(−{format_money(listed - total, currency)}, {off.quantize(Decimal('0.1'))}% below list)"
+        f"(−{format_money(listed - total, currency)}, {off.quantize(Decimal('0.1'))}% below list)\n"
+        f"Terms: {escape(str(quote.terms))}"
     )
 
 

@@ -46,7 +46,7 @@ async def handle_open(runtime: Runtime, job: ClaimedJob) -> None:
         clock=runtime.clock,
     )
     channel = await _sales_channel(runtime, args, opened)
-    posted = await _post_card(runtime, opened, channel)
+    posted = await post_deal_card(runtime, deal_id=opened.deal_id, thread_ts=opened.thread_ts, channel=channel)
     notes = args.notes.strip()
     intro = await runtime.gateway.post_message(
         key=f"deal:{opened.deal_id}:intro",
@@ -86,20 +86,20 @@ async def _sales_channel(runtime: Runtime, args: OpenDeal, opened: deals.OpenedD
         raise PermanentJobError(f"sales channel {name!r} not found") from None
 
 
-async def _post_card(runtime: Runtime, opened: deals.OpenedDeal, channel: str) -> Posted:
-    """Post the deal card (once) and make it the root of the deal's thread."""
+async def post_deal_card(runtime: Runtime, *, deal_id: int, thread_ts: str | None, channel: str) -> Posted:
+    """Post the deal card (once) and make it the root of the deal's thread (unless it has one already)."""
     view = await asyncio.to_thread(
-        deals.load_deal_view, runtime.session_factory, deal_id=opened.deal_id, inspection=runtime.inspection()
+        deals.load_deal_view, runtime.session_factory, deal_id=deal_id, inspection=runtime.inspection()
     )
     text, blocks = card_of(view)
     posted = await runtime.gateway.post_message(
-        key=f"deal:{opened.deal_id}:card", channel=channel, text=text, blocks=blocks, deal_id=opened.deal_id
+        key=f"deal:{deal_id}:card", channel=channel, text=text, blocks=blocks, deal_id=deal_id
     )
-    if opened.thread_ts is None:
+    if thread_ts is None:
         await asyncio.to_thread(
             deals.attach_deal_thread,
             runtime.session_factory,
-            deal_id=opened.deal_id,
+            deal_id=deal_id,
             channel_id=posted.channel,
             thread_ts=posted.ts,
             clock=runtime.clock,

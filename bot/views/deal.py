@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -16,10 +17,13 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.ids import ActionId, BlockId, DealRef
+from bot.ids import ActionId, BlockId, DealRef, FindingRef
+from bot.views.contract import contract_blocks
+from bot.views.next_steps import card_steps, day
 from bot.views.text import as_dicts, clip, escape
+from deals.goals import StageGoals, stage_goals
 from deals.inspection import Finding, Severity
-from deals.models import Deal
+from deals.models import Deal, DealStage, NextStep
 from deals.qualification import FIELD_LABELS, REQUIREMENTS, Assessment, Qualification, Stage, display_value
 from deals.service import DealView
 
@@ -32,6 +36,8 @@ STAGE_BADGES = {
     "lost": ":x: Lost",
     "disqualified": ":no_entry: Disqualified",
 }
+
+CLOSED = ("won", "lost", "disqualified")
 
 # Fields shown on the card, two columns of fields; long free-text fields go below.
 CARD_FIELDS = (
@@ -87,16 +93,52 @@ def finding_text(finding: Finding) -> str:
     return f"*Deal inspection* · {finding_line(finding)}"
 
 
+def finding_blocks(finding: Finding, deal_id: int) -> list[Block]:
+    """A finding said in the thread, with the button that makes its next step one of the deal's."""
+    button = ButtonElement(
+        text="Add as next step",
+        action_id=ActionId.ADD_NEXT_STEP,
+        value=FindingRef(deal_id=deal_id, code=finding.code).model_dump_json(),
+    )
+    return [SectionBlock(text=MarkdownTextObject(text=clip(finding_text(finding), 3000)), accessory=button)]
+
+
+def effective_stage(deal: Deal, assessment: Assessment) -> str:
+    """The stage the card shows: the assessment's while discovery runs, the deal's own after."""
+    return deal.stage if deal.stage not in ("new", "discovery", "qualified") else assessment.stage.value
+
+
+def goals_line(goals: StageGoals) -> str:
+    """`Goals to reach qualified: 5 of 7 met · still Budget, Economic buyer`."""
+    met = len(goals.goals) - len(goals.missing)
+    still = ", ".join(f"*{escape(goal.label)}*" for goal in goals.missing)
+    tail = f" · still {still}" if still else " · all met"
+    return f":dart: Goals to reach {goals.toward}: {met} of {len(goals.goals)} met{tail}"
+
+
 def card_of(view: DealView) -> tuple[str, list[dict[str, Any]]]:
     """The deal card as the Web API takes it: its fallback text and its blocks."""
-    blocks = deal_card(view.deal, view.record, view.assessment, view.findings)
+    stage = DealStage(effective_stage(view.deal, view.assessment))
+    goals = stage_goals(stage, missing_fields=view.assessment.missing, contract=view.contract)
+    blocks = deal_card(
+        view.deal, view.record, view.assessment, view.findings, view.next_steps, today=view.today, goals=goals
+    )
+    if view.contract is not None:
+        blocks += contract_blocks(view.contract)
     return deal_card_text(view.deal, view.assessment), as_dicts(blocks)
 
 
 def deal_card(
-    deal: Deal, record: Qualification, assessment: Assessment, findings: Sequence[Finding] = ()
+    deal: Deal,
+    record: Qualification,
+    assessment: Assessment,
+    findings: Sequence[Finding] = (),
+    next_steps: Sequence[NextStep] = (),
+    *,
+    today: date | None = None,
+    goals: StageGoals | None = None,
 ) -> list[Block]:
-    stage = deal.stage if deal.stage not in ("new", "discovery", "qualified") else assessment.stage.value
+    stage = effective_stage(deal, assessment)
     header = HeaderBlock(text=clip(f"Deal #{deal.id} · {deal.account.name}", 150))
     summary = SectionBlock(
         text=MarkdownTextObject(
@@ -111,6 +153,13 @@ def deal_card(
         for name in CARD_FIELDS
     ]
     blocks: list[Block] = [header, summary]
+    close = record.target_close
+    # Flagged by the sweep; a close date moved ahead since is on track already, before the sweep clears the flag.
+    if deal.at_risk_since is not None and deal.stage not in CLOSED and close and (today is None or close < today):
+        at_risk = f":rotating_light: *At risk* (target close {day(close)} passed)"
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=at_risk)]))
+    if goals is not None and goals.goals:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(goals_line(goals), 3000))]))
     if assessment.capped_by:
         why = "\n".join(f":small_red_triangle_down: Score {escape(line)}" for line in assessment.capped_by)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(why, 3000))]))
@@ -125,15 +174,17 @@ def deal_card(
     if deal.stage == "disqualified":
         reason = escape(deal.disqualified_reason or "no reason given")
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"*Disqualified:* {reason}", 3000))))
-    elif assessment.missing:
+    elif assessment.missing and deal.stage not in CLOSED:
         required = {name for name, _, needed, _ in REQUIREMENTS if needed}
         missing = ", ".join(f"*{FIELD_LABELS[m]}*" if m in required else FIELD_LABELS[m] for m in assessment.missing)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(f"Still missing: {missing}", 3000))]))
-    if findings and deal.stage != "disqualified":
+    if findings and deal.stage not in CLOSED:  # a closed deal has nothing left to fix
         lines = "\n".join(finding_line(f) for f in findings[:6])
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"*Findings*\n{lines}", 3000))))
+    if deal.stage not in CLOSED:
+        blocks.append(card_steps(next_steps, today))
     blocks.append(DividerBlock())
-    if deal.stage != "disqualified":
+    if deal.stage not in CLOSED:
         ref = DealRef(deal_id=deal.id).model_dump_json()
         qualified = assessment.stage == Stage.QUALIFIED or deal.stage == "proposal"
         draft = ButtonElement(

@@ -18,9 +18,11 @@ def test_an_edition_seats_add_ons_discount_and_term_become_quote_lines():
         ],
         "discount_pct": "25",
         "years": 3,
-        "payment_terms_days": 30,
+        "payment_terms_days": None,  # unsaid: the deal's asked-for terms, else the standard ones
+        "billing_frequency": None,
         "custom_sla": False,
         "legal_changes": False,
+        "override_rules": False,
     }
 
 
@@ -70,3 +72,18 @@ def test_12_02_asking_what_a_quote_would_cost_is_a_price_question_not_a_commit()
     assert preview.ask["lines"] == [{"sku": "HS-BUS", "quantity": 120}, {"sku": "HS-CONN", "quantity": 1}]
     assert preview.ask["discount_pct"] == "15" and preview.ask["years"] == 3
     assert read_price_question("Ballpark is fine, but quote it: Enterprise, 200 seats.", None) is None
+
+
+def test_the_connectors_pack_an_oracle_source_needs_is_quoted_without_being_asked():
+    known = Qualification(seats=300, integrations=["Oracle", "Salesforce"], products_of_interest=["HS-ENT"])
+    reading = read_quote_ask("Quote it: Enterprise, 300 seats, billed quarterly.", known)
+    assert reading is not None and reading.ask is not None
+    assert reading.ask["lines"] == [{"sku": "HS-ENT", "quantity": 300}, {"sku": "HS-CONN", "quantity": 1}]
+    assert reading.ask["billing_frequency"] == "quarterly" and not reading.ask["override_rules"]
+
+
+def test_a_rep_who_insists_gets_the_quote_without_the_pack_and_an_override():
+    known = Qualification(seats=300, integrations=["Oracle"])
+    reading = read_quote_ask("Quote it anyway: Enterprise, 300 seats, they already own the connectors.", known)
+    assert reading is not None and reading.ask is not None
+    assert reading.ask["lines"] == [{"sku": "HS-ENT", "quantity": 300}] and reading.ask["override_rules"]

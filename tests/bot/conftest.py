@@ -46,7 +46,9 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(database_url: str, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Harness]:
+async def harness(
+    database_url: str, tmp_path: Path, clock: ManualClock, harness_settings: dict[str, str]
+) -> AsyncIterator[Harness]:
     workspace = Workspace()
     async with run_emulator(workspace) as emulator_url:
         settings = load_settings(
@@ -55,6 +57,7 @@ async def harness(database_url: str, tmp_path: Path, clock: ManualClock) -> Asyn
             SLACK_API_URL=f"{emulator_url}/api/",
             SLACK_BOT_TOKEN=workspace.bot_token,
             SLACK_SIGNING_SECRET=workspace.signing_secret,
+            **harness_settings,
         )
         runtime = build_runtime(settings, clock=clock, migrate=False)
         try:

@@ -55,7 +55,7 @@ async def test_admin_commands_are_for_admins_and_every_attempt_is_audited(harnes
     await harness.work()
     assert "Only admins can do that" in _last_ephemeral(harness, REP)
     said = [m["text"] for m in harness.workspace.ephemeral_for("U0ADMIN")]
-    assert any("Reloaded on this replica: catalog" in s and "roles 2026.11.1" in s for s in said)
+    assert any("Reloaded on this replica: catalog" in s and "roles 2026.12.1" in s and "glossary" in s for s in said)
     assert any("Queued for delivery again: none" in s for s in said)
     with harness.runtime.session_factory() as session:
         outcomes = session.scalars(select(AuditEvent.outcome).where(AuditEvent.action == "admin.reload")).all()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bot import commands
@@ -39,6 +41,17 @@ def test_quote_reads_non_standard_terms():
         commands.parse("quote Acme HS-ENT 100 --net soon")
 
 
+def test_quote_reads_billing_term_start_and_an_override_and_leaves_unsaid_terms_to_the_deal():
+    parsed = commands.parse("quote Acme HS-ENT 100 --billing Quarterly --start=2027-02-01 --override-rules")
+    assert isinstance(parsed, commands.Quote)
+    assert (parsed.billing_frequency, parsed.term_start, parsed.override_rules) == (
+        "quarterly",
+        date(2027, 2, 1),
+        True,
+    )
+    assert parsed.payment_terms_days is None  # the deal's asked-for terms, else the standard ones
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -50,6 +63,10 @@ def test_quote_reads_non_standard_terms():
         ("quote #1 HS-ENT", "Usage: `/lto quote"),
         ("quote #1 HS-ENT ten", "must be a whole number"),
         ("quote #1 HS-ENT 10 --discount lots", "`--discount` takes a percentage"),
+        ("quote #1 HS-ENT 10 --billing weekly", "`--billing` takes annual, quarterly, monthly or upfront"),
+        ("quote #1 HS-ENT 10 --start next-week", "`--start` takes the date the term starts, as YYYY-MM-DD"),
+        ("quote #1 HS-ENT 10 --start 2027-02-30", "`--start` takes the date"),
+        ("quote #1 HS-ENT 10 --overide-rules", "I don't know the option `--overide-rules`"),
         ("new " + "x" * 3001, "at most 3,000"),
     ],
 )

@@ -27,7 +27,7 @@ def test_every_shipped_pricing_case_matches_and_the_table_says_so():
     result = runner.invoke(app, ["eval", "pricing", "--cases", str(EVALS / "pricing.jsonl")])
     assert result.exit_code == 0, result.output
     assert f"pricing cases from {EVALS / 'pricing.jsonl'}" in result.output
-    assert result.output.splitlines()[-1].split()[-3:] == ["34", "34", "0"]
+    assert result.output.splitlines()[-1].split()[-3:] == ["54", "54", "0"]
 
 
 def test_the_approvals_report_in_json_is_the_same_figures_for_machines():
@@ -35,7 +35,7 @@ def test_the_approvals_report_in_json_is_the_same_figures_for_machines():
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["rows"][0]["label"].startswith("policy ") and report["failures"] == []
-    assert report["rows"][0]["metrics"] == {"cases": 42, "match": 42, "differ": 0}
+    assert report["rows"][0]["metrics"] == {"cases": 48, "match": 48, "differ": 0}
 
 
 def test_a_case_that_differs_is_listed_and_fails_the_run(tmp_path):
