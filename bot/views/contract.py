@@ -31,7 +31,7 @@ from integrations.esign.service import SentForSignature, SettledEnvelope
 
 STATE_ICONS = {
     ItemState.DONE: ":white_check_mark:",
-    ItemState.MISSING: ":white_square:",
+    ItemState.MISSING: ":white_large_square:",
     ItemState.NOT_NEEDED: ":heavy_minus_sign:",
 }
 PROVIDER_NAMES = {"local": "the signing page", "docusign": "DocuSign"}
