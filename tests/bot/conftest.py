@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +50,15 @@ class Harness:
 async def harness(
     database_url: str, tmp_path: Path, clock: ManualClock, harness_settings: dict[str, str]
 ) -> AsyncIterator[Harness]:
-    workspace = Workspace()
+    async with open_harness(Workspace(), database_url, tmp_path, clock, **harness_settings) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def open_harness(
+    workspace: Workspace, database_url: str, tmp_path: Path, clock: ManualClock, **harness_settings: str
+) -> AsyncIterator[Harness]:
+    """The app served on loopback, its Web API calls landing in `workspace`'s emulator, jobs run by the test."""
     async with run_emulator(workspace) as emulator_url:
         settings = load_settings(
             LTO_HOME=str(tmp_path / "home"),

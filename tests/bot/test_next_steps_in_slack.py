@@ -11,17 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.emulator import SlackActor, Workspace, run_emulator
-from bot.http import create_api
+from bot.emulator import Workspace
 from bot.ids import ActionId
-from bot.runtime import build_runtime
-from bot.serving import serve_asgi
 from core.clock import ManualClock
 from core.models import Job
-from core.settings import load_settings
 from deals import sweeps
 from deals.models import Deal, FollowUp, NextStep, NextStepStatus
-from tests.bot.conftest import OTHER_REP, REP, Harness
+from tests.bot.conftest import OTHER_REP, REP, Harness, open_harness
 from tests.bot.test_discovery_in_slack import seen
 from tests.conftest import postgres_only
 
@@ -34,22 +30,8 @@ MANAGER = "U0MGR"
 async def harness(database_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
     """The bot and the emulator on one clock: messages are stamped at the time the test set."""
     clock = ManualClock(WEDNESDAY_10_NY)
-    workspace = Workspace(clock=lambda: clock.now().timestamp())
-    async with run_emulator(workspace) as emulator_url:
-        settings = load_settings(
-            LTO_HOME=str(tmp_path / "home"),
-            DATABASE_URL=database_url,
-            SLACK_API_URL=f"{emulator_url}/api/",
-            SLACK_BOT_TOKEN=workspace.bot_token,
-            SLACK_SIGNING_SECRET=workspace.signing_secret,
-        )
-        runtime = build_runtime(settings, clock=clock, migrate=False)
-        try:
-            async with serve_asgi(create_api(runtime, run_worker=False, run_scheduler=False)) as app_url:
-                actor = SlackActor(workspace, f"{app_url}/slack/events", workspace.signing_secret)
-                yield Harness(workspace=workspace, actor=actor, runtime=runtime, app_url=app_url, clock=clock)
-        finally:
-            runtime.close()
+    async with open_harness(Workspace(clock=lambda: clock.now().timestamp()), database_url, tmp_path, clock) as opened:
+        yield opened
 
 
 def sweep(harness: Harness) -> dict[str, int]:
