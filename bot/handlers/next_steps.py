@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, tzinfo
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -145,6 +146,18 @@ async def _refuse(runtime: Runtime, job: ClaimedJob, args: ChangeStep, refused: 
         )
 
 
+async def _deferred_for_quiet_hours(runtime: Runtime, nudge: follow_ups.Nudge, now: datetime, where: tzinfo) -> bool:
+    """During the recipient's quiet hours (or before the step is due) the nudge waits: a job queued for then."""
+    not_before = nudge.step.due if nudge.step is not None else None
+    until = send_after(now, where, runtime.follow_up_rules().quiet_hours, not_before=not_before)
+    if until is None:
+        return False
+    await asyncio.to_thread(
+        follow_ups.defer, runtime.session_factory, follow_up_id=nudge.follow_up_id, until=until, clock=runtime.clock
+    )
+    return True
+
+
 async def handle_send_follow_up(runtime: Runtime, job: ClaimedJob) -> None:
     """Post a claimed nudge in the deal thread, unless it no longer applies; during the recipient's quiet hours it
     waits (a job queued for when they end). Posted once per nudge, however often the job runs."""
@@ -158,18 +171,8 @@ async def handle_send_follow_up(runtime: Runtime, job: ClaimedJob) -> None:
     people = [r for r in nudge.recipients if not r.startswith("S")]
     where = await timezone_of(runtime, people[0] if people else nudge.owner_slack_id)
     now = runtime.clock.now()
-    if nudge.sent_ts is None:
-        not_before = nudge.step.due if nudge.step is not None else None
-        until = send_after(now, where, runtime.follow_up_rules().quiet_hours, not_before=not_before)
-        if until is not None:
-            await asyncio.to_thread(
-                follow_ups.defer,
-                runtime.session_factory,
-                follow_up_id=nudge.follow_up_id,
-                until=until,
-                clock=runtime.clock,
-            )
-            return
+    if nudge.sent_ts is None and await _deferred_for_quiet_hours(runtime, nudge, now, where):
+        return
     text, blocks = nudge_message(nudge, now.astimezone(where).date())
     posted = await runtime.gateway.post_message(
         key=f"follow_up:{nudge.follow_up_id}",
