@@ -148,20 +148,27 @@ def _search(
         )
     if not answered and not passages:
         return Retrieval(passages=[], support=None)
-    support = _support(store, query, analyzed, passages)
+    support = _support(store, query, analyzed, passages, dense_query)
     return Retrieval(passages=passages if support.answers() else [], support=support)
 
 
-def _support(store: KnowledgeStore, question: str, analyzed: lexical.AnalyzedQuery, passages: list[Passage]) -> Support:
-    """How well the retrieved passages answer the question (knowledge/answerability.py)."""
+def _support(
+    store: KnowledgeStore,
+    question: str,
+    analyzed: lexical.AnalyzedQuery,
+    passages: list[Passage],
+    question_vector: list[float] | None,
+) -> Support:
+    """How well the retrieved passages answer the question (knowledge/answerability.py); `question_vector` is
+    the query's dense vector the search already computed (None without dense vectors)."""
     judged = passages[: answerability.PASSAGES_JUDGED]
     concepts = answerability.weigh(analyzed, question, _vocabulary(store), _everyday_words())
     texts = [f"{p.title} {p.section} {p.text}" for p in judged]
     closeness = None
-    if store.embedder is not None:
+    if store.embedder is not None and question_vector is not None:
         said = [sentence for p in judged for sentence in answerability.sentences(p.text)]
         vectors = store.embedder.embed_documents(said) if said else []
-        closeness = answerability.closeness(store.embedder.embed_query(question), vectors)
+        closeness = answerability.closeness(question_vector, vectors)
     return answerability.judge(concepts, texts, closeness)
 
 

@@ -48,10 +48,11 @@ def _answer(result: Any, call: ToolCallPart) -> dict[str, Any]:
     lines = [f"> {said}" for said, _ in kept]
     cited = [p["chunk_id"] for _, p in kept]
     # The direct answer first: the table cell the question names ("P1" x "Premium"), when there is one.
-    cell = next((c for p in result if (c := table_cell(p["text"], question)) and not figures.states_money(c)), None)
-    if cell is not None:
+    cells = ((p["chunk_id"], table_cell(p["text"], question)) for p in result)
+    found = next(((holder, cell) for holder, cell in cells if cell and not figures.states_money(cell)), None)
+    if found is not None:
+        holder, cell = found
         lines.insert(0, f"*{cell}*")
-        holder = next(p["chunk_id"] for p in result if table_cell(p["text"], question) == cell)
         cited = [holder, *(c for c in cited if c != holder)]
     priced = [p for p in best if figures.states_money(p["text"])]
     if priced and (not kept or PRICE_QUESTION.search(question)):  # point at the price list, never copy it
