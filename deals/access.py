@@ -33,6 +33,7 @@ class Role(StrEnum):
     DEAL_DESK = "deal_desk"
     LEGAL = "legal"
     SECURITY = "security"
+    SALES_ENGINEER = "sales_engineer"  # reviews technical scope and POC plans; joins demos
     ADMIN = "admin"
 
 
@@ -43,7 +44,7 @@ class Action(StrEnum):
     ADMIN = "admin"  # outbox replay, reload governed files
 
 
-SEE_EVERY_DEAL = {Role.MANAGER, Role.DEAL_DESK, Role.LEGAL, Role.SECURITY, Role.ADMIN}
+SEE_EVERY_DEAL = {Role.MANAGER, Role.DEAL_DESK, Role.LEGAL, Role.SECURITY, Role.SALES_ENGINEER, Role.ADMIN}
 CHANGE_EVERY_DEAL = {Role.MANAGER, Role.DEAL_DESK, Role.ADMIN}
 SHARE_EVERY_DEAL = {Role.MANAGER, Role.ADMIN}
 SEE_TEAM_OUTCOMES = {Role.MANAGER, Role.ADMIN}

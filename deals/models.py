@@ -67,6 +67,8 @@ class Deal(Base):
     disqualified_reason: Mapped[str | None] = mapped_column(Text)
     channel_id: Mapped[str | None] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32), doc="the deal card's ts: the thread's root")
+    # The sales engineer who took the deal's technical review; invited to its demos and POC.
+    sales_engineer_slack_id: Mapped[str | None] = mapped_column(String(32), doc="the assigned sales engineer")
     # Set by the follow-up sweep when the target close date passed on an open deal; cleared when it moves out.
     at_risk_since: Mapped[datetime | None] = mapped_column(doc="when the deal was found at risk; None: on track")
     created_at: Mapped[datetime]
