@@ -1,0 +1,1 @@
+"""Calendars: free/busy, meetings booked once, their invites and reminders."""
