@@ -1,5 +1,11 @@
-"""Next steps: what someone will do for a deal by a date. Added from a finding by a click or from people's
-words in the deal thread, then done, snoozed or reassigned from a nudge; every change audited.
+"""Next steps: what someone will do for a deal by a date. Added from a finding by a click, from a step the
+agent proposed by a click, or from people's words in the deal thread, then done, snoozed or reassigned from a
+nudge; every change audited.
+
+The agent only proposes: a proposal is an audit event (`next_step.proposed`, recorded with the turn that made
+it) holding the title, owner and due date it suggested. Accepting it reads that event back (never text from a
+button) and adds the step under the origin `proposal:<event id>`, so however many clicks arrive, one proposal
+is one step; dismissing it is an event too, and a dismissed proposal is not added.
 
 Each change is one conditional UPDATE on what the person saw (the step still open, still due when the
 nudge said, still theirs), so a second click, a re-run of the click's job or a stale button changes
@@ -18,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import audit
 from core.clock import Clock
+from core.models import AuditEvent
 from deals import access
 from deals import service as deals
 from deals.follow_up_rules import FollowUpRules
@@ -35,6 +42,10 @@ class StepNotFound(LookupError):
 
 class FindingGone(LookupError):
     """The finding a button proposed no longer applies to the deal."""
+
+
+class ProposalGone(LookupError):
+    """The proposed step cannot be added or dismissed: unknown, dismissed, added already, or its deal closed."""
 
 
 @dataclass(frozen=True)
@@ -216,6 +227,180 @@ def add_said_steps(
             )
             added.append(AddedStep(step=row, added=new))
         return AddedSteps(thread=_thread(deal), steps=added)
+
+
+# Proposed by the agent ----------------------------------------------------------------------------
+
+PROPOSED = "next_step.proposed"
+PROPOSAL_DISMISSED = "next_step.proposal_dismissed"
+MAX_PROPOSAL_TITLE = 200
+
+
+@dataclass(frozen=True)
+class StepProposal:
+    """A next step the agent proposes: what, for whom, by when (None: the default delay once accepted)."""
+
+    title: str
+    owner_slack_id: str
+    due: date | None
+    when_said: str | None = None  # the words the date was read from
+
+
+@dataclass(frozen=True)
+class ProposedStep:
+    """A recorded proposal, as its message in the thread shows it (and its buttons carry its id)."""
+
+    id: int
+    deal_id: int
+    title: str
+    owner_slack_id: str
+    due: date | None
+    when_said: str | None
+
+
+def _proposal_subject(key: str, index: int) -> str:
+    return f"next_step_proposal:{key}:{index}"
+
+
+def record_proposals(
+    session: Session,
+    *,
+    deal: Deal,
+    proposals: Sequence[StepProposal],
+    key: str,
+    actor_id: str,
+    inputs: dict[str, Any],
+    clock: Clock,
+) -> None:
+    """Record what the agent proposed in the turn `key` names (its channel and message), in the turn's
+    transaction: one audit event per proposal, nothing added."""
+    for index, proposal in enumerate(proposals):
+        audit.record(
+            session,
+            clock=clock,
+            actor_type="model",
+            actor_id=actor_id,
+            action=PROPOSED,
+            subject=_proposal_subject(key, index),
+            deal_id=deal.id,
+            inputs=inputs,
+            outcome="proposed",
+            detail={
+                "title": proposal.title[:MAX_PROPOSAL_TITLE],
+                "owner": proposal.owner_slack_id,
+                "due": proposal.due.isoformat() if proposal.due else None,
+                "when_said": proposal.when_said,
+            },
+        )
+
+
+def proposals_made(session_factory: sessionmaker[Session], *, deal_id: int, key: str) -> list[ProposedStep]:
+    """The steps proposed in the turn `key` names, in the order proposed."""
+    with session_factory() as session:
+        events = session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.deal_id == deal_id,
+                AuditEvent.action == PROPOSED,
+                AuditEvent.subject.startswith(_proposal_subject(key, 0)[:-1], autoescape=True),
+            )
+            .order_by(AuditEvent.id)
+        )
+        return [_proposed(event) for event in events]
+
+
+def _proposed(event: AuditEvent) -> ProposedStep:
+    detail = event.detail
+    assert event.deal_id is not None
+    return ProposedStep(
+        id=event.id,
+        deal_id=event.deal_id,
+        title=str(detail.get("title") or ""),
+        owner_slack_id=str(detail.get("owner") or ""),
+        due=date.fromisoformat(detail["due"]) if detail.get("due") else None,
+        when_said=detail.get("when_said"),
+    )
+
+
+def _proposal_to_decide(
+    session: Session, who: access.Identity, proposal_id: int
+) -> tuple[AuditEvent, Deal, NextStep | None]:
+    """The proposal, its deal (locked: an accept and a dismiss take turns) and the step it became, if any."""
+    event = session.get(AuditEvent, proposal_id)
+    if event is None or event.action != PROPOSED or event.deal_id is None:
+        raise ProposalGone("That is not a step I proposed; I did nothing.")
+    deal = deals.get_deal(session, event.deal_id, for_update=True)
+    access.check(session, who, access.Action.CHANGE_DEAL, deal)
+    if deal.stage in CLOSED_STAGES:
+        raise ProposalGone(f"Deal #{deal.id} is {deal.stage}; I did nothing.")
+    step = session.scalar(select(NextStep).where(NextStep.origin == f"proposal:{event.id}"))
+    return event, deal, step
+
+
+def _dismissal(session: Session, proposal_id: int) -> AuditEvent | None:
+    return session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == PROPOSAL_DISMISSED, AuditEvent.subject == f"next_step_proposal:{proposal_id}"
+        )
+    )
+
+
+def accept_proposal(
+    session_factory: sessionmaker[Session],
+    *,
+    who: access.Identity,
+    proposal_id: int,
+    rules: FollowUpRules,
+    today: date,
+    clock: Clock,
+) -> AddedSteps:
+    """A click on a proposed step's "Add as next step": the step as the agent proposed it (read back from its
+    record), due when proposed (never before today) or after the default delay. One proposal is one step: a
+    click after it was added gets that step back (`added` is True only for whoever added it). Raises
+    DealNotFound, access.Forbidden or ProposalGone (dismissed, or its deal closed)."""
+    with session_factory() as session, session.begin():
+        event, deal, step = _proposal_to_decide(session, who, proposal_id)
+        if step is not None:
+            return AddedSteps(thread=_thread(deal), steps=[AddedStep(step=step, added=step.created_by == who.user_id)])
+        if (dismissed := _dismissal(session, event.id)) is not None:
+            raise ProposalGone(f"<@{dismissed.actor_id}> dismissed that proposal; I added nothing.")
+        proposed = _proposed(event)
+        due = max(proposed.due, today) if proposed.due else today + timedelta(days=rules.next_steps.default_due_days)
+        step, _ = add_step(
+            session,
+            deal=deal,
+            title=proposed.title,
+            owner_slack_id=proposed.owner_slack_id or deal.owner_slack_id,
+            due=due,
+            source=NextStepSource.AGENT,
+            created_by=who.user_id,
+            origin=f"proposal:{event.id}",
+            clock=clock,
+        )
+        return AddedSteps(thread=_thread(deal), steps=[AddedStep(step=step, added=True)])
+
+
+def dismiss_proposal(
+    session_factory: sessionmaker[Session], *, who: access.Identity, proposal_id: int, clock: Clock
+) -> tuple[ProposedStep, deals.DealThread]:
+    """A click on a proposed step's "Dismiss": recorded once; the proposal can no longer be added. Raises
+    DealNotFound, access.Forbidden or ProposalGone (it was added as a step already)."""
+    with session_factory() as session, session.begin():
+        event, deal, step = _proposal_to_decide(session, who, proposal_id)
+        if step is not None:
+            raise ProposalGone(f"<@{step.created_by}> added it as a next step already; I dismissed nothing.")
+        if _dismissal(session, event.id) is None:
+            audit.record(
+                session,
+                clock=clock,
+                actor_type="user",
+                actor_id=who.user_id,
+                action=PROPOSAL_DISMISSED,
+                subject=f"next_step_proposal:{event.id}",
+                deal_id=deal.id,
+                outcome="dismissed",
+            )
+        return _proposed(event), _thread(deal)
 
 
 # Changing -----------------------------------------------------------------------------------------

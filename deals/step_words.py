@@ -3,13 +3,16 @@
 A sentence is a next step when it starts with a marker ("next step:", "todo:", "action item:") or a
 follow-up phrase ("follow up ...", "circle back ...", "check in with ...", "remind me to ..."). Its due
 date is the first date phrase in it, resolved by parsedatetime against the moment the message was
-written, in the writer's time zone ("next Tuesday", "by Friday", "in 3 days", "on Dec 15"); a time of
-day alone ("at 3pm", a bare "250") is not a date. A step that names someone first ("next step:
+written, in the writer's time zone ("next Tuesday", "by Friday", "in 3 days", "on Dec 15"); a day of the
+month parsedatetime does not read is read here ("on the 10th": this month's, or next month's once it has
+passed; "the 21st of next month", "the 5th of January"); a time of day alone ("at 3pm", a bare "250") is not
+a date. A step that names someone first ("next step:
 <@U123> sends the deck") is theirs. The same words at the same moment always give the same step.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,9 +37,23 @@ _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
 _REWRITES = (
     (re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b", re.IGNORECASE), "in 2 days"),
     (re.compile(r"\b(?:by\s+)?(?:eod|end\s+of\s+(?:the\s+)?day)\b", re.IGNORECASE), "today"),
-    (re.compile(r"\b(?:eow|end\s+of\s+(?:the\s+)?week)\b", re.IGNORECASE), "end of week"),
-    (re.compile(r"\b(?:eom|end\s+of\s+(?:the\s+)?month)\b", re.IGNORECASE), "end of month"),
+    (re.compile(r"\b(?:eow|(?:the\s+)?end\s+of\s+(?:the\s+)?week)\b", re.IGNORECASE), "end of week"),
+    (re.compile(r"\b(?:eom|(?:the\s+)?end\s+of\s+(?:the\s+)?month)\b", re.IGNORECASE), "end of month"),
+    # "first thing Monday" is Monday: the words before the day are not part of the step.
+    (re.compile(r"\bfirst\s+thing\s+(?:on\s+)?(?=\w)", re.IGNORECASE), ""),
 )
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name} | {
+    name.lower(): number for number, name in enumerate(calendar.month_abbr) if name
+}
+# "the 10th", "the 21st of next month", "the 5th of January": parsedatetime reads none of them.
+_DAY_OF_MONTH = re.compile(
+    r"\bthe\s+(?P<day>3[01]|[12][0-9]|0?[1-9])(?:st|nd|rd|th)\b"
+    r"(?:\s+of\s+(?:(?P<relative>this|next)\s+month|(?P<month>"
+    + "|".join(sorted(_MONTHS, key=len, reverse=True))
+    + r")\b))?",
+    re.IGNORECASE,
+)
+_ORDINAL_LEAD = re.compile(r"\b(?:on|by|before|until|till|due|for|from)\s*$", re.IGNORECASE)
 # Words that only introduce the date; dropped with it from the title.
 _DATE_LEAD = re.compile(r"\s*\b(?:by|on|before|until|due|no later than|latest)\s*$", re.IGNORECASE)
 
@@ -79,27 +96,79 @@ def read_step(sentence: str, *, written_at: datetime) -> SaidStep | None:
     owner = None
     if named := _OWNER_FIRST.match(rest):
         owner, rest = named.group("user").upper(), rest[named.end() :]
-    for pattern, said_as in _REWRITES:
-        rest = pattern.sub(said_as, rest)
-    due, when_said, title = _first_date(rest, written_at)
+    due, when_said, title = read_due(rest, written_at=written_at)
     title = _tidy(title)
     if not title:
         return None
     return SaidStep(title=title[:MAX_TITLE], owner=owner, due=due, when_said=when_said)
 
 
+def read_due(text: str, *, written_at: datetime) -> tuple[date | None, str | None, str]:
+    """The first phrase in `text` naming a day, as a due date read at `written_at` (aware, in the writer's time
+    zone): (the date or None, the words it was read from, the text without them)."""
+    for pattern, said_as in _REWRITES:
+        text = pattern.sub(said_as, text)
+    return _first_date(text, written_at)
+
+
 def _first_date(text: str, written_at: datetime) -> tuple[date | None, str | None, str]:
     """The first phrase naming a day (not only a time), its date, and the text without it."""
     found = _CALENDAR.nlp(text, sourceTime=written_at.replace(tzinfo=None)) or ()
-    for moment, context, start, end, words in found:
-        if not context.hasDate:
-            continue
-        day: date = moment.date()
+    dated = [(m.date(), start, end, words) for m, context, start, end, words in found if context.hasDate]
+    if (ordinal := _said_day_of_month(text)) is not None and (not dated or ordinal.start() < dated[0][1]):
+        # A day the month does not have ("the 30th of next month" in January) is no date at all.
+        day_of_month = _day_of_month(ordinal, written_at.date())
+        dated = [(day_of_month, ordinal.start(), ordinal.end(), ordinal.group(0))] if day_of_month else []
+    for day, start, end, words in dated[:1]:
         if day < written_at.date():  # a step is never due before it was said
             day = written_at.date()
         before, after = _DATE_LEAD.sub("", text[:start]), text[end:]
         return day, words.strip(), f"{before} {after}"
     return None, None, text
+
+
+def _said_day_of_month(text: str) -> re.Match[str] | None:
+    """The first "the 10th" that is a date: after "on", "by", "before"... or naming its month ("the 2nd phase" is
+    not one)."""
+    for said in _DAY_OF_MONTH.finditer(text):
+        if said.group("relative") or said.group("month") or _ORDINAL_LEAD.search(text[: said.start()]):
+            return said
+    return None
+
+
+def _day_of_month(said: re.Match[str], today: date) -> date | None:
+    """The date "the 10th" means on `today`: this month's, or the next month's once it has passed (or when this
+    month has no such day); in a named month, that month's next one; None when the named month lacks the day."""
+    day = int(said.group("day"))
+    if said.group("month"):
+        month = _MONTHS[said.group("month").lower()]
+        year = today.year if (month, day) >= (today.month, today.day) else today.year + 1
+        return _on(year, month, day)
+    if said.group("relative"):
+        year, month = (
+            _month_after(today.year, today.month)
+            if said.group("relative").lower() == "next"
+            else (
+                today.year,
+                today.month,
+            )
+        )
+        return _on(year, month, day)
+    year, month = today.year, today.month
+    for _ in range(3):  # at most two months on: every day up to the 31st occurs within three
+        candidate = _on(year, month, day)
+        if candidate is not None and candidate >= today:
+            return candidate
+        year, month = _month_after(year, month)
+    return None
+
+
+def _month_after(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _on(year: int, month: int, day: int) -> date | None:
+    return date(year, month, day) if day <= calendar.monthrange(year, month)[1] else None
 
 
 def _tidy(title: str) -> str:

@@ -14,9 +14,15 @@ from bot.handlers.conversation import refresh_deal_card
 from bot.handlers.deals import respond
 from bot.handlers.steps_said import timezone_of
 from bot.runtime import Runtime
-from bot.views.next_steps import added_text, changed_message, nudge_message, stale_text
+from bot.views.next_steps import (
+    added_text,
+    changed_message,
+    nudge_message,
+    proposal_decided_message,
+    stale_text,
+)
 from bot.views.text import as_dicts, escape
-from core.job_kinds import AcceptFinding, ChangeStep, SendFollowUp
+from core.job_kinds import AcceptFinding, ChangeStep, DecideProposal, SendFollowUp
 from core.jobs import ClaimedJob
 from deals import access, follow_ups, next_steps
 from deals.follow_up_rules import send_after
@@ -25,7 +31,14 @@ from deals.service import DealNotFound
 
 logger = logging.getLogger(__name__)
 
-REFUSED = (DealNotFound, access.Forbidden, next_steps.StepNotFound, next_steps.StepChanged, next_steps.FindingGone)
+REFUSED = (
+    DealNotFound,
+    access.Forbidden,
+    next_steps.StepNotFound,
+    next_steps.StepChanged,
+    next_steps.FindingGone,
+    next_steps.ProposalGone,
+)
 
 
 async def handle_accept_finding(runtime: Runtime, job: ClaimedJob) -> None:
@@ -61,6 +74,69 @@ async def handle_accept_finding(runtime: Runtime, job: ClaimedJob) -> None:
             deal_id=thread.deal_id,
         )
     await refresh_deal_card(runtime, thread.deal_id)
+
+
+async def handle_proposal_decision(runtime: Runtime, job: ClaimedJob) -> None:
+    """ "Add as next step" on a proposed step adds it once (the proposal is read back, never the button's text);
+    "Dismiss" sets it aside. The proposal then says what became of it, and an added step joins the card."""
+    args = job.args(DecideProposal)
+    who = await runtime.who(args.user_id)
+    today = runtime.clock.now().date()
+    try:
+        if args.decision == "add":
+            added = await asyncio.to_thread(
+                next_steps.accept_proposal,
+                runtime.session_factory,
+                who=who,
+                proposal_id=args.proposal_id,
+                rules=runtime.follow_up_rules(),
+                today=today,
+                clock=runtime.clock,
+            )
+        else:
+            proposal, thread = await asyncio.to_thread(
+                next_steps.dismiss_proposal,
+                runtime.session_factory,
+                who=who,
+                proposal_id=args.proposal_id,
+                clock=runtime.clock,
+            )
+    except REFUSED as exc:
+        await respond(args.response_url, text=f":no_entry: {escape(str(exc))}")
+        return
+    if args.decision == "dismiss":
+        said = f":wastebasket: Dismissed by <@{args.user_id}>"
+        await _settle_proposal(runtime, args, proposal, said, deal_id=thread.deal_id)
+        return
+    item, thread = added.steps[0], added.thread
+    step = item.step
+    if not item.added:
+        await respond(args.response_url, text=added_text(added, today))
+        return
+    proposal = next_steps.ProposedStep(
+        id=args.proposal_id,
+        deal_id=thread.deal_id,
+        title=step.title,
+        owner_slack_id=step.owner_slack_id,
+        due=step.due,
+        when_said=None,
+    )
+    # The proposal itself says it was added (the thread needs no second message); the card lists the step.
+    said = f":pushpin: Added as a next step by <@{step.created_by}>"
+    await _settle_proposal(runtime, args, proposal, said, deal_id=thread.deal_id)
+    await refresh_deal_card(runtime, thread.deal_id)
+
+
+async def _settle_proposal(
+    runtime: Runtime, args: DecideProposal, proposal: next_steps.ProposedStep, said: str, *, deal_id: int
+) -> None:
+    """The proposal's message, its buttons replaced by what became of it."""
+    if not (args.message_channel and args.message_ts):
+        return
+    text, blocks = proposal_decided_message(proposal, runtime.clock.now().date(), said=said)
+    await runtime.gateway.update_message(
+        channel=args.message_channel, ts=args.message_ts, text=text, blocks=as_dicts(blocks), deal_id=deal_id
+    )
 
 
 async def handle_change_step(runtime: Runtime, job: ClaimedJob) -> None:

@@ -10,11 +10,11 @@ from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.errors import InvalidPayload
-from bot.ids import ActionId, BlockId, CallbackId, FindingRef, InputId, ReassignRef, StepRef
+from bot.ids import ActionId, BlockId, CallbackId, FindingRef, InputId, ProposalRef, ReassignRef, StepRef
 from bot.listeners.intake import accept
 from bot.runtime import Runtime
 from bot.views.next_steps import reassign_modal
-from core.job_kinds import AcceptFinding, ChangeStep
+from core.job_kinds import AcceptFinding, ChangeStep, DecideProposal
 
 INVALID = "That button's data is not valid; I did nothing. Use the buttons of the latest nudge or the deal card."
 SNOOZE_DAYS: dict[ActionId, Literal[1, 7]] = {ActionId.STEP_SNOOZE_DAY: 1, ActionId.STEP_SNOOZE_WEEK: 7}
@@ -46,6 +46,30 @@ async def on_add_next_step(ack: AsyncAck, body: dict[str, Any], action: dict[str
         kind="action",
         job=AcceptFinding(
             user_id=body["user"]["id"], response_url=body.get("response_url"), deal_id=ref.deal_id, code=ref.code
+        ),
+        actor=body["user"]["id"],
+    )
+
+
+async def on_proposal_decision(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], runtime: Runtime) -> None:
+    """ "Add as next step" or "Dismiss" on a step the agent proposed."""
+    await ack()
+    try:
+        ref = ProposalRef.model_validate_json(action.get("value") or "")
+    except ValidationError:
+        raise InvalidPayload(INVALID) from None
+    channel, ts = _clicked_message(body)
+    await accept(
+        runtime,
+        key=f"action:{body['trigger_id']}",
+        kind="action",
+        job=DecideProposal(
+            user_id=body["user"]["id"],
+            response_url=body.get("response_url"),
+            proposal_id=ref.proposal_id,
+            decision="add" if action["action_id"] == ActionId.ADD_PROPOSED_STEP else "dismiss",
+            message_channel=channel,
+            message_ts=ts,
         ),
         actor=body["user"]["id"],
     )
@@ -113,6 +137,8 @@ async def on_reassign_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[
 def register(app: AsyncApp) -> None:
     """Registered before the actions module's catch-all: Bolt runs the first listener that matches."""
     app.action(ActionId.ADD_NEXT_STEP.value)(on_add_next_step)
+    app.action(ActionId.ADD_PROPOSED_STEP.value)(on_proposal_decision)
+    app.action(ActionId.DISMISS_PROPOSED_STEP.value)(on_proposal_decision)
     app.action(ActionId.STEP_DONE.value)(on_step_done_or_snooze)
     app.action(ActionId.STEP_SNOOZE_DAY.value)(on_step_done_or_snooze)
     app.action(ActionId.STEP_SNOOZE_WEEK.value)(on_step_done_or_snooze)

@@ -1,5 +1,5 @@
-"""Next steps in Slack: the card's list, the nudges with their buttons, what a click did, and the reassign
-modal."""
+"""Next steps in Slack: the card's list, the steps the agent proposes, the nudges with their buttons, what a
+click did, and the reassign modal."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.ids import ActionId, BlockId, CallbackId, InputId, ReassignRef, StepRef
+from bot.ids import ActionId, BlockId, CallbackId, InputId, ProposalRef, ReassignRef, StepRef
 from bot.views.text import clip, escape
 from deals.follow_ups import Nudge, StepSeen
 from deals.models import FollowUpKind, NextStep
-from deals.next_steps import AddedSteps, StepChange, StepNow
+from deals.next_steps import AddedSteps, ProposedStep, StepChange, StepNow
 
 CARD_STEPS = 5  # steps listed on the card; the rest are counted
 
@@ -78,6 +78,40 @@ def added_text(added: AddedSteps, today: date, *, when_said: Sequence[str | None
             f"{due_text(item.step.due, today)}{read}"
         )
     return "\n".join(lines)
+
+
+def proposal_line(proposed: ProposedStep, today: date) -> str:
+    """`*Chase the questionnaire from them* — @Riley · due Fri 4 Dec 2026 (from “by Friday”)`."""
+    when = due_text(proposed.due, today) if proposed.due else "no date said: the default delay applies"
+    said = f" (from “{escape(proposed.when_said)}”)" if proposed.when_said else ""
+    return f"*{escape(proposed.title)}* — <@{proposed.owner_slack_id}> · {when}{said}"
+
+
+def proposal_message(proposed: ProposedStep, today: date) -> tuple[str, list[Block]]:
+    """A next step the assistant proposes, with the buttons that add it (once) or dismiss it."""
+    text = f":bulb: Proposed next step: {proposal_line(proposed, today)}"
+    ref = ProposalRef(proposal_id=proposed.id).model_dump_json()
+    return text, [
+        SectionBlock(text=MarkdownTextObject(text=clip(text, 3000))),
+        ActionsBlock(
+            block_id=BlockId.PROPOSAL_ACTIONS,
+            elements=[
+                ButtonElement(
+                    text="Add as next step", action_id=ActionId.ADD_PROPOSED_STEP, value=ref, style="primary"
+                ),
+                ButtonElement(text="Dismiss", action_id=ActionId.DISMISS_PROPOSED_STEP, value=ref),
+            ],
+        ),
+    ]
+
+
+def proposal_decided_message(proposed: ProposedStep, today: date, *, said: str) -> tuple[str, list[Block]]:
+    """A proposal after someone acted on it: what it proposed, and what became of it (no buttons left)."""
+    text = f":bulb: Proposed next step: {proposal_line(proposed, today)}"
+    return f"{text} · {said}", [
+        SectionBlock(text=MarkdownTextObject(text=clip(text, 3000))),
+        ContextBlock(elements=[MarkdownTextObject(text=said)]),
+    ]
 
 
 def nudge_message(nudge: Nudge, today: date) -> tuple[str, list[Block]]:

@@ -44,8 +44,8 @@ def test_the_date_is_read_where_the_writer_is():
 def test_a_time_of_day_or_a_number_is_not_a_date_and_an_unread_date_stays_in_the_title():
     read = read_steps("follow up with the 250 seat team at 3pm", written_at=WEDNESDAY)
     assert [(s.title, s.due) for s in read.steps] == [("Follow up with the 250 seat team at 3pm", None)]
-    unread = read_steps("follow up with them on the 10th", written_at=WEDNESDAY).steps[0]
-    assert unread.due is None and unread.title == "Follow up with them on the 10th"
+    unread = read_steps("follow up with them after the offsite", written_at=WEDNESDAY).steps[0]
+    assert unread.due is None and unread.title == "Follow up with them after the offsite"
 
 
 def test_a_step_that_names_someone_first_is_theirs():
@@ -64,3 +64,41 @@ def test_only_sentences_that_are_steps_count_and_facts_beside_them_go_to_discove
 def test_a_mention_of_the_bot_is_not_part_of_the_step():
     [step] = read_steps("<@U0LTOBOT> follow up with Anna tomorrow", written_at=WEDNESDAY, bot_user_id="U0LTOBOT").steps
     assert step.title == "Follow up with Anna" and step.owner is None
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "due", "when_said"),
+    [
+        ("follow up with them on the 10th", "Follow up with them", date(2026, 12, 10), "the 10th"),
+        ("next step: send the MSA by the 3rd", "Send the MSA", date(2026, 12, 3), "the 3rd"),
+        # Wednesday the 2nd: the 1st has passed this month, so it is next month's.
+        ("todo: renewal call on the 1st", "Renewal call", date(2027, 1, 1), "the 1st"),
+        ("follow up on the 21st of next month", "Follow up", date(2027, 1, 21), "the 21st of next month"),
+        ("follow up on the 5th of January", "Follow up", date(2027, 1, 5), "the 5th of January"),
+        ("next step: pricing review end of month", "Pricing review", date(2026, 12, 31), "end of month"),
+        ("next step: pricing review by the end of the month", "Pricing review", date(2026, 12, 31), "end of month"),
+        ("next step: send the SOW EOW", "Send the SOW", date(2026, 12, 4), "end of week"),
+        ("follow up with legal in two weeks", "Follow up with legal", date(2026, 12, 16), "in two weeks"),
+        ("check in with Raj first thing Monday", "Check in with Raj", date(2026, 12, 7), "Monday"),
+        ("follow up first thing tomorrow", "Follow up", date(2026, 12, 3), "tomorrow"),
+    ],
+)
+def test_days_of_the_month_and_loose_phrases_are_read(text: str, title: str, due: date, when_said: str):
+    [step] = read_steps(text, written_at=WEDNESDAY).steps
+    assert (step.title, step.due, step.when_said) == (title, due, when_said)
+
+
+def test_a_day_the_month_does_not_have_is_the_next_month_that_has_it():
+    november = datetime(2026, 11, 5, 9, 0, tzinfo=NEW_YORK)
+    assert read_steps("follow up on the 31st", written_at=november).steps[0].due == date(2026, 12, 31)
+    # "the 30th of next month" in January: February has none, so it is read as no date at all.
+    january = datetime(2027, 1, 10, 9, 0, tzinfo=NEW_YORK)
+    step = read_steps("follow up on the 30th of next month", written_at=january).steps[0]
+    assert step.due is None
+
+
+def test_a_number_that_is_not_a_day_of_the_month_is_not_a_date():
+    step = read_steps("follow up about the 40th seat", written_at=WEDNESDAY).steps[0]
+    assert step.due is None and step.title == "Follow up about the 40th seat"
+    step = read_steps("follow up about the 2nd phase on Friday", written_at=WEDNESDAY).steps[0]
+    assert (step.title, step.due) == ("Follow up about the 2nd phase", date(2026, 12, 4))
