@@ -230,11 +230,13 @@ class Qualification(BaseModel):
         """Apply an update; returns the new record and {field: (old, new)} for what changed.
 
         Scalars are replaced (a correction wins); lists gain new items unless the update says
-        `replace_lists`, so facts from several messages accumulate.
+        `replace_lists`, so facts from several messages accumulate. A field the update names in
+        `cleared` becomes unknown again (None, or an empty list).
         """
         data = self.model_dump()
         changes: dict[str, tuple[Any, Any]] = {}
-        for name, value in update.model_dump(exclude_unset=True, exclude={"replace_lists"}).items():
+        values = update.model_dump(exclude_unset=True, exclude={"replace_lists", "cleared"})
+        for name, value in values.items():
             if value is None:
                 continue
             old = data.get(name)
@@ -245,12 +247,54 @@ class Qualification(BaseModel):
             if new != old:
                 data[name] = new
                 changes[name] = (old, new)
+        # A field taken back with nothing in its place is unknown again; a value set in the same update wins.
+        for name in update.cleared:
+            if values.get(name) is not None:
+                continue
+            old = data.get(name)
+            empty: Any = [] if isinstance(old, list) else None
+            if old != empty:
+                data[name] = empty
+                changes[name] = (old, empty)
         if "target_close" in changes:
             before, after = changes["target_close"]
             data["target_close_first"] = data.get("target_close_first") or before or after
-            if before is not None and after > before:
+            if before is not None and after is not None and after > before:
                 data["target_close_moves"] = data.get("target_close_moves", 0) + 1
         return Qualification.model_validate(data), changes
+
+
+# The fields an update may clear: every extracted fact (the close-date history is the record's own).
+ClearableField = Literal[
+    "company",
+    "contact_name",
+    "contact_role",
+    "pain",
+    "metrics",
+    "economic_buyer",
+    "decision_criteria",
+    "decision_process",
+    "paper_process",
+    "champion",
+    "competitors",
+    "budget",
+    "target_close",
+    "go_live",
+    "seats",
+    "seats_at_full_rollout",
+    "payment_terms_days",
+    "identity_provider",
+    "incumbents",
+    "poc_weeks",
+    "poc_success_criteria",
+    "deployment",
+    "regions",
+    "compliance",
+    "integrations",
+    "sso_required",
+    "scim_required",
+    "products_of_interest",
+]
 
 
 def _described(name: str) -> str | None:
@@ -262,7 +306,7 @@ class QualificationUpdate(BaseModel):
     """A partial change to the record: only the fields that are set are applied.
 
     A scalar that is set replaces the recorded value (a correction wins); a list adds to what is
-    recorded unless its field is named in `replace_lists`.
+    recorded unless its field is named in `replace_lists`; a field named in `cleared` is forgotten.
     """
 
     company: str | None = Field(None, description=_described("company"))
@@ -301,9 +345,19 @@ class QualificationUpdate(BaseModel):
         description="List fields whose new value replaces the old instead of adding to it: a correction "
         '("scratch that, EU only") or a name taken back ("drop Marketo") sends the whole new list.',
     )
+    cleared: list[ClearableField] = Field(
+        default_factory=list,
+        description="Fields the rep takes back with nothing in their place, so the record no longer knows them: "
+        '"ignore the 150k, the budget isn\'t approved" clears budget; "forget the POC" clears poc_weeks and '
+        'poc_success_criteria; "the 500 was headcount, not users" clears seats; "Raj left the company" clears '
+        'champion; "they haven\'t decided on SCIM after all" clears scim_required. Not for a correction that '
+        "gives the new value (set the field instead); a field also set in this update keeps the new value.",
+    )
 
     def is_empty(self) -> bool:
-        return not self.model_dump(exclude_unset=True, exclude_none=True, exclude={"replace_lists"})
+        return not self.cleared and not self.model_dump(
+            exclude_unset=True, exclude_none=True, exclude={"replace_lists", "cleared"}
+        )
 
 
 # What qualification needs, in the order discovery asks for it, with the weight each carries.
@@ -420,6 +474,22 @@ FIELD_LABELS = {
     "scim_required": "SCIM required",
     "products_of_interest": "Products of interest",
 }
+
+
+def is_unknown(record: Qualification, name: str) -> bool:
+    """The record holds nothing for the field (never said, or cleared since)."""
+    return getattr(record, name) in (None, [], "")
+
+
+def changes_in_words(record: Qualification, names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(what the changed fields now say as "*Label:* value", the labels of those now unknown), in card order."""
+    noted = [
+        f"*{FIELD_LABELS[n]}:* {display_value(record, n)}"
+        for n in FIELD_LABELS
+        if n in names and not is_unknown(record, n)
+    ]
+    cleared = [FIELD_LABELS[n] for n in FIELD_LABELS if n in names and is_unknown(record, n)]
+    return noted, cleared
 
 
 def display_value(record: Qualification, name: str) -> str:

@@ -128,6 +128,9 @@ _NEGATED_AFTER = re.compile(
     r"(?:not\b(?!\s+(?:only|just)\b)|isn['’]t\b|aren['’]t\b|wasn['’]t\b|no longer\b"
     r"|out of (?:scope|the picture|the running|the question)|off the table|ruled out|a no[- ]go|a non[- ]starter"
     r"|n/a\b|irrelevant\b|unnecessary\b|dropped\b|gone\b|out\b(?!\s+(?:of|to|there|here)\b)))"
+    # "Airbyte got eliminated", "Fivetran withdrew": ruled out of the evaluation
+    r"|^\s+(?:(?:got|has been|have been|was|were|is|are)\s+)?(?:eliminated|disqualified|knocked out|rejected|cut)\b"
+    r"|^\s+(?:has\s+|have\s+)?(?:withdrew|withdrawn|pulled out|dropped out|bowed out)\b"
     r"|^\s+off(?:\s+the\s+list)?\b(?![- ](?:site|shore|line))",  # "take Sydney off"
     re.IGNORECASE,
 )

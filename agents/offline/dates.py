@@ -6,7 +6,10 @@ Relative times ("in 6 weeks", "within two months", "next month", "end of next qu
 from the message date; "next week" is the Friday of next week, "by Friday" (or "next Friday")
 the next Friday, a US holiday its date this year or next. A slash date is month/day
 unless the first number cannot be a month (30/06/2027). Fiscal periods ("FY27", "before the
-fiscal year ends") are not resolved: the fiscal calendar is unknown, so nothing is guessed.
+fiscal year ends") are resolved only against a fiscal calendar the rep states, in the message or
+earlier in the thread ("their fiscal year starts Feb 1": "the end of their Q3" is Oct 31);
+otherwise nothing is guessed. "Live 6 weeks after signing" counts from the close date, and
+"live before that renewal" takes the renewal date the thread gave.
 
 Choice of the close date among several: each date takes its role from the nearest cue word
 in its clause. The go-live date is the one whose nearest cue is a go-live word ("live",
@@ -291,11 +294,65 @@ def _month(match: re.Match[str], today: date, year: int | None) -> date | None:
     return _next(today, year, lambda y: _month_end(y, month))
 
 
-def date_mentions(text: str, today: date) -> list[DateMention]:
-    """Every date expression, each character claimed by the first (most specific) pattern."""
+# ---- a fiscal calendar the rep states ------------------------------------------------------------
+
+_FY = r"(?:fiscal year|financial year|FY)"
+# "their fiscal year starts Feb 1", "FY runs April to March", "financial year ends 30 June".
+_FISCAL_CALENDAR = re.compile(
+    rf"\b{_FY}\s+(?:starts?|begins?|kicks? off|runs?\s+from|is\s+from)\s+(?:on\s+|in\s+)?(?:the\s+)?"
+    rf"(?:(?:1st|first|1)\s+(?:of\s+)?)?(?P<start>{_MONTH})\b\.?(?:\s+(?:1st|first|1)\b)?"
+    rf"(?:\s+(?:to|through|until|till|-|–)\s+(?:the\s+end\s+of\s+)?{_MONTH}\b)?"
+    rf"|\b{_FY}\s+(?:runs?|is|goes)\s+(?:from\s+)?(?P<start2>{_MONTH})\s+(?:to|through|until|till|-|–)\s+{_MONTH}\b"
+    rf"|\b{_FY}\s+(?:ends?|closes?|finishes)\s+(?:on\s+|in\s+|at the end of\s+)?(?:the\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?)?"
+    rf"(?P<end>{_MONTH})\b(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b)?",
+    re.IGNORECASE,
+)
+
+
+def fiscal_start_month(text: str) -> int | None:
+    """The month their fiscal year starts in, when the text states their fiscal calendar."""
+    match = _FISCAL_CALENDAR.search(text)
+    if not match:
+        return None
+    if match["end"]:
+        return MONTHS[match["end"].lower()] % 12 + 1
+    return MONTHS[(match["start"] or match["start2"]).lower()]
+
+
+# With a stated fiscal calendar: "the end of their Q3", "fiscal Q2", "Q4 of their fiscal year", "before
+# fiscal year end".
+_FISCAL_QUARTER = re.compile(
+    r"\b(?:(?:the\s+)?end\s+of\s+)?(?:their|the)\s+(?:fiscal\s+|financial\s+|FY\s*)?Q(?P<q>[1-4])\b"
+    r"|\b(?:fiscal|financial|FY)\s*Q(?P<q2>[1-4])\b|\bFQ(?P<q3>[1-4])\b"
+    r"|\bQ(?P<q4>[1-4])\s+(?:of\s+)?(?:their|the)\s+(?:fiscal|financial)(?:\s+year)?\b",
+    re.IGNORECASE,
+)
+_FISCAL_YEAR_END = re.compile(
+    rf"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|their\s+)?{_FY}|(?:their\s+|the\s+)?{_FY}[- ]end|EOFY|FYE|"
+    rf"(?:their\s+|the\s+)?{_FY}\s+(?:ends|closes|is over))\b",
+    re.IGNORECASE,
+)
+
+
+def _fiscal_date(kind: str, match: re.Match[str], today: date, start_month: int) -> date:
+    """The last day of a fiscal quarter (or of the fiscal year), the next one that has not ended."""
+    quarter = 4
+    if kind == "fiscal_quarter":
+        quarter = int(next(match[g] for g in ("q", "q2", "q3", "q4") if match[g]))
+    last_month = (start_month - 1 + 3 * quarter - 1) % 12 + 1
+    return _next(today, None, lambda y: _month_end(y, last_month))
+
+
+def date_mentions(text: str, today: date, *, fiscal_start: int | None = None) -> list[DateMention]:
+    """Every date expression, each character claimed by the first (most specific) pattern. With the month their
+    fiscal year starts (`fiscal_start`), fiscal quarters and the fiscal year end are dates too."""
     claimed: list[tuple[int, int]] = []
     found: list[DateMention] = []
-    for pattern, kind in _PATTERNS:
+    # "their fiscal year ends in September": the statement names the fiscal year's end, a date like any other.
+    patterns: list[tuple[re.Pattern[str], str]] = [(_FISCAL_CALENDAR, "fiscal_year_end" if fiscal_start else "fiscal")]
+    if fiscal_start is not None:
+        patterns += [(_FISCAL_QUARTER, "fiscal_quarter"), (_FISCAL_YEAR_END, "fiscal_year_end")]
+    for pattern, kind in patterns + _PATTERNS:
         for match in pattern.finditer(text):
             if any(s < match.end() and match.start() < e for s, e in claimed):
                 continue
@@ -303,7 +360,10 @@ def date_mentions(text: str, today: date) -> list[DateMention]:
             if kind == "fiscal":
                 continue  # claimed so that "Q1" in "Q1 FY27" is not read as a calendar quarter
             try:
-                value = _resolve(kind, match, today)
+                if kind in ("fiscal_quarter", "fiscal_year_end") and fiscal_start is not None:
+                    value: date | None = _fiscal_date(kind, match, today, fiscal_start)
+                else:
+                    value = _resolve(kind, match, today)
             except (ValueError, KeyError):
                 value = None
             if value is not None:
@@ -391,20 +451,114 @@ def _is_live(before: str, after: str) -> bool:
     return bool(following and following[0].lastgroup == "live" and _LIVE.fullmatch(following[0].group(0)))
 
 
+# "Jan 15 is their board meeting, that's when it gets signed": the date the sentence ends up calling the signing.
+_THATS_WHEN_SIGNED = re.compile(
+    r"[^.;\n]{0,60}?\b(?:that['’]?s|that is|which is)\s+(?:when|the day|the date)\s+(?:it|they|we|the deal|the contract)?\s*"
+    r"(?:gets?|will|would|should|are going to|is going to)?\s*(?:be\s+)?(?:sign\w*|clos\w*|inked)\b",
+    re.IGNORECASE,
+)
+# "live 6 weeks after signing": a go-live counted from the close date.
+_AFTER_SIGNING = re.compile(
+    r"\b(?P<n>\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(?P<unit>days?|weeks?|months?)\s+"
+    r"(?:after|from|post)\s+(?:the\s+)?(?:signing|signature|contract signature|close|closing|they sign|we sign|"
+    r"the contract is signed|contract)\b",
+    re.IGNORECASE,
+)
+# "before that renewal", "before the contract runs out": a date the thread gave for it.
+_RENEWAL_REFERENCE = re.compile(
+    r"\b(?:before|by|ahead of|prior to|until)\s+(?:that|the|their|this|its)\s+(?:renewal|contract (?:end|expir\w+|runs out|ends)|"
+    r"(?:current\s+)?contract\s+(?:ends|expires|runs out|is up)|expiry|expiration)\b"
+    r"|\bbefore\s+(?:it|that|they)\s+(?:renews?|expires?|runs out)\b",
+    re.IGNORECASE,
+)
+_RENEWAL_DATE = re.compile(
+    r"\b(?:renew\w*|contract\s+(?:ends|expires|is up|runs out|end date)|expir\w+|ends?|runs? out|is up)\b",
+    re.IGNORECASE,
+)
+
+
+def _renewal_date(text: str, today: date) -> date | None:
+    """The date a renewal or a contract end is given in the text ("contract ends Oct 31"), the last one said."""
+    found = None
+    for mention in date_mentions(text, today):
+        before = text[max(0, mention.start - 30) : mention.start]
+        if _RENEWAL_DATE.search(before) and mention.value >= today:
+            found = mention.value
+    return found
+
+
+def _shifted(base: date, amount: int, unit: str) -> date:
+    if unit.startswith("day"):
+        return base + timedelta(days=amount)
+    if unit.startswith("week"):
+        return base + timedelta(weeks=amount)
+    return base + relativedelta(months=amount)
+
+
 def key_dates(
-    text: str, parts: list[Clause], today: date, *, known_close: date | None = None, known_live: date | None = None
+    text: str,
+    parts: list[Clause],
+    today: date,
+    *,
+    known_close: date | None = None,
+    known_live: date | None = None,
+    context: str = "",
 ) -> tuple[DateMention | None, DateMention | None]:
     """(the date the deal should sign, the date they want to be live): each None when the text gives none.
 
     A go-live date stands in for the close date when no signing date is given (the deal must sign
     by then). `known_close` and `known_live` are the record's dates: a message that takes one back
-    ("not Q1, more like Q2") gives its replacement the same role.
+    ("not Q1, more like Q2") gives its replacement the same role. `context` is what the rep wrote
+    earlier in the thread: a fiscal calendar or a renewal date stated there resolves "their Q3" or
+    "live before that renewal" here; "live 6 weeks after signing" counts from the close date.
     """
+    close, live = _key_dates(
+        text,
+        parts,
+        today,
+        known_close=known_close,
+        known_live=known_live,
+        fiscal_start=fiscal_start_month(text) or fiscal_start_month(context),
+    )
+    if live is None:
+        for match in _AFTER_SIGNING.finditer(text):
+            clause = clause_at(parts, match.start())
+            base = close.value if close is not None and close.kind != "relative_live" else known_close
+            word = match["n"].lower()
+            amount = int(word) if word.isdigit() else _NUMBER_WORDS.get(word)
+            if (
+                base is None
+                or not amount
+                or not _LIVE.search(text[max(clause.start, match.start() - 40) : match.start()])
+            ):
+                continue
+            value = _shifted(base, amount, match["unit"].lower())
+            live = DateMention(value, match.start(), match.end(), match.group(0), "relative_live")
+    if live is None:
+        for match in _RENEWAL_REFERENCE.finditer(text):
+            clause = clause_at(parts, match.start())
+            if not _LIVE.search(text[clause.start : match.start()]):
+                continue
+            renewal = _renewal_date(text, today) or _renewal_date(context, today)
+            if renewal is not None:
+                live = DateMention(renewal, match.start(), match.end(), match.group(0), "renewal")
+    return close, live
+
+
+def _key_dates(
+    text: str,
+    parts: list[Clause],
+    today: date,
+    *,
+    known_close: date | None,
+    known_live: date | None,
+    fiscal_start: int | None,
+) -> tuple[DateMention | None, DateMention | None]:
     ranked: list[tuple[int, DateMention]] = []
     live: list[DateMention] = []
     previous: tuple[DateMention, int] | None = None  # the last date in the same clause, and its cue rank
     replacing: str | None = None  # "close" or "live": a known date was just taken back
-    for mention in date_mentions(text, today):
+    for mention in date_mentions(text, today, fiscal_start=fiscal_start):
         clause = clause_at(parts, mention.start)
         if previous and not (clause.start <= previous[0].start < clause.end):
             previous = None
@@ -415,6 +569,8 @@ def key_dates(
         after = text[mention.end : min(clause.end, mention.end + 45)]
         rank = _rank_from_cues(before, after, mention)
         is_live = _is_live(before, after)
+        if rank < 3 and _THATS_WHEN_SIGNED.match(text, mention.end):
+            rank, is_live = 3, False
         if previous and rank <= 0 and _CHANGE.search(before):
             rank = previous[1]  # "slipped from Dec 15 to Jan 31": the new date takes the old one's role
         previous = (mention, rank)

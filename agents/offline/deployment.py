@@ -183,8 +183,26 @@ _NOT_REQUIRED = re.compile(
 )
 
 
-def sso_required(text: str, parts: list[Clause], asked: Sequence[tuple[int, int]] = ()) -> tuple[bool, str] | None:
-    """True when SSO is asked for, False when the text says it is not needed; the last statement wins.
+# An open decision is neither yes nor no: "SSO not decided", "they haven't decided on SCIM", "SCIM is TBD".
+_UNDECIDED_BEFORE = re.compile(
+    r"\b(?:(?:has|have|had)(?:n['’]?t| not)(?: yet)? (?:decided|made up their minds?|settled|agreed)|undecided|"
+    r"(?:still|yet to) (?:decid\w*|discuss\w*|debat\w*|figur\w* out|work\w* out)|not (?:yet )?(?:decided|sure))"
+    r"\s+(?:on|about|whether|if)?\s*(?:they need\s+|they want\s+|to\s+\w+\s+)?(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_UNDECIDED_AFTER = re.compile(
+    r"^[^.;,]{0,25}?\b(?:(?:is|are)\s+)?(?:(?:still|yet)\s+)?(?:not (?:yet )?(?:decided|confirmed|settled)|undecided|"
+    r"TBD|TBC|to be (?:decided|confirmed)|up in the air|an open question|under discussion|"
+    r"(?:is|are)n['’]?t (?:decided|confirmed|settled)(?: yet)?)\b",
+    re.IGNORECASE,
+)
+
+
+def sso_required(
+    text: str, parts: list[Clause], asked: Sequence[tuple[int, int]] = ()
+) -> tuple[bool | None, str] | None:
+    """True when SSO is asked for, False when the text says it is not needed, None (with the words) while the
+    decision is open; the last statement wins.
 
     `asked` are spans of questions about our product ("asked if we support SAML"): not a requirement.
     """
@@ -199,23 +217,29 @@ _SCIM = re.compile(
 )
 
 
-def scim_required(text: str, parts: list[Clause], asked: Sequence[tuple[int, int]] = ()) -> tuple[bool, str] | None:
-    """True when SCIM provisioning is asked for, False when the text says it is not needed; the last statement
-    wins. A question about our product (`asked`) is not a requirement."""
+def scim_required(
+    text: str, parts: list[Clause], asked: Sequence[tuple[int, int]] = ()
+) -> tuple[bool | None, str] | None:
+    """True when SCIM provisioning is asked for, False when the text says it is not needed, None while the
+    decision is open; the last statement wins. A question about our product (`asked`) is not a requirement."""
     return _required(_SCIM, text, parts, asked)
 
 
 def _required(
     pattern: re.Pattern[str], text: str, parts: list[Clause], asked: Sequence[tuple[int, int]]
-) -> tuple[bool, str] | None:
+) -> tuple[bool | None, str] | None:
     """Whether what `pattern` names is required: the last statement wins, a negation or "not needed" after it
-    says no, and a question about our product (`asked`) says nothing."""
-    verdict: tuple[bool, str] | None = None
+    says no, an open decision says None, and a question about our product (`asked`) says nothing."""
+    verdict: tuple[bool | None, str] | None = None
     for match in pattern.finditer(text):
         if any(start <= match.start() < end for start, end in asked):
             continue
         clause = clause_at(parts, match.start())
         after = text[match.end() : min(clause.end, match.end() + 40)]
+        before = text[max(clause.start, match.start() - 50) : match.start()]
+        if _UNDECIDED_BEFORE.search(before) or _UNDECIDED_AFTER.match(after):
+            verdict = (None, match.group(0))
+            continue
         negated = is_negated(clause, match.start(), match.end()) or bool(_NOT_REQUIRED.match(after))
         verdict = (not negated, match.group(0))
     return verdict

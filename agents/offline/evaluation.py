@@ -239,12 +239,13 @@ def score(scenarios: Iterable[Scenario], run: Callable[[Scenario], Qualification
 def run_offline(scenario: Scenario) -> Qualification:
     """The offline extractor over a thread: each message's facts merged into the record, in order.
 
-    The record so far is passed as `known`, as the discovery model does, so a message that
-    drops a name from a list can replace the list.
+    The record so far is passed as `known`, and the earlier messages as `context`, as the discovery
+    model does, so a message that drops a name from a list can replace the list.
     """
     record = Qualification()
-    for message in scenario.messages:
-        record, _ = record.merged(extract(message, today=scenario.today, known=record).update)
+    for index, message in enumerate(scenario.messages):
+        earlier = "\n".join(scenario.messages[:index])
+        record, _ = record.merged(extract(message, today=scenario.today, known=record, context=earlier).update)
     return record
 
 

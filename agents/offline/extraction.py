@@ -12,6 +12,10 @@ the merge lets the latest message win, which is how corrections ("actually 300 s
 land; `known` also lets a bare number or date correct the one recorded ("make that 320", "not
 Q1, more like Q2").
 
+Facts taken back ("ignore the 150k", "forget the POC", "the 500 was headcount, not users", "Raj
+left the company", "SCIM isn't decided") go in the update's `cleared` (agents/offline/retractions.py):
+the record no longer knows them.
+
 Vendors: a vendor they pay today or are replacing ("ripping out Boomi", "they pay Fivetran
 ~$250k/yr", "moving off Talend") is an incumbent; one in the evaluation ("evaluating us against
 Snowflake and Databricks", "Fivetran also in the mix") a competitor; one they used before and
@@ -45,7 +49,15 @@ from agents.offline.dates import key_dates
 from agents.offline.deployment import deployment, scim_required, sso_required
 from agents.offline.lexicon import Lexicon, Mention, lexicon
 from agents.offline.narrative import narrative, poc_success_criteria
-from agents.offline.quantities import budget, payment_terms, poc_weeks, replaces, seat_reading
+from agents.offline.quantities import (
+    budget,
+    currency_correction,
+    payment_terms,
+    poc_weeks,
+    replaces,
+    seat_reading,
+)
+from agents.offline.retractions import retractions
 from deals.qualification import Budget, Qualification, QualificationUpdate
 from integrations.cpq.catalog import Catalog, load_catalog
 
@@ -64,7 +76,18 @@ _CORRECTION = re.compile(
     re.IGNORECASE,
 )
 _ONLY_BEFORE = re.compile(r"\b(?:only|just|exclusively|solely)\s+(?:in\s+|for\s+)?(?:the\s+)?$", re.IGNORECASE)
-_ONLY_AFTER = re.compile(r"^(?:[- ]only|\s+only)\b", re.IGNORECASE)
+# "UK only", "US-only", "NA users only", "the EU business only": the noun between is what is limited to the place.
+_ONLY_AFTER = re.compile(
+    r"^(?:\s+(?:business|operations|entity|entities|team|teams|users|staff|side|org|subsidiary|market|stores|offices|"
+    r"sites|data|customers|employees|people|rollout|deployment))?(?:[- ]only|\s+only)\b",
+    re.IGNORECASE,
+)
+# Another company's place is not this deal's: "their parent company already uses us in the US".
+_ANOTHER_COMPANY = re.compile(
+    r"\b(?:parent(?: company| group| org\w*)?|sister (?:company|brand)|holding company|group company|"
+    r"(?:another|other) (?:customer|client|company)|(?:a |our )?reference customer)\b",
+    re.IGNORECASE,
+)
 _LIST_JOIN = re.compile(r"^\s*(?:,|and|&|\+|/|or)\s*(?:the\s+)?$", re.IGNORECASE)
 
 # A place where they met or travelled is not where their users or data are.
@@ -102,6 +125,9 @@ _INCUMBENT_BEFORE = re.compile(
     r"unhappy with|frustrated with|fed up with|hate|hates)\s+(?:their\s+|the\s+|it\s+)?(?:[\w-]+\s+){0,1}$"
     # "moved to Fivetran two years ago", "replaced Informatica with Fivetran": what they run now
     r"|\b(?:moved|switched|migrated|standardi[sz]ed) (?:over )?(?:to|on)\s+$|\b(?:replaced|swapped)\b[^.;]{0,30}\bwith\s+$"
+    # "their current stack is MuleSoft", "they've been on Talend for years"
+    r"|\b(?:their|the) (?:current|existing|legacy|incumbent) (?:[\w-]+\s+){0,2}?(?:is|=|:)\s*$"
+    r"|(?:\bhave|\bhas|['’]ve|['’]s) been (?:on|using|running|with)\s+$"
     # "paying about $5k a month for Stitch", "they spend €120k a year on Talend"
     r"|\b(?:pay|pays|paying|spend|spends|spending)\b[^.;]{0,40}\b(?:for|on|to|with)\s+(?:their\s+|the\s+)?$",
     re.IGNORECASE,
@@ -203,7 +229,7 @@ def _only_set(text: str, mentions: list[Mention]) -> list[Mention]:
     chosen: list[Mention] = []
     for index, mention in enumerate(mentions):
         before = text[max(0, mention.start - 25) : mention.start]
-        after = text[mention.end : mention.end + 8]
+        after = text[mention.end : mention.end + 30]
         if "only" in mention.text.lower() or _ONLY_BEFORE.search(before) or _ONLY_AFTER.match(after):
             chosen.append(mention)
             # The names listed with it: "only EU and UK", "EU and UK only".
@@ -213,7 +239,7 @@ def _only_set(text: str, mentions: list[Mention]) -> list[Mention]:
                 else:
                     break
     for index in range(len(mentions) - 1, 0, -1):
-        if mentions[index] in chosen and _ONLY_AFTER.match(text[mentions[index].end : mentions[index].end + 8]):
+        if mentions[index] in chosen and _ONLY_AFTER.match(text[mentions[index].end : mentions[index].end + 30]):
             for neighbour in reversed(mentions[:index]):
                 if _LIST_JOIN.match(text[neighbour.end : mentions[index].start]) and neighbour not in chosen:
                     chosen.append(neighbour)
@@ -228,6 +254,10 @@ def _regions(text: str, parts: list[Clause]) -> tuple[list[Mention], list[Mentio
     for mention in mentions:
         clause = clause_at(parts, mention.start)
         if _NOT_WHERE_USERS_ARE.search(text[clause.start : mention.start]):
+            continue
+        # The words leading to the place, from the clause's start or its last comma.
+        lead = text[clause.start : mention.start]
+        if _ANOTHER_COMPANY.search(lead[lead.rfind(",") + 1 :]):
             continue
         # "HQ is in Singapore but all the users are in Sydney": the users' place, not the HQ.
         if _HQ.search(clause.text) and any(c is not clause for c in users_elsewhere):
@@ -309,10 +339,24 @@ def _disqualify_reason(text: str, parts: list[Clause], competitors: list[Mention
     return None
 
 
+_NOT_IN_EVALUATION = re.compile(
+    r"\s+(?:is|was|are)?\s*(?:n['’]t|not|no longer)\s+(?:really\s+|actually\s+)?(?:(?:in|part of)\s+(?:the\s+)?"
+    r"(?:eval\w*|running|mix|shortlist|bake[- ]?off|competition|race)|(?:a\s+)?(?:competitor|competing))\b",
+    re.IGNORECASE,
+)
+_IT_IS_IN_PLACE = re.compile(
+    r"\s*[-–—,;:.]*\s*(?:it['’]?s|it is|that['’]?s|they['’]?re|it was)\s+(?:actually\s+|really\s+)?"
+    r"(?:what they (?:run|use|have|are on|pay for)|their (?:current|existing|legacy|incumbent)|the (?:incumbent|current)|"
+    r"in place|what we(?:['’]d| would) replace)",
+    re.IGNORECASE,
+)
+
+
 def _vendor_roles(
     text: str, parts: list[Clause], lex: Lexicon, known: Qualification | None
-) -> tuple[list[Mention], list[Mention], list[Mention]]:
-    """(competitor, incumbent, integration) mentions, each vendor in the role its words give it."""
+) -> tuple[list[Mention], list[Mention], list[Mention], list[Mention]]:
+    """(competitor, incumbent, integration, in place) mentions, each vendor in the role its words give it; the
+    last are incumbents said to be out of the evaluation, which does not deny them as incumbents."""
     integrations: list[Mention] = []
     vendors = list(lex.competitors.find(text))
     for mention in lex.integrations.find(text):
@@ -326,6 +370,7 @@ def _vendor_roles(
     known_incumbents = {name.casefold() for name in known.incumbents} if known else set()
     competitors: list[Mention] = []
     incumbents: list[Mention] = []
+    in_place: list[Mention] = []
     previous: Mention | None = None
     for mention in sorted(vendors, key=lambda m: m.start):
         clause = clause_at(parts, mention.start)
@@ -340,6 +385,12 @@ def _vendor_roles(
         before = text[max(clause.start, mention.start - 45) : mention.start]
         if _is_former(mention, clause, before):
             continue
+        # "Boomi isn't in the eval - it's what they run today": out of the evaluation, in place today.
+        out_of_eval = _NOT_IN_EVALUATION.match(text, mention.end)
+        if out_of_eval and _IT_IS_IN_PLACE.match(text, out_of_eval.end()):
+            incumbents.append(mention)
+            in_place.append(mention)
+            continue
         after = text[mention.end : min(clause.end, mention.end + 45)]
         competing = bool(_COMPETING.search(before))
         if _KEPT.search(clause.text) and not competing:
@@ -353,7 +404,7 @@ def _vendor_roles(
             incumbents.append(mention)
         else:
             competitors.append(mention)
-    return competitors, incumbents, integrations
+    return competitors, incumbents, integrations, in_place
 
 
 def _is_former(mention: Mention, clause: Clause, before: str) -> bool:
@@ -457,9 +508,11 @@ def implied_products(record: Qualification, *, named_edition: bool) -> tuple[lis
     return products, any(p not in products for p in current)
 
 
-def extract(text: str, *, today: date, known: Qualification | None = None) -> Extraction:
-    """The facts a rep's message states. `known` (the record so far) lets a message take names back."""
-    text = without_questions(text)
+def extract(text: str, *, today: date, known: Qualification | None = None, context: str = "") -> Extraction:
+    """The facts a rep's message states. `known` (the record so far) lets a message take names back;
+    `context` (what the rep wrote earlier in the thread) resolves references to it: a fiscal calendar
+    stated before ("the end of their Q3"), a renewal date given before ("live before that renewal")."""
+    said, text = text, without_questions(text)
     parts = clauses(text)
     lex = lexicon()
     values: dict[str, Any] = {}
@@ -471,7 +524,7 @@ def extract(text: str, *, today: date, known: Qualification | None = None) -> Ex
             values[field] = value
             evidence[field] = re.sub(r"\s+", " ", words).strip()[:200]
 
-    competitors, incumbents, integrations = _vendor_roles(text, parts, lex, known)
+    competitors, incumbents, integrations, in_place = _vendor_roles(text, parts, lex, known)
     # What they asked about us ("asked if we're FedRAMP authorized") is not what they require.
     asked = asked_about_us(text)
 
@@ -493,12 +546,18 @@ def extract(text: str, *, today: date, known: Qualification | None = None) -> Ex
             source=money.source,
         )
         put("budget", found_budget, money.amount.text)
+    elif money is None and known is not None and known.budget is not None:
+        # "EUR not USD": the recorded budget's currency corrected, the amount unchanged.
+        currency = currency_correction(text)
+        if currency and currency[0] != known.budget.currency:
+            put("budget", known.budget.model_copy(update={"currency": currency[0]}), currency[1])
     close, live = key_dates(
         text,
         parts,
         today,
         known_close=known.target_close if known else None,
         known_live=known.go_live if known else None,
+        context=context,
     )
     # A go-live date stands in for the close date only while no signing date is known apart from it.
     live_only = close is not None and close is live
@@ -522,12 +581,19 @@ def extract(text: str, *, today: date, known: Qualification | None = None) -> Ex
         and re.search(r"self[- ]?hosted (?:runtime|licen[cs]e|add-?on)", text, re.IGNORECASE)
     ):
         put("deployment", *how)
-    sso = sso_required(text, parts, asked)
-    if sso is not None:
-        values["sso_required"], evidence["sso_required"] = sso
-    scim = scim_required(text, parts, asked)
-    if scim is not None:
-        values["scim_required"], evidence["scim_required"] = scim
+    cleared: list[str] = []
+    for field, verdict in (
+        ("sso_required", sso_required(text, parts, asked)),
+        ("scim_required", scim_required(text, parts, asked)),
+    ):
+        if verdict is None:
+            continue
+        if verdict[0] is None:  # an open decision: unknown again, neither yes nor no
+            if known is not None and getattr(known, field) is not None:
+                cleared.append(field)
+                evidence[field] = verdict[1]
+            continue
+        values[field], evidence[field] = verdict
     idp = _identity_provider(text, parts, lex)
     if idp:
         put("identity_provider", idp[0], idp[1])
@@ -540,6 +606,8 @@ def extract(text: str, *, today: date, known: Qualification | None = None) -> Ex
     products = [m for m in _products(text, lex) if requirement(m)]
     competitor_yes, competitor_no = _classify(competitors, text, parts, replacing_counts=True)
     incumbent_yes, incumbent_no = _classify(incumbents, text, parts, replacing_counts=True)
+    incumbent_yes += [m for m in incumbent_no if m in in_place]
+    incumbent_no = [m for m in incumbent_no if m not in in_place]
     lists = {
         "regions": (region_yes, region_no, exclusive),
         "compliance": (compliance_yes, compliance_no, False),
@@ -564,7 +632,11 @@ def extract(text: str, *, today: date, known: Qualification | None = None) -> Ex
 
     name, role, company = people.contact(text)
     opening = known is None or known.company is None
-    company = company or people.company(text, opening=opening)
+    # The company may be named inside a question ("who signs at Northgate Energy?"): look in the whole message.
+    named = people.company(text, opening=opening) or people.company(said, opening=opening)
+    # "Liam Brooks (Head of Data, Orchard)" in notes headed "Orchard Logistics x Halyard": the fuller name.
+    if company is None or (named and named.value.startswith(company.value + " ")):
+        company = named
     if company and _names_something_else(company.value, lex):
         company = None
     known_people = [p for p in (name.value if name else None, known.contact_name if known else None) if p]
@@ -584,7 +656,16 @@ def extract(text: str, *, today: date, known: Qualification | None = None) -> Ex
         if found:
             put(field, found.value, found.evidence)
 
-    update = QualificationUpdate.model_validate({**values, "replace_lists": replace})
+    for taken_back in retractions(text, known, today):
+        for field in taken_back.fields:
+            # "ignore the 150k": the amount said again while taking it back is not a new value.
+            if field in values and known is not None and _restated(values[field], getattr(known, field)):
+                del values[field]
+            if field not in values and field not in cleared:
+                cleared.append(field)
+                evidence[field] = re.sub(r"\s+", " ", taken_back.evidence).strip()[:200]
+
+    update = QualificationUpdate.model_validate({**values, "replace_lists": replace, "cleared": cleared})
     merged = (known or Qualification()).merged(update)[0]
     # A deployment read off a product's name ("the self-hosted runtime licence") is the rep's
     # product choice already: no edition is implied from it.
@@ -609,6 +690,13 @@ def extract(text: str, *, today: date, known: Qualification | None = None) -> Ex
         disqualify_reason=_disqualify_reason(text, parts, competitors),
         lexicon_version=lex.version,
     )
+
+
+def _restated(value: Any, recorded: Any) -> bool:
+    """The recorded value said again (a budget by its amount), not a new one."""
+    if isinstance(value, Budget) and isinstance(recorded, Budget):
+        return value.amount == recorded.amount
+    return bool(value == recorded)
 
 
 def _names_something_else(name: str, lex: Lexicon) -> bool:

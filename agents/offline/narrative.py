@@ -57,7 +57,9 @@ _POC_SENTENCE = re.compile(
     r"[^.;\n]*\b(?:POC|PoC|proof[- ]of[- ]concept|pilot|trial|technical (?:evaluation|validation))\b[^.\n]*", re.I
 )
 _POC_CRITERIA = re.compile(
-    rf"\b(?:success\s*(?:criteria)?\s*(?:means|is|are|looks like|=|:|-)|exit criteria\s*(?:is|are|:|=)?|"
+    rf"\b(?:success\s*(?:criteria)?\s*(?:(?:for|of|in) (?:the |this |their )?(?:\d+[- ]weeks? )?"
+    rf"(?:POC|PoC|pilot|trial|proof[- ]of[- ]concept)\s*)?"
+    rf"(?:means|is|are|looks like|=|:|-)|exit criteria\s*(?:is|are|:|=)?|(?:is |counts as |call it )?a success if|"
     rf"(?:it |they |the (?:POC|pilot|trial) )?(?:pass(?:es)? if|wins? if|succeeds? if|passes)|to pass,?|"
     rf"goal\s*(?:is|:|=)|has to|needs? to|must)\s*[:=–—-]?\s+(?P<v>{_END}{{6,200}})",
     re.IGNORECASE,

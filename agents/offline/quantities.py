@@ -142,7 +142,9 @@ _BUDGET_CUE = re.compile(
     r"\b(?:budget\w*|budjet\w*|bugdet\w*|buget\w*|spend|spending|allocated|approved|earmarked|set aside|funding|funded|"
     r"can pay|willing to pay|cap|capped|ceiling|max|maximum|at most|at the most|tops|(?:not|no) more than|no higher than|"
     r"not above|not over|afford|ballpark|money for|has|have|got|"
-    r"signing authority|pot|envelope|wallet)\b",
+    r"signing authority|pot|envelope|wallet|"
+    # "OK with 200k over three years", "they can spend about 12k a month": an amount they accept paying.
+    r"(?:ok|okay|fine|comfortable|happy) with|can (?:spend|do|stretch to|go (?:up )?to)|could (?:spend|do|stretch to))\b",
     re.IGNORECASE,
 )
 # Cue words that are weak alone ("has $90k" is a budget, "has 3 data centers" is not): they
@@ -207,9 +209,10 @@ _ANNUAL_AFTER = re.compile(
 _ANNUAL_BEFORE = re.compile(
     r"\b(?:annual(?:ly)?|yearly|per year|a year|per annum|(?:each|every) year|run[- ]rate)\b[^.;\d$€£]{0,25}$", re.I
 )
+_PER_YEARS = _YEARS.replace("<years>", "<per_years>")  # "EUR 200k / 3 years"
 _TOTAL_AFTER = re.compile(
     rf"^\s*(?:(?:in\s+)?total\b)?[\s,]*(?:(?:over|across|for|spread over|covering)\s+(?:the\s+)?(?:next\s+|first\s+)?"
-    rf"{_YEARS}[\s-]*(?:years?|yrs?|y)\b|(?:in\s+)?total\b|all[- ]in\b|TCV\b)",
+    rf"{_YEARS}[\s-]*(?:years?|yrs?|y)\b|/\s*{_PER_YEARS}\s*(?:years?|yrs?|y)\b|(?:in\s+)?total\b|all[- ]in\b|TCV\b)",
     re.IGNORECASE,
 )
 _TOTAL_BEFORE = re.compile(
@@ -261,7 +264,7 @@ def budget_period(text: str, clause: Clause, amount: Amount) -> tuple[BudgetPeri
         return "annual", None
     total = _TOTAL_AFTER.match(after) or _TOTAL_BEFORE.search(before)
     if total:
-        return "total", _years(total["years"])
+        return "total", _years(total["years"] or total.groupdict().get("per_years"))
     if _ANNUAL_BEFORE.search(before):
         return "annual", None
     return _period_later_in_sentence(text, amount)
@@ -300,18 +303,34 @@ def _is_incumbent_spend(clause: Clause, amount: Amount, before: str, after: str)
     return bool(spend_word and _INCUMBENT_SPEND_AFTER.match(after))
 
 
+# "£12k a month": the record has no monthly period, so a monthly figure is kept as twelve months' worth.
+_MONTHLY_AFTER = re.compile(r"^\s*(?:(?:/|per|a|an|each|every)\s*(?:month|mo|mth)\b|monthly\b|p\.?\s?m\.?(?!\w))", re.I)
+_QUARTERLY_AFTER = re.compile(r"^\s*(?:(?:/|per|a|an|each|every)\s*(?:quarter|qtr|q)\b|quarterly\b)", re.I)
+
+
 def budget(text: str, parts: list[Clause], seat_spans: list[tuple[int, int]]) -> BudgetReading | None:
-    """The budget the text states, with its currency, period and source, or None."""
+    """The budget the text states, with its currency, period and source, or None. Spelled numbers count
+    ("ninety thousand pounds"); a monthly figure is given per year ("£12k a month" is £144,000 a year)."""
+    text = spelled_out_as_digits(text, next_to_what_follows=True)
+    parts = [Clause(part.start, text[part.start : part.end]) for part in parts]
     bound: list[Amount] = []
     currencied: list[Amount] = []
     bare: list[Amount] = []
     others: list[tuple[Amount, BudgetSource]] = []
+    monthly: set[int] = set()
     for amount in amounts(text):
         if any(start <= amount.start < end for start, end in seat_spans):
             continue
         clause = clause_at(parts, amount.start)
         before = clause.text[max(0, amount.start - clause.start - 40) : amount.start - clause.start]
         after = clause.text[amount.end - clause.start : amount.end - clause.start + 40]
+        per_month, per_quarter = _MONTHLY_AFTER.match(after), _QUARTERLY_AFTER.match(after)
+        if per_month or per_quarter:  # a year's worth: twelve months, four quarters
+            monthly.add(amount.start)
+            amount = Amount(
+                amount.value * (12 if per_month else 4), amount.currency, amount.start, amount.end, amount.text
+            )
+            after = after[(per_month or per_quarter).end() :]  # type: ignore[union-attr]
         today = re.match(r"^\s*(?:a year |per year )?today", after, re.IGNORECASE)
         if (_NOT_BUDGET_AFTER.match(after) and not today) or re.match(
             r"^\s*(?:%|percent|seats?|users?|licen)", after, re.I
@@ -349,9 +368,38 @@ def budget(text: str, parts: list[Clause], seat_spans: list[tuple[int, int]]) ->
     if chosen is None:
         return None
     clause = clause_at(parts, chosen.start)
-    period, years = budget_period(text, clause, chosen)
+    period, years = ("annual", None) if chosen.start in monthly else budget_period(text, clause, chosen)
     currency = chosen.currency or _currency_in_clause(clause) or "USD"
     return BudgetReading(chosen, currency, period, years, source)
+
+
+_A_CURRENCY = rf"(?:{_CODE}|{_CURRENCY_WORD}|€|£|\$)"
+_CURRENCY_FIX = re.compile(
+    rf"(?<![\w$€£])(?P<new>{_A_CURRENCY})(?![\w])\s*,?\s*(?:not|rather than|instead of)\s+(?:in\s+)?{_A_CURRENCY}(?![\w])"
+    rf"|\bnot\s+(?:in\s+)?{_A_CURRENCY}(?![\w])\s*[,;:-]?\s*(?:but\s+|it['’]?s\s+|they['’]?re\s+)?(?:in\s+)?(?P<new2>{_A_CURRENCY})(?![\w])"
+    rf"|\b(?:it['’]?s|that['’]?s|the (?:budget|number|figure|amount) is|(?:budget|number|figure|amount) is)\s+"
+    rf"(?:all\s+)?in\s+(?P<new3>{_CODE}|euros|pounds|dollars|sterling)\b",
+    re.IGNORECASE,
+)
+
+
+def currency_correction(text: str) -> tuple[str, str] | None:
+    """(currency, the words) when the text corrects the currency of a figure without restating it: "EUR not
+    USD", "not dollars, euros", "it's in pounds"."""
+    match = _CURRENCY_FIX.search(text)
+    if not match:
+        return None
+    word = (match["new"] or match["new2"] or match["new3"]).strip()
+    lowered = word.lower()
+    if lowered in SYMBOLS:
+        code = SYMBOLS[lowered]
+    elif re.fullmatch(_CODE, word, re.IGNORECASE):
+        code = word.upper()
+    elif lowered == "sterling":
+        code = "GBP"
+    else:
+        code = CURRENCY_WORDS.get(re.sub(r"s?(?:\s+sterling)?$", "", lowered), "")
+    return (code, match.group(0)) if code else None
 
 
 def replaces(new_source: BudgetSource | None, old_source: BudgetSource | None) -> bool:
@@ -522,10 +570,12 @@ def _spelled_value(words: str) -> int | None:
     return value or None
 
 
-def spelled_out_as_digits(text: str) -> str:
+def spelled_out_as_digits(text: str, *, next_to_what_follows: bool = False) -> str:
     """The text with spelled numbers written as digits, padded so every offset stays the same.
 
     "twelve hundred seats" -> "1200           seats"; a lone "one" stays ("one-off", "one of them").
+    With `next_to_what_follows` the padding goes before the digits, so a unit after the number stays
+    next to it: "ninety thousand pounds" -> "          90000 pounds".
     """
 
     def digits(match: re.Match[str]) -> str:
@@ -533,7 +583,9 @@ def spelled_out_as_digits(text: str) -> str:
         value = _spelled_value(words)
         if value is None or words.lower() == "one" or len(str(value)) > len(words):
             return words
-        return str(value).ljust(len(words))
+        if re.match(r"(?:hundred|thousand)\b", words, re.IGNORECASE):
+            return words  # "200 thousand": the multiplier of the digits before it, not a number by itself
+        return str(value).rjust(len(words)) if next_to_what_follows else str(value).ljust(len(words))
 
     return _SPELLED.sub(digits, text)
 
@@ -692,13 +744,22 @@ def seat_counts(text: str, parts: list[Clause], known_seats: int | None = None) 
     return sorted(counts, key=lambda c: c.start)
 
 
+# "not 300, it's 350", "not 80 but 180": the old number taken back first, then the new one.
+_NOT_OLD_THEN_NEW = re.compile(
+    rf"\bnot\s+(?:the\s+)?(?P<old>{_NUMBER})(?![\w%$€£]|[.,]\d)\s*[,;:–—-]?\s*"
+    rf"(?:(?:it['’]?s|it is|that['’]?s|but|rather|more like|closer to|make (?:it|that))\s+)?(?:about |around |~)?"
+    rf"(?P<n>{_NUMBER})(?![\w%$€£/:]|[.,]\d){_BARE_END}",
+    re.IGNORECASE,
+)
+
+
 def _add_bare_counts(
     text: str, parts: list[Clause], counts: list[Count], known_seats: int | None, add: Callable[..., None]
 ) -> None:
     """Numbers without a unit that are seat counts by their words: a correction, a now/later pair."""
     in_seat_talk = known_seats is not None or any(c.rank >= 1 for c in counts) or bool(_SEAT_CONTEXT.search(text))
     corrections: list[tuple[int, int, int]] = []
-    for match in _NOT_OLD.finditer(text):
+    for match in [*_NOT_OLD.finditer(text), *_NOT_OLD_THEN_NEW.finditer(text)]:
         old = _int(match["old"], None)
         if in_seat_talk and (old == known_seats or any(c.value == old for c in counts)):
             corrections.append((match.start("n"), match.end("n"), _int(match["n"], None) or 0))
@@ -831,7 +892,8 @@ _PAYMENT_TERMS = re.compile(
 
 
 _OUR_TERMS = re.compile(
-    r"\b(?:we|I)\s+(?:can|could|can only|could only|only|will|would)?\s*(?:do|offer|offered|proposed?|quoted?|give)\b"
+    r"\b(?:we|I)\s+(?:can|could|can only|could only|only|will|would|had|have|already|originally|initially)?\s*"
+    r"(?:(?:already|originally|initially)\s+)?(?:do|offer|offered|proposed?|quoted?|give|gave)\b"
     r"|\bour (?:standard|policy|terms|offer)\b",
     re.IGNORECASE,
 )
