@@ -17,7 +17,9 @@ TOOL_ALLOWLIST: dict[str, frozenset[str]] = {
             "search_knowledge",
             "get_account_context",
             "propose_disqualification",
+            "propose_next_step",  # proposes only: the rep adds the step with a click
             "preview_price",  # read-only: a CPQ ballpark, nothing committed
+            "schedule_meeting",  # offers times to the rep; books nothing
             "commit_quote",  # requires approval: code prices it and the policy decides
         }
     ),

@@ -32,10 +32,14 @@ from agents.proposal_pdf import to_pdf
 from agents.proposal_sections import ProposalInputs, compose
 from agents.proposal_templates import Theme, Wording, load_theme, load_wording
 from agents.services import Services
+from approvals import reviews
+from approvals.review_models import VERDICT_NAMES, ReviewResult, Verdict
 from core import audit, events, provenance
 from deals import access
 from deals import service as deals
 from deals.models import DealStage
+from deals.poc_models import PocPlan, PocStatus
+from deals.poc_service import plan_of
 from deals.qualification import Qualification, Stage
 from integrations.cpq import service as cpq
 from integrations.cpq.engine import Quote
@@ -132,6 +136,10 @@ class ProposalBasis:
     quote_version: int
     quote_status: QuoteStatus
     terms: CommercialTerms
+    review: ReviewResult | None = None  # the technical scope as sales engineering last decided it
+    review_id: int | None = None
+    # The success criteria of the POC plan agreed with sales engineering (none: no plan agreed yet).
+    poc_criteria: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,14 @@ def load_basis(services: Services, *, deal_ref: str, who: access.Identity) -> Pr
         not_final = cpq.why_not_final(session, latest, policy=services.policy())
         if not_final is not None:
             raise ProposalRefused(not_final)
+        review = reviews.latest_decided_review(session, deal.id, "scope")
+        if review is not None and review.verdict == Verdict.NOT_FEASIBLE:
+            # A proposal promises what sales engineering found cannot be delivered: it is not drafted.
+            raise ProposalRefused(
+                f"Sales engineering found the technical scope of deal #{deal.id} "
+                f"{VERDICT_NAMES[Verdict.NOT_FEASIBLE]}, so I will not draft a proposal "
+                f"for it. Change the scope or the quote, then ask for a new review: `/lto review #{deal.id}`."
+            )
         return ProposalBasis(
             deal_id=deal.id,
             company=deal.account.name,
@@ -208,7 +224,18 @@ def load_basis(services: Services, *, deal_ref: str, who: access.Identity) -> Pr
             quote_version=latest.version,
             quote_status=latest.status,
             terms=terms_of(latest),
+            review=review.result_model if review is not None else None,
+            review_id=review.id if review is not None else None,
+            poc_criteria=agreed_poc_criteria(session, deal.id),
         )
+
+
+def agreed_poc_criteria(session: Session, deal_id: int) -> tuple[str, ...]:
+    """The success criteria of the deal's POC plan once sales engineering agreed it, as the plan words them."""
+    record = plan_of(session, deal_id)
+    if record is None or record.status not in (PocStatus.AGREED, PocStatus.RUNNING, PocStatus.PASSED):
+        return ()
+    return tuple(criterion.line() for criterion in PocPlan.model_validate(record.plan).criteria)
 
 
 def terms_of(quote: QuoteRecord) -> CommercialTerms:
@@ -257,6 +284,8 @@ async def write_proposal(
         theme=theme,
         wording=wording,
         today=today,
+        review=basis.review,
+        poc_criteria=basis.poc_criteria,
     )
     usage = RunUsage()
     for _attempt in range(2):
@@ -311,6 +340,7 @@ def record_draft(services: Services, *, basis: ProposalBasis, written: WrittenPr
                 "quote_version": basis.quote_version,
                 "catalog_version": basis.quote.catalog_version,
                 "policy_version": services.policy().version,
+                "technical_review_id": basis.review_id,
                 "chunks": provenance.chunks_of(written.passages),
                 "theme_version": written.document.theme_version,
                 "wording_version": written.document.wording_version,

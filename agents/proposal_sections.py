@@ -39,6 +39,7 @@ from agents.proposal_document import (
     years,
 )
 from agents.proposal_templates import Theme, Wording
+from approvals.review_models import OFFER_SECTION, ReviewResult
 from deals.qualification import Compliance, Qualification, Region, format_money
 from integrations.cpq.catalog import Catalog
 from integrations.cpq.engine import Quote
@@ -99,6 +100,10 @@ class ProposalInputs:
     theme: Theme
     wording: Wording
     today: date
+    # The technical scope as sales engineering decided it (its edited items, assumptions and conditions; never
+    # the reviewer's internal notes, which the result does not hold). None: not reviewed.
+    review: ReviewResult | None = None
+    poc_criteria: tuple[str, ...] = ()  # agreed with sales engineering in the POC plan: they come first
 
 
 class _Citations:
@@ -185,7 +190,9 @@ def _executive_summary(inputs: ProposalInputs, draft: ProposalDraft, company: st
     if heard:
         blocks += [Subheading(text=words.goals), Bullets(items=[Item(text=t) for t in heard])]
     blocks.append(Subheading(text=words.success))
-    success = [_sentence(text) for text in (record.metrics, record.poc_success_criteria) if text]
+    success = [_sentence(text) for text in inputs.poc_criteria] or [
+        _sentence(text) for text in (record.metrics, record.poc_success_criteria) if text
+    ]
     blocks.append(Bullets(items=[Item(text=t) for t in success]) if success else Paragraph(text=words.success_unknown))
     blocks.append(Subheading(text=words.recommendation))
     proposed = [line.name if line.unit == "flat" else f"{line.name}: {quantity_of(line)}" for line in quote.lines]
@@ -202,10 +209,10 @@ def _executive_summary(inputs: ProposalInputs, draft: ProposalDraft, company: st
 def _why_us(inputs: ProposalInputs, items: list[Item]) -> Section | None:
     if not items:
         return None
+    # Never "rather than <rival>": comparisons live in internal battlecards, which a proposal may not use, so the
+    # reasons given are what public material says of the product, and the title claims no more than that.
     words, family = inputs.wording.why_us, inputs.wording.product_family
-    rivals = [*inputs.record.competitors, *inputs.record.incumbents]
-    title = words.against.format(product_family=family, rivals=_joined(rivals)) if rivals else words.title
-    return Section(title=title.format(product_family=family), blocks=[Bullets(items=items)])
+    return Section(title=words.title.format(product_family=family), blocks=[Bullets(items=items)])
 
 
 def _solution(inputs: ProposalInputs, system_items: list[Item]) -> Section:
@@ -232,7 +239,35 @@ def _solution(inputs: ProposalInputs, system_items: list[Item]) -> Section:
     deployment = _deployment_text(inputs)
     if deployment:
         blocks += [Subheading(text=words.deployment), Paragraph(text=deployment)]
-    return Section(title=words.title, blocks=blocks)
+    return Section(title=words.title, blocks=blocks + _reviewed_scope(inputs))
+
+
+def _reviewed_scope(inputs: ProposalInputs) -> list[Block]:
+    """The scope sales engineering reviewed: each section's items as edited, the assumptions, and the conditions
+    a conditional verdict set."""
+    review, words = inputs.review, inputs.wording.solution
+    if review is None:
+        return []
+    # Each part of the scope with its items as the engineer left them. The edition and add-ons are in the table
+    # above already, so that part is not repeated.
+    parts = [section for section in review.draft.sections if section.items and section.name != OFFER_SECTION]
+    blocks: list[Block] = [Subheading(text=words.reviewed_scope)] if parts else []
+    for section in parts:
+        blocks += [
+            Paragraph(text=f"{section.name}:"),
+            Bullets(items=[Item(text=_sentence(item.text)) for item in section.items]),
+        ]
+    if review.draft.assumptions:
+        blocks += [
+            Subheading(text=words.assumptions),
+            Bullets(items=[Item(text=_sentence(a)) for a in review.draft.assumptions]),
+        ]
+    if review.conditions:
+        blocks += [
+            Subheading(text=words.conditions),
+            Bullets(items=[Item(text=_sentence(c)) for c in review.conditions]),
+        ]
+    return blocks
 
 
 def _deployment_text(inputs: ProposalInputs) -> str | None:
@@ -254,7 +289,7 @@ def _implementation(inputs: ProposalInputs) -> Section:
     poc = plan.poc
     assert poc.when_weeks and poc.when_open and poc.criteria and poc.systems_unknown  # checked on load
     systems = _joined(record.integrations) or poc.systems_unknown
-    criteria = record.poc_success_criteria or record.metrics
+    criteria = "; ".join(inputs.poc_criteria) or record.poc_success_criteria or record.metrics
     poc_text = poc.text.format(product_family=family, systems=systems)
     unknown = inputs.wording.executive_summary.success_unknown
     poc_text += " " + (poc.criteria.format(criteria=_sentence(criteria)) if criteria else unknown)

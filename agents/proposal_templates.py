@@ -77,7 +77,6 @@ class ExecutiveSummaryWords(_Strict):
 
 class WhyUsWords(_Strict):
     title: str
-    against: str
 
 
 class SolutionWords(_Strict):
@@ -88,6 +87,10 @@ class SolutionWords(_Strict):
     deployment: str
     deployment_text: str
     deployment_text_self: str
+    # The technical scope as sales engineering reviewed it (shown only once a review decided it feasible).
+    reviewed_scope: str = "Technical scope, reviewed by our solutions engineers"
+    assumptions: str = "Assumptions"
+    conditions: str = "Conditions"
 
 
 class Phase(_Strict):

@@ -19,12 +19,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agents.models import model_from_settings
 from approvals.policy import DEFAULT_POLICY, Policy, load_policy
+from approvals.review_policy import DEFAULT_REVIEWS, ReviewPolicy, load_review_policy
 from core.clock import Clock
 from core.settings import Settings
 from deals.access import DEFAULT_ROLES, RoleMap, load_roles
 from deals.follow_up_rules import DEFAULT_FOLLOW_UPS, FollowUpRules, load_follow_up_rules
 from deals.inspection import CatalogFacts, catalog_facts
 from deals.service import Inspection
+from integrations.calendar.adapters import calendar_for
+from integrations.calendar.port import CalendarPort
+from integrations.calendar.service import Directory, Scheduling
+from integrations.calendar.slots import WorkingHours
 from integrations.cpq.catalog import DEFAULT_CATALOG, Catalog, load_catalog
 from integrations.crm.hubspot import HubSpotCrm
 from integrations.crm.port import CrmPort
@@ -55,8 +60,12 @@ class Services:
     _catalog_facts: tuple[Catalog, CatalogFacts] | None = None
     _routing: RoutingRules | None = None
     _follow_ups: FollowUpRules | None = None
+    _reviews: ReviewPolicy | None = None
     _hubspot: HubSpotCrm | None = None
     _esign: ESignPort | None = None
+    _calendar: CalendarPort | None = None
+    # Who our people are (name, email, time zone): the Slack side provides it; None where nothing does.
+    directory: Directory | None = None
 
     def model_for(self, offline: FunctionDef) -> Model | str:
         """The configured model for an agent whose offline behaviour is `offline`."""
@@ -95,7 +104,7 @@ class Services:
     ) -> list[Passage]:
         """What the agents' `search_knowledge` tool calls: retrieval with the relevance floor, limited to
         chunks written for `audiences` (None: every audience)."""
-        from knowledge.search import search
+        from knowledge.search import FURTHER_FOR_ANSWERS, search
 
         return search(
             self.knowledge(),
@@ -104,6 +113,7 @@ class Services:
             doc_type=doc_type,
             audiences=audiences,
             today=self.clock.now().date(),
+            further=FURTHER_FOR_ANSWERS,
         )
 
     def knowledge_missing(self, query: str) -> tuple[str, ...]:
@@ -150,6 +160,12 @@ class Services:
             self._follow_ups = load_follow_up_rules(self.settings.follow_ups_path or DEFAULT_FOLLOW_UPS)
         return self._follow_ups
 
+    def review_policy(self) -> ReviewPolicy:
+        """The governed technical review rules (channel, reviewers, SLA), loaded and validated once."""
+        if self._reviews is None:
+            self._reviews = load_review_policy(self.settings.reviews_path or DEFAULT_REVIEWS)
+        return self._reviews
+
     def routing(self) -> RoutingRules:
         """The governed lead routing rules, loaded and validated once."""
         if self._routing is None:
@@ -162,6 +178,26 @@ class Services:
             if self._esign is None:
                 self._esign = esign_for(self.settings, self.clock)
             return self._esign
+
+    def calendar(self) -> CalendarPort:
+        """The calendar adapter LTO_CALENDAR names, built once."""
+        with self._lazy_lock:
+            if self._calendar is None:
+                self._calendar = calendar_for(self.settings, self.session_factory, self.clock)
+            return self._calendar
+
+    def scheduling(self) -> Scheduling:
+        """What offering meeting times needs: the calendar, who our people are, the hours and a meeting's length."""
+        if self.directory is None:
+            raise LookupError("no directory of people here: meeting times cannot be offered")
+        return Scheduling(
+            session_factory=self.session_factory,
+            calendar=self.calendar(),
+            directory=self.directory,
+            clock=self.clock,
+            hours=WorkingHours.parse(self.settings.meeting_hours),
+            minutes=self.settings.meeting_minutes,
+        )
 
     def hubspot(self) -> HubSpotCrm:
         """HubSpot's API, for reading the records a HubSpot webhook names: the CRM itself when LTO_CRM=hubspot."""
@@ -191,8 +227,10 @@ class Services:
         routing = load_routing(self.settings.routing_path or DEFAULT_ROUTING)
         follow_ups = load_follow_up_rules(self.settings.follow_ups_path or DEFAULT_FOLLOW_UPS)
         glossary = load_glossary(self.settings.glossary_path or DEFAULT_GLOSSARY)
+        review_rules = load_review_policy(self.settings.reviews_path or DEFAULT_REVIEWS)
         self._catalog, self._policy, self._roles, self._routing = catalog, policy, roles, routing
         self._follow_ups = follow_ups
+        self._reviews = review_rules
         if self._knowledge is not None:
             self._knowledge.glossary = glossary
         return [
@@ -202,6 +240,7 @@ class Services:
             f"routing {routing.version}",
             f"follow-ups {follow_ups.version}",
             f"glossary {glossary.version}",
+            f"reviews {review_rules.version}",
         ]
 
     def close(self) -> None:

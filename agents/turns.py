@@ -13,13 +13,13 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
 from agents import history as stored_history
 from agents import mrkdwn, paused_runs
-from agents.discovery import DiscoveryDeps, TurnOutcome, run_turn
+from agents.discovery import DiscoveryDeps, MeetingScheduler, TurnOutcome, run_turn
 from agents.models import is_external
 from agents.offline.discovery_model import offline_discovery
 from agents.prompts import turn_prompt
@@ -27,11 +27,14 @@ from agents.services import Services
 from core import audit, provenance
 from core.job_kinds import TakeTurn
 from core.redaction import redact
-from deals import access
+from deals import access, next_steps
 from deals import service as deals
 from deals.inspection import QuoteFacts, inspect, latest_quote_facts, score_caps
 from deals.models import Conversation, ConversationKind, MessageRole
-from deals.qualification import FIELD_LABELS, Qualification, display_value
+from deals.qualification import Qualification, changes_in_words
+from integrations.calendar import service as meetings
+from integrations.calendar.models import MeetingKind
+from integrations.calendar.port import CalendarError
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,7 @@ class ThreadContext:
     reply_given: str | None  # set when a previous run of this job already answered
     refusal: str | None  # why this person may not work on the thread's deal, if they may not
     quote: QuoteFacts | None = None  # the deal's latest quote, as deal inspection reads it
+    who: access.Identity | None = None  # who wrote the message (their roles), for what the turn's tools do
 
 
 def load_context(services: Services, turn: TakeTurn, who: access.Identity) -> ThreadContext:
@@ -82,6 +86,7 @@ def load_context(services: Services, turn: TakeTurn, who: access.Identity) -> Th
             reply_given=given,
             refusal=refusal,
             quote=quote,
+            who=who,
         )
 
 
@@ -102,6 +107,7 @@ async def take_turn(services: Services, turn: TakeTurn, context: ThreadContext, 
         catalog=services.catalog(),  # for `preview_price`: a reply's prices come from CPQ
         policy=services.policy(),
         caps_for=_caps_for(services, context),
+        schedule=_scheduler(services, turn, context),
     )
     prompt = turn_prompt(user=f"<@{turn.user_id}>", day=deps.today, text=text)
     outcome = await _run(services, prompt=prompt, deps=deps, history=context.history)
@@ -114,6 +120,29 @@ async def take_turn(services: Services, turn: TakeTurn, context: ThreadContext, 
     reply = _reply_text(services, outcome, judgement)
     await asyncio.to_thread(_save_turn, services, turn, context, outcome, reply, judgement)
     return reply
+
+
+def _scheduler(services: Services, turn: TakeTurn, context: ThreadContext) -> MeetingScheduler | None:
+    """`schedule_meeting`'s use case, bound to this deal, this person and this message (a re-run of the turn gets
+    the same offer back); None where there is no deal or no directory of people."""
+    deal_id, who = context.deal_id, context.who
+    if deal_id is None or who is None or services.directory is None:
+        return None
+
+    async def schedule(kind: Literal["demo", "poc"], when: str | None) -> meetings.Offer | str:
+        try:
+            return await meetings.offer_meeting(
+                services.scheduling(),
+                who=who,
+                deal_ref=f"#{deal_id}",
+                kind=MeetingKind(kind),
+                when=when,
+                origin=f"message:{turn.channel_id}:{turn.message_ts}",
+            )
+        except (meetings.MeetingError, access.Forbidden, deals.DealNotFound, CalendarError) as exc:
+            return str(exc)
+
+    return schedule
 
 
 def _caps_for(services: Services, context: ThreadContext) -> Callable[[Qualification], list[tuple[int, str]]]:
@@ -255,6 +284,16 @@ def _apply_to_deal(
             conversation_id=context.conversation_id,
             turn={"channel": turn.channel_id, "thread_ts": turn.thread_ts, "message_ts": turn.message_ts},
         )
+    if outcome.proposals:
+        next_steps.record_proposals(
+            session,
+            deal=deal,
+            proposals=outcome.proposals,
+            key=proposal_key(turn.channel_id, turn.message_ts),
+            actor_id=outcome.model_name,
+            inputs=source,
+            clock=clock,
+        )
     for risk in deps.risks:
         audit.record(
             session,
@@ -270,14 +309,20 @@ def _apply_to_deal(
         )
 
 
+def proposal_key(channel_id: str, message_ts: str) -> str:
+    """The key a turn's proposed next steps are recorded under: the rep's message they came from."""
+    return f"{channel_id}:{message_ts}"
+
+
 def _noted(deps: DiscoveryDeps) -> str:
     """The facts a paused turn changed, said before the approval notice."""
     record, changed = deps.record or Qualification(), set()
     for update, _ in deps.updates:
         record, changes = record.merged(update)
         changed |= set(changes)
-    facts = [f"*{FIELD_LABELS[name]}:* {display_value(record, name)}" for name in FIELD_LABELS if name in changed]
-    return f"Noted — {' · '.join(facts)}\n" if facts else ""
+    facts, cleared = changes_in_words(record, sorted(changed))
+    said = f"Noted — {' · '.join(facts)}\n" if facts else ""
+    return said + (f"Cleared — {', '.join(cleared)}\n" if cleared else "")
 
 
 def _without_mention(text: str, bot_user_id: str | None) -> str:

@@ -13,7 +13,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import BotError
-from bot.listeners import actions, commands, contracts, events, home, next_steps, views
+from bot.listeners import actions, commands, contracts, events, home, meetings, next_steps, poc, reviews, views
 from bot.listeners.intake import answer_later
 from bot.runtime import Runtime
 from core.jobs import new_correlation_id
@@ -106,6 +106,7 @@ def create_app(runtime: Runtime) -> AsyncApp:
         if body.get("response_url"):
             answer_later(runtime, respond, message)
 
-    for module in (commands, events, home, next_steps, contracts, actions, views):  # actions ends with its catch-all
+    # actions ends with its catch-all for unknown buttons, so it registers last but for the views
+    for module in (commands, events, home, next_steps, contracts, meetings, reviews, poc, actions, views):
         module.register(app)
     return app

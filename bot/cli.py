@@ -635,6 +635,30 @@ def eval_discovery(
     _show(report.summary(heading), output, failures=show_misses)
 
 
+@eval_app.command("next-steps")
+@clear_errors
+def eval_next_steps(
+    cases: Path = typer.Option(
+        Path("evals/next_step_proposals.jsonl"), help="JSONL: id, split, today, text, expected steps."
+    ),
+    split: str = typer.Option("dev", help="dev, holdout or all: which cases to score (the holdout comes last)."),
+    output: ReportFormat = typer.Option(ReportFormat.TEXT, "--format", help=FORMAT_HELP),
+) -> None:
+    """Send each message through the discovery agent (LTO_MODEL); check the next steps it proposes."""
+    from agents.models import model_from_settings
+    from agents.next_step_eval import ProposalCase, evaluate
+    from agents.offline.discovery_model import offline_discovery
+
+    if split not in ("dev", "holdout", "all"):
+        raise typer.BadParameter("choose dev, holdout or all", param_hint="--split")
+    settings = _settings()
+    chosen = [case for case in _cases(cases, ProposalCase) if split == "all" or case.split == split]
+    model = model_from_settings(settings, offline=offline_discovery)
+    heading = f"{len(chosen)} messages ({split}) from {cases}, model {settings.model}"
+    report = asyncio.run(evaluate(chosen, model=model, model_name=settings.model, heading=heading))
+    _show(report, output)
+
+
 @eval_app.command("pricing")
 @clear_errors
 def eval_pricing(
@@ -745,10 +769,10 @@ def _answerer(store: KnowledgeStore) -> Callable[[str], str]:
     from datetime import date
 
     from agents.qa import offline_answerer
-    from knowledge.search import search
+    from knowledge.search import FURTHER_FOR_ANSWERS, search
 
     def search_store(query: str, product: str | None = None, doc_type: str | None = None) -> list[Passage]:
-        return search(store, query, product=product, doc_type=doc_type, today=date.today())
+        return search(store, query, product=product, doc_type=doc_type, today=date.today(), further=FURTHER_FOR_ANSWERS)
 
     return offline_answerer(search_store)
 

@@ -21,7 +21,11 @@ USAGE = """*How to use `/lto`*
   `--legal-changes`; quote against a product rule: `--override-rules`; tell the approvers why: `--why "..."`)
 • `/lto proposal <deal>` — draft the proposal for a qualified deal
 • `/lto approvals` — approval requests waiting for you, and yours
+• `/lto review <deal>` — send the deal's technical scope to sales engineering for review
+• `/lto poc <deal>` — the deal's POC plan: drafted from discovery, sent for SE review, its outcome recorded
 • `/lto share <deal> @person` — let another rep see and work on your deal
+• `/lto schedule <deal> demo|poc [next week|this week|tomorrow|YYYY-MM-DD]` — three times that suit the rep, the \
+sales engineer and the customer, offered to you to book one
 • `/lto report [--since YYYY-MM-DD]` — the team's outcome metrics and their chart, sent to you (managers)
 • `/lto admin reload` · `/lto admin replay <id>` — reload governed files, resend parked CRM events (admins)
 • `/lto help` — this message"""
@@ -119,9 +123,26 @@ class Approvals:
 
 
 @dataclass(frozen=True)
+class Review:
+    deal: str
+
+
+@dataclass(frozen=True)
+class Poc:
+    deal: str
+
+
+@dataclass(frozen=True)
 class Share:
     deal: str
     user_id: str
+
+
+@dataclass(frozen=True)
+class Schedule:
+    deal: str
+    kind: Literal["demo", "poc"]
+    when: str | None  # next week, this week, tomorrow, YYYY-MM-DD; None: the next days
 
 
 @dataclass(frozen=True)
@@ -135,7 +156,9 @@ class Admin:
     event_ids: tuple[int, ...] = ()
 
 
-Command = Help | NewDeal | Status | Ask | Quote | Proposal | Approvals | Share | Admin | Report
+Command = (
+    Help | NewDeal | Status | Ask | Quote | Proposal | Approvals | Share | Admin | Report | Review | Schedule | Poc
+)
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -295,6 +318,35 @@ def _parse_report(rest: str) -> Report:
     raise UsageError(REPORT_USAGE)
 
 
+SCHEDULE_USAGE = (
+    "Usage: `/lto schedule <deal> demo|poc [next week|this week|tomorrow|YYYY-MM-DD]`, "
+    "e.g. `/lto schedule #12 demo next week`"
+)
+WHEN_WORDS = {"next week": "next week", "this week": "this week", "tomorrow": "tomorrow"}
+
+
+def _parse_schedule(rest: str) -> Schedule:
+    """`#12 demo next week`, `Acme Corp poc tomorrow`, `#12 demo 2026-12-09`: the deal, what, and when."""
+    words = rest.split()
+    kinds = [i for i, word in enumerate(words) if word.lower() in ("demo", "poc")]
+    if not kinds or kinds[0] == 0:
+        raise UsageError(SCHEDULE_USAGE)
+    at = kinds[0]
+    kind: Literal["demo", "poc"] = "poc" if words[at].lower() == "poc" else "demo"
+    said = " ".join(words[at + 1 :]).lower()
+    when: str | None = None
+    if said:
+        when = WHEN_WORDS.get(said)
+        if when is None:
+            try:
+                when = date.fromisoformat(said).isoformat() if len(said) == 10 and said.isascii() else None
+            except ValueError:
+                when = None
+        if when is None:
+            raise UsageError(f"I can't read “{said[:40]}” as when. {SCHEDULE_USAGE}")
+    return Schedule(deal=deal_reference(" ".join(words[:at])), kind=kind, when=when)
+
+
 def parse(text: str) -> Command:
     """Parse the text after `/lto`. Raises UsageError with what to type instead."""
     text = (text or "").strip()
@@ -327,6 +379,14 @@ def parse(text: str) -> Command:
         return Proposal(deal=deal_reference(rest))
     if verb == "approvals":
         return Approvals()
+    if verb == "review":
+        if not rest:
+            raise UsageError("Usage: `/lto review <deal>`, e.g. `/lto review #12`")
+        return Review(deal=deal_reference(rest))
+    if verb == "poc":
+        if not rest:
+            raise UsageError("Usage: `/lto poc <deal>`, e.g. `/lto poc #12`")
+        return Poc(deal=deal_reference(rest))
     if verb == "share":
         deal, _, who = rest.partition(" ")
         mention = MENTION.fullmatch(who.strip())
@@ -335,6 +395,8 @@ def parse(text: str) -> Command:
         return Share(deal=deal_reference(deal), user_id=mention[1])
     if verb == "report":
         return _parse_report(rest)
+    if verb == "schedule":
+        return _parse_schedule(rest)
     if verb == "admin":
         action, _, ids = rest.partition(" ")
         if action == "reload" and not ids.strip():

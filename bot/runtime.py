@@ -232,6 +232,9 @@ def build_runtime(
         requests=RequestGate(settings.max_requests_in_flight),
     )
     from bot.handlers import job_handlers  # handlers need the runtime they are bound to
+    from bot.handlers.meetings import SlackDirectory
+
+    runtime.directory = SlackDirectory(client)  # meetings: who our people are, from the workspace
 
     runtime.worker = Worker(
         session_factory=factory,

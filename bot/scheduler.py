@@ -16,10 +16,12 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session
 
+from approvals import review_sweeps
 from approvals import sweeps as approval_sweeps
 from bot.runtime import Runtime
 from core import audit, privacy, sweeps
 from deals import sweeps as deal_sweeps
+from integrations.calendar import service as meeting_service
 from integrations.crm import sweeps as crm_sweeps
 from integrations.events import sweeps as event_sweeps
 
@@ -140,6 +142,17 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         minutes=1,
         id="approval_sla",
     )
+    # Technical reviews: reminders each period, one escalation, expiry; each notice claimed once by its key.
+    scheduler.add_job(
+        in_transaction(
+            runtime,
+            "review_sla",
+            lambda s: review_sweeps.sweep(s, policy=runtime.review_policy(), clock=runtime.clock),
+        ),
+        "interval",
+        minutes=1,
+        id="review_sla",
+    )
     # Due next steps, idle deals and passed close dates: each nudge claimed once by its key, sent by its job.
     scheduler.add_job(
         in_transaction(
@@ -152,5 +165,12 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         "interval",
         minutes=5,
         id="follow_ups",
+    )
+    # The day-before reminder of each booked meeting: claimed once by its key, posted by its job.
+    scheduler.add_job(
+        in_transaction(runtime, "meeting_reminders", lambda s: meeting_service.remind(s, clock=runtime.clock)),
+        "interval",
+        minutes=5,
+        id="meeting_reminders",
     )
     return scheduler

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, Protocol
 
@@ -96,3 +97,30 @@ class ManualClock:
         watchers, self._sleeper_watchers = self._sleeper_watchers, []
         for watcher in watchers:
             _resolve(watcher)
+
+
+class OffsetClock:
+    """Wall-clock time moved on by an offset that only grows: a demo lets a day pass in a moment (sweeps, due
+    dates and quiet hours all read this clock), while anything that waits still waits in real time."""
+
+    def __init__(self, offset: timedelta = timedelta(0), *, wall: Callable[[], datetime] | None = None) -> None:
+        self._offset = offset
+        self._wall = wall or SystemClock().now
+
+    def now(self) -> datetime:
+        return self._wall() + self._offset
+
+    @property
+    def offset(self) -> timedelta:
+        return self._offset
+
+    def advance_to(self, when: datetime) -> datetime:
+        """Move the clock on to `when` (aware); it never goes back."""
+        moved = when - self.now()
+        if moved < timedelta(0):
+            raise ValueError(f"the clock does not go back ({when.isoformat()} has passed)")
+        self._offset += moved
+        return self.now()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)

@@ -206,6 +206,23 @@ class ContractSigned(DomainEvent):
     data: SignedContract
 
 
+class ReviewDecision(EventData):
+    review_id: int
+    kind: str = Field(description="What was reviewed: scope (the technical scope) or poc_plan.")
+    verdict: str = Field(description="feasible, feasible_with_conditions or not_feasible.")
+    decided_by: str = Field(description="Slack user id of the sales engineer who decided.")
+    conditions: list[str] = Field(default_factory=list, description="What a conditional verdict depends on.")
+    policy_version: str = Field(description="Version of the governed review rules the review ran under.")
+
+
+class ReviewDecided(DomainEvent):
+    """A sales engineer decided a technical review of the deal (its internal notes are not published)."""
+
+    type: Literal["review.decided"] = "review.decided"
+    version: Literal[1] = 1
+    data: ReviewDecision
+
+
 # The version of each type that is published now.
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     model.model_fields["type"].default: model
@@ -217,6 +234,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ApprovalDecided,
         ProposalSent,
         ContractSigned,
+        ReviewDecided,
     )
 }
 

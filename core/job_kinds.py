@@ -48,6 +48,22 @@ class JobKind(enum.StrEnum):
     CONTRACT_SECURITY_REVIEW = "contract.security_review"
     CONTRACT_SEND = "contract.send"
     CONTRACT_ENVELOPE = "contract.envelope"
+    REVIEW_REQUEST = "review.request"
+    REVIEW_CARD = "review.card"
+    REVIEW_DECIDE = "review.decide"
+    REVIEW_DECIDED = "review.decided"
+    REVIEW_NOTIFY = "review.notify"
+    NEXT_STEP_PROPOSAL = "next_step.proposal"
+    MEETING_SCHEDULE = "meeting.schedule"
+    MEETING_OFFER = "meeting.offer"
+    MEETING_BOOK = "meeting.book"
+    MEETING_CHANGE = "meeting.change"
+    MEETING_SYNC = "meeting.sync"
+    MEETING_REMIND = "meeting.remind"
+    POC_SHOW = "poc.show"
+    POC_REVIEW = "poc.review"
+    POC_OUTCOME = "poc.outcome"
+    POC_ANNOUNCE = "poc.announce"
 
 
 class JobPayload(BaseModel):
@@ -219,6 +235,16 @@ class ChangeStep(Answerable):
     message_ts: str | None = Field(None, pattern=r"^[0-9]{1,12}\.[0-9]{1,9}$")
 
 
+class DecideProposal(Answerable):
+    """ "Add as next step" or "Dismiss" on a step the agent proposed: added once, or dismissed, by the use case."""
+
+    kind = JobKind.NEXT_STEP_PROPOSAL
+    proposal_id: RowId
+    decision: Literal["add", "dismiss"]
+    message_channel: SlackId | None = None  # the proposal clicked, updated to say what was done
+    message_ts: str | None = Field(None, pattern=r"^[0-9]{1,12}\.[0-9]{1,9}$")
+
+
 class SendFollowUp(JobPayload):
     """A nudge a sweep claimed: posted in the deal thread once quiet hours allow."""
 
@@ -252,6 +278,138 @@ class EnvelopeSettled(JobPayload):
     kind = JobKind.CONTRACT_ENVELOPE
     envelope_id: RowId
     outcome: Literal["completed", "declined", "voided"]
+
+
+class RequestReview(Answerable):
+    """ "Request SE review" on a deal card, or `/lto review <deal>`: the technical scope drafted and sent."""
+
+    kind = JobKind.REVIEW_REQUEST
+    deal: str = Field(min_length=1, max_length=200)
+
+
+class PostReviewCard(JobPayload):
+    """A review's card in the sales-engineering channel: posted once, then updated in place."""
+
+    kind = JobKind.REVIEW_CARD
+    review_id: RowId
+
+
+class DecideReview(Answerable):
+    """The review modal's submission: the sections as edited (one item a line), the verdict and the notes."""
+
+    kind = JobKind.REVIEW_DECIDE
+    review_id: RowId
+    sections: tuple[tuple[str, str], ...] = Field(max_length=10)  # (section name, its lines as edited)
+    assumptions: str = Field("", max_length=3000)
+    conditions: str = Field("", max_length=3000)
+    verdict: Literal["feasible", "feasible_with_conditions", "not_feasible"]
+    notes: str = Field("", max_length=3000)
+
+
+class ReviewDecided(JobPayload):
+    """A decided review: the card, the deal thread and the deal card learn of it, then the kind's own hook runs."""
+
+    kind = JobKind.REVIEW_DECIDED
+    review_id: RowId
+    deal_id: RowId
+    review_kind: Literal["scope", "poc_plan"]  # the review's kind (`kind` names the job's)
+
+
+class NotifyReview(JobPayload):
+    """An SLA sweep's reminder, escalation or expiry of a review."""
+
+    kind = JobKind.REVIEW_NOTIFY
+    review_id: RowId
+    what: Literal["reminder", "escalation", "expiry"]
+
+
+class ScheduleMeeting(Answerable):
+    """ "Schedule demo" on a deal card, or `/lto schedule <deal> demo|poc [when]`: three times offered to the rep."""
+
+    kind = JobKind.MEETING_SCHEDULE
+    deal: str = Field(min_length=1, max_length=200)  # "#12" or a company name
+    meeting_kind: Literal["demo", "poc"] = "demo"
+    when: str | None = Field(None, max_length=40)  # next week, this week, tomorrow, YYYY-MM-DD; None: the next days
+
+
+class PostMeetingOffer(JobPayload):
+    """Times offered for a meeting: shown to the person they were offered to, only to them, with a button each."""
+
+    kind = JobKind.MEETING_OFFER
+    meeting_id: RowId
+    round: int = Field(ge=0, le=10_000)
+
+
+class BookMeeting(Answerable):
+    """A click on an offered time: booked once (a second click, or the same one again, is told it is booked)."""
+
+    kind = JobKind.MEETING_BOOK
+    token: str = Field(pattern=r"^[A-Za-z0-9_-]{16,48}$")
+
+
+class ChangeMeeting(Answerable):
+    """Reschedule or Cancel on a meeting's message in the deal thread, as the message showed it."""
+
+    kind = JobKind.MEETING_CHANGE
+    meeting_id: RowId
+    sequence: int = Field(ge=0, le=10_000)
+    change: Literal["reschedule", "cancel"]
+
+
+class SyncMeeting(JobPayload):
+    """A meeting was booked, rescheduled or cancelled: its event, invite, thread message and DM follow, once."""
+
+    kind = JobKind.MEETING_SYNC
+    meeting_id: RowId
+    sequence: int = Field(ge=0, le=10_000)
+
+
+class RemindMeeting(JobPayload):
+    """The day-before reminder a sweep claimed."""
+
+    kind = JobKind.MEETING_REMIND
+    reminder_id: RowId
+
+
+class ShowPoc(Answerable):
+    """`/lto poc <deal>`: the deal's POC plan drafted from its record (or shown as it is) in the deal thread."""
+
+    kind = JobKind.POC_SHOW
+    deal: str = Field(min_length=1, max_length=200)
+
+
+class SendPocForReview(Answerable):
+    """ "Send for SE review" on a POC plan: the plan as the message showed it (its version) goes to review."""
+
+    kind = JobKind.POC_REVIEW
+    plan_id: RowId
+    version: int = Field(ge=1, le=1_000_000)
+    message_channel: SlackId | None = None  # the plan message clicked, updated to say it was sent
+    message_ts: str | None = Field(None, pattern=r"^[0-9]{1,12}\.[0-9]{1,9}$")
+
+
+class PocCriterionResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    key: str = Field(pattern=r"^c[0-9]{1,3}$")
+    outcome: Literal["met", "not_met", "not_measured"]
+    measured: str | None = Field(None, max_length=200)
+
+
+class RecordPocOutcome(Answerable):
+    """The POC outcome modal's submission: per criterion met, not met or not measured, and the value measured."""
+
+    kind = JobKind.POC_OUTCOME
+    plan_id: RowId
+    results: tuple[PocCriterionResult, ...] = Field(min_length=1, max_length=40)
+
+
+class AnnouncePoc(JobPayload):
+    """A POC plan's review was decided: the deal thread hears that it is agreed (with its dated steps) or sent back."""
+
+    kind = JobKind.POC_ANNOUNCE
+    plan_id: RowId
+    review_id: RowId
+    event: Literal["agreed", "not_feasible"]
 
 
 class PublishHome(JobPayload):
@@ -292,11 +450,27 @@ PAYLOADS: dict[JobKind, type[JobPayload]] = {
         OpenLead,
         AcceptFinding,
         ChangeStep,
+        DecideProposal,
         SendFollowUp,
         RecordOrderForm,
         RecordSecurityReview,
         SendForSignature,
         EnvelopeSettled,
+        RequestReview,
+        PostReviewCard,
+        DecideReview,
+        ReviewDecided,
+        NotifyReview,
+        ScheduleMeeting,
+        PostMeetingOffer,
+        BookMeeting,
+        ChangeMeeting,
+        SyncMeeting,
+        RemindMeeting,
+        ShowPoc,
+        SendPocForReview,
+        RecordPocOutcome,
+        AnnouncePoc,
     )
 }
 

@@ -59,6 +59,8 @@ class SlackDelivery(Base):
     __table_args__ = (
         Index("ix_deliveries_user", "user_id", "received_at"),
         Index("ix_deliveries_channel", "channel_id", "received_at"),
+        # The retention purge deletes by age alone: without this it scans the whole table.
+        Index("ix_deliveries_received", "received_at"),
     )
 
 

@@ -158,6 +158,12 @@ class Settings(BaseSettings):
         description="Governed follow-up rules: next steps' due dates, idle deals per stage, quiet hours (YAML); "
         "default: the example rules.",
     )
+    reviews_path: Path | None = Field(
+        None,
+        alias="LTO_REVIEWS_PATH",
+        description="Governed technical review rules: the sales-engineering channel, reviewers, SLA (YAML); "
+        "default: examples/governance/reviews.yaml.",
+    )
     time_saved_path: Path | None = Field(
         None,
         alias="LTO_TIME_SAVED_PATH",
@@ -322,6 +328,37 @@ class Settings(BaseSettings):
         "(Slack delivers the event again later).",
     )
     log_level: str = Field("INFO", alias="LTO_LOG_LEVEL", description="Python log level.")
+    calendar: Literal["local", "google"] = Field(
+        "local",
+        alias="LTO_CALENDAR",
+        description="Where demos and POC meetings are booked: local (events in our database; the .ics invite goes to "
+        "the deal thread and the sales engineer's DM) or google (Google Calendar API v3: free/busy and events).",
+    )
+    google_calendar_url: str = Field(
+        "https://www.googleapis.com",
+        alias="GOOGLE_CALENDAR_URL",
+        description="Google Calendar API base URL (the API is under /calendar/v3).",
+    )
+    google_calendar_token: SecretStr | None = Field(
+        None,
+        alias="GOOGLE_CALENDAR_TOKEN",
+        description="OAuth 2.0 bearer token with the calendar scope (a service account's, with domain-wide "
+        "delegation for the team's calendars). Required with LTO_CALENDAR=google.",
+    )
+    calendar_organizer: str = Field(
+        "primary",
+        alias="LTO_CALENDAR_ORGANIZER",
+        description="The calendar id the meetings are created in (google); attendees are invited from there.",
+    )
+    meeting_minutes: int = Field(
+        60, ge=15, le=480, alias="LTO_MEETING_MINUTES", description="How long a demo or POC meeting is, in minutes."
+    )
+    meeting_hours: str = Field(
+        "08:00-18:00",
+        alias="LTO_MEETING_HOURS",
+        description="The working hours meetings are offered in, in each participant's own time zone, Monday to "
+        "Friday (HH:MM-HH:MM).",
+    )
 
     @field_validator("slack_api_url")
     @classmethod
@@ -381,6 +418,21 @@ class Settings(BaseSettings):
         secret = self.esign_link_secret.get_secret_value() if self.esign_link_secret else ""
         if secret and len(secret) < 32:
             raise ValueError("LTO_ESIGN_LINK_SECRET must be at least 32 characters")
+        return self
+
+    @field_validator("meeting_hours")
+    @classmethod
+    def _meeting_hours(cls, value: str) -> str:
+        match = re.fullmatch(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])", value.strip())
+        if match is None or (int(match[1]), int(match[2])) >= (int(match[3]), int(match[4])):
+            raise ValueError("takes working hours as HH:MM-HH:MM, the start before the end, e.g. 08:00-18:00")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _google_calendar_needs_a_token(self) -> Settings:
+        token = self.google_calendar_token.get_secret_value().strip() if self.google_calendar_token else ""
+        if self.calendar == "google" and not token:
+            raise ValueError("GOOGLE_CALENDAR_TOKEN must be set when LTO_CALENDAR=google")
         return self
 
     @model_validator(mode="after")

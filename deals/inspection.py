@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deals.poc_models import FailedPoc, failed_poc
 from deals.qualification import Qualification, apply_caps, format_money
 from integrations.cpq.catalog import Catalog, names_a_source
 from integrations.cpq.engine import Quote
@@ -420,6 +421,19 @@ def _plan_findings(record: Qualification) -> list[Finding]:
     return findings
 
 
+def _poc_findings(poc: FailedPoc | None) -> list[Finding]:
+    if poc is None:
+        return []
+    return [
+        Finding(
+            code="poc_failed",
+            severity=Severity.HIGH,
+            message=f"The POC failed {len(poc.failed)} of {poc.criteria} success criteria: {'; '.join(poc.failed)}.",
+            next_step="Go through the failed criteria with the champion and agree a fix and a re-test, or re-scope.",
+        )
+    ]
+
+
 def latest_quote_facts(session: Session, deal_id: int) -> QuoteFacts | None:
     """The deal's newest quote version as inspection reads it (None before the first quote)."""
     row = session.scalars(
@@ -432,17 +446,26 @@ def inspect_deal(
     session: Session, deal_id: int, record: Qualification, *, catalog: CatalogFacts, today: date
 ) -> list[Finding]:
     """Every finding for a stored deal, with its latest quote."""
-    return inspect(record, latest_quote_facts(session, deal_id), catalog=catalog, today=today)
+    quote = latest_quote_facts(session, deal_id)
+    return inspect(record, quote, catalog=catalog, today=today, poc=failed_poc(session, deal_id))
 
 
-def inspect(record: Qualification, quote: QuoteFacts | None, *, catalog: CatalogFacts, today: date) -> list[Finding]:
-    """Every finding for this deal, most severe first."""
+def inspect(
+    record: Qualification,
+    quote: QuoteFacts | None,
+    *,
+    catalog: CatalogFacts,
+    today: date,
+    poc: FailedPoc | None = None,
+) -> list[Finding]:
+    """Every finding for this deal, most severe first (with `poc`: its failed POC)."""
     findings = [
         *_budget_findings(record, quote),
         *_people_findings(record, quote),
         *_date_findings(record, today),
         *_fit_findings(record, quote, catalog),
         *_plan_findings(record),
+        *_poc_findings(poc),
     ]
     order = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
     return sorted(findings, key=lambda finding: order[finding.severity])
@@ -461,6 +484,7 @@ SCORE_CAPS: dict[str, int] = {
     "deployment_gap": 65,
     "region_gap": 65,
     "missing_champion": 75,
+    "poc_failed": 60,
 }
 
 

@@ -137,6 +137,7 @@ class NextStepSource(enum.StrEnum):
     FINDING = "finding"  # a deal inspection finding's next step, accepted by a click
     AGENT = "agent"  # proposed by the discovery agent, accepted by a click
     REP = "rep"  # said by a person in the deal thread
+    POC = "poc"  # a milestone of an agreed POC plan, or the step its outcome leads to
 
 
 class NextStep(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from approvals import reviews as technical_reviews
+from approvals.review_models import TechnicalReview
 from core import audit, outbox
 from core import events as domain_events
 from core.clock import Clock
@@ -35,6 +38,7 @@ from deals.qualification import (
     QualificationUpdate,
     assess,
     display_value,
+    is_unknown,
 )
 
 
@@ -400,7 +404,10 @@ def apply_qualification(
         )
     dumped_old = before.model_dump(mode="json")
     dumped_new = after.model_dump(mode="json")
-    summary = "; ".join(f"{FIELD_LABELS[name]}: {display_value(after, name)}" for name in changes)
+    summary = "; ".join(
+        f"{FIELD_LABELS[name]}: {'cleared' if is_unknown(after, name) else display_value(after, name)}"
+        for name in changes
+    )
     _to_crm(
         session,
         deal,
@@ -510,6 +517,8 @@ class DealView:
     next_steps: list[NextStep] = field(default_factory=list)  # open, soonest due first
     today: date | None = None  # the day it was inspected: how far off the steps' due dates are
     contract: contracts.ContractReadiness | None = None  # once the deal is priced: its contract checklist
+    # The newest review of each kind by sales engineering (the technical scope, the POC plan), if any.
+    reviews: Sequence[TechnicalReview] = ()
 
 
 @dataclass(frozen=True)
@@ -557,8 +566,9 @@ def _view_of(session: Session, deal: Deal, inspection: Inspection | None = None)
             .order_by(NextStep.due, NextStep.id)
         )
     )
+    reviews = technical_reviews.latest_reviews(session, deal.id)
     if inspection is None:
-        return DealView(deal=deal, record=record, assessment=assessment_of(deal), next_steps=steps)
+        return DealView(deal=deal, record=record, assessment=assessment_of(deal), next_steps=steps, reviews=reviews)
     findings = inspect_deal(session, deal.id, record, catalog=inspection.catalog, today=inspection.today)
     assessment = assess(record, disqualified=deal.stage == DealStage.DISQUALIFIED, caps=score_caps(findings))
     contract = contracts.on_card(session, deal, findings=findings, today=inspection.today)
@@ -570,6 +580,7 @@ def _view_of(session: Session, deal: Deal, inspection: Inspection | None = None)
         next_steps=steps,
         today=inspection.today,
         contract=contract,
+        reviews=reviews,
     )
 
 

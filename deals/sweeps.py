@@ -36,6 +36,7 @@ from deals.models import (
     NextStepStatus,
 )
 from deals.next_steps import CLOSED_STAGES
+from deals.poc_models import PocPlanRecord, PocStatus
 
 
 def follow_up(session: Session, *, rules: FollowUpRules, roles: access.RoleMap, clock: Clock) -> dict[str, int]:
@@ -180,6 +181,8 @@ def watch_close_dates(session: Session, *, clock: Clock) -> dict[str, int]:
         .where(Deal.stage.not_in(CLOSED_STAGES))
         .order_by(Deal.id)
     ).all()
+    # A failed POC put these deals at risk: a close date ahead does not put them back on track.
+    held_by_poc = set(session.scalars(select(PocPlanRecord.deal_id).where(PocPlanRecord.status == PocStatus.FAILED)))
     for row in close_dates:
         deal_id, target_close, at_risk_since = int(row[0]), row[1], row[2]
         passed = target_close is not None and date.fromisoformat(str(target_close)) < today
@@ -189,7 +192,7 @@ def watch_close_dates(session: Session, *, clock: Clock) -> dict[str, int]:
                 key = f"deal:{deal.id}:at_risk:{target_close}"
                 claim(session, Candidate(key, FollowUpKind.AT_RISK, deal.id, [deal.owner_slack_id]), clock=clock)
                 counts["at_risk"] += 1
-        elif not passed and at_risk_since is not None:
+        elif not passed and at_risk_since is not None and deal_id not in held_by_poc:
             counts["back_on_track"] += _flag(session, deals.get_deal(session, deal_id), at_risk=False, clock=clock)
     for deal in session.scalars(select(Deal).where(Deal.stage.in_(CLOSED_STAGES), Deal.at_risk_since.is_not(None))):
         counts["back_on_track"] += _flag(session, deal, at_risk=False, clock=clock)

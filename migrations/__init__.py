@@ -5,10 +5,13 @@ from __future__ import annotations
 
 def import_all_tables() -> None:
     """Register every domain's tables on Base.metadata (and their personal-text columns with privacy)."""
-    import approvals.models  # noqa: F401
+    import approvals.models
+    import approvals.review_models  # noqa: F401
     import core.models  # noqa: F401
     import deals.contract_models
-    import deals.models  # noqa: F401
+    import deals.models
+    import deals.poc_models  # noqa: F401
+    import integrations.calendar.models
     import integrations.cpq.models
     import integrations.crm.models
     import integrations.esign.models

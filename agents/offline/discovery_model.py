@@ -2,7 +2,7 @@
 
 It speaks pydantic-ai's FunctionModel interface. First request of a turn: extract facts from
 the rep's message and call `record_qualification`, `flag_risk`, `search_knowledge`,
-`propose_disqualification`, `preview_price` (a price question) and `commit_quote` as needed.
+`propose_disqualification`, `propose_next_step` (agents/offline/next_actions.py), `preview_price` (a price question) and `commit_quote` as needed.
 Second request (the tool results are in): compose the reply from what the tools returned, never
 from anything else; a price comes from `preview_price` (CPQ), never out of a retrieved document.
 """
@@ -26,6 +26,8 @@ from pydantic_ai.models.function import AgentInfo
 
 from agents import figures
 from agents.offline.extraction import extract
+from agents.offline.meetings import offered_text, read_meeting_ask
+from agents.offline.next_actions import read_next_actions
 from agents.offline.quote_ask import PRICE_QUESTION, read_price_question, read_quote_ask
 from agents.offline.quoting import best_passages, cite, quote
 from agents.prompts import parse_turn_prompt
@@ -33,6 +35,7 @@ from deals.qualification import (
     FIELD_LABELS,
     Qualification,
     assess,
+    changes_in_words,
     display_value,
 )
 
@@ -57,6 +60,18 @@ def _last_prompt(messages: list[ModelMessage]) -> str:
                 if isinstance(part, UserPromptPart) and isinstance(part.content, str):
                     return part.content
     return ""
+
+
+def _earlier_prompts(messages: list[ModelMessage]) -> str:
+    """What the rep wrote in the thread's earlier turns (as far as the history goes), oldest first."""
+    prompts = [
+        part.content
+        for message in messages
+        if isinstance(message, ModelRequest)
+        for part in message.parts
+        if isinstance(part, UserPromptPart) and isinstance(part.content, str)
+    ]
+    return "\n".join(parse_turn_prompt(prompt)[2] for prompt in prompts[:-1])
 
 
 def _known_record(info: AgentInfo) -> Qualification | None:
@@ -115,7 +130,7 @@ def _first_request(messages: list[ModelMessage], info: AgentInfo) -> ModelRespon
     calls: list[ToolCallPart] = []
     tools = {tool.name for tool in info.function_tools}
     if known is not None and "record_qualification" in tools:
-        found = extract(text, today=today, known=known)
+        found = extract(text, today=today, known=known, context=_earlier_prompts(messages))
         if not found.update.is_empty():
             calls.append(
                 ToolCallPart(
@@ -133,9 +148,22 @@ def _first_request(messages: list[ModelMessage], info: AgentInfo) -> ModelRespon
                     calls.append(ToolCallPart("flag_risk", risk))
         if found.disqualify_reason:
             calls.append(ToolCallPart("propose_disqualification", {"reason": found.disqualify_reason}))
+        if "propose_next_step" in tools:
+            for action in read_next_actions(text, today=today):
+                args: dict[str, Any] = {"title": action.title}
+                if action.due is not None:
+                    args["due"] = action.due.isoformat()
+                    args["when_said"] = action.when_said
+                if action.owner is not None:
+                    args["owner"] = action.owner
+                calls.append(ToolCallPart("propose_next_step", args))
         reading = read_quote_ask(text, known.merged(found.update)[0])
         if reading is not None and reading.ask is not None and "commit_quote" in tools:
             calls.append(ToolCallPart("commit_quote", {"ask": reading.ask}))
+    # "Let's book a demo with their data team next week": times offered to the rep; booking is their click.
+    meeting = read_meeting_ask(text) if known is not None and "schedule_meeting" in tools else None
+    if meeting is not None:
+        calls.append(ToolCallPart("schedule_meeting", meeting))
     # "Ballpark for 200 seats of Enterprise?": CPQ prices it; the documents' worked examples never answer it.
     pricing = read_price_question(text, known.merged(found.update)[0] if known is not None else None)
     previewed = pricing is not None and pricing.ask is not None and "preview_price" in tools
@@ -212,7 +240,7 @@ def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any
             recorded = status.get("recorded", [])
             next_questions = status.get("next_questions", [])
             evidence = args.get("evidence") or {}
-            if status.get("stage") == "qualified":
+            if status.get("stage") == "qualified" and status.get("stage_before") != "qualified":
                 lines.append(
                     f":white_check_mark: This deal is now *qualified* (score {status.get('score')}/100). "
                     "Use *Draft proposal* on the deal card when you are ready."
@@ -224,17 +252,26 @@ def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any
                 f":no_entry: That sounds like the deal is off ({args.get('reason')}). "
                 "If so, use *Disqualify* on the deal card to close it out."
             )
+        elif call.tool_name == "propose_next_step" and isinstance(result, dict) and result.get("proposed"):
+            lines.append(f":bulb: A next step, for you to add below: *{result.get('title')}*")
         elif call.tool_name == "preview_price":
             lines.append(_preview(result))
+        elif call.tool_name == "schedule_meeting":
+            lines.append(offered_text(result))
         elif call.tool_name == "search_knowledge":
             lines.append(_answer(args.get("query", ""), result))
     if recorded and known is not None:
         # The instructions of this request already carry the record with the update applied.
+        _, cleared = changes_in_words(known, recorded)
         facts = " · ".join(
             f"*{FIELD_LABELS[name]}:* {_as_said(name, display_value(known, name), evidence.get(name))}"
             for name in recorded
+            if FIELD_LABELS[name] not in cleared
         )
-        lines.insert(0, f"Noted — {facts}")
+        if cleared:
+            lines.insert(0, f"Cleared — {', '.join(cleared)}")
+        if facts:
+            lines.insert(0, f"Noted — {facts}")
     reading = read_quote_ask(text, known) if text and known is not None else None
     if reading is not None and reading.missing:
         lines.append(
@@ -247,10 +284,11 @@ def _final(info: AgentInfo, *, calls: list[ToolCallPart], returns: dict[str, Any
             f":grey_question: For a ballpark I need {' and '.join(pricing.missing)}, for example "
             "_Enterprise, 300 seats, 3 years_."
         )
-    if known is not None and recorded is None and reading is None and pricing is None:
+    scheduled = any(c.tool_name == "schedule_meeting" for c in calls)
+    if known is not None and recorded is None and reading is None and pricing is None and not scheduled:
         assessment = assess(known)
         next_questions = assessment.next_questions
-        if not any(c.tool_name == "search_knowledge" for c in calls):
+        if not any(c.tool_name in ("search_knowledge", "propose_next_step") for c in calls):
             first = assessment.score == 0
             lines.insert(
                 0,

@@ -172,11 +172,35 @@ class SlackActor:
         )
         return await self.send(requests.interaction(payload))
 
+    def ephemeral_click(self, user_id: str, message: dict[str, Any], action_id: str) -> dict[str, Any]:
+        """The payload of a click on a button of an ephemeral message shown to `user_id`: Slack sends no copy of
+        an ephemeral message with the click, only its container."""
+        channel_id = message["channel"]
+        payload = requests.button_click(
+            user=self._user(user_id),
+            message=message,
+            message_ts=message["ts"],
+            channel_id=channel_id,
+            channel_name=self.workspace.channels[channel_id]["name"],
+            team_domain=self.workspace.team["domain"],
+            action_id=action_id,
+            trigger_id=self.workspace.issue_trigger(user_id),
+            response_url=self._response_url(channel_id, user_id),
+        )
+        payload["container"]["is_ephemeral"] = True
+        del payload["message"]
+        return payload
+
+    async def click_ephemeral(self, user_id: str, message: dict[str, Any], action_id: str) -> httpx.Response:
+        """Click a button of an ephemeral message shown to `user_id`."""
+        return await self.send(requests.interaction(self.ephemeral_click(user_id, message, action_id)))
+
     async def submit_view(
         self, user_id: str, view_id: str, values: dict[str, dict[str, str | list[str]]]
     ) -> httpx.Response:
         """Submit an open modal; `values` is {block_id: {action_id: value}}: the text of a plain-text input, the
-        user id chosen in a users_select, the values of the options ticked in checkboxes (a list)."""
+        user id chosen in a users_select, the values of the options ticked in checkboxes (a list), the value of the
+        option chosen in radio buttons or a static select."""
         view = self.workspace.views[view_id]
         kinds = {
             (block.get("block_id"), (block.get("element") or {}).get("action_id")): (block.get("element") or {}).get(
@@ -184,12 +208,11 @@ class SlackActor:
             )
             for block in view.get("blocks") or []
         }
-        state = {
-            block_id: {
-                action_id: _input_state(kinds.get((block_id, action_id)), value) for action_id, value in inputs.items()
-            }
-            for block_id, inputs in values.items()
-        }
+        # Like Slack, the state holds every input of the view: what the person left alone keeps its initial value.
+        state = _untouched_inputs(view)
+        for block_id, inputs in values.items():
+            for action_id, value in inputs.items():
+                state.setdefault(block_id, {})[action_id] = _input_state(kinds.get((block_id, action_id)), value)
         public_view = {k: v for k, v in view.items() if k not in ("user", "state_open")}
         public_view["state"] = {"values": state}
         payload = {
@@ -217,6 +240,27 @@ class SlackActor:
         await self.http.aclose()
 
 
+def _untouched_inputs(view: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """The state Slack reports for the view's inputs nobody changed: their initial values, or nothing chosen."""
+    state: dict[str, dict[str, dict[str, Any]]] = {}
+    for block in view.get("blocks") or []:
+        element = block.get("element") or {}
+        if block.get("type") != "input" or not element.get("action_id"):
+            continue
+        kind = element.get("type") or "plain_text_input"
+        entry: dict[str, Any] = {"type": kind}
+        if kind == "users_select":
+            entry["selected_user"] = element.get("initial_user")
+        elif kind == "checkboxes":
+            entry["selected_options"] = element.get("initial_options") or []
+        elif kind in ("radio_buttons", "static_select"):
+            entry["selected_option"] = element.get("initial_option")
+        else:
+            entry["value"] = element.get("initial_value")
+        state.setdefault(block.get("block_id", ""), {})[element["action_id"]] = entry
+    return state
+
+
 def _input_state(kind: str | None, value: str | list[str]) -> dict[str, Any]:
     """An input's state as Slack reports it in a view submission, by the kind of element it is."""
     if kind == "users_select":
@@ -225,4 +269,7 @@ def _input_state(kind: str | None, value: str | list[str]) -> dict[str, Any]:
         ticked = [value] if isinstance(value, str) else value
         options = [{"text": {"type": "plain_text", "text": v}, "value": v} for v in ticked]
         return {"type": "checkboxes", "selected_options": options}
+    if kind in ("radio_buttons", "static_select"):
+        chosen = value if isinstance(value, str) else value[0]
+        return {"type": kind, "selected_option": {"text": {"type": "plain_text", "text": chosen}, "value": chosen}}
     return {"type": kind or "plain_text_input", "value": value}

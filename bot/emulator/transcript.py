@@ -93,9 +93,21 @@ def render_transcript(
         return "\n".join(lines)
     name = workspace.channels[channel]["name"]
     out = [f"#{name}", ""]
+    day = None
     for message in workspace.history(channel):
+        day = _day_divider(out, message, day, indent="")
         out.extend(render_message(message, workspace))
+        thread_day = day
         for reply in workspace.replies(channel, message["ts"])[1:]:
+            thread_day = _day_divider(out, reply, thread_day, indent="    │ ")
             out.extend("    │ " + line for line in render_message(reply, workspace))
         out.append("")
     return "\n".join(out)
+
+
+def _day_divider(out: list[str], message: dict[str, Any], shown: str | None, *, indent: str) -> str:
+    """Slack's date line: a message written on another day than the one before it is preceded by its date."""
+    day = datetime.fromtimestamp(float(message["ts"].split(".")[0]), UTC).strftime("%a %d %b %Y")
+    if shown is not None and day != shown:
+        out.append(f"{indent}── {day} ──")
+    return day

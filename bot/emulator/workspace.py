@@ -25,9 +25,20 @@ HUMANS = (
     ("U0LEGAL", "lee", "Lee Legal"),
     ("U0SEC", "sasha", "Sasha Security"),
     ("U0ADMIN", "ari", "Ari Admin"),
+    ("U0SE1", "sky", "Sky Sales Engineer"),
+    ("U0SE2", "jo", "Jo Sales Engineer"),
 )
-CHANNELS = (("C0DEALS", "deals"), ("C0APPROVE", "deal-approvals"), ("C0GENERAL", "general"))
-USER_GROUPS = (("S0MANAGERS", "sales-managers", ("U0MGR",)), ("S0DEALDESK", "deal-desk", ("U0DESK",)))
+CHANNELS = (
+    ("C0DEALS", "deals"),
+    ("C0APPROVE", "deal-approvals"),
+    ("C0GENERAL", "general"),
+    ("C0SALESENG", "sales-engineering"),
+)
+USER_GROUPS = (
+    ("S0MANAGERS", "sales-managers", ("U0MGR",)),
+    ("S0DEALDESK", "deal-desk", ("U0DESK",)),
+    ("S0SALESENG", "sales-engineers", ("U0SE1", "U0SE2")),
+)
 
 
 @dataclass

@@ -14,12 +14,15 @@ from bot.handlers import (
     home,
     knowledge,
     leads,
+    meetings,
     next_steps,
     paused_runs,
+    poc,
     privacy,
     proposals,
     quotes,
     reports,
+    reviews,
 )
 from core.job_kinds import JobKind
 from core.worker import Handler
@@ -52,11 +55,27 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
         JobKind.LEAD_OPEN: leads.handle_open_lead,
         JobKind.NEXT_STEP_ADD: next_steps.handle_accept_finding,
         JobKind.NEXT_STEP_CHANGE: next_steps.handle_change_step,
+        JobKind.NEXT_STEP_PROPOSAL: next_steps.handle_proposal_decision,
         JobKind.FOLLOW_UP_SEND: next_steps.handle_send_follow_up,
         JobKind.CONTRACT_ORDER_FORM: contracts.handle_order_form,
         JobKind.CONTRACT_SECURITY_REVIEW: contracts.handle_security_review,
         JobKind.CONTRACT_SEND: contracts.handle_send,
         JobKind.CONTRACT_ENVELOPE: contracts.handle_envelope,
+        JobKind.REVIEW_REQUEST: reviews.handle_request,
+        JobKind.REVIEW_CARD: reviews.handle_post_card,
+        JobKind.REVIEW_DECIDE: reviews.handle_decide,
+        JobKind.REVIEW_DECIDED: reviews.handle_decided,
+        JobKind.REVIEW_NOTIFY: reviews.handle_notify,
+        JobKind.MEETING_SCHEDULE: meetings.handle_schedule,
+        JobKind.MEETING_OFFER: meetings.handle_post_offer,
+        JobKind.MEETING_BOOK: meetings.handle_book,
+        JobKind.MEETING_CHANGE: meetings.handle_change,
+        JobKind.MEETING_SYNC: meetings.handle_sync,
+        JobKind.MEETING_REMIND: meetings.handle_remind,
+        JobKind.POC_SHOW: poc.handle_show,
+        JobKind.POC_REVIEW: poc.handle_send_for_review,
+        JobKind.POC_OUTCOME: poc.handle_outcome,
+        JobKind.POC_ANNOUNCE: poc.handle_announce,
     }
     missing = set(JobKind) - set(handlers)
     if missing:  # every kind a listener or a domain can record must have a handler

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import asyncio
 
-from agents import turns
+from agents import technical_scope, turns
 from bot.gateway import Posted
 from bot.handlers.steps_said import add_steps_from_words
 from bot.runtime import Runtime
-from bot.views.deal import card_of, finding_blocks, finding_text
+from bot.views.deal import CLOSED, card_of, finding_blocks, finding_text
+from bot.views.next_steps import proposal_message
 from bot.views.reply import notice_blocks, reply_blocks, working_blocks
 from bot.views.text import as_dicts
 from core.job_kinds import TakeTurn
 from core.jobs import ClaimedJob
 from core.worker import RetryLater
+from deals import next_steps
 from deals import service as deals
 from deals.inspection import Severity
 
@@ -47,6 +49,25 @@ async def refresh_deal_card(runtime: Runtime, deal_id: int) -> None:
             thread_ts=ts,
             text=finding_text(finding),
             blocks=as_dicts(finding_blocks(finding, deal_id)),
+            deal_id=deal_id,
+        )
+    if view.deal.stage not in CLOSED:  # a requirement the quoted edition lacks: sales engineering is asked, once
+        await asyncio.to_thread(technical_scope.request_for_findings, runtime, deal_id=deal_id, findings=view.findings)
+
+
+async def post_proposals(runtime: Runtime, *, deal_id: int, key: str, channel: str, thread_ts: str) -> None:
+    """The next steps the agent proposed in a turn, each its own message with "Add as next step" and "Dismiss"
+    (keyed: a re-run of the turn's job posts none twice)."""
+    proposed = await asyncio.to_thread(next_steps.proposals_made, runtime.session_factory, deal_id=deal_id, key=key)
+    today = runtime.clock.now().date()
+    for proposal in proposed:
+        text, blocks = proposal_message(proposal, today)
+        await runtime.gateway.post_message(
+            key=f"next_step_proposal:{proposal.id}",
+            channel=channel,
+            thread_ts=thread_ts,
+            text=text,
+            blocks=as_dicts(blocks),
             deal_id=deal_id,
         )
 
@@ -85,6 +106,13 @@ async def take_turn(runtime: Runtime, turn: TakeTurn) -> None:
             channel=status.channel, ts=status.ts, text=reply, blocks=blocks, deal_id=context.deal_id
         )
         if context.deal_id is not None:
+            await post_proposals(
+                runtime,
+                deal_id=context.deal_id,
+                key=turns.proposal_key(turn.channel_id, turn.message_ts),
+                channel=turn.channel_id,
+                thread_ts=turn.thread_ts,
+            )
             await refresh_deal_card(runtime, context.deal_id)
 
 

@@ -24,7 +24,10 @@ from core.job_kinds import (
     PriceQuote,
     QuoteLineAsk,
     ReportOutcomes,
+    RequestReview,
+    ScheduleMeeting,
     ShareDeal,
+    ShowPoc,
     ShowStatus,
 )
 
@@ -39,6 +42,9 @@ ACKS: dict[type, str] = {
     commands.Share: ":hourglass_flowing_sand: Sharing it…",
     commands.Admin: ":hourglass_flowing_sand: Checking you may do that…",
     commands.Report: ":bar_chart: Counting the team's outcomes…",
+    commands.Poc: ":hourglass_flowing_sand: Drafting the POC plan…",
+    commands.Schedule: ":calendar: Looking for times that suit everyone…",
+    commands.Review: ":mag: Drafting the technical scope for sales engineering…",
 }
 
 
@@ -62,6 +68,12 @@ def job_for(parsed: commands.Command, command: dict[str, Any]) -> JobPayload:
             return ListApprovals(**who)
         case commands.Report():
             return ReportOutcomes(**who, since=parsed.since)
+        case commands.Poc():
+            return ShowPoc(**who, deal=parsed.deal)
+        case commands.Schedule():
+            return ScheduleMeeting(**who, deal=parsed.deal, meeting_kind=parsed.kind, when=parsed.when)
+        case commands.Review():
+            return RequestReview(**who, deal=parsed.deal)
         case commands.Quote():
             return PriceQuote(
                 **who,

@@ -17,9 +17,11 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from approvals.review_models import TechnicalReview
 from bot.ids import ActionId, BlockId, DealRef, FindingRef
 from bot.views.contract import contract_blocks
 from bot.views.next_steps import card_steps, day
+from bot.views.review import review_line
 from bot.views.text import as_dicts, clip, escape
 from deals.goals import StageGoals, stage_goals
 from deals.inspection import Finding, Severity
@@ -121,7 +123,14 @@ def card_of(view: DealView) -> tuple[str, list[dict[str, Any]]]:
     stage = DealStage(effective_stage(view.deal, view.assessment))
     goals = stage_goals(stage, missing_fields=view.assessment.missing, contract=view.contract)
     blocks = deal_card(
-        view.deal, view.record, view.assessment, view.findings, view.next_steps, today=view.today, goals=goals
+        view.deal,
+        view.record,
+        view.assessment,
+        view.findings,
+        view.next_steps,
+        today=view.today,
+        goals=goals,
+        reviews=view.reviews,
     )
     if view.contract is not None:
         blocks += contract_blocks(view.contract)
@@ -137,6 +146,7 @@ def deal_card(
     *,
     today: date | None = None,
     goals: StageGoals | None = None,
+    reviews: Sequence[TechnicalReview] = (),
 ) -> list[Block]:
     stage = effective_stage(deal, assessment)
     header = HeaderBlock(text=clip(f"Deal #{deal.id} · {deal.account.name}", 150))
@@ -181,6 +191,9 @@ def deal_card(
     if findings and deal.stage not in CLOSED:  # a closed deal has nothing left to fix
         lines = "\n".join(finding_line(f) for f in findings[:6])
         blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"*Findings*\n{lines}", 3000))))
+    if reviews:
+        lines = "\n".join(review_line(review) for review in reviews)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(lines, 3000))]))
     if deal.stage not in CLOSED:
         blocks.append(card_steps(next_steps, today))
     blocks.append(DividerBlock())
@@ -194,5 +207,7 @@ def deal_card(
             style="primary" if qualified else None,
         )
         disqualify = ButtonElement(text="Disqualify", action_id=ActionId.DISQUALIFY, value=ref, style="danger")
-        blocks.append(ActionsBlock(block_id=BlockId.DEAL_ACTIONS, elements=[draft, disqualify]))
+        se_review = ButtonElement(text="Request SE review", action_id=ActionId.REQUEST_REVIEW, value=ref)
+        schedule = ButtonElement(text="Schedule demo", action_id=ActionId.SCHEDULE_DEMO, value=ref)
+        blocks.append(ActionsBlock(block_id=BlockId.DEAL_ACTIONS, elements=[draft, se_review, schedule, disqualify]))
     return blocks

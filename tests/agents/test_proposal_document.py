@@ -3,6 +3,7 @@ PDF with embedded Unicode fonts, and checked by the guardrail as a customer woul
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import date
 from decimal import Decimal
@@ -159,7 +160,8 @@ def test_the_quote_lines_terms_and_plan_are_what_the_proposal_says():
     assert "| **Payment terms** | Net 60 |" in markdown and "Net 30" not in markdown
     assert "| **Billing frequency** | Annually in advance |" in markdown
     assert "| Proof of concept | Weeks 1–4 |" in markdown and "| Go-live | 1 June 2027 |" in markdown
-    assert "Why Halyard Stream rather than Fivetran" in markdown
+    # A competitor is on the deal, but comparisons live in internal battlecards: the title claims none.
+    assert "## 2. Why Halyard Stream" in markdown and "rather than" not in markdown
     assert "| HIPAA | Included in Halyard Stream Enterprise." in markdown
     assert "A Business Associate Agreement, signed together with the order form." in markdown
     assert "31 March 2027" not in markdown and "2027-03-31" not in markdown  # the target close stays internal
@@ -261,3 +263,13 @@ def test_the_pdf_renders_as_a_branded_proposal():
         assert inked > 500  # text and tables, not an empty page
     finally:
         document.close()
+
+
+def test_the_success_criteria_agreed_in_the_poc_plan_are_how_success_is_measured():
+    agreed = ("End-to-end latency ≤ 15 minutes (today: 6 hours)", "Failed loads per month ≤ 1 (today: 4)")
+    markdown = render_markdown(compose(dataclasses.replace(inputs(), poc_criteria=agreed), DRAFT, PASSAGES))
+    summary = markdown.split("### How success will be measured", 1)[1].split("###", 1)[0]
+    assert "- End-to-end latency ≤ 15 minutes (today: 6 hours)." in summary
+    assert "- Failed loads per month ≤ 1 (today: 4)." in summary
+    plan = markdown.split("| Proof of concept |", 1)[1].split("\n", 1)[0]
+    assert "End-to-end latency ≤ 15 minutes (today: 6 hours); Failed loads per month ≤ 1 (today: 4)" in plan

@@ -67,4 +67,5 @@ def test_the_shipped_role_map():
     assert roles.of("U0ADMIN", set()) == {Role.ADMIN, Role.REP}
     assert roles.of("U0MGR", {"S0MANAGERS"}) == {Role.MANAGER, Role.REP}
     assert roles.of("U0SOMEONE", set()) == {Role.REP}
-    assert roles.groups() == {"S0MANAGERS", "S0DEALDESK"}
+    assert roles.of("U0SE1", set()) == {Role.SALES_ENGINEER, Role.REP}
+    assert roles.groups() == {"S0MANAGERS", "S0DEALDESK", "S0SALESENG"}

@@ -73,3 +73,24 @@ def test_discovery_reports_per_field_scores_and_exact_match():
     assert lines[1].split() == ["field", "precision", "recall", "F1", "TP", "FP", "FN"]
     assert any(line.startswith("all fields (micro)") for line in lines)
     assert any(line.startswith("exact match: ") for line in lines)
+
+
+def test_the_next_step_proposals_report_scores_the_dev_split_by_default_and_refuses_an_unknown_split(home):
+    cases = home / "proposals.jsonl"
+    cases.write_text(
+        '{"id": "a", "split": "dev", "today": "2026-12-02", "text": "They\'ll send the NDA by Friday.", '
+        '"expected": [{"title_has": ["NDA"], "due": "2026-12-04"}]}\n'
+        '{"id": "b", "split": "dev", "today": "2026-12-02", "text": "They have 300 seats.", "expected": []}\n'
+        '{"id": "c", "split": "holdout", "today": "2026-12-02", "text": "They have 300 seats.", '
+        '"expected": [{"title_has": ["seats"]}]}\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["eval", "next-steps", "--cases", str(cases), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [row["label"] for row in report["rows"]] == ["dev"] and report["failures"] == []
+    assert report["rows"][0]["metrics"] == {"cases": 2, "match": 2, "false": 0, "missed": 0, "accuracy": 1.0}
+    every = runner.invoke(app, ["eval", "next-steps", "--cases", str(cases), "--split", "all"])
+    assert "c: expected 1 step(s), proposed nothing" in every.output
+    refused = runner.invoke(app, ["eval", "next-steps", "--cases", str(cases), "--split", "test"])
+    assert refused.exit_code == 2
