@@ -440,6 +440,7 @@ async def run_demo(*, home: str | None, out: Console) -> int:
     # One clock for the app and the emulated Slack: when the demo lets time pass, messages are stamped then too.
     clock = OffsetClock()
     workspace = Workspace(clock=lambda: clock.now().timestamp())
+    workspace.users[SE]["tz"] = "Europe/Berlin"  # Sky works from Berlin: the demo's times must suit both
     async with run_emulator(workspace) as emulator_url:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "routing.yaml").write_text(DEMO_ROUTING, encoding="utf-8")

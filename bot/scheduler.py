@@ -21,7 +21,7 @@ from approvals import sweeps as approval_sweeps
 from bot.runtime import Runtime
 from core import audit, privacy, sweeps
 from deals import sweeps as deal_sweeps
-from integrations.calendar import service as meeting_service
+from integrations.calendar import reminders as meeting_reminders
 from integrations.crm import sweeps as crm_sweeps
 from integrations.events import sweeps as event_sweeps
 
@@ -168,7 +168,7 @@ def build_scheduler(runtime: Runtime) -> AsyncIOScheduler:
     )
     # The day-before reminder of each booked meeting: claimed once by its key, posted by its job.
     scheduler.add_job(
-        in_transaction(runtime, "meeting_reminders", lambda s: meeting_service.remind(s, clock=runtime.clock)),
+        in_transaction(runtime, "meeting_reminders", lambda s: meeting_reminders.remind(s, clock=runtime.clock)),
         "interval",
         minutes=5,
         id="meeting_reminders",

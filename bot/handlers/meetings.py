@@ -24,6 +24,7 @@ from core.jobs import ClaimedJob
 from core.worker import RetryLater
 from deals import access
 from deals.service import DealNotFound
+from integrations.calendar import invites, reminders
 from integrations.calendar import service as meetings
 from integrations.calendar.models import MeetingKind, MeetingStatus
 from integrations.calendar.port import CalendarError, CalendarUnavailable
@@ -190,7 +191,7 @@ async def handle_sync(runtime: Runtime, job: ClaimedJob) -> None:
     args = job.args(SyncMeeting)
     try:
         meeting = await asyncio.to_thread(
-            meetings.sync_provider,
+            invites.sync_provider,
             runtime.session_factory,
             meeting_id=args.meeting_id,
             calendar=runtime.calendar(),
@@ -230,7 +231,7 @@ async def _show_in_thread(runtime: Runtime, meeting: meetings.MeetingView, seque
             deal_id=meeting.deal_id,
         )
         await asyncio.to_thread(
-            meetings.record_message,
+            invites.record_message,
             runtime.session_factory,
             meeting_id=meeting.id,
             channel_id=posted.channel,
@@ -253,7 +254,7 @@ async def _show_in_thread(runtime: Runtime, meeting: meetings.MeetingView, seque
 
 async def _send_invites(runtime: Runtime, meeting: meetings.MeetingView, sequence: int) -> None:
     """The .ics at this sequence: in the deal thread, and in the sales engineer's DM."""
-    content = meetings.invite_for(meeting, stamp=runtime.clock.now())
+    content = invites.invite_for(meeting, stamp=runtime.clock.now())
     cancelled = meeting.status == MeetingStatus.CANCELLED
     title = f"{meeting.title} ({'cancellation' if cancelled else 'invite'})"
     if meeting.channel_id and meeting.thread_ts:
@@ -286,7 +287,9 @@ async def _send_invites(runtime: Runtime, meeting: meetings.MeetingView, sequenc
 async def handle_remind(runtime: Runtime, job: ClaimedJob) -> None:
     """The day-before reminder in the deal thread, once; skipped when the meeting moved or was cancelled."""
     args = job.args(RemindMeeting)
-    reminder = await asyncio.to_thread(meetings.reminder_to_send, runtime.session_factory, reminder_id=args.reminder_id)
+    reminder = await asyncio.to_thread(
+        reminders.reminder_to_send, runtime.session_factory, reminder_id=args.reminder_id
+    )
     if isinstance(reminder, str):
         logger.info("meeting reminder %s not sent: %s", args.reminder_id, reminder)
         return
@@ -301,7 +304,7 @@ async def handle_remind(runtime: Runtime, job: ClaimedJob) -> None:
         deal_id=meeting.deal_id,
     )
     await asyncio.to_thread(
-        meetings.reminder_sent,
+        reminders.reminder_sent,
         runtime.session_factory,
         reminder_id=reminder.reminder_id,
         channel_id=posted.channel,

@@ -7,7 +7,8 @@ the meeting on the round of times offered, so a second click (or two at once) bo
 meeting is booked; the next step and the job that brings the provider's event, the .ics invite and the thread
 message along are written in the same transaction. Rescheduling offers a new round; the booked time moves and
 SEQUENCE grows. Cancelling is one conditional UPDATE on the sequence the person saw. The day-before reminder is
-claimed by its key, so schedulers on several replicas send it once.
+claimed by its key, so schedulers on several replicas send it once (reminders.py); the provider's event and
+the .ics invite follow the meeting's sequence (invites.py).
 """
 
 from __future__ import annotations
@@ -21,26 +22,22 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import audit, jobs
 from core.clock import Clock
-from core.job_kinds import PostMeetingOffer, RemindMeeting, SyncMeeting
+from core.job_kinds import PostMeetingOffer, SyncMeeting
 from deals import access
 from deals import service as deals
 from deals.models import Deal, NextStep, NextStepSource, NextStepStatus
 from deals.next_steps import CLOSED_STAGES, add_step
 from integrations.calendar import slots as slot_rules
-from integrations.calendar.ics import Invite, invite_ics
-from integrations.calendar.models import Meeting, MeetingKind, MeetingReminder, MeetingSlot, MeetingStatus
-from integrations.calendar.port import Attendee, CalendarNotFound, CalendarPort, EventRequest, Interval
+from integrations.calendar.models import Meeting, MeetingKind, MeetingSlot, MeetingStatus
+from integrations.calendar.port import CalendarPort, Interval
 from integrations.leads.models import Lead, country_code
 
 Role = Literal["rep", "se", "customer"]
-REMIND_BEFORE = timedelta(hours=24)
 
 # Where a customer is, when the CRM gives a country and no time zone: the country's main business zone. For
 # countries spanning several zones this is an assumption, said beside the name wherever times are offered.
@@ -539,7 +536,7 @@ class Booking:
     repeated: bool  # this request had booked it before (a re-run): nothing new was booked
 
 
-def _view(session: Session, meeting: Meeting) -> MeetingView:
+def view_of(session: Session, meeting: Meeting) -> MeetingView:
     deal = deals.get_deal(session, meeting.deal_id)
     return MeetingView(
         id=meeting.id,
@@ -564,7 +561,7 @@ def _view(session: Session, meeting: Meeting) -> MeetingView:
 
 def meeting_view(session_factory: sessionmaker[Session], *, meeting_id: int) -> MeetingView:
     with session_factory() as session:
-        return _view(session, session.get_one(Meeting, meeting_id))
+        return view_of(session, session.get_one(Meeting, meeting_id))
 
 
 def _step_title(meeting: Meeting, company: str, zone: ZoneInfo) -> str:
@@ -587,7 +584,7 @@ def book(
         deal = deals.get_deal(session, meeting.deal_id)
         _may_change(session, who, deal)
         if meeting.changed_by_origin == origin:
-            return Booking(meeting=_view(session, meeting), repeated=True)
+            return Booking(meeting=view_of(session, meeting), repeated=True)
         first = meeting.booked_round is None
         now = clock.now()
         won = session.execute(
@@ -628,7 +625,7 @@ def book(
             outcome=str(meeting.status),
             detail={"start": slot.start_at.isoformat(), "sequence": meeting.sequence},
         )
-        return Booking(meeting=_view(session, meeting), repeated=False)
+        return Booking(meeting=view_of(session, meeting), repeated=False)
 
 
 def _why_not_booked(meeting: Meeting, slot: MeetingSlot) -> MeetingError:
@@ -749,7 +746,7 @@ def cancel(
     with session_factory() as session, session.begin():
         meeting, deal = _booked_as_seen(session, who=who, meeting_id=meeting_id, seen_sequence=seen_sequence)
         if meeting.changed_by_origin == origin:
-            return Booking(meeting=_view(session, meeting), repeated=True)
+            return Booking(meeting=view_of(session, meeting), repeated=True)
         now = clock.now()
         won = session.execute(
             update(Meeting)
@@ -795,160 +792,4 @@ def cancel(
             inputs={"seen_sequence": seen_sequence},
             outcome="cancelled",
         )
-        return Booking(meeting=_view(session, meeting), repeated=False)
-
-
-# The provider's event and the invite ------------------------------------------------------------------------
-
-
-def _event_request(meeting: MeetingView) -> EventRequest:
-    assert meeting.start is not None and meeting.end is not None
-    return EventRequest(
-        uid=meeting.ics_uid,
-        summary=meeting.title,
-        description=_description(meeting),
-        start=meeting.start,
-        end=meeting.end,
-        attendees=[Attendee(email=p.email, name=p.name) for p in meeting.people if p.email],
-        sequence=meeting.sequence,
-    )
-
-
-def _description(meeting: MeetingView) -> str:
-    lines = [f"{meeting.title} (deal #{meeting.deal_id})."]
-    for person in meeting.people:
-        lines.append(f"{person.name}: {person.zone} ({person.zone_source})")
-    if meeting.no_sales_engineer:
-        lines.append("No sales engineer is assigned to the deal yet.")
-    return "\n".join(lines)
-
-
-def sync_provider(
-    session_factory: sessionmaker[Session], *, meeting_id: int, calendar: CalendarPort, clock: Clock
-) -> MeetingView:
-    """Bring the provider's event to the meeting's sequence: created once, moved, or cancelled. Harmless to repeat:
-    the sequence the provider holds is recorded after each call. Raises CalendarError (retryable ones: later)."""
-    meeting = meeting_view(session_factory, meeting_id=meeting_id)
-    with session_factory() as session:
-        row = session.get_one(Meeting, meeting_id)
-        event_id, synced = row.provider_event_id, row.provider_sequence
-    if synced is not None and synced >= meeting.sequence:
-        return meeting
-    if meeting.status == MeetingStatus.CANCELLED:
-        if event_id is not None:
-            calendar.cancel_event(event_id)
-    elif event_id is None:
-        event_id = calendar.create_event(_event_request(meeting))
-    else:
-        try:
-            calendar.update_event(event_id, _event_request(meeting))
-        except CalendarNotFound:  # deleted at the provider meanwhile: the meeting stands, so it is made again
-            event_id = calendar.create_event(_event_request(meeting))
-    with session_factory() as session, session.begin():
-        session.execute(
-            update(Meeting)
-            .where(Meeting.id == meeting_id)
-            .values(provider_event_id=event_id, provider_sequence=meeting.sequence, updated_at=clock.now())
-        )
-    return meeting
-
-
-def invite_for(meeting: MeetingView, *, stamp: datetime) -> bytes:
-    """The meeting's .ics at its current sequence: a REQUEST, or a CANCEL once cancelled."""
-    assert meeting.start is not None and meeting.end is not None
-    ours = [p for p in meeting.people if p.email]
-    organizer = next((p for p in ours if p.slack_id == meeting.owner), ours[0] if ours else None)
-    return invite_ics(
-        Invite(
-            uid=meeting.ics_uid,
-            sequence=meeting.sequence,
-            summary=meeting.title,
-            description=_description(meeting),
-            start=meeting.start,
-            end=meeting.end,
-            organizer=Attendee(email=organizer.email or "", name=organizer.name)
-            if organizer
-            else Attendee(email="calendar@lead-to-order.invalid"),
-            attendees=[Attendee(email=p.email or "", name=p.name) for p in ours],
-            stamp=stamp,
-        ),
-        method="CANCEL" if meeting.status == MeetingStatus.CANCELLED else "REQUEST",
-    )
-
-
-def record_message(session_factory: sessionmaker[Session], *, meeting_id: int, channel_id: str, ts: str) -> None:
-    with session_factory() as session, session.begin():
-        session.execute(
-            update(Meeting)
-            .where(Meeting.id == meeting_id, Meeting.message_ts.is_(None))
-            .values(channel_id=channel_id, message_ts=ts)
-        )
-
-
-# Reminders ------------------------------------------------------------------------------------------------------
-
-
-def remind(session: Session, *, clock: Clock) -> dict[str, int]:
-    """The sweep: every booked meeting starting within a day gets its reminder claimed (once per meeting and time,
-    whichever scheduler inserts the key first) with its job, in the sweep's transaction."""
-    now = clock.now()
-    due = session.execute(
-        select(Meeting.id, Meeting.start_at).where(
-            Meeting.status.in_([MeetingStatus.BOOKED, MeetingStatus.RESCHEDULED]),
-            Meeting.start_at > now,
-            Meeting.start_at <= now + REMIND_BEFORE,
-        )
-    ).all()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    claimed = 0
-    for meeting_id, start in due:
-        assert start is not None  # booked meetings have their time
-        key = f"meeting:{meeting_id}:reminder:{start.isoformat()}"
-        statement = (
-            insert(MeetingReminder)
-            .values(key=key, meeting_id=meeting_id, created_at=now)
-            .on_conflict_do_nothing()
-            .returning(MeetingReminder.id)
-        )
-        reminder_id = session.execute(statement).scalar()
-        if reminder_id is None:
-            continue
-        jobs.enqueue(session, job=RemindMeeting(reminder_id=reminder_id), clock=clock, dedupe_key=key)
-        claimed += 1
-    return {"reminders": claimed}
-
-
-@dataclass(frozen=True)
-class Reminder:
-    reminder_id: int
-    meeting: MeetingView
-    sent_ts: str | None
-
-
-def reminder_to_send(session_factory: sessionmaker[Session], *, reminder_id: int) -> Reminder | str:
-    """The reminder to post, or why not (the meeting moved or was cancelled since it was claimed)."""
-    with session_factory() as session, session.begin():
-        reminder = session.get_one(MeetingReminder, reminder_id)
-        meeting = session.get_one(Meeting, reminder.meeting_id)
-        reason = reminder.skipped
-        if reason is None and reminder.sent_at is None:
-            if not meeting.status.is_booked:
-                reason = f"the meeting is {meeting.status}"
-            elif meeting.start_at is None or not reminder.key.endswith(f":reminder:{meeting.start_at.isoformat()}"):
-                reason = "the meeting moved"
-            if reason is not None:
-                reminder.skipped = reason
-        if reason is not None:
-            return reason
-        return Reminder(reminder_id=reminder.id, meeting=_view(session, meeting), sent_ts=reminder.ts)
-
-
-def reminder_sent(
-    session_factory: sessionmaker[Session], *, reminder_id: int, channel_id: str, ts: str, clock: Clock
-) -> None:
-    with session_factory() as session, session.begin():
-        session.execute(
-            update(MeetingReminder)
-            .where(MeetingReminder.id == reminder_id, MeetingReminder.sent_at.is_(None))
-            .values(sent_at=clock.now(), channel_id=channel_id, ts=ts)
-        )
+        return Booking(meeting=view_of(session, meeting), repeated=False)

@@ -21,7 +21,7 @@ from bot.serving import serve_asgi
 from core.clock import ManualClock
 from core.models import Job
 from deals.models import Account, Deal, NextStep, NextStepStatus
-from integrations.calendar import service as meetings
+from integrations.calendar import reminders as meeting_reminders
 from integrations.calendar.models import LocalCalendarEvent, Meeting, MeetingReminder, MeetingStatus
 from tests.bot.conftest import REP, Harness, open_harness
 from tests.bot.test_discovery_in_slack import seen
@@ -246,7 +246,7 @@ async def test_reschedule_and_cancel_update_the_event_invite_message_and_step_on
 
 def remind(harness: Harness) -> dict[str, int]:
     with harness.runtime.session_factory() as session, session.begin():
-        return meetings.remind(session, clock=harness.clock)
+        return meeting_reminders.remind(session, clock=harness.clock)
 
 
 def reminders(harness: Harness, thread: str) -> list[str]:
