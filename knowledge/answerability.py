@@ -2,7 +2,7 @@
 
 Retrieval always finds *something*: a question about ISO 27001 retrieves the page about SOC 2, one
 about an uptime SLA retrieves the support SLA. What tells them apart is whether the passages hold what
-the question is specifically about. Two signals, both measured against the corpus itself:
+the question is specifically about. Two signals, both measured against the corpus itself, and a check:
 
 - **Coverage**: the share of the question's concepts one passage holds, each concept weighted by how
   specific it is in this corpus (inverse document frequency). A concept the corpus never mentions
@@ -10,17 +10,24 @@ the question is specifically about. Two signals, both measured against the corpu
   corpus word (repaired), an abbreviation of one (`prod`, `vuln`), or an everyday word that is merely
   context ("huge", "worried": a single piece of the embedding model's general English vocabulary),
   which weighs little.
-- **Closeness**: the cosine between the question and the passage's nearest sentence (dense vectors).
+- **Closeness**: the cosine between the question (its misspellings of corpus words corrected) and the
+  passage's nearest sentence (dense vectors).
+- **The kind of answer**: a question that asks for an amount of money, an uptime figure, or names a
+  numbered standard or version ("SOC 1", "ISO 27701") is not answered by passages that state none
+  (`lacking_answer`), however close they are.
 
 The knowledge base answers when `coverage + CLOSENESS_WEIGHT * closeness` clears the floor for the
-mode in use. The floors were calibrated on the development questions of two public documentation sets
-(evals/corpora/); figures in docs/benchmarks.md. The concepts a question names that no passage holds
+mode in use and nothing of the kind asked for is lacking. The floors were calibrated on the development
+questions of two public documentation sets (evals/corpora/) and the sample knowledge base's; figures in
+docs/benchmarks.md. The concepts a question names that no passage holds
 are reported, so "I don't know" can say what was not found.
 """
 
 from __future__ import annotations
 
+import bisect
 import difflib
+import itertools
 import math
 import re
 from collections import Counter
@@ -46,6 +53,7 @@ TYPO_CUTOFF = 0.82  # difflib ratio for a misspelling of a corpus word
 MIN_TYPO_LENGTH = 5
 MIN_ABBREVIATION = 4
 PASSAGES_JUDGED = 5
+SUPPLEMENT_SHARE = 0.5  # of the average concept weight: a concept no judged passage holds, worth a further one
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _MIN_SENTENCE = 20  # characters: shorter lines are headings or table fragments
@@ -90,6 +98,27 @@ class Vocabulary:
     def idf(self, frequency: int) -> float:
         return math.log((self.documents + 1) / (frequency + 0.5))
 
+    def respell(self, word: str) -> str | None:
+        """The corpus word a word the corpus lacks is a misspelling of ("intergration": "integration")."""
+        if not word.isalpha() or len(word) < MIN_TYPO_LENGTH or word in self.plain_words:
+            return None
+        if self.document_frequency[lexical.stem(word)]:
+            return None  # another form of a corpus word, not a misspelling
+        near = difflib.get_close_matches(word, self._sorted_words, n=1, cutoff=TYPO_CUTOFF)
+        return near[0] if near else None
+
+    def respelled(self, question: str, everyday: Callable[[str], bool]) -> str:
+        """The question with its misspellings of corpus words corrected (a word of general English, like
+        "annually" or "through", is no misspelling): what its meaning is compared with."""
+
+        def corrected(match: re.Match[str]) -> str:
+            word = match[0].lower()
+            if word in lexical.STOP_WORDS or everyday(word):
+                return match[0]
+            return self.respell(word) or match[0]
+
+        return re.sub(r"[A-Za-z]+", corrected, question)
+
     def repair(self, word: str) -> str | None:
         """The corpus term a word the corpus lacks stands for: a misspelling or an abbreviation of it."""
         if not word.isalpha():
@@ -100,9 +129,10 @@ class Vocabulary:
                 return lexical.stem(near[0])
         if len(word) >= MIN_ABBREVIATION:
             word = word.removesuffix("s") if len(word) > MIN_ABBREVIATION else word  # "vulns"
-            longer = next((t for t in self._sorted_terms if t.startswith(word) and t != word), None)
-            if longer is not None:
-                return longer
+            longer = [t for t in self._sorted_terms[bisect.bisect_right(self._sorted_terms, word) :]]
+            longer = list(itertools.takewhile(lambda t: t.startswith(word), longer))
+            if longer:  # "prod": the commonest corpus term it begins ("product"), not the first in the alphabet
+                return max(longer, key=lambda t: (self.document_frequency[t], -len(t)))
         return None
 
 
@@ -121,11 +151,14 @@ class Support:
     coverage: float
     closeness: float | None
     missing: tuple[str, ...]  # the question's specific concepts no judged passage holds
+    lacking: str | None = None  # the kind of answer the question asks for that no judged passage states
 
     def score(self) -> float:
         return self.coverage + CLOSENESS_WEIGHT * (self.closeness or 0.0)
 
     def answers(self) -> bool:
+        if self.lacking is not None:
+            return False  # "how much is it?" with no amount anywhere; "ISO 27701?" where only ISO 27001 is
         if self.coverage >= COMPLETE:
             return True  # one passage holds everything the question names ("BYOK?")
         if self.closeness is None:
@@ -208,12 +241,21 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE.split(text) if len(s.strip()) >= _MIN_SENTENCE]
 
 
-def judge(concepts: Sequence[WeightedConcept], passages: Sequence[str], closeness: float | None) -> Support:
+def judge(
+    concepts: Sequence[WeightedConcept],
+    passages: Sequence[str],
+    closeness: float | None,
+    *,
+    question: str = "",
+    everyday: EverydayWords | None = None,
+) -> Support:
     """The support the best of `passages` gives the question; `closeness` is the best cosine between the
-    question and a sentence of theirs (None without dense vectors)."""
+    question and a sentence of theirs (None without dense vectors). With the `question`'s words, also whether
+    the passages state the kind of answer it asks for (`lacking`)."""
     total = sum(c.weight for c in concepts)
     if not concepts or not passages or total <= 0:
         return Support(0.0, closeness, tuple(c.label for c in concepts if c.unknown))
+    lacking = lacking_answer(question, passages, everyday or EverydayWords(None)) if question else None
     best = 0.0
     held: set[int] = set()
     for text in passages:
@@ -227,7 +269,32 @@ def judge(concepts: Sequence[WeightedConcept], passages: Sequence[str], closenes
         for i, c in sorted(enumerate(concepts), key=lambda pair: -pair[1].weight)
         if i not in held and (c.unknown or c.weight >= average)
     )
-    return Support(best, closeness, missing)
+    if lacking is not None:
+        missing = (lacking, *(label for label in missing if label.lower() not in lacking.lower()))
+    return Support(best, closeness, missing, lacking)
+
+
+def supplements(
+    concepts: Sequence[WeightedConcept], judged: Sequence[str], candidates: Sequence[str], most: int
+) -> list[int]:
+    """Which of `candidates` (passages ranked below the judged ones, best first) to add to an answer: at
+    most `most`, each holding a concept of the question that no judged passage and no candidate added before
+    it holds (one weighing at least SUPPLEMENT_SHARE of the average concept: not mere context). The fact a
+    question turns on is sometimes in the eighth passage when the first five repeat its commoner words."""
+    if most <= 0 or not concepts or not candidates:
+        return []
+    average = sum(c.weight for c in concepts) / len(concepts)
+    held = {i for text in judged for i, c in enumerate(concepts) if c.concept.found_in(set(lexical.tokens(text)))}
+    wanted = {i for i, c in enumerate(concepts) if i not in held and c.weight >= SUPPLEMENT_SHARE * average}
+    chosen: list[int] = []
+    for index, text in enumerate(candidates):
+        if len(chosen) == most or not wanted:
+            break
+        found = {i for i in wanted if concepts[i].concept.found_in(set(lexical.tokens(text)))}
+        if found:
+            chosen.append(index)
+            wanted -= found
+    return chosen
 
 
 def closeness(question_vector: Sequence[float], sentence_vectors: Sequence[Sequence[float]]) -> float:
@@ -239,3 +306,54 @@ def closeness(question_vector: Sequence[float], sentence_vectors: Sequence[Seque
     norms = np.linalg.norm(sentences, axis=1) * float(np.linalg.norm(question))
     cosines = (sentences @ question) / np.where(norms == 0, 1.0, norms)
     return float(cosines.max())
+
+
+# The kind of answer a question asks for, when it is one a passage states in a recognisable form: an amount of
+# money ("how much is Scale-Up per month?"), an uptime percentage ("what's the uptime SLA?"), or a named,
+# numbered standard or version ("SOC 1", "ISO 27701"). Passages about the subject that lack it do not answer:
+# the pricing page without prices, the support SLA without an uptime figure, the SOC 2 page asked about SOC 1.
+_ASKS_PRICE = re.compile(
+    r"\bhow\s+much\s+(?:is|are|does|do|would|will|for|per)\b|\b(?:list|unit)\s+prices?\b|"
+    r"\bwhat(?:'s|\s+is|\s+are|\s+does)?\s+(?:it|the|they|that)?\s*(?:cost|price)\b|\b(?:costs?|prices?)\s+(?:per|for)\b",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:k|m)?\s?(?:USD|EUR|GBP|AUD|CAD|dollars?|euros?|pounds?)\b", re.IGNORECASE
+)
+_ASKS_UPTIME = re.compile(r"\b(?:uptime|availability)\b", re.IGNORECASE)
+_UPTIME_SAID = re.compile(r"\b(?:uptime|availability|available|SLA)\b", re.IGNORECASE)
+_PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.IGNORECASE)
+# A standard or version named with its number, as typed: "SOC 1", "ISO 27701", "GA4", "PCI-DSS 4".
+_NUMBERED_NAME = re.compile(r"\b([A-Za-z]{2,})[ -]?(\d{1,5}(?:\.\d+)?)(?![\d.%])\b")
+NAME_GAP = 12  # characters a passage may put between a name and its number ("ISO/IEC 27001")
+
+
+def lacking_answer(question: str, passages: Sequence[str], everyday: EverydayWords) -> str | None:
+    """The kind of answer `question` asks for that none of `passages` states, or None."""
+    said = [" ".join(text.split()) for text in passages]
+    if _ASKS_PRICE.search(question) and not any(_MONEY.search(text) for text in said):
+        return "a price"
+    if _ASKS_UPTIME.search(question) and not any(
+        _PERCENT.search(sentence) and _UPTIME_SAID.search(sentence) for text in said for sentence in sentences(text)
+    ):
+        return "an uptime commitment"
+    lowered = [text.lower() for text in said]
+    for match in _NUMBERED_NAME.finditer(question):
+        name, number = match[1], match[2]
+        if not (name.isupper() or (len(name) <= 4 and not everyday.common(name.lower()))):
+            continue  # "manage 6 sites", "top 10": a word and a quantity, not a name
+        if name.lower() in lexical.STOP_WORDS or not any(
+            re.search(rf"\b{re.escape(name.lower())}", t) for t in lowered
+        ):
+            continue  # a name the passages never use is the coverage's business, not this check's
+        if any(
+            re.search(rf"\b{re.escape(name.lower())}\W?\d[\d.]*\s?(?:\+|or later|and later|or higher|and up)", t)
+            for t in lowered
+        ):
+            continue  # "EHP 7+" answers "EHP8": a range of versions, not another standard
+        named = re.compile(
+            rf"\b{re.escape(name.lower())}(?:{re.escape(number)}|\W[^.\n]{{0,{NAME_GAP}}}?\b{re.escape(number)})(?![\d])"
+        )
+        if not any(named.search(text) for text in lowered):
+            return f"{name} {number}"
+    return None

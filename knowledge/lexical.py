@@ -47,6 +47,14 @@ STOP_WORDS = frozenset(
 )
 
 
+# A small number inside a compound also as its word ("4-eyes": "four-eyes"), for the query only: the index keeps
+# what the text says, and the question matches either spelling.
+NUMBER_WORDS = dict(
+    zip("1 2 3 4 5 6 7 8 9 10".split(), "one two three four five six seven eight nine ten".split(), strict=True)
+)
+SPELLED_NUMBER_WEIGHT = 0.5
+
+
 @lru_cache(maxsize=1)
 def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
@@ -199,6 +207,11 @@ def analyze(text: str, glossary: Expander | None = None) -> AnalyzedQuery:
                 query.terms[term] = max(query.terms.get(term, 0.0), weight / len(alternative))
     for index, piece in enumerate(found):
         concept = (frozenset(piece.terms[:1]), frozenset(piece.words))
+        spelled = tuple(NUMBER_WORDS.get(word, word) for word in piece.words)
+        if len(piece.words) > 1 and spelled != piece.words:  # "4-eyes" is "four-eyes"
+            concept = (*concept, frozenset(spelled))
+            for term in spelled:
+                query.terms.setdefault(term, SPELLED_NUMBER_WEIGHT)
         if index not in covered and concept not in seen:
             seen.add(concept)
             query.concepts.append(Concept(concept))

@@ -31,6 +31,9 @@ MIN_RARE_SCORE = 2.5
 # An embedder may set its own `similarity_floor`: (cosine needed with the shared terms, cosine alone).
 MIN_DENSE_SIMILARITY = 0.35
 SHORT_QUESTION = 3  # concepts; a longer question must share more than one of them
+# Passages ranked below the first five that an answer may also draw on, each holding a specific concept of the
+# question that none above it holds (answerability.supplements).
+FURTHER_FOR_ANSWERS = 2
 
 
 def _stale(updated_at: str | None, today: date) -> bool:
@@ -88,6 +91,7 @@ def _search(
     updated_after: date | None = None,
     audiences: Set[str] | None = None,
     today: date | None = None,
+    further: int = 0,
 ) -> Retrieval:
     analyzed = lexical.analyze(query, store.glossary or default_glossary())
     if not analyzed.concepts:
@@ -100,7 +104,7 @@ def _search(
     # Every filter (audience included) is applied in the engine, on payload indexes.
     hits = store.query(
         query,
-        limit=limit * 3,
+        limit=(limit + further) * 3,
         product=product,
         doc_type=doc_type,
         updated_after=updated_after,
@@ -109,6 +113,7 @@ def _search(
         sparse_query=sparse_query,
     )
     passages: list[Passage] = []
+    beyond: list[Passage] = []  # relevant passages ranked below `limit`, for `further`
     answered = False  # with dense vectors: has one passage cleared the full floor?
     for hit in hits:
         payload = hit.payload or {}
@@ -128,9 +133,9 @@ def _search(
             complete = matched == len(analyzed.concepts)  # holds everything the question names
             answered = answered or complete or (matched >= needed and similarity >= with_terms) or similarity >= alone
             relevant = matched >= 1 or similarity >= with_terms
-        if not relevant or len(passages) == limit:
+        if not relevant or len(passages) + len(beyond) == limit + further:
             continue
-        passages.append(
+        (passages if len(passages) < limit else beyond).append(
             Passage(
                 chunk_id=str(hit.id),
                 title=payload.get("title", ""),
@@ -148,8 +153,12 @@ def _search(
         )
     if not answered and not passages:
         return Retrieval(passages=[], support=None)
-    support = _support(store, query, analyzed, passages, dense_query)
-    return Retrieval(passages=passages if support.answers() else [], support=support)
+    support, concepts = _support(store, query, analyzed, passages, dense_query)
+    if not support.answers():
+        return Retrieval(passages=[], support=support)
+    texts = [f"{p.title} {p.section} {p.text}" for p in passages[: answerability.PASSAGES_JUDGED]]
+    chosen = answerability.supplements(concepts, texts, [f"{p.title} {p.section} {p.text}" for p in beyond], further)
+    return Retrieval(passages=passages + [beyond[i] for i in chosen], support=support)
 
 
 def _support(
@@ -158,18 +167,23 @@ def _support(
     analyzed: lexical.AnalyzedQuery,
     passages: list[Passage],
     question_vector: list[float] | None,
-) -> Support:
+) -> tuple[Support, list[answerability.WeightedConcept]]:
     """How well the retrieved passages answer the question (knowledge/answerability.py); `question_vector` is
     the query's dense vector the search already computed (None without dense vectors)."""
     judged = passages[: answerability.PASSAGES_JUDGED]
-    concepts = answerability.weigh(analyzed, question, _vocabulary(store), _everyday_words())
+    everyday = _everyday_words()
+    vocabulary = _vocabulary(store)
+    concepts = answerability.weigh(analyzed, question, vocabulary, everyday)
     texts = [f"{p.title} {p.section} {p.text}" for p in judged]
     closeness = None
     if store.embedder is not None and question_vector is not None:
+        respelled = vocabulary.respelled(question, everyday)  # "servicenow intergration": compare the meaning meant
+        if respelled != question:
+            question_vector = store.query_vector(respelled) or question_vector
         said = [sentence for p in judged for sentence in answerability.sentences(p.text)]
         vectors = store.embedder.embed_documents(said) if said else []
         closeness = answerability.closeness(question_vector, vectors)
-    return answerability.judge(concepts, texts, closeness)
+    return answerability.judge(concepts, texts, closeness, question=question, everyday=everyday), concepts
 
 
 # The corpus vocabulary, per store: read once, again after this process wrote to the store, and again when

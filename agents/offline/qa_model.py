@@ -1,9 +1,11 @@
 """The offline Q&A model: search with the question, then answer with the sentences that match it best.
 
 It speaks pydantic-ai's FunctionModel interface. First request: call `search_knowledge` with the
-question. Second request (the passages are in): quote the best sentences of the best passages
-and cite them, or say that nothing relevant was found. Sentences that state amounts are never
-quoted: prices come from CPQ, so a price question is pointed at the price list and a CPQ ballpark.
+question. Second request (the passages are in): quote the sentences that answer best, from any of
+the passages (`agents/offline/quoting.py: answering_sentences`), each quote naming its document, the
+table cell the question names first; or say that nothing relevant was found. Sentences that state
+amounts are never quoted: prices come from CPQ, so a price question is pointed at the price list and a
+CPQ ballpark.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pydantic_ai.models.function import AgentInfo
 
 from agents import figures
 from agents.offline.quote_ask import PRICE_QUESTION
-from agents.offline.quoting import best_passages, quote, table_cell
+from agents.offline.quoting import answering_sentences, table_cell
 from agents.qa import NOTHING_RELEVANT
 
 
@@ -42,20 +44,31 @@ def _answer(result: Any, call: ToolCallPart) -> dict[str, Any]:
     if not result:
         return {"text": NOTHING_RELEVANT, "cited": []}
     question = call.args_as_dict().get("query", "")
-    best = best_passages(result, question)
-    # Amounts in documents (worked examples, price lists) are not prices: their sentences are left out.
-    kept = [(said, p) for p in best if (said := quote(figures.without_amounts(p["text"]), question))]
-    lines = [f"> {said}" for said, _ in kept]
-    cited = [p["chunk_id"] for _, p in kept]
-    # The direct answer first: the table cell the question names ("P1" x "Premium"), when there is one.
-    cells = ((p["chunk_id"], table_cell(p["text"], question)) for p in result)
+    # The sentences that answer best, across the passages; amounts in documents (worked examples, price lists)
+    # are not prices: their sentences are left out.
+    said = answering_sentences(
+        [p["text"] for p in result],
+        question,
+        headings=[str(p.get("section") or "") for p in result],
+        quotable=lambda unit: not figures.states_money(unit),
+    )
+    lines: list[str] = []
+    cited: list[str] = []
+    for index in dict.fromkeys(q.passage for q in said):  # the passage of the best sentence first
+        passage = result[index]
+        quoted = " ".join(q.text for q in sorted(said, key=lambda q: q.position) if q.passage == index)
+        lines.append(f"> {quoted} — _{passage.get('title') or 'source'}_")
+        cited.append(passage["chunk_id"])
+    quoted_passages = [result[i] for i in dict.fromkeys(q.passage for q in said)]
+    # The direct answer first: the table cell the question names ("P1" x "Premium") in a quoted passage.
+    cells = ((p["chunk_id"], table_cell(p["text"], question)) for p in quoted_passages or result[:1])
     found = next(((holder, cell) for holder, cell in cells if cell and not figures.states_money(cell)), None)
     if found is not None:
         holder, cell = found
         lines.insert(0, f"*{cell}*")
         cited = [holder, *(c for c in cited if c != holder)]
-    priced = [p for p in best if figures.states_money(p["text"])]
-    if priced and (not kept or PRICE_QUESTION.search(question)):  # point at the price list, never copy it
+    priced = [p for p in quoted_passages or result[:2] if figures.states_money(p["text"])]
+    if priced and (not said or PRICE_QUESTION.search(question)):  # point at the price list, never copy it
         lines.append(PRICES_FROM_CPQ)
         cited += [p["chunk_id"] for p in priced if p["chunk_id"] not in cited]
     if not lines:

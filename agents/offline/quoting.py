@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from knowledge import lexical
 
@@ -25,14 +30,19 @@ def _cells(line: str) -> list[str] | None:
 
 def sentences(text: str) -> list[str]:
     """Sentences, with table rows read out as "Row: Column value, ..." so they quote well."""
-    units: list[str] = []
+    return [unit for group in _groups(text) for unit in group]
+
+
+def _groups(text: str) -> list[list[str]]:
+    """The sentences of each paragraph, list item and table row (read out as "Row: Column value, ...")."""
+    groups: list[list[str]] = []
     header: list[str] = []
     prose: list[str] = []
 
     def flush() -> None:
         if prose:
             plain = re.sub(r"\*\*|__|`", "", " ".join(prose))  # Markdown emphasis reads as noise in a quote
-            units.extend(u.strip() for u in re.split(r"(?<=[.!?])\s+", plain) if u.strip())
+            groups.append([u.strip() for u in re.split(r"(?<=[.!?])\s+", plain) if u.strip()])
             prose.clear()
 
     for line in text.split("\n"):
@@ -46,7 +56,7 @@ def sentences(text: str) -> list[str]:
                 header = cells
                 continue
             pairs = [f"{h} {c}" for h, c in zip(header[1:], cells[1:], strict=False) if c]
-            units.append(f"{cells[0]}: {', '.join(pairs)}.")
+            groups.append([f"{cells[0]}: {', '.join(pairs)}."])
             continue
         header = []
         if not line or line[:1] in "-*•#":
@@ -56,7 +66,8 @@ def sentences(text: str) -> list[str]:
             continue
         prose.append(line)
     flush()
-    return [u for u in units if len(u) > 3 and not u.startswith("…")]
+    kept = [[u for u in group if len(u) > 3 and not u.startswith("…")] for group in groups]
+    return [group for group in kept if group]
 
 
 def quote(text: str, query: str, limit: int = 420) -> str:
@@ -109,11 +120,195 @@ def table_cell(text: str, query: str) -> str | None:
         if not header:
             header = cells
             continue
-        row = len(wanted & set(lexical.tokens(cells[0])))
+        row = wanted & set(lexical.tokens(cells[0]))
         if not row:
             continue
         for name, value in zip(header[1:], cells[1:], strict=False):
-            column = len(wanted & set(lexical.tokens(name)))
-            if column and value and (best is None or row + column > best[0]):
-                best = (row + column, f"{cells[0]}, {name}: {value}")
+            column = (wanted & set(lexical.tokens(name))) - row  # the column names something the row does not
+            if column and value and (best is None or len(row) + len(column) > best[0]):
+                best = (len(row) + len(column), re.sub(r"\*\*|__|`", "", f"{cells[0]}, {name}: {value}"))
     return best[1] if best else None
+
+
+# Composing an answer from several passages --------------------------------------------------------------------
+
+_FENCE = re.compile(r"^\s*```.*?(?:^\s*```[^\n]*$|\Z)", re.S | re.M)  # a code block reads as noise in a quote
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MARKUP = re.compile(r"<[^>\n]*>|\{[^{}\n]*\}|:::[a-z]*")  # HTML tags, MDX expressions, admonition fences
+_HEADING = re.compile(r"^\s*#{2,}\s*(.+?)\s*#*\s*$")
+# The question asks for an amount, a duration, a version or a limit: a sentence stating a number answers it.
+_ASKS_FOR_NUMBER = re.compile(
+    r"\b(?:how\s+(?:long|many|much|often|fast|soon|quickly|big|large|old)|what\s+versions?|which\s+versions?|"
+    r"max(?:imum)?|min(?:imum)?|limits?|cap|caps|timeouts?|when|response\s+time|uptime|retention|notice|"
+    r"percent(?:age)?|rate|size|number\s+of|oldest|newest|latest)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d")
+_CODE_CHARACTERS = frozenset("{}[]=<>_/#`|$\\")
+NUMBER_BONUS = 0.15  # of a sentence's share of the question, when the question asks for a number and it has one
+RANK_DISCOUNT = 0.02  # per place a passage is below the first
+RUNNERS_UP = 0.5  # a further sentence is quoted when it answers at least this share of the best one
+MOST_SENTENCES = 5
+ANSWER_BUDGET = 800  # characters of quoted sentences
+HEADING_SHARE = 0.5  # of a concept's weight, when the passage's heading holds it and the sentence does not
+LONGEST_QUOTE = 450  # characters of one sentence
+WHOLE_PARAGRAPH = 320  # characters: a paragraph or list item this short is quoted whole
+CLOSENESS_WEIGHT = 1.0  # of a sentence's cosine to the question, next to its share of the question's concepts
+SHORT_SENTENCE = 70  # characters: a sentence this short, or one ending in ":", is quoted with the one after it
+
+
+def readable(text: str) -> str:
+    """A passage's text as a rep reads it: no code blocks, images, HTML or MDX markup, links as their words, and
+    each sub-heading in front of the first sentence under it (it names what the sentences below are about)."""
+    text = _FENCE.sub("\n", text)
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    text = _MARKUP.sub(" ", text)
+    lines: list[str] = []
+    heading: str | None = None
+    for line in text.split("\n"):
+        match = _HEADING.match(line)
+        if match:
+            heading = match[1].rstrip(":")
+            lines.append("")
+            continue
+        stripped = line.strip()
+        if heading and stripped and not stripped.startswith("|"):
+            bullet = stripped[:1] in "-*•"
+            body = stripped.lstrip("-*• ") if bullet else stripped
+            line = f"{'- ' if bullet else ''}{heading}: {body}"
+            heading = None
+        elif stripped.startswith("|"):
+            heading = None
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """A sentence chosen to answer a question: which passage it is from, where, and how well it answers."""
+
+    text: str
+    passage: int
+    position: int
+    score: float
+
+
+def _code_like(unit: str) -> bool:
+    return sum(ch in _CODE_CHARACTERS for ch in unit) > 0.05 * len(unit)
+
+
+def _units(text: str, quotable: Callable[[str], bool]) -> list[str]:
+    """What may be quoted of a passage: a short paragraph or list item whole (its later sentences often hold
+    the figure its first one introduces), a longer one sentence by sentence."""
+    units: list[str] = []
+    for group in _groups(readable(text)):
+        kept = [unit for unit in group if quotable(unit)]
+        whole = " ".join(kept)
+        if len(whole) <= WHOLE_PARAGRAPH:
+            units.extend([whole] if whole else [])
+        else:
+            units.extend(kept)
+    return [_clipped(unit) for unit in units]
+
+
+def _clipped(unit: str) -> str:
+    """A run-on "sentence" (a flattened list or code with no full stop) cut to a quotable length."""
+    return unit if len(unit) <= LONGEST_QUOTE else unit[:LONGEST_QUOTE].rsplit(" ", 1)[0] + " …"
+
+
+def _closeness(question: str, units: list[str]) -> list[float]:
+    """The cosine between the question and each unit, by the shipped static embedding model (zeros without it)."""
+    from knowledge.static_model import StaticModelMissing, shipped_model
+
+    if not units:
+        return []
+    try:
+        vectors = shipped_model().encode([question, *units])
+    except StaticModelMissing:
+        return [0.0] * len(units)
+    norms = np.linalg.norm(vectors, axis=1)
+    norms[norms == 0] = 1.0
+    unit = vectors / norms[:, None]
+    return [float(x) for x in unit[1:] @ unit[0]]
+
+
+def answering_sentences(
+    texts: list[str],
+    question: str,
+    *,
+    headings: list[str] | None = None,
+    most: int | None = None,
+    budget: int | None = None,
+    quotable: Callable[[str], bool] = lambda unit: True,
+) -> list[Quoted]:
+    """The sentences across `texts` (passages, best first) that answer `question` best, best first.
+
+    Each sentence (or short paragraph) scores the share of the question's concepts it holds, each concept
+    weighted by how rare it is among these sentences (a product name every sentence repeats says little; the
+    word the question turns on says much), plus its closeness in meaning to the question, a little more when
+    the question asks for a number and the sentence states one, a little less for each place its passage
+    ranks lower. The best sentence leads; others follow when they answer nearly as well, within a length
+    budget; a short sentence (or one that announces a list) brings the next one. Only sentences `quotable`
+    accepts are considered. A passage's heading (`headings`, one per text: the section a chunk is under, often
+    the very question it answers) counts, at a discount, for each of its sentences."""
+    most = most or MOST_SENTENCES
+    budget = budget or ANSWER_BUDGET
+    from knowledge.glossary import default_glossary
+
+    concepts = lexical.analyze(question, default_glossary()).concepts
+    units = [_units(text, quotable) for text in texts]
+    held = [
+        [frozenset(i for i, c in enumerate(concepts) if c.found_in(set(lexical.tokens(u)))) for u in p] for p in units
+    ]
+    count = sum(len(p) for p in units)
+    if not concepts or not count:
+        return []
+    frequency = [sum(i in h for p in held for h in p) for i in range(len(concepts))]
+    weight = [math.log(1 + count / f) if f else 0.0 for f in frequency]
+    total = sum(weight)
+    if total <= 0:
+        return []
+    near = iter(_closeness(question, [u for p in units for u in p]))
+    wants_number = bool(_ASKS_FOR_NUMBER.search(question))
+    titled = [
+        frozenset(i for i, c in enumerate(concepts) if c.found_in(set(lexical.tokens(heading))))
+        for heading in (headings or [""] * len(texts))
+    ]
+    candidates: list[tuple[str, int, int, frozenset[int], frozenset[int], float]] = []
+    for rank, (passage_units, passage_held) in enumerate(zip(units, held, strict=True)):
+        for position, (unit, found) in enumerate(zip(passage_units, passage_held, strict=True)):
+            closeness = next(near)
+            context = titled[rank] - found
+            if not found and not context:
+                continue
+            extra = CLOSENESS_WEIGHT * closeness + (NUMBER_BONUS if wants_number and _NUMBER.search(unit) else 0.0)
+            candidates.append((unit, rank, position, found, context, extra))
+
+    def score(candidate: tuple[str, int, int, frozenset[int], frozenset[int], float]) -> float:
+        unit, rank, _, found, context, extra = candidate
+        share = (sum(weight[i] for i in found) + HEADING_SHARE * sum(weight[i] for i in context)) / total + extra
+        return share * (0.5 if _code_like(unit) else 1.0) * (1 - RANK_DISCOUNT * rank)
+
+    ranked = sorted(
+        (Quoted(c[0], c[1], c[2], score(c)) for c in candidates), key=lambda q: (-q.score, q.passage, q.position)
+    )
+    chosen: list[Quoted] = []
+    used = 0
+    for candidate in ranked:
+        if len(chosen) == most or (chosen and candidate.score < RUNNERS_UP * chosen[0].score):
+            break
+        if chosen and used + len(candidate.text) > budget:
+            continue
+        chosen.append(candidate)
+        used += len(candidate.text)
+    for quoted in list(chosen):  # sentence windows: what a short sentence or a list's lead-in announces
+        unit, following = quoted.text, quoted.position + 1
+        if (len(unit) < SHORT_SENTENCE or unit.endswith(":")) and following < len(units[quoted.passage]):
+            after = units[quoted.passage][following]
+            taken = any(q.passage == quoted.passage and q.position == following for q in chosen)
+            if not taken and used + len(after) <= budget:
+                chosen.append(Quoted(after, quoted.passage, following, 0.0))
+                used += len(after)
+    return chosen

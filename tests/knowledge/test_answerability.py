@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import lexical
-from knowledge.answerability import EverydayWords, Support, Vocabulary, judge, weigh
+from knowledge.answerability import EverydayWords, Support, Vocabulary, judge, lacking_answer, supplements, weigh
 from knowledge.embeddings import STATIC_MINILM, make_embedder
 from knowledge.ingest import ingest
 from knowledge.search import retrieve
@@ -90,3 +90,66 @@ def test_questions_the_sample_knowledge_base_cannot_answer_get_nothing_and_say_w
 def test_a_reworded_question_the_documents_answer_still_gets_its_passage(sample):
     retrieval = retrieve(sample, "whats the p1 response time w/ premium", today=TODAY)
     assert retrieval.passages and retrieval.passages[0].path == "product/sla-and-support.md"
+
+
+def test_a_question_for_an_amount_or_an_uptime_figure_needs_passages_that_state_one(everyday):
+    plans = ["Scale-Up adds audit logs and change requests; billing is monthly or yearly."]
+    assert lacking_answer("how much is scale-up per month? list price pls", plans, everyday) == "a price"
+    assert lacking_answer("how much is scale-up per month?", ["Scale-Up costs $45 a month."], everyday) is None
+    assert lacking_answer("whats the uptime SLA on enterprise", plans, everyday) == "an uptime commitment"
+    sla = ["Enterprise has a 99.99% monthly uptime SLA."]
+    assert lacking_answer("whats the uptime SLA on enterprise", sla, everyday) is None
+    assert lacking_answer("how much traffic do we lose to adblockers", plans, everyday) is None  # not a price
+
+
+def test_a_numbered_standard_must_be_the_one_the_passages_name(everyday):
+    certified = ["Reports: SOC 2 Type II, ISO/IEC 27001:2022 certificate."]
+    assert lacking_answer("does halyard have a SOC 1 type II?", certified, everyday) == "SOC 1"
+    assert lacking_answer("is halyard certified to ISO 27701?", certified, everyday) == "ISO 27701"
+    assert lacking_answer("can I get the SOC 2 report", certified, everyday) is None
+    assert lacking_answer("are you ISO 27001 certified", certified, everyday) is None  # "ISO/IEC 27001"
+    assert lacking_answer("we're on ECC 6 EHP8", ["SAP ECC 6.0 with EHP 7+ is supported."], everyday) is None
+    assert lacking_answer("we manage 6 client sites", ["Agencies manage many client sites."], everyday) is None
+
+
+def test_support_that_lacks_the_kind_of_answer_asked_for_does_not_answer(vocabulary, everyday):
+    asked = concepts("p1 response with premium support", vocabulary, everyday)
+    support = judge(
+        asked, [CORPUS[1]], 0.9, question="what's the P1 uptime SLA with premium support", everyday=everyday
+    )
+    assert support.lacking == "an uptime commitment" and not support.answers()
+    assert support.missing[0] == "an uptime commitment"  # what "I don't know" says was not found
+
+
+def test_a_misspelled_question_is_compared_in_meaning_as_it_was_meant(vocabulary, everyday):
+    assert vocabulary.respelled("servicenow intergration - exists?", everyday) == "servicenow integration - exists?"
+    assert vocabulary.respelled("can we pay annually", everyday) == "can we pay annually"  # a word, not a typo
+
+
+def test_an_abbreviation_stands_for_the_commonest_corpus_term_it_begins():
+    corpus = ["Deploy to production first.", "Production data stays in region.", "A prodigy of a release."]
+    assert Vocabulary.of(corpus).repair("prod") == lexical.stem("production")  # not "prodigy", first in the alphabet
+
+
+def test_a_number_in_a_compound_matches_its_word(vocabulary, everyday):
+    asked = concepts("4-eyes approval for changes", vocabulary, everyday)
+    support = judge(asked, ["Change requests add a four-eyes approval workflow for changes."], closeness=0.6)
+    assert support.coverage == pytest.approx(1.0)
+    assert lexical.analyze("4-eyes").terms["four"] < 1.0  # the spelled-out form joins the query at a lower weight
+
+
+def test_a_further_passage_is_added_only_for_a_concept_the_first_ones_lack(vocabulary, everyday):
+    asked = concepts("can the premium support P1 answer come within 30 minutes from salesforce", vocabulary, everyday)
+    judged = [CORPUS[1]]
+    further = ["Premium support covers P1.", CORPUS[3], "Salesforce and SAP through the connector pack, again."]
+    assert supplements(asked, judged, further, most=2) == [1]  # the first holding "salesforce"; then nothing new
+    assert supplements(asked, judged, further, most=0) == []
+    assert supplements(asked, [CORPUS[1], CORPUS[3]], further, most=2) == []  # nothing lacking
+
+
+def test_an_answer_may_draw_on_a_passage_below_the_first_five_when_it_holds_what_they_lack(sample):
+    question = "prospect on business tier wants their secops team to pentest us themselves, is that allowed?"
+    first = retrieve(sample, question, today=TODAY).passages
+    assert len(first) == 5 and "security/penetration-testing.md" not in [p.path for p in first]
+    widened = retrieve(sample, question, today=TODAY, further=2).passages
+    assert 5 < len(widened) <= 7 and "security/penetration-testing.md" in [p.path for p in widened[5:]]

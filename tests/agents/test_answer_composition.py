@@ -1,0 +1,67 @@
+"""The offline answer: the sentences that answer best across the retrieved passages, the direct answer first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic_ai.messages import ToolCallPart
+
+from agents.offline.qa_model import _answer
+from agents.offline.quoting import answering_sentences, readable, table_cell
+
+OVERVIEW = (
+    "Acme Stream moves data between systems. Acme Stream runs in the cloud.\n\n"
+    "## Self-hosted runtime\n\nAcme Stream can also run on the customer's Kubernetes."
+)
+SESSIONS = (
+    "- **Default role**: the role given to members who log in through SSO for the first time.\n"
+    "- **Session timeout (minutes)**: Session timeout for users logged in through SSO. Maximum is 12 hours. "
+    "Default is 360 minutes (6 hours).\n"
+)
+
+
+def passage(chunk_id: str, text: str, title: str = "Guide", section: str = "") -> dict[str, Any]:
+    return {"chunk_id": chunk_id, "text": text, "title": title, "section": section, "source": "guide.md"}
+
+
+def test_the_fact_in_a_later_passage_is_quoted_before_a_general_first_passage():
+    said = answering_sentences([OVERVIEW, SESSIONS], "sso session timeout - default and max?")
+    assert said[0].passage == 1 and "12 hours" in said[0].text and "360 minutes" in said[0].text
+
+
+def test_a_sub_heading_introduces_the_sentence_under_it_and_markup_is_left_out():
+    text = readable(
+        "Intro.\n\n## Persist traits\n\nYou can stop client-side SDKs from setting traits.\n\n"
+        "![diagram](/img/a.svg) See [the guide](/guide) <div>x</div> :::tip\n```yaml\nkey: value\n```\n"
+    )
+    assert "Persist traits: You can stop client-side SDKs" in text
+    assert "diagram" not in text and "/guide" not in text and "<div>" not in text and "key: value" not in text
+    assert "See the guide" in text and ":::" not in text
+
+
+def test_a_lead_in_brings_the_list_it_announces():
+    text = "If you get an over-limit notice you have two options:\n\nUpgrade within a week, or the dashboard is locked."
+    said = answering_sentences([text], "what happens after the over-limit notice")
+    assert any("locked" in q.text for q in said)
+
+
+def test_a_table_cell_needs_a_column_that_names_something_the_row_does_not():
+    table = "| Setting | Description |\n|---|---|\n| LDAP domain | The LDAP login domain |\n"
+    assert table_cell(table, "does ldap login work on saas") is None
+    sla = "| Priority | Premium Support |\n|---|---|\n| P1 | 30 minutes, 24/7 |\n"
+    assert table_cell(sla, "p1 response with premium support") == "P1, Premium Support: 30 minutes, 24/7"
+
+
+def test_the_answer_leads_with_the_best_sentence_and_cites_its_passage_first():
+    call = ToolCallPart("search_knowledge", {"query": "sso session timeout - default and max?"})
+    answer = _answer([passage("a", OVERVIEW, "Overview"), passage("b", SESSIONS, "Single sign-on")], call)
+    assert answer["cited"][0] == "b"
+    first = answer["text"].splitlines()[0]
+    assert first.startswith("> ") and "12 hours" in first and first.endswith("— _Single sign-on_")
+
+
+def test_amounts_in_documents_are_never_quoted():
+    prices = "Enterprise costs $1,600 per seat per year. Enterprise includes SSO and audit logs."
+    call = ToolCallPart("search_knowledge", {"query": "what does enterprise include"})
+    answer = _answer([passage("p", prices, "Price list")], call)
+    assert "$1,600" not in answer["text"] and "audit logs" in answer["text"]
