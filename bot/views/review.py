@@ -69,7 +69,8 @@ def _draft_lines(draft: ReviewDraft) -> list[str]:
     for section in draft.sections:
         lines.append(f"*{escape(section.name)}*")
         for item in section.items:
-            source = f" _[{escape(item.citation)}]_" if item.citation else " _[no source]_"
+            # Drafted claims carry their source; a line the engineer wrote, or a fact of the deal, has none.
+            source = f" _[{escape(item.citation)}]_" if item.citation else ""
             lines.append(f"• {escape(item.text)}{source}")
         if not section.items:
             lines.append("• _nothing the knowledge base supports yet_")
