@@ -439,9 +439,20 @@ def assess(record: Qualification, *, disqualified: bool = False, caps: Sequence[
         score=score,
         stage=stage,
         missing=ordered,
-        next_questions=[questions[m] for m in ordered[:3]],
+        next_questions=[_question(record, m, questions[m]) for m in ordered[:3]],
         capped_by=capped_by,
     )
+
+
+# Asked instead when the record already holds the POC's criteria: the technical test is known, the business
+# result it serves is not.
+METRICS_BEYOND_POC = "Beyond the POC's criteria, what business result will they measure (hours, money, risk)?"
+
+
+def _question(record: Qualification, name: str, question: str) -> str:
+    if name == "metrics" and record.poc_success_criteria:
+        return METRICS_BEYOND_POC
+    return question
 
 
 FIELD_LABELS = {

@@ -60,3 +60,16 @@ def test_the_record_remembers_the_first_close_date_and_how_often_it_was_pushed_o
     record, _ = record.merged(QualificationUpdate(target_close=date(2027, 1, 29)))
     assert record.target_close == date(2027, 1, 29)
     assert (record.target_close_first, record.target_close_moves) == (date(2026, 12, 18), 2)
+
+
+def test_with_the_pocs_criteria_known_the_metrics_question_asks_for_the_business_result():
+    record = Qualification(
+        company="Acme", seats=100, deployment="saas", regions=["US"], budget={"amount": "100000"},
+        target_close="2027-03-31", economic_buyer="the CFO", decision_process="committee", compliance=["SOC2"],
+        integrations=["Oracle"],
+    )  # fmt: skip
+    assert "How will they measure success?" in assess(record).next_questions
+    with_poc = record.model_copy(update={"poc_success_criteria": "fresh within 15 minutes"})
+    asked = assess(with_poc).next_questions
+    assert "How will they measure success?" not in asked
+    assert any(q.startswith("Beyond the POC's criteria") for q in asked)
