@@ -377,7 +377,7 @@ async def _book_slot(demo: Demo, step: Step) -> None:
     if not offers:
         raise DemoFailed("no times were offered to Riley")
     demo.out.print("   [dim]shown only to Riley:[/dim]")
-    for line in render_message(offers[-1], demo.workspace):
+    for line in render_message({**offers[-1], "user": None}, demo.workspace)[1:]:  # as ephemeral_only renders it
         demo.out.print(f"   {line}", markup=False, highlight=False, soft_wrap=True)
     await demo.actor.click_ephemeral(REP, offers[-1], f"{ActionId.BOOK_SLOT}.0")
 
