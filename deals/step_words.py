@@ -33,10 +33,24 @@ _PHRASE = re.compile(
 _REMIND_ME = re.compile(r"^remind\s+me\s+to\s+", re.IGNORECASE)
 _OWNER_FIRST = re.compile(r"^<@(?P<user>[UW][A-Z0-9]{2,30})>\s*(?:to\s+|:\s*|,\s*)?", re.IGNORECASE)
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
+_WEEKDAY = r"(?:mon(?:day)?|tue(?:s|sday)?|wed(?:s|nesday)?|thu(?:r|rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
 # Phrases parsedatetime reads wrongly or not at all, said the way it reads them.
 _REWRITES = (
+    # Chat spellings first: "tmrw am", "in 2 wks", "next wk".
+    (re.compile(r"\b(?:tmrw|tmrow|tmw|2moro|2morrow|tomoz)\b", re.IGNORECASE), "tomorrow"),
+    (re.compile(r"\btomorrow\s+(?:am|pm|a\.m\.|p\.m\.)(?=\W|$)", re.IGNORECASE), "tomorrow"),
+    (re.compile(r"\b(?P<n>\d+)\s*wks?\b", re.IGNORECASE), r"\g<n> weeks"),
+    (re.compile(r"\b(?P<which>next|this)\s+wk\b", re.IGNORECASE), r"\g<which> week"),
     (re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b", re.IGNORECASE), "in 2 days"),
-    (re.compile(r"\b(?:by\s+)?(?:eod|end\s+of\s+(?:the\s+)?day)\b", re.IGNORECASE), "today"),
+    # "EOD Friday", "tomorrow COB": the end of that day, which is the day.
+    (
+        re.compile(
+            rf"\b(?:eod|cob|close\s+of\s+business)\s+(?=(?:on\s+)?(?:tomorrow|next|{_WEEKDAY})\b)", re.IGNORECASE
+        ),
+        "",
+    ),
+    (re.compile(rf"\b(?P<day>tomorrow|{_WEEKDAY})\s+(?:eod|cob|close\s+of\s+business)\b", re.IGNORECASE), r"\g<day>"),
+    (re.compile(r"\b(?:by\s+)?(?:eod|cob|close\s+of\s+business|end\s+of\s+(?:the\s+)?day)\b", re.IGNORECASE), "today"),
     (re.compile(r"\b(?:eow|(?:the\s+)?end\s+of\s+(?:the\s+)?week)\b", re.IGNORECASE), "end of week"),
     (re.compile(r"\b(?:eom|(?:the\s+)?end\s+of\s+(?:the\s+)?month)\b", re.IGNORECASE), "end of month"),
     # "first thing Monday" is Monday: the words before the day are not part of the step.
@@ -47,7 +61,9 @@ _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_nam
 }
 # "the 10th", "the 21st of next month", "the 5th of January": parsedatetime reads none of them.
 _DAY_OF_MONTH = re.compile(
-    r"\bthe\s+(?P<day>3[01]|[12][0-9]|0?[1-9])(?:st|nd|rd|th)\b"
+    # "Wed the 16th", "Thursday 17th": the weekday goes with the day of the month (parsedatetime reads only it).
+    rf"(?:\b(?P<weekday>{_WEEKDAY})\.?,?\s+(?:the\s+)?|\bthe\s+)"
+    r"(?P<day>3[01]|[12][0-9]|0?[1-9])(?:st|nd|rd|th)\b"
     r"(?:\s+of\s+(?:(?P<relative>this|next)\s+month|(?P<month>"
     + "|".join(sorted(_MONTHS, key=len, reverse=True))
     + r")\b))?",
@@ -115,7 +131,11 @@ def _first_date(text: str, written_at: datetime) -> tuple[date | None, str | Non
     """The first phrase naming a day (not only a time), its date, and the text without it."""
     found = _CALENDAR.nlp(text, sourceTime=written_at.replace(tzinfo=None)) or ()
     dated = [(m.date(), start, end, words) for m, context, start, end, words in found if context.hasDate]
-    if (ordinal := _said_day_of_month(text)) is not None and (not dated or ordinal.start() < dated[0][1]):
+    ordinal = _said_day_of_month(text)
+    # "on Thursday 17th": parsedatetime reads "on Thursday" alone; the day of the month is the date said.
+    if ordinal is not None and (
+        not dated or ordinal.start() <= dated[0][1] or (ordinal.group("weekday") and ordinal.start() < dated[0][2])
+    ):
         # A day the month does not have ("the 30th of next month" in January) is no date at all.
         day_of_month = _day_of_month(ordinal, written_at.date())
         dated = [(day_of_month, ordinal.start(), ordinal.end(), ordinal.group(0))] if day_of_month else []
@@ -131,7 +151,12 @@ def _said_day_of_month(text: str) -> re.Match[str] | None:
     """The first "the 10th" that is a date: after "on", "by", "before"... or naming its month ("the 2nd phase" is
     not one)."""
     for said in _DAY_OF_MONTH.finditer(text):
-        if said.group("relative") or said.group("month") or _ORDINAL_LEAD.search(text[: said.start()]):
+        if (
+            said.group("relative")
+            or said.group("month")
+            or said.group("weekday")
+            or _ORDINAL_LEAD.search(text[: said.start()])
+        ):
             return said
     return None
 

@@ -27,7 +27,7 @@ from pydantic_ai.models.function import AgentInfo
 from agents import figures
 from agents.offline.extraction import extract
 from agents.offline.meetings import offered_text, read_meeting_ask
-from agents.offline.next_actions import read_next_actions
+from agents.offline.next_actions import read_next_actions, split_sentences
 from agents.offline.quote_ask import PRICE_QUESTION, read_price_question, read_quote_ask
 from agents.offline.quoting import best_passages, cite, quote
 from agents.prompts import parse_turn_prompt
@@ -149,7 +149,9 @@ def _first_request(messages: list[ModelMessage], info: AgentInfo) -> ModelRespon
         if found.disqualify_reason:
             calls.append(ToolCallPart("propose_disqualification", {"reason": found.disqualify_reason}))
         if "propose_next_step" in tools:
-            for action in read_next_actions(text, today=today):
+            # A sentence asking to book a demo gets times offered (schedule_meeting): that is its step.
+            unbooked = "\n".join(s for s in split_sentences(text) if read_meeting_ask(s) is None)
+            for action in read_next_actions(unbooked, today=today):
                 args: dict[str, Any] = {"title": action.title}
                 if action.due is not None:
                     args["due"] = action.due.isoformat()

@@ -81,6 +81,14 @@ def test_a_mention_of_the_bot_is_not_part_of_the_step():
         ("follow up with legal in two weeks", "Follow up with legal", date(2026, 12, 16), "in two weeks"),
         ("check in with Raj first thing Monday", "Check in with Raj", date(2026, 12, 7), "Monday"),
         ("follow up first thing tomorrow", "Follow up", date(2026, 12, 3), "tomorrow"),
+        # Chat spellings, and a weekday said with its day of the month.
+        ("follow up w/ Sam tmrw am", "Follow up w/ Sam", date(2026, 12, 3), "tomorrow"),
+        ("todo: chase the PO in 3 wks", "Chase the PO", date(2026, 12, 23), "in 3 weeks"),
+        ("todo: pricing call next wk", "Pricing call", date(2026, 12, 9), "next week"),
+        ("todo: demo for their ops team Fri the 11th", "Demo for their ops team", date(2026, 12, 11), "Fri the 11th"),
+        ("check in with Raj on Thursday 17th", "Check in with Raj", date(2026, 12, 17), "Thursday 17th"),
+        ("next step: send the SOW by EOD Friday", "Send the SOW", date(2026, 12, 4), "Friday"),
+        ("todo: countersign the MSA tmrw COB", "Countersign the MSA", date(2026, 12, 3), "tomorrow"),
     ],
 )
 def test_days_of_the_month_and_loose_phrases_are_read(text: str, title: str, due: date, when_said: str):
