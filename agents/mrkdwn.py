@@ -23,6 +23,15 @@ def escape(text: str) -> str:
     return _CONTROL.sub(lambda m: _ENTITIES.get(m[0], m[0]), text)
 
 
+_ESCAPED_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{2,30})&gt;")
+
+
+def escape_keeping_mentions(text: str) -> str:
+    """People's text escaped, except the people they mentioned (`<@U…>`): a next step's title such as "Loop in
+    <@U0SE1> on the POC" shows the colleague, while `<!channel>`, group pings and links stay text."""
+    return _ESCAPED_MENTION.sub(lambda m: f"<@{m[1]}>", escape(text))
+
+
 def untrusted(text: str, *, links: Collection[str] = (), users: Collection[str] = ()) -> str:
     """A model's mrkdwn made safe to post. Bold, italics, code, emoji and `>` quotes stay; a `<…>` stays
     only when it mentions one of `users` or links to one of `links` (the sources the run retrieved);

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.ids import ActionId, BlockId, CallbackId, InputId, ProposalRef, ReassignRef, StepRef
-from bot.views.text import clip, escape
+from bot.views.text import clip, escape, escape_keeping_mentions
 from deals.follow_ups import Nudge, StepSeen
 from deals.models import FollowUpKind, NextStep
 from deals.next_steps import AddedSteps, ProposedStep, StepChange, StepNow
@@ -51,7 +51,7 @@ def mention(recipient: str) -> str:
 
 def step_line(step: NextStep | StepSeen, today: date | None) -> str:
     due = due_text(step.due, today) if today is not None else f"due {day(step.due)}"
-    return f"{escape(step.title)} — <@{step.owner_slack_id}> · {due}"
+    return f"{escape_keeping_mentions(step.title)} — <@{step.owner_slack_id}> · {due}"
 
 
 def card_steps(steps: Sequence[NextStep], today: date | None) -> SectionBlock:
@@ -74,7 +74,7 @@ def added_text(added: AddedSteps, today: date, *, when_said: Sequence[str | None
         read = f" (from “{escape(said)}”)" if said else ""
         verb = "Next step added" if item.added else "Already a next step"
         lines.append(
-            f":pushpin: {verb}: *{escape(item.step.title)}* — <@{item.step.owner_slack_id}>, "
+            f":pushpin: {verb}: *{escape_keeping_mentions(item.step.title)}* — <@{item.step.owner_slack_id}>, "
             f"{due_text(item.step.due, today)}{read}"
         )
     return "\n".join(lines)
@@ -84,7 +84,7 @@ def proposal_line(proposed: ProposedStep, today: date) -> str:
     """`*Chase the questionnaire from them* — @Riley · due Fri 4 Dec 2026 (from “by Friday”)`."""
     when = due_text(proposed.due, today) if proposed.due else "no date said: the default delay applies"
     said = f" (from “{escape(proposed.when_said)}”)" if proposed.when_said else ""
-    return f"*{escape(proposed.title)}* — <@{proposed.owner_slack_id}> · {when}{said}"
+    return f"*{escape_keeping_mentions(proposed.title)}* — <@{proposed.owner_slack_id}> · {when}{said}"
 
 
 def proposal_message(proposed: ProposedStep, today: date) -> tuple[str, list[Block]]:
@@ -121,7 +121,8 @@ def nudge_message(nudge: Nudge, today: date) -> tuple[str, list[Block]]:
     if nudge.kind == FollowUpKind.STEP_DUE:
         assert nudge.step is not None
         step = nudge.step
-        text = f":alarm_clock: {to} a next step for {company} is {due_text(step.due, today)}: *{escape(step.title)}*"
+        title = escape_keeping_mentions(step.title)
+        text = f":alarm_clock: {to} a next step for {company} is {due_text(step.due, today)}: *{title}*"
         return text, [SectionBlock(text=MarkdownTextObject(text=clip(text, 3000))), step_buttons(step)]
     if nudge.kind == FollowUpKind.DEAL_IDLE:
         text = (
@@ -159,7 +160,9 @@ def changed_message(change: StepChange, *, what: str, by: str, today: date) -> t
     """A nudge after someone dealt with it: the step as it is now, and who did what (no buttons left)."""
     step = change.step
     done = what == "done"
-    line = f"*{escape(step.title)}* — <@{step.owner_slack_id}>" + ("" if done else f" · {due_text(step.due, today)}")
+    line = f"*{escape_keeping_mentions(step.title)}* — <@{step.owner_slack_id}>" + (
+        "" if done else f" · {due_text(step.due, today)}"
+    )
     said = {
         "done": f":white_check_mark: Done, marked by <@{by}>",
         "snooze": f":zzz: Snoozed by <@{by}> to {day(step.due)}",

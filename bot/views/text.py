@@ -8,9 +8,9 @@ from slack_sdk.models.blocks import Block
 
 # Mrkdwn is made safe in one place, below bot/ because agents write mrkdwn too: `escape` for every
 # value a person provided, `untrusted` for a reply a model wrote.
-from agents.mrkdwn import escape, untrusted
+from agents.mrkdwn import escape, escape_keeping_mentions, untrusted
 
-__all__ = ["as_dicts", "clip", "escape", "untrusted"]
+__all__ = ["as_dicts", "clip", "escape", "escape_keeping_mentions", "untrusted"]
 
 
 def clip(text: str, limit: int) -> str:
