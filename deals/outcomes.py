@@ -6,17 +6,19 @@ starts when its lead was received, or when a rep opened it in Slack):
 - the stage history: the `deal.stage_changed` event every stage change publishes in its own transaction;
 - the audit trail: proposals drafted (`proposal.draft`), approval decisions (`approval.decide`),
   qualification changes (`qualification.change`), quotes priced (`quote.create`), approval requests
-  (`approval.request`) and leads routed (`lead.route`);
+  (`approval.request`), leads routed (`lead.route`), technical scopes and POC plans drafted and reviewed
+  (`review.request`, `poc.draft`, `review.decide`) and meetings booked (`meeting.book`);
 - the approval steps, each asked (`created_at`) and decided (`decided_at`) at one level;
 - the CRM write-backs the outbox carried for the deal;
 - the governed assumptions of `examples/governance/time_saved.yaml`: minutes a person would spend on
   each kind of work by hand, multiplied by how often the bot did it. The estimate is only as good as
   those minutes: the report prints every one of them beside the figure.
 
-People in the loop are counted three ways: approval decisions (a person deciding one level of a
-request), proposal reviews (a draft the guardrail held for a person to look at before it goes out)
-and record corrections (a qualification change that replaced a value the record held, not one that
-filled a gap or added to a list).
+People in the loop are counted four ways: approval decisions (a person deciding one level of a
+request), proposal reviews (a draft the guardrail held for a person to look at before it goes out),
+technical reviews (a sales engineer deciding a scope or a POC plan) and record corrections (a
+qualification change that replaced a value the record held, not one that filled a gap or added to a
+list).
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class TimeSavedAssumptions(BaseModel):
     quote: Assumption
     approval_request: Assumption
     proposal: Assumption
+    scope_draft: Assumption
+    poc_plan: Assumption
+    meeting_booking: Assumption
 
 
 def load_time_saved(path: Path | None = None) -> TimeSavedAssumptions:
@@ -92,6 +97,9 @@ ACTIVITIES: dict[str, str] = {
     "quote": "quote versions priced by CPQ",
     "approval_request": "approval requests routed to their approvers",
     "proposal": "proposals drafted that passed their checks",
+    "scope_draft": "technical scopes drafted, cited, for sales engineering to review",
+    "poc_plan": "POC plans drafted from discovery",
+    "meeting_booking": "demos and POC sessions booked at a time that suits everyone",
 }
 
 
@@ -197,6 +205,10 @@ AUDITED_ACTIONS = (
     "qualification.change",
     "quote.create",
     "lead.route",
+    "review.request",
+    "review.decide",
+    "poc.draft",
+    "meeting.book",
 )
 
 
@@ -271,6 +283,7 @@ def _read_audit_trail(session: Session, histories: dict[int, DealHistory], since
         AuditEvent.at,
         AuditEvent.detail["old"].label("old"),
         AuditEvent.detail["new"].label("new"),
+        AuditEvent.inputs["kind"].label("kind"),
     ).where(AuditEvent.action.in_(AUDITED_ACTIONS), AuditEvent.deal_id.is_not(None))
     if since is not None:  # everything about a deal of the period happened after it started
         query = query.where(AuditEvent.at >= since)
@@ -293,6 +306,14 @@ def _read_audit_trail(session: Session, histories: dict[int, DealHistory], since
             history.work["quote"] += 1
         elif action == "lead.route":
             history.work["lead_routing"] += 1
+        elif action == "review.request" and event.kind == "scope":
+            history.work["scope_draft"] += 1
+        elif action == "review.decide":
+            history.interventions["technical reviews"] += 1
+        elif action == "poc.draft":
+            history.work["poc_plan"] += 1
+        elif action == "meeting.book":
+            history.work["meeting_booking"] += 1
         elif action == "qualification.change":
             if replaced_a_value(event.old, event.new):
                 history.interventions["record corrections"] += 1
@@ -377,7 +398,7 @@ def _approval_cycle(steps: list[StepTimes]) -> list[LevelCycle]:
     ]
 
 
-INTERVENTION_KINDS = ("approval decisions", "proposal reviews", "record corrections")
+INTERVENTION_KINDS = ("approval decisions", "proposal reviews", "technical reviews", "record corrections")
 
 
 def _human_in_the_loop(histories: list[DealHistory]) -> list[Intervention]:

@@ -9,11 +9,13 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
 from core.clock import ManualClock
 from deals.metrics import OutcomeGauges
+from deals.models import Deal
 from deals.outcome_chart import render_png
 from deals.outcomes import TimeSavedError, compute_outcomes, load_time_saved, replaced_a_value
 from tests.deals.outcome_history import RULES, START, seed_history
@@ -27,6 +29,9 @@ DONE = {
     "quote": 3,
     "approval_request": 3,
     "proposal": 2,  # Globex's held draft is not one
+    "scope_draft": 0,
+    "poc_plan": 0,
+    "meeting_booking": 0,
 }
 MINUTES = 1 * 10 + 16 * 2 + 15 * 3 + 3 * 25 + 3 * 15 + 2 * 90  # 387
 
@@ -64,6 +69,7 @@ def test_every_figure_of_the_report_is_what_the_history_says(sessions, history):
     assert people == {
         "approval decisions": (2, 0.67, 2),
         "proposal reviews": (1, 0.33, 1),
+        "technical reviews": (0, 0.0, 0),
         "record corrections": (1, 0.33, 1),  # Acme's seats, 300 → 350; filling a gap is no correction
         "total": (4, 1.33, 2),
     }
@@ -197,3 +203,27 @@ def test_gauges_carry_the_headline_figures_and_leave_out_what_was_not_measured(s
     assert samples[("lto_outcome_win_rate", (("segment", "all"),))] == 0.5
     assert ("lto_outcome_win_rate", (("segment", "smb"),)) not in samples
     assert samples[("lto_outcome_minutes_saved_per_deal", (("assumptions_version", ASSUMPTIONS.version),))] == 129.0
+
+
+def test_scopes_plans_and_meetings_count_as_work_and_a_review_decided_as_a_person_in_the_loop(sessions, history):
+    from core import audit
+
+    clock = ManualClock(START + timedelta(hours=30))
+    with sessions() as session, session.begin():
+        deal_id = session.scalars(select(Deal.id).order_by(Deal.id)).first()
+        for action, inputs in (
+            ("review.request", {"kind": "scope"}),
+            ("review.request", {"kind": "poc_plan"}),  # the POC plan is counted once, as drafted
+            ("poc.draft", {}),
+            ("review.decide", {"kind": "scope"}),
+            ("meeting.book", {}),
+        ):
+            audit.record(
+                session, clock=clock, actor_type="user", actor_id="U0REP1", action=action, subject="x",
+                deal_id=deal_id, inputs=inputs, outcome="ok",
+            )  # fmt: skip
+    report = report_of(sessions)
+    done = {line.activity: line.done for line in report.time_saved.lines}
+    assert (done["scope_draft"], done["poc_plan"], done["meeting_booking"]) == (1, 1, 1)
+    people = {row.kind: row.count for row in report.human_in_the_loop}
+    assert people["technical reviews"] == 1
