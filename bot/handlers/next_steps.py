@@ -81,33 +81,38 @@ async def handle_proposal_decision(runtime: Runtime, job: ClaimedJob) -> None:
     "Dismiss" sets it aside. The proposal then says what became of it, and an added step joins the card."""
     args = job.args(DecideProposal)
     who = await runtime.who(args.user_id)
-    today = runtime.clock.now().date()
     try:
         if args.decision == "add":
-            added = await asyncio.to_thread(
-                next_steps.accept_proposal,
-                runtime.session_factory,
-                who=who,
-                proposal_id=args.proposal_id,
-                rules=runtime.follow_up_rules(),
-                today=today,
-                clock=runtime.clock,
-            )
+            await _add_proposed(runtime, args, who)
         else:
-            proposal, thread = await asyncio.to_thread(
-                next_steps.dismiss_proposal,
-                runtime.session_factory,
-                who=who,
-                proposal_id=args.proposal_id,
-                clock=runtime.clock,
-            )
+            await _dismiss_proposed(runtime, args, who)
     except REFUSED as exc:
         await respond(args.response_url, text=f":no_entry: {escape(str(exc))}")
-        return
-    if args.decision == "dismiss":
-        said = f":wastebasket: Dismissed by <@{args.user_id}>"
-        await _settle_proposal(runtime, args, proposal, said, deal_id=thread.deal_id)
-        return
+
+
+async def _dismiss_proposed(runtime: Runtime, args: DecideProposal, who: access.Identity) -> None:
+    proposal, thread = await asyncio.to_thread(
+        next_steps.dismiss_proposal,
+        runtime.session_factory,
+        who=who,
+        proposal_id=args.proposal_id,
+        clock=runtime.clock,
+    )
+    said = f":wastebasket: Dismissed by <@{args.user_id}>"
+    await _settle_proposal(runtime, args, proposal, said, deal_id=thread.deal_id)
+
+
+async def _add_proposed(runtime: Runtime, args: DecideProposal, who: access.Identity) -> None:
+    today = runtime.clock.now().date()
+    added = await asyncio.to_thread(
+        next_steps.accept_proposal,
+        runtime.session_factory,
+        who=who,
+        proposal_id=args.proposal_id,
+        rules=runtime.follow_up_rules(),
+        today=today,
+        clock=runtime.clock,
+    )
     item, thread = added.steps[0], added.thread
     step = item.step
     if not item.added:

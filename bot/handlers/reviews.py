@@ -186,30 +186,36 @@ async def handle_decided(runtime: Runtime, job: ClaimedJob) -> None:
     await asyncio.to_thread(reviews.run_hook_once, runtime.session_factory, review_id=review.id, clock=runtime.clock)
 
 
+async def _tell_expired(runtime: Runtime, job: ClaimedJob, card: ReviewCard) -> None:
+    """The card shows the review expired; the deal thread and the rep who asked are told how to ask again."""
+    review = card.review
+    if review.card_channel and review.card_ts:
+        await runtime.gateway.update_message(
+            channel=review.card_channel, ts=review.card_ts, text=card.text, blocks=card.blocks
+        )
+    told = (
+        f":hourglass: Sales engineering did not decide the review of *{escape(review.title)}* in time; it "
+        f"expired. Ask again with `/lto review #{review.deal_id}` if it is still needed."
+    )
+    if card.deal_channel and card.deal_thread:
+        await runtime.gateway.post_message(
+            key=f"job:{job.id}:deal",
+            channel=card.deal_channel,
+            thread_ts=card.deal_thread,
+            text=told,
+            deal_id=review.deal_id,
+        )
+    dm = await runtime.client.conversations_open(users=review.requester)
+    await runtime.gateway.post_message(key=f"job:{job.id}:requester", channel=dm["channel"]["id"], text=told)
+
+
 async def handle_notify(runtime: Runtime, job: ClaimedJob) -> None:
     """A reminder, escalation or expiry from the review SLA sweep."""
     notice = job.args(NotifyReview)
     card = await asyncio.to_thread(load_card, runtime, notice.review_id)
     review, policy = card.review, runtime.review_policy()
     if notice.what == "expiry":
-        if review.card_channel and review.card_ts:
-            await runtime.gateway.update_message(
-                channel=review.card_channel, ts=review.card_ts, text=card.text, blocks=card.blocks
-            )
-        told = (
-            f":hourglass: Sales engineering did not decide the review of *{escape(review.title)}* in time; it "
-            f"expired. Ask again with `/lto review #{review.deal_id}` if it is still needed."
-        )
-        if card.deal_channel and card.deal_thread:
-            await runtime.gateway.post_message(
-                key=f"job:{job.id}:deal",
-                channel=card.deal_channel,
-                thread_ts=card.deal_thread,
-                text=told,
-                deal_id=review.deal_id,
-            )
-        dm = await runtime.client.conversations_open(users=review.requester)
-        await runtime.gateway.post_message(key=f"job:{job.id}:requester", channel=dm["channel"]["id"], text=told)
+        await _tell_expired(runtime, job, card)
         return
     if review.status not in (ReviewStatus.PENDING, ReviewStatus.CLAIMED):
         return  # decided since the sweep claimed the notice
