@@ -64,6 +64,7 @@ class Vocabulary:
     """What the corpus says: document frequency per index term, and its plain words for repairs."""
 
     document_frequency: Counter[str] = field(default_factory=Counter)
+    pair_frequency: Counter[frozenset[str]] = field(default_factory=Counter)  # terms standing together
     documents: int = 0
     plain_words: set[str] = field(default_factory=set)
 
@@ -72,7 +73,9 @@ class Vocabulary:
         vocabulary = cls()
         for text in texts:
             vocabulary.documents += 1
-            vocabulary.document_frequency.update(set(lexical.tokens(text)))
+            tokens = lexical.tokens(text)
+            vocabulary.document_frequency.update(set(tokens))
+            vocabulary.pair_frequency.update(lexical.near_pairs(tokens))
             vocabulary.plain_words.update(w for w in lexical.plain_words(text) if len(w) >= MIN_ABBREVIATION)
         return vocabulary
 
@@ -86,14 +89,19 @@ class Vocabulary:
 
     def frequency(self, concept: Concept) -> int:
         """Chunks holding the concept (any of its alternatives, all of that alternative's terms)."""
-        return max(
-            (
-                min(self.document_frequency[term] for term in alternative)
-                for alternative in concept.alternatives
-                if alternative
-            ),
-            default=0,
+        return max((self._frequency(alternative) for alternative in concept.alternatives if alternative), default=0)
+
+    def _frequency(self, alternative: frozenset[str]) -> int:
+        """Chunks holding all the alternative's terms; for a phrase, at most those where each of its words
+        stands next to another of them (an upper bound: the pairs may be in different chunks)."""
+        held = min(self.document_frequency[term] for term in alternative)
+        if len(alternative) < 2 or not held:
+            return held
+        together = min(
+            max(self.pair_frequency[frozenset((term, other))] for other in alternative if other != term)
+            for term in alternative
         )
+        return min(held, together)
 
     def idf(self, frequency: int) -> float:
         return math.log((self.documents + 1) / (frequency + 0.5))
@@ -194,6 +202,7 @@ def weigh(
 ) -> list[WeightedConcept]:
     """Each concept of the question with its weight in the decision."""
     spelled = {lexical.stem(word): word for word in lexical.plain_words(question)}
+    acronyms = {lexical.stem(word.lower()) for word in _ACRONYM.findall(question)}
     weighted = []
     for concept in query.concepts:
         own = sorted(concept.alternatives[0])
@@ -203,9 +212,11 @@ def weigh(
         if frequency == 0:
             repaired = _repaired(concept, spelled, vocabulary)
             if repaired is not None:
-                concept = Concept((*concept.alternatives, repaired))
+                concept = Concept((*concept.alternatives, repaired), concept.broader)
                 frequency = vocabulary.frequency(concept)
-            elif all(everyday(spelled.get(term, term)) or _is_quantity(term) for term in own):
+            elif acronyms.isdisjoint(own) and all(
+                everyday(spelled.get(term, term)) or _is_quantity(term) for term in own
+            ):
                 # Context, not subject: "huge", "worried", or a quantity ("50k", "6.4") a passage rarely repeats.
                 weighted.append(WeightedConcept(concept, CONTEXT_WEIGHT * vocabulary.idf(0), label, False))
                 continue
@@ -217,6 +228,9 @@ def weigh(
         weighted.append(WeightedConcept(concept, weight, label, unknown))
     return weighted
 
+
+# A word the asker capitalised whole ("DORA", "ICT") is a name, never everyday English, whatever it spells.
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 
 # A quantity ("500", "50k", "6.4", "3x", "20%") is context; a bare number of four or more digits names
 # something ("ISO 42001", "27001") and is not.
@@ -256,11 +270,14 @@ def judge(
     if not concepts or not passages or total <= 0:
         return Support(0.0, closeness, tuple(c.label for c in concepts if c.unknown))
     lacking = lacking_answer(question, passages, everyday or EverydayWords(None)) if question else None
+    if lacking is None and question:
+        lacking = next((c.label for c in concepts if c.unknown and _named(c.label, question)), None)
     best = 0.0
     held: set[int] = set()
     for text in passages:
-        present = set(lexical.tokens(text))
-        found = {i for i, c in enumerate(concepts) if c.concept.found_in(present)}
+        tokens = lexical.tokens(text)
+        present, near = set(tokens), lexical.near_pairs(tokens)
+        found = {i for i, c in enumerate(concepts) if c.concept.named_in(present, near)}
         held |= found
         best = max(best, sum(concepts[i].weight for i in found) / total)
     average = total / len(concepts)
@@ -274,6 +291,16 @@ def judge(
     return Support(best, closeness, missing, lacking)
 
 
+# A product or company named with a capital inside a sentence ("PagerDuty", "Splunk"), not its first word.
+_NAME = re.compile(r"(?<![.?!:]\s)(?<!^)(?<![.?!:])\b([A-Z][a-z]+[A-Za-z0-9]*)\b")
+
+
+def _named(label: str, question: str) -> bool:
+    """Whether a concept the corpus never mentions is a name the asker capitalised: what the question is
+    about, never context ("does it integrate with PagerDuty?" is not answered by pages on integrations)."""
+    return any(match[1].lower() == label for match in _NAME.finditer(question.strip()))
+
+
 def supplements(
     concepts: Sequence[WeightedConcept], judged: Sequence[str], candidates: Sequence[str], most: int
 ) -> list[int]:
@@ -284,13 +311,13 @@ def supplements(
     if most <= 0 or not concepts or not candidates:
         return []
     average = sum(c.weight for c in concepts) / len(concepts)
-    held = {i for text in judged for i, c in enumerate(concepts) if c.concept.found_in(set(lexical.tokens(text)))}
+    held = {i for text in judged for i, c in enumerate(concepts) if c.concept.named_in(set(lexical.tokens(text)))}
     wanted = {i for i, c in enumerate(concepts) if i not in held and c.weight >= SUPPLEMENT_SHARE * average}
     chosen: list[int] = []
     for index, text in enumerate(candidates):
         if len(chosen) == most or not wanted:
             break
-        found = {i for i in wanted if concepts[i].concept.found_in(set(lexical.tokens(text)))}
+        found = {i for i in wanted if concepts[i].concept.named_in(set(lexical.tokens(text)))}
         if found:
             chosen.append(index)
             wanted -= found
@@ -320,7 +347,13 @@ _ASKS_PRICE = re.compile(
 _MONEY = re.compile(
     r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:k|m)?\s?(?:USD|EUR|GBP|AUD|CAD|dollars?|euros?|pounds?)\b", re.IGNORECASE
 )
-_ASKS_UPTIME = re.compile(r"\b(?:uptime|availability)\b", re.IGNORECASE)
+# "Availability" asks for uptime only beside an SLA, a guarantee or a percentage, and not as a release stage
+# ("early availability") or a place ("availability zones").
+_AVAILABILITY = r"(?<!early )(?<!limited )(?<!general )(?<!high )\bavailability\b(?!\s+zones?)"
+_COMMITMENT = r"(?:\bSLA\b|\bguarantee|%|\bpercent|\bnines\b)"
+_ASKS_UPTIME = re.compile(
+    rf"\buptime\b|{_AVAILABILITY}(?=.*{_COMMITMENT})|{_COMMITMENT}.*{_AVAILABILITY}", re.IGNORECASE
+)
 _UPTIME_SAID = re.compile(r"\b(?:uptime|availability|available|SLA)\b", re.IGNORECASE)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.IGNORECASE)
 # A standard or version named with its number, as typed: "SOC 1", "ISO 27701", "GA4", "PCI-DSS 4".
@@ -337,6 +370,9 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: EverydayWor
         _PERCENT.search(sentence) and _UPTIME_SAID.search(sentence) for text in said for sentence in sentences(text)
     ):
         return "an uptime commitment"
+    counted = _counted(question)
+    if counted and not any(_counts(sentence, counted) for text in passages for sentence in _prose_sentences(text)):
+        return "a number of " + " ".join(counted.values())
     lowered = [text.lower() for text in said]
     for match in _NUMBERED_NAME.finditer(question):
         name, number = match[1], match[2]
@@ -357,3 +393,47 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: EverydayWor
         if not any(named.search(text) for text in lowered):
             return f"{name} {number}"
     return None
+
+
+# A question asking how many of something there may be ("how many seats", "max message size", "a cap on how many
+# agents") is answered by a sentence that puts a number (or "unlimited") beside the thing counted, not by passages
+# that speak of the thing without counting it.
+_ASKS_COUNT = re.compile(
+    r"\b(?:how\s+many|max(?:imum)?|min(?:imum)?|(?:cap|limit|ceiling)s?\s+(?:on|to|for)(?:\s+(?:how\s+many|the))?|"
+    r"number\s+of)\s+((?:[A-Za-z][\w-]*\s*){1,4})",
+    re.IGNORECASE,
+)
+_COUNT_FILLER = frozenset("number amount count total size of the a an we our can could you there is are".split())
+_COUNT_WORD = re.compile(
+    r"\d|\b(?:unlimited|no\s+limit|one|two|three|four|five|six|seven|eight|nine|ten|twelve|single|dozen|hundred|"
+    r"thousand)\b",
+    re.IGNORECASE,
+)
+COUNT_SPAN = 5  # words between the number and the thing counted
+
+
+def _counted(question: str) -> dict[str, str]:
+    """The thing a question asks the number of, as stems to their words (at most two content words)."""
+    match = _ASKS_COUNT.search(question)
+    if not match:
+        return {}
+    words = [w for w in re.findall(r"[A-Za-z][\w-]*", match[1]) if w.lower() not in _COUNT_FILLER]
+    words = [w for w in words if w.lower() not in lexical.STOP_WORDS][:2]
+    return {lexical.stem(w.lower()): w for w in words}
+
+
+def _prose_sentences(text: str) -> list[str]:
+    """Sentences across hard-wrapped lines: a paragraph's lines are one text, a list item or table row its own."""
+    lines = re.split(r"\n\s*\n|\n(?=\s*(?:[-*•|#]|\d+\.)\s)", text)
+    return [s for line in lines for s in re.split(r"(?<=[.!?])\s+", " ".join(line.split())) if s]
+
+
+def _counts(sentence: str, counted: dict[str, str]) -> bool:
+    words = re.findall(r"[\w.,%$€£-]+", sentence)
+    stems = [lexical.stem(w.lower().strip(".,")) for w in words]
+    for i, stem in enumerate(stems):
+        if stem in counted:
+            window = words[max(0, i - COUNT_SPAN) : i + COUNT_SPAN + 1]
+            if any(_COUNT_WORD.search(w) for w in window):
+                return True
+    return False

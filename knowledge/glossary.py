@@ -2,10 +2,13 @@
 
 A rep asks about "BYOK" where the documents say "customer-managed keys", or about "Okta" where
 they say "SAML single sign-on". Each entry names a term, its synonyms (the same thing said another
-way: a question with any of them also searches for the others) and related words (narrower names
-that imply the term: a question with one also searches for the term and its synonyms, not for the
-other related words). Added words weigh less than the question's own, so a document that uses the
-question's exact words still ranks first. The file is YAML validated on load
+way: a question with any of them also searches for the others), related words (kinds of the thing,
+such as the vendors of it: a question with one also searches for the term and its synonyms, not for the
+other related words, and a passage about the term answers it: SAML single sign-on answers "Okta?") and
+aspects (particular things asked about under the term: "BAA" under HIPAA, "RPO" under disaster
+recovery, searched like related words, but only a passage naming the aspect itself answers: a HIPAA page
+that never mentions a BAA does not say whether one is signed). Added words weigh less than the
+question's own, so a document that uses the question's exact words still ranks first. The file is YAML validated on load
 (`examples/governance/glossary.yaml`); it is applied to questions only, so editing it needs no re-index.
 """
 
@@ -20,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.governed import GovernedFileError, load_governed
 from knowledge import lexical
-from knowledge.lexical import Expansion
+from knowledge.lexical import Alternative, Expansion
 
 DEFAULT_GLOSSARY = Path(__file__).resolve().parents[1] / "examples" / "governance" / "glossary.yaml"
 SYNONYM_WEIGHT = 0.5  # of a question's own word; shared among a synonym's words
@@ -46,7 +49,12 @@ class Entry(BaseModel):
     term: str = Field(min_length=1, description="The term as the documents most often say it.")
     synonyms: list[str] = Field(default_factory=list, description="Abbreviations and other names for the same thing.")
     related: list[str] = Field(
-        default_factory=list, description="Narrower names (products, standards) that imply the term."
+        default_factory=list, description="Kinds of the thing (vendors, products): the term answers for them."
+    )
+    aspects: list[str] = Field(
+        default_factory=list,
+        description="Particular things asked about under the term (an agreement, a metric): found through it, "
+        "answered only where named.",
     )
 
     @field_validator("term")
@@ -54,7 +62,7 @@ class Entry(BaseModel):
     def _term_searchable(cls, term: str) -> str:
         return _searchable([term])[0]
 
-    @field_validator("synonyms", "related")
+    @field_validator("synonyms", "related", "aspects")
     @classmethod
     def _phrases_searchable(cls, phrases: list[str]) -> list[str]:
         return _searchable(phrases)
@@ -75,18 +83,18 @@ class Glossary:
     def __init__(self, document: GlossaryFile) -> None:
         self.version = document.version
         # first word -> [(phrase words, alternatives)]
-        self._phrases: dict[str, list[tuple[tuple[str, ...], list[tuple[frozenset[str], float]]]]] = defaultdict(list)
+        self._phrases: dict[str, list[tuple[tuple[str, ...], list[Alternative]]]] = defaultdict(list)
         for entry in document.entries:
             # Spellings that stem alike ("audit log", "audit logs") are one phrase.
             same = list(dict.fromkeys(tuple(lexical.words(p)) for p in [entry.term, *entry.synonyms]))
-            narrower = [
-                words for words in dict.fromkeys(tuple(lexical.words(p)) for p in entry.related) if words not in same
-            ]
-            group = [(frozenset(words), SYNONYM_WEIGHT) for words in same]
+            group = [(frozenset(words), SYNONYM_WEIGHT, False) for words in same]
             for words in same:
                 self._phrases[words[0]].append((words, group))
-            for words in narrower:
-                self._phrases[words[0]].append((words, [(frozenset(words), 1.0), *group]))
+            broader = [(terms, weight, True) for terms, weight, _ in group]
+            for phrases, implied in ((entry.related, group), (entry.aspects, broader)):
+                for words in dict.fromkeys(tuple(lexical.words(p)) for p in phrases):
+                    if words not in same:
+                        self._phrases[words[0]].append((words, [(frozenset(words), 1.0, False), *implied]))
 
     def expansions(self, words: list[str]) -> list[Expansion]:
         """(start, end, alternatives) for each phrase found; a phrase inside a longer one found is left out."""
@@ -96,7 +104,7 @@ class Glossary:
                 end = start + len(phrase)
                 if tuple(words[start:end]) == phrase:
                     found.append((start, end, alternatives))
-        merged: dict[tuple[int, int], list[tuple[frozenset[str], float]]] = {}
+        merged: dict[tuple[int, int], list[Alternative]] = {}
         for start, end, alternatives in found:
             if not any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in found):
                 merged.setdefault((start, end), []).extend(alternatives)  # one phrase in two entries: one concept

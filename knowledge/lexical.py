@@ -143,16 +143,50 @@ def document_vector(text: str, *, title: str = "", section: str = "") -> tuple[l
 @dataclass(frozen=True)
 class Concept:
     """One thing the question asks about, found in a passage that holds any one of its alternatives
-    (each a set of terms): the word itself, a compound's parts, or a glossary synonym."""
+    (each a set of terms): the word itself, a compound's parts, or a glossary synonym. A narrower name
+    ("BAA", "RPO") also has `broader` alternatives, the glossary term it implies ("HIPAA", "disaster
+    recovery"): they find the passages to read, but a passage that holds only them does not name it."""
 
     alternatives: tuple[frozenset[str], ...]
+    broader: tuple[frozenset[str], ...] = ()
 
     def found_in(self, terms: set[str] | frozenset[str]) -> bool:
-        return any(alternative and alternative <= terms for alternative in self.alternatives)
+        return self.named_in(terms) or any(alternative and alternative <= terms for alternative in self.broader)
+
+    def named_in(self, terms: set[str] | frozenset[str], near: set[frozenset[str]] | None = None) -> bool:
+        """Whether the terms hold one of the concept's own alternatives; with `near` (the text's `near_pairs`),
+        a phrase's words must also stand together: "business", "associated" and "agreement" scattered over a
+        page do not name a business associate agreement."""
+        return any(
+            alternative and alternative <= terms and (near is None or _together(alternative, near))
+            for alternative in self.alternatives
+        )
 
 
-# (first word, end word) of a phrase in the question's plain words, and its alternatives with their weights.
-Expansion = tuple[int, int, list[tuple[frozenset[str], float]]]
+PHRASE_WINDOW = 2  # tokens: a phrase's words in a text, a compound's parts between them at most
+
+
+def near_pairs(tokens: list[str], window: int = PHRASE_WINDOW) -> set[frozenset[str]]:
+    """Each pair of distinct terms that stand within `window` tokens of each other in a text."""
+    return {
+        frozenset((term, other))
+        for index, term in enumerate(tokens)
+        for other in tokens[index + 1 : index + 1 + window]
+        if other != term
+    }
+
+
+def _together(alternative: frozenset[str], near: set[frozenset[str]]) -> bool:
+    """A one-word alternative always; a phrase when each of its words stands next to another of them."""
+    return len(alternative) < 2 or all(
+        any(frozenset((term, other)) in near for other in alternative if other != term) for term in alternative
+    )
+
+
+# (first word, end word) of a phrase in the question's plain words, and its alternatives with their weights,
+# each marked when it is the broader term a narrower name implies.
+Alternative = tuple[frozenset[str], float, bool]
+Expansion = tuple[int, int, list[Alternative]]
 
 
 class Expander(Protocol):
@@ -198,11 +232,12 @@ def analyze(text: str, glossary: Expander | None = None) -> AnalyzedQuery:
     for start, end, alternatives in glossary.expansions(flat) if glossary is not None else []:
         inside = {owner[i] for i in range(start, end)}
         covered |= {i for i in inside if all(start <= j < end for j, o in enumerate(owner) if o == i)}
-        concept = (frozenset(flat[start:end]), *(alternative for alternative, _ in alternatives))
+        concept = (frozenset(flat[start:end]), *(alternative for alternative, _, broad in alternatives if not broad))
+        broader = tuple(alternative for alternative, _, broad in alternatives if broad and alternative not in concept)
         if concept not in seen:
             seen.add(concept)
-            query.concepts.append(Concept(concept))
-        for alternative, weight in alternatives:
+            query.concepts.append(Concept(concept, broader))
+        for alternative, weight, _ in alternatives:
             for term in alternative:
                 query.terms[term] = max(query.terms.get(term, 0.0), weight / len(alternative))
     for index, piece in enumerate(found):

@@ -1,4 +1,4 @@
-"""Reading documents: Markdown (front matter), HTML, PDF, DOCX and text, with sidecar metadata.
+"""Reading documents: Markdown (front matter), reStructuredText, HTML, PDF, DOCX and text, with sidecar metadata.
 
 Each loader returns the document as Markdown-like text (headings as `#` lines, tables as
 pipe rows) so one chunker serves every format.
@@ -6,6 +6,7 @@ pipe rows) so one chunker serves every format.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import yaml
 
 from knowledge.models import parse_audience
 
-SUPPORTED = {".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".txt"}
+SUPPORTED = {".md", ".markdown", ".rst", ".html", ".htm", ".pdf", ".docx", ".txt"}
 META_KEYS = ("title", "product", "doc_type", "url", "owner", "updated_at", "audience")
 
 
@@ -64,10 +65,34 @@ def _markdown(path: Path) -> tuple[str, dict[str, Any]]:
     return post.content, dict(post.metadata)
 
 
+def _rst(path: Path) -> tuple[str, dict[str, Any]]:
+    """reStructuredText, read through its HTML (knowledge/rst.py); front matter, if any, as for Markdown."""
+    from knowledge.rst import to_html
+
+    body, meta = _markdown(path)
+    try:
+        markup, title = to_html(body)
+    except Exception as exc:  # docutils raises its own errors, and plain ones, on markup it cannot recover
+        raise UnreadableDocument(f"the reStructuredText cannot be read ({type(exc).__name__})") from None
+    text, _ = _html_text(markup)
+    return text, {"title": title, **meta} if title else meta
+
+
 def _html(path: Path) -> tuple[str, dict[str, Any]]:
+    return _html_text(_text_file(path))
+
+
+def _words(element: Any) -> str:
+    """An element's text with one space between its parts and none before punctuation ("Enterprise, as", not
+    "Enterprise , as": inline tags are joined with spaces so that words in separate tags stay apart)."""
+    text = " ".join(element.get_text(" ", strip=True).split())
+    return re.sub(r"\s+([,.;:!?)])", r"\1", text).replace("( ", "(")
+
+
+def _html_text(markup: str) -> tuple[str, dict[str, Any]]:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_text_file(path), "html.parser")
+    soup = BeautifulSoup(markup, "html.parser")
     for tag in soup(["script", "style", "nav", "footer"]):
         tag.decompose()
     meta: dict[str, Any] = {}
@@ -79,16 +104,16 @@ def _html(path: Path) -> tuple[str, dict[str, Any]]:
         if element.find_parent(["table", "li"]) and element.name != "table":
             continue
         if element.name in ("h1", "h2", "h3", "h4"):
-            lines += ["", "#" * int(element.name[1]) + " " + element.get_text(" ", strip=True), ""]
+            lines += ["", "#" * int(element.name[1]) + " " + _words(element), ""]
         elif element.name == "table":
             for row in element.find_all("tr"):
-                cells = [c.get_text(" ", strip=True) for c in row.find_all(["th", "td"])]
+                cells = [_words(c) for c in row.find_all(["th", "td"])]
                 lines.append("| " + " | ".join(cells) + " |")
             lines.append("")
         elif element.name == "li":
-            lines.append("- " + element.get_text(" ", strip=True))
+            lines.append("- " + _words(element))
         else:
-            lines += [element.get_text(" ", strip=True), ""]
+            lines += [_words(element), ""]
     return "\n".join(lines), meta
 
 
@@ -154,6 +179,8 @@ def load(path: Path, root: Path) -> Document:
         raise UnreadableDocument("the file is empty")
     if suffix in (".md", ".markdown"):
         text, meta = _markdown(path)
+    elif suffix == ".rst":
+        text, meta = _rst(path)
     elif suffix in (".html", ".htm"):
         text, meta = _html(path)
     elif suffix == ".pdf":

@@ -33,15 +33,24 @@ def sentences(text: str) -> list[str]:
     return [unit for group in _groups(text) for unit in group]
 
 
+SHORT_ITEM = 80  # characters: list items this short, after a lead-in ending in ":", read as one sentence
+
+
 def _groups(text: str) -> list[list[str]]:
-    """The sentences of each paragraph, list item and table row (read out as "Row: Column value, ...")."""
+    """The sentences of each paragraph, list item and table row (read out as "Row: Column value, ..."). A
+    lead-in ending in ":" and the short items of the list under it are one sentence ("Invoices can be sent
+    in: Euros; Pounds sterling; Swiss francs"): the answer is the list, not its first item."""
     groups: list[list[str]] = []
+    items: set[int] = set()  # which groups are list items
     header: list[str] = []
     prose: list[str] = []
+    in_item = False
 
     def flush() -> None:
         if prose:
             plain = re.sub(r"\*\*|__|`", "", " ".join(prose))  # Markdown emphasis reads as noise in a quote
+            if in_item:
+                items.add(len(groups))
             groups.append([u.strip() for u in re.split(r"(?<=[.!?])\s+", plain) if u.strip()])
             prose.clear()
 
@@ -61,13 +70,37 @@ def _groups(text: str) -> list[list[str]]:
         header = []
         if not line or line[:1] in "-*•#":
             flush()
-            if line[:1] in "-*•":
+            if line and line[:1] in "-*•":
+                in_item = True
                 prose.append(line.lstrip("-*• "))
+            elif line:  # a heading ends a list; a blank line may sit between its items
+                in_item = False
             continue
+        if not prose:
+            in_item = False
         prose.append(line)
     flush()
-    kept = [[u for u in group if len(u) > 3 and not u.startswith("…")] for group in groups]
+    kept = [[u for u in group if len(u) > 3 and not u.startswith("…")] for group in _listed(groups, items)]
     return [group for group in kept if group]
+
+
+def _listed(groups: list[list[str]], items: set[int]) -> list[list[str]]:
+    """`groups` with each lead-in ending in ":" joined to the run of short list items right under it."""
+    joined: list[list[str]] = []
+    index = 0
+    while index < len(groups):
+        group = groups[index]
+        run = index + 1
+        while run < len(groups) and run in items and len(groups[run]) == 1 and len(groups[run][0]) <= SHORT_ITEM:
+            run += 1
+        if index not in items and group and group[-1].endswith(":") and run - index > 1:
+            listed = "; ".join(g[0].rstrip(".;,") for g in groups[index + 1 : run])
+            joined.append([*group[:-1], f"{group[-1]} {listed}."])
+            index = run
+            continue
+        joined.append(group)
+        index += 1
+    return joined
 
 
 def quote(text: str, query: str, limit: int = 420) -> str:
@@ -155,6 +188,7 @@ HEADING_SHARE = 0.5  # of a concept's weight, when the passage's heading holds i
 LONGEST_QUOTE = 450  # characters of one sentence
 WHOLE_PARAGRAPH = 320  # characters: a paragraph or list item this short is quoted whole
 CLOSENESS_WEIGHT = 1.0  # of a sentence's cosine to the question, next to its share of the question's concepts
+PARAGRAPH_FOLLOWS = 2  # sentences of the best sentence's paragraph quoted after it
 SHORT_SENTENCE = 70  # characters: a sentence this short, or one ending in ":", is quoted with the one after it
 
 
@@ -199,18 +233,19 @@ def _code_like(unit: str) -> bool:
     return sum(ch in _CODE_CHARACTERS for ch in unit) > 0.05 * len(unit)
 
 
-def _units(text: str, quotable: Callable[[str], bool]) -> list[str]:
+def _units(text: str, quotable: Callable[[str], bool]) -> tuple[list[str], list[int]]:
     """What may be quoted of a passage: a short paragraph or list item whole (its later sentences often hold
-    the figure its first one introduces), a longer one sentence by sentence."""
+    the figure its first one introduces), a longer one sentence by sentence; and the paragraph of each."""
     units: list[str] = []
-    for group in _groups(readable(text)):
+    paragraphs: list[int] = []
+    for paragraph, group in enumerate(_groups(readable(text))):
         kept = [unit for unit in group if quotable(unit)]
         whole = " ".join(kept)
         if len(whole) <= WHOLE_PARAGRAPH:
-            units.extend([whole] if whole else [])
-        else:
-            units.extend(kept)
-    return [_clipped(unit) for unit in units]
+            kept = [whole] if whole else []
+        units.extend(_clipped(unit) for unit in kept)
+        paragraphs.extend([paragraph] * len(kept))
+    return units, paragraphs
 
 
 def _clipped(unit: str) -> str:
@@ -258,7 +293,9 @@ def answering_sentences(
     from knowledge.glossary import default_glossary
 
     concepts = lexical.analyze(question, default_glossary()).concepts
-    units = [_units(text, quotable) for text in texts]
+    split = [_units(text, quotable) for text in texts]
+    units = [passage_units for passage_units, _ in split]
+    paragraphs = [passage_paragraphs for _, passage_paragraphs in split]
     held = [
         [frozenset(i for i, c in enumerate(concepts) if c.found_in(set(lexical.tokens(u)))) for u in p] for p in units
     ]
@@ -299,10 +336,22 @@ def answering_sentences(
     for candidate in ranked:
         if len(chosen) == most or (chosen and candidate.score < RUNNERS_UP * chosen[0].score):
             break
-        if chosen and used + len(candidate.text) > budget:
-            continue
+        if (chosen and used + len(candidate.text) > budget) or any(q.text == candidate.text for q in chosen):
+            continue  # over budget, or the same words again (overlapping chunks of one page)
         chosen.append(candidate)
         used += len(candidate.text)
+    if chosen:  # the best sentence's paragraph goes on with what it starts: its key length, its exception
+        best = chosen[0]
+        for position in range(best.position + 1, len(units[best.passage])):
+            after = units[best.passage][position]
+            if paragraphs[best.passage][position] != paragraphs[best.passage][best.position]:
+                break
+            if any(q.passage == best.passage and q.position == position for q in chosen):
+                continue
+            if used + len(after) > budget or position - best.position > PARAGRAPH_FOLLOWS:
+                break
+            chosen.append(Quoted(after, best.passage, position, 0.0))
+            used += len(after)
     for quoted in list(chosen):  # sentence windows: what a short sentence or a list's lead-in announces
         unit, following = quoted.text, quoted.position + 1
         if (len(unit) < SHORT_SENTENCE or unit.endswith(":")) and following < len(units[quoted.passage]):

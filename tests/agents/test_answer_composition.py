@@ -65,3 +65,28 @@ def test_amounts_in_documents_are_never_quoted():
     call = ToolCallPart("search_knowledge", {"query": "what does enterprise include"})
     answer = _answer([passage("p", prices, "Price list")], call)
     assert "$1,600" not in answer["text"] and "audit logs" in answer["text"]
+
+
+def test_a_list_under_its_lead_in_is_quoted_as_one_sentence():
+    text = (
+        "Prices are always in US dollars, but invoices\ncan also be sent in the following currencies:\n\n"
+        "-   Australian dollars\n-   Euros\n\n-   Pounds sterling\n\nInvoices use the exchange rate of their date.\n"
+    )
+    said = answering_sentences([text], "can we get our invoices in pounds sterling rather than dollars?")
+    assert said[0].text.endswith("following currencies: Australian dollars; Euros; Pounds sterling.")
+
+
+def test_the_same_sentence_in_two_overlapping_passages_is_quoted_once():
+    sentence = "The bastion host is not reachable over SSH by anyone outside the operations team."
+    said = answering_sentences([sentence, f"…tail of the page.\n\n{sentence}"], "can anyone ssh into the bastion host?")
+    assert [q.text for q in said].count(sentence) == 1
+
+
+def test_the_best_sentence_brings_the_rest_of_its_paragraph():
+    text = (
+        "Service volumes use full disk encryption with LUKS and a random key per volume. The key is never "
+        "reused and is destroyed with the instance, so keys rotate with every upgrade. We use the LUKS2 "
+        "default mode aes-xts-plain64:sha256 with a 512-bit key.\n\nBackups are stored in object storage."
+    )
+    said = answering_sentences([text], "what's the disk encryption on the service volumes? cipher details")
+    assert any("512-bit key" in q.text for q in said)

@@ -153,3 +153,40 @@ def test_an_answer_may_draw_on_a_passage_below_the_first_five_when_it_holds_what
     assert len(first) == 5 and "security/penetration-testing.md" not in [p.path for p in first]
     widened = retrieve(sample, question, today=TODAY, further=2).passages
     assert 5 < len(widened) <= 7 and "security/penetration-testing.md" in [p.path for p in widened[5:]]
+
+
+def test_a_question_for_how_many_needs_a_number_beside_the_thing_counted(everyday):
+    plans = ["The Start-Up plan adds audit logs.\nUsers on the Start-Up plan get email support."]
+    question = "how many user seats come with the start-up plan?"
+    assert lacking_answer(question, plans, everyday) == "a number of user seats"
+    wrapped = ["The Start-Up plan includes\n5 user seats; more can be added."]  # a hard-wrapped paragraph
+    assert lacking_answer("how many user seats come with the start-up plan?", wrapped, everyday) is None
+    unlimited = ["Projects: unlimited on every plan."]
+    assert lacking_answer("is there a cap on how many projects we can have", unlimited, everyday) is None
+
+
+def test_availability_asks_for_uptime_only_beside_a_commitment(everyday):
+    staged = ["Early availability features have lower support priority."]
+    question = "are early availability features covered by the SLA same as GA?"
+    assert lacking_answer(question, staged, everyday) is None
+    assert lacking_answer("what availability do you guarantee?", staged, everyday) == "an uptime commitment"
+
+
+def test_a_narrower_name_is_not_named_by_the_broader_term_it_implies(everyday):
+    from knowledge.glossary import default_glossary
+
+    corpus = [
+        "Our HIPAA environment is for healthcare workloads that handle PHI.",
+        "A business plan includes an associated support agreement.",  # the phrase's words, apart
+    ]
+    vocabulary = Vocabulary.of(corpus)
+    question = "will you sign a BAA for the HIPAA environment?"
+    asked = weigh(lexical.analyze(question, default_glossary()), question, vocabulary, everyday)
+    support = judge(asked, corpus, closeness=0.6)
+    assert "baa" in support.missing  # HIPAA pages are read for it, but none names a BAA
+    assert next(c for c in asked if c.label == "baa").unknown  # nor does the corpus, its words only scattered
+
+
+def test_a_word_written_in_capitals_is_a_name_not_everyday_english(vocabulary, everyday):
+    weighted = {c.label: c for c in concepts("are we DORA compliant as an ICT provider", vocabulary, everyday)}
+    assert weighted["dora"].unknown and weighted["ict"].unknown

@@ -1,0 +1,81 @@
+"""Rebuild a corpus folder from a clone of the product's repository, as README.md ("Rebuilding the corpus
+folders") describes: the pages listed in `<slug>.sources.txt`, at the pinned commit, with a small front matter.
+
+    python evals/corpora/rebuild.py flagsmith --repo <clone of Flagsmith/flagsmith> --out <corpus root>
+
+`--repo` is a clone (or a bare mirror) holding the pinned commit; the folder `<corpus root>/<slug>/` is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+# slug: (pinned commit, the documentation subfolder dropped from each path)
+PRODUCTS = {
+    "flagsmith": ("1ad8487ba7aabedd3cdfbcf3e7d772784d3e1aae", "docs/docs/"),
+    "plausible": ("208d58cab715dffc0ab4e3bd100b2ed0c0e7a0c0", "docs/"),
+    "aiven": ("073a07fc15a5fc1d266df4bf433f9549bf46515d", "docs/"),
+    "mattermost": ("9dd1c713ed5ec6482ae9845228f23147936457af", "source/"),
+}
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
+
+
+def _git_show(repo: Path, commit: str, path: str) -> str:
+    git_dir = repo / ".git" if (repo / ".git").exists() else repo
+    shown = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "show", f"{commit}:{path}"], capture_output=True, text=True, check=True
+    )
+    return shown.stdout
+
+
+def _title(front: dict[str, object], body: str, path: str) -> str:
+    if front.get("title"):
+        return str(front["title"])
+    lines = body.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("# "):
+            return line[2:].strip()
+        heading = line.strip()
+        if path.endswith(".rst") and heading and index + 1 < len(lines) and _UNDERLINE.match(lines[index + 1]):
+            if not _UNDERLINE.match(line) and len(lines[index + 1].strip()) >= len(heading):
+                return heading
+    return Path(path).stem
+
+
+def rebuild(slug: str, repo: Path, out: Path) -> int:
+    commit, prefix = PRODUCTS[slug]
+    sources = (HERE / f"{slug}.sources.txt").read_text().split()
+    for source in sources:
+        text = _git_show(repo, commit, source)
+        match = _FRONT_MATTER.match(text)
+        front = (yaml.safe_load(match[1]) or {}) if match else {}
+        body = (text[match.end() :] if match else text).lstrip("\n")
+        relative = source.removeprefix(prefix)
+        relative = relative[: -len(".mdx")] + ".md" if relative.endswith(".mdx") else relative
+        target = out / slug / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        title = json.dumps(_title(front if isinstance(front, dict) else {}, body, source), ensure_ascii=False)
+        target.write_text(f"---\ntitle: {title}\nsource: {json.dumps(source)}\n---\n\n{body}")
+    return len(sources)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("slug", choices=sorted(PRODUCTS))
+    parser.add_argument("--repo", type=Path, required=True, help="a clone holding the pinned commit")
+    parser.add_argument("--out", type=Path, required=True, help="the corpus root; <out>/<slug>/ is written")
+    options = parser.parse_args()
+    count = rebuild(options.slug, options.repo, options.out)
+    print(f"{options.slug}: {count} pages written to {options.out / options.slug}")
+
+
+if __name__ == "__main__":
+    main()
