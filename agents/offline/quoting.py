@@ -169,6 +169,9 @@ _FENCE = re.compile(r"^\s*```.*?(?:^\s*```[^\n]*$|\Z)", re.S | re.M)  # a code b
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _MARKUP = re.compile(r"<[^>\n]*>|\{[^{}\n]*\}|:::[a-z]*")  # HTML tags, MDX expressions, admonition fences
+# An MDX component that shows a label (a console button, an icon) reads as that label: "Click actions >", not
+# "Click  >".
+_LABELLED = re.compile(r'<[A-Z]\w*\s[^>\n]*?\b(?:name|label|title)="([^"]+)"[^>\n]*/?>')
 _HEADING = re.compile(r"^\s*#{2,}\s*(.+?)\s*#*\s*$")
 # The question asks for an amount, a duration, a version or a limit: a sentence stating a number answers it.
 _ASKS_FOR_NUMBER = re.compile(
@@ -198,7 +201,7 @@ def readable(text: str) -> str:
     text = _FENCE.sub("\n", text)
     text = _IMAGE.sub("", text)
     text = _LINK.sub(r"\1", text)
-    text = _MARKUP.sub(" ", text)
+    text = _MARKUP.sub(" ", _LABELLED.sub(r"\1", text))
     lines: list[str] = []
     heading: str | None = None
     for line in text.split("\n"):

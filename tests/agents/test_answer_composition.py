@@ -90,3 +90,8 @@ def test_the_best_sentence_brings_the_rest_of_its_paragraph():
     )
     said = answering_sentences([text], "what's the disk encryption on the service volumes? cipher details")
     assert any("512-bit key" in q.text for q in said)
+
+
+def test_a_component_that_shows_a_label_reads_as_the_label():
+    text = readable('1. Click <ConsoleLabel name="actions"/> > **Set IP allowlist**. <Optional />')
+    assert "Click actions > Set IP allowlist" in " ".join(text.replace("**", "").split())
