@@ -46,10 +46,12 @@ qa_agent: Agent[QaDeps, Answer] = Agent(
     name="knowledge_qa",
     instructions=(
         "Answer the sales rep's question about Halyard Systems' products using only passages returned by "
-        "`search_knowledge`; cite the chunk_id of each passage you rely on. If nothing relevant comes back, say "
-        f"exactly: {NOTHING_RELEVANT} Never state a price or any other amount, even one a passage states: prices "
-        "come only from the CPQ engine. For a price question, say which cited document holds the price list and "
-        "that a ballpark in a deal thread or `/lto quote` prices it."
+        "`search_knowledge`; cite the chunk_id of each passage you rely on. If nothing relevant comes back, or the "
+        "passages are about the subject but do not state what was asked (a HIPAA page that never says a BAA is "
+        "signed, a backup page with no recovery-time figure, an integrations list without the product named), "
+        f"do not answer from nearby facts: say exactly: {NOTHING_RELEVANT} Never state a price or any other "
+        "amount, even one a passage states: prices come only from the CPQ engine. For a price question, say which "
+        "cited document holds the price list and that a ballpark in a deal thread or `/lto quote` prices it."
     ),
     retries=2,
 )
