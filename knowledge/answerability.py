@@ -292,14 +292,22 @@ def judge(
     return Support(best, closeness, missing, lacking)
 
 
-# A product or company named with a capital inside a sentence ("PagerDuty", "Splunk"), not its first word.
-_NAME = re.compile(r"(?<![.?!:]\s)(?<!^)(?<![.?!:])\b([A-Z][a-z]+[A-Za-z0-9]*)\b")
+# A product named with a capital as the thing to connect to or support ("integrate with PagerDuty", "a Splunk
+# connector", "post into Microsoft Teams"): not a customer's or a colleague's name, which is context ("Acme asks
+# whether we support SAML").
+_NAME = r"([A-Z][a-z]+[A-Za-z0-9]*)"
+_CONNECTED_NAME = re.compile(
+    rf"\b(?:integrat\w*|connect\w*|plug-?ins?|support\w*|sync\w*|export\w*|stream\w*|send\w*|push\w*|post\w*)"
+    rf"\s+(?:(?:with|into|to|from|for|in|on|our|the|a|an)\s+){{0,2}}{_NAME}\b|"
+    rf"\b{_NAME}\s+(?:integrations?|connectors?|plug-?ins?|apps?|sinks?|sources?|destinations?)\b|"
+    rf"\binto\s+(?:(?:our|the|a|an)\s+)?{_NAME}\b"
+)
 
 
 def _named(label: str, question: str) -> bool:
-    """Whether a concept the corpus never mentions is a name the asker capitalised: what the question is
-    about, never context ("does it integrate with PagerDuty?" is not answered by pages on integrations)."""
-    return any(match[1].lower() == label for match in _NAME.finditer(question.strip()))
+    """Whether a concept the corpus never mentions is a product the question asks to connect to or support:
+    what the question is about ("does it integrate with PagerDuty?" is not answered by pages on integrations)."""
+    return any(label in (name or "").lower() for match in _CONNECTED_NAME.finditer(question) for name in match.groups())
 
 
 def supplements(

@@ -190,3 +190,15 @@ def test_a_narrower_name_is_not_named_by_the_broader_term_it_implies(everyday):
 def test_a_word_written_in_capitals_is_a_name_not_everyday_english(vocabulary, everyday):
     weighted = {c.label: c for c in concepts("are we DORA compliant as an ICT provider", vocabulary, everyday)}
     assert weighted["dora"].unknown and weighted["ict"].unknown
+
+
+def test_a_product_to_connect_to_that_the_corpus_never_names_is_what_is_asked(everyday):
+    corpus = ["Integrations: alerts go to Slack and email. Single sign-on uses SAML 2.0 on every plan."]
+    vocabulary = Vocabulary.of(corpus)
+
+    def support(question: str) -> Support:
+        return judge(weigh(lexical.analyze(question), question, vocabulary, everyday), corpus, 0.8, question=question)
+
+    assert support("does it integrate with PagerDuty for alerts?").lacking == "pagerduty"
+    customer = support("Our prospect Northwind asks whether single sign-on uses SAML")  # a customer is context
+    assert customer.lacking is None and customer.answers()
