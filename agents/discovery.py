@@ -29,7 +29,7 @@ from approvals.policy import Policy
 from core import metrics
 from deals.next_steps import MAX_PROPOSAL_TITLE, StepProposal
 from deals.qualification import Assessment, Qualification, QualificationUpdate, assess, format_money
-from integrations.calendar.service import Offer
+from integrations.calendar.offers import Offer
 from integrations.calendar.slots import WindowNotUnderstood, read_window
 from integrations.cpq import service as cpq
 from integrations.cpq.catalog import BillingFrequency, Catalog

@@ -27,8 +27,9 @@ from deals.follow_up_rules import DEFAULT_FOLLOW_UPS, FollowUpRules, load_follow
 from deals.inspection import CatalogFacts, catalog_facts
 from deals.service import Inspection
 from integrations.calendar.adapters import calendar_for
+from integrations.calendar.offers import Scheduling
+from integrations.calendar.people import Directory
 from integrations.calendar.port import CalendarPort
-from integrations.calendar.service import Directory, Scheduling
 from integrations.calendar.slots import WorkingHours
 from integrations.cpq.catalog import DEFAULT_CATALOG, Catalog, load_catalog
 from integrations.crm.hubspot import HubSpotCrm

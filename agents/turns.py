@@ -32,7 +32,8 @@ from deals import service as deals
 from deals.inspection import QuoteFacts, inspect, latest_quote_facts, score_caps
 from deals.models import Conversation, ConversationKind, MessageRole
 from deals.qualification import Qualification, changes_in_words
-from integrations.calendar import service as meetings
+from integrations.calendar import offers as meetings
+from integrations.calendar.errors import MeetingError
 from integrations.calendar.models import MeetingKind
 from integrations.calendar.port import CalendarError
 
@@ -139,7 +140,7 @@ def _scheduler(services: Services, turn: TakeTurn, context: ThreadContext) -> Me
                 when=when,
                 origin=f"message:{turn.channel_id}:{turn.message_ts}",
             )
-        except (meetings.MeetingError, access.Forbidden, deals.DealNotFound, CalendarError) as exc:
+        except (MeetingError, access.Forbidden, deals.DealNotFound, CalendarError) as exc:
             return str(exc)
 
     return schedule

@@ -24,15 +24,16 @@ from core.jobs import ClaimedJob
 from core.worker import RetryLater
 from deals import access
 from deals.service import DealNotFound
-from integrations.calendar import invites, reminders
+from integrations.calendar import invites, offers, people, reminders
 from integrations.calendar import service as meetings
+from integrations.calendar.errors import AlreadyBooked, MeetingError
 from integrations.calendar.models import MeetingKind, MeetingStatus
 from integrations.calendar.port import CalendarError, CalendarUnavailable
 from integrations.calendar.slots import WindowNotUnderstood
 
 logger = logging.getLogger(__name__)
 
-REFUSED = (DealNotFound, access.Forbidden, meetings.MeetingError, WindowNotUnderstood)
+REFUSED = (DealNotFound, access.Forbidden, MeetingError, WindowNotUnderstood)
 
 
 class SlackDirectory:
@@ -41,7 +42,7 @@ class SlackDirectory:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def person(self, slack_id: str, *, role: meetings.Role) -> meetings.Person:
+    async def person(self, slack_id: str, *, role: people.Role) -> people.Person:
         try:
             response = await self.client.users_info(user=slack_id)
             user: dict[str, Any] = response.get("user") or {}
@@ -50,8 +51,8 @@ class SlackDirectory:
         profile: dict[str, Any] = user.get("profile") or {}
         name = profile.get("real_name") or user.get("real_name") or user.get("name") or slack_id
         zone = user.get("tz")
-        known = bool(zone) and meetings.zone_named(zone).key == zone
-        return meetings.Person(
+        known = bool(zone) and people.zone_named(zone).key == zone
+        return people.Person(
             role=role,
             name=str(name),
             zone=str(zone) if known else "UTC",
@@ -70,7 +71,7 @@ async def handle_schedule(runtime: Runtime, job: ClaimedJob) -> None:
     args = job.args(ScheduleMeeting)
     who = await runtime.who(args.user_id)
     try:
-        await meetings.offer_meeting(
+        await offers.offer_meeting(
             runtime.scheduling(),
             who=who,
             deal_ref=args.deal,
@@ -87,7 +88,7 @@ async def handle_schedule(runtime: Runtime, job: ClaimedJob) -> None:
         await _refuse(args, exc)
 
 
-async def _viewer_zone(runtime: Runtime, people: list[meetings.Person], user_id: str) -> ZoneInfo:
+async def _viewer_zone(runtime: Runtime, people: list[people.Person], user_id: str) -> ZoneInfo:
     for person in people:
         if person.slack_id == user_id:
             return person.tz
@@ -98,7 +99,7 @@ async def handle_post_offer(runtime: Runtime, job: ClaimedJob) -> None:
     """The times offered, only to the person who asked, in the deal thread (or their DM when it has none)."""
     args = job.args(PostMeetingOffer)
     offer = await asyncio.to_thread(
-        meetings.offer_of, runtime.session_factory, meeting_id=args.meeting_id, round_=args.round
+        offers.offer_of, runtime.session_factory, meeting_id=args.meeting_id, round_=args.round
     )
     zone = await _viewer_zone(runtime, offer.people, offer.offered_to)
     text, blocks = offer_message(offer, zone)
@@ -133,7 +134,7 @@ async def handle_book(runtime: Runtime, job: ClaimedJob) -> None:
             origin=f"job:{job.id}",
             clock=runtime.clock,
         )
-    except meetings.AlreadyBooked as exc:
+    except AlreadyBooked as exc:
         zone = await timezone_of(runtime, args.user_id)
         await respond(args.response_url, text=booked_already_text(exc.start, zone, str(exc)))
         return

@@ -13,7 +13,9 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 from bot.ids import ActionId, BlockId, MeetingRef, SlotRef
 from bot.views.text import as_dicts, clip, escape
 from integrations.calendar.models import MeetingStatus
-from integrations.calendar.service import MeetingView, Offer, Person
+from integrations.calendar.offers import Offer
+from integrations.calendar.people import Person
+from integrations.calendar.service import MeetingView
 
 
 def when_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
