@@ -78,12 +78,7 @@ async def take_turn(runtime: Runtime, turn: TakeTurn) -> None:
         who = await runtime.who(turn.user_id)  # roles: user groups are cached, so usually no call
         context = await asyncio.to_thread(turns.load_context, runtime, turn, who)
         if context.reply_given is None and context.refusal is not None:
-            await runtime.gateway.post_ephemeral(
-                key=f"turn:{turn.channel_id}:{turn.message_ts}:refused",
-                channel=turn.channel_id,
-                user=turn.user_id,
-                text=f":no_entry: {context.refusal} I did not record anything from your message.",
-            )
+            await _tell_refused(runtime, turn, context.refusal)
             return
         if context.deal_id is not None and context.reply_given is None:
             bot_user = runtime.identity.user_id if runtime.identity else None
@@ -91,15 +86,7 @@ async def take_turn(runtime: Runtime, turn: TakeTurn) -> None:
             if await add_steps_from_words(runtime, turn, deal_id=context.deal_id, bot_user_id=bot_user):
                 await refresh_deal_card(runtime, context.deal_id)
                 return
-        in_dm_root = turn.thread_kind == "dm" and turn.thread_ts == turn.channel_id
-        status = await runtime.gateway.post_message(
-            key=f"turn:{turn.channel_id}:{turn.message_ts}:status",
-            channel=turn.channel_id,
-            thread_ts=None if in_dm_root else turn.thread_ts,
-            text="Working on it…",
-            blocks=as_dicts(working_blocks()),
-            deal_id=context.deal_id,
-        )
+        status = await _post_working(runtime, turn, context.deal_id)
         reply = context.reply_given or await _reply(runtime, turn, context, status)
         blocks = as_dicts(reply_blocks(reply, model=runtime.settings.model))
         await runtime.gateway.update_message(
@@ -114,6 +101,28 @@ async def take_turn(runtime: Runtime, turn: TakeTurn) -> None:
                 thread_ts=turn.thread_ts,
             )
             await refresh_deal_card(runtime, context.deal_id)
+
+
+async def _tell_refused(runtime: Runtime, turn: TakeTurn, refusal: str) -> None:
+    await runtime.gateway.post_ephemeral(
+        key=f"turn:{turn.channel_id}:{turn.message_ts}:refused",
+        channel=turn.channel_id,
+        user=turn.user_id,
+        text=f":no_entry: {refusal} I did not record anything from your message.",
+    )
+
+
+async def _post_working(runtime: Runtime, turn: TakeTurn, deal_id: int | None) -> Posted:
+    """The "Working on it…" message the reply replaces: in the thread, or at the top of a DM."""
+    in_dm_root = turn.thread_kind == "dm" and turn.thread_ts == turn.channel_id
+    return await runtime.gateway.post_message(
+        key=f"turn:{turn.channel_id}:{turn.message_ts}:status",
+        channel=turn.channel_id,
+        thread_ts=None if in_dm_root else turn.thread_ts,
+        text="Working on it…",
+        blocks=as_dicts(working_blocks()),
+        deal_id=deal_id,
+    )
 
 
 async def _reply(runtime: Runtime, turn: TakeTurn, context: turns.ThreadContext, status: Posted) -> str:
