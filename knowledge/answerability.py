@@ -65,7 +65,7 @@ class Vocabulary:
     """What the corpus says: document frequency per index term, and its plain words for repairs."""
 
     document_frequency: Counter[str] = field(default_factory=Counter)
-    pair_frequency: Counter[frozenset[str]] = field(default_factory=Counter)  # terms standing together
+    pair_frequency: Counter[lexical.Pair] = field(default_factory=Counter)  # terms standing together
     documents: int = 0
     plain_words: set[str] = field(default_factory=set)
 
@@ -99,7 +99,7 @@ class Vocabulary:
         if len(alternative) < 2 or not held:
             return held
         together = min(
-            max(self.pair_frequency[frozenset((term, other))] for other in alternative if other != term)
+            max(self.pair_frequency[lexical.pair(term, other)] for other in alternative if other != term)
             for term in alternative
         )
         return min(held, together)
@@ -138,8 +138,8 @@ class Vocabulary:
                 return lexical.stem(near[0])
         if len(word) >= MIN_ABBREVIATION:
             word = word.removesuffix("s") if len(word) > MIN_ABBREVIATION else word  # "vulns"
-            longer = [t for t in self._sorted_terms[bisect.bisect_right(self._sorted_terms, word) :]]
-            longer = list(itertools.takewhile(lambda t: t.startswith(word), longer))
+            after = itertools.islice(self._sorted_terms, bisect.bisect_right(self._sorted_terms, word), None)
+            longer = list(itertools.takewhile(lambda t: t.startswith(word), after))
             if longer:  # "prod": the commonest corpus term it begins ("product"), not the first in the alphabet
                 return max(longer, key=lambda t: (self.document_frequency[t], -len(t)))
         return None
@@ -412,7 +412,7 @@ _ASKS_COUNT = re.compile(
     r"number\s+of)\s+((?:[A-Za-z][\w-]*\s*){1,4})",
     re.IGNORECASE,
 )
-_COUNT_FILLER = frozenset("number amount count total size of the a an we our can could you there is are".split())
+_COUNT_FILLER = frozenset("number amount count total size".split())  # besides the stop words
 _COUNT_WORD = re.compile(
     r"\d|\b(?:unlimited|no\s+limit|one|two|three|four|five|six|seven|eight|nine|ten|twelve|single|dozen|hundred|"
     r"thousand)\b",
@@ -426,8 +426,11 @@ def _counted(question: str) -> dict[str, str]:
     match = _ASKS_COUNT.search(question)
     if not match:
         return {}
-    words = [w for w in re.findall(r"[A-Za-z][\w-]*", match[1]) if w.lower() not in _COUNT_FILLER]
-    words = [w for w in words if w.lower() not in lexical.STOP_WORDS][:2]
+    words = [
+        w
+        for w in re.findall(r"[A-Za-z][\w-]*", match[1])
+        if w.lower() not in _COUNT_FILLER and w.lower() not in lexical.STOP_WORDS
+    ][:2]
     return {lexical.stem(w.lower()): w for w in words}
 
 

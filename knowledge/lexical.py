@@ -153,7 +153,7 @@ class Concept:
     def found_in(self, terms: set[str] | frozenset[str]) -> bool:
         return self.named_in(terms) or any(alternative and alternative <= terms for alternative in self.broader)
 
-    def named_in(self, terms: set[str] | frozenset[str], near: set[frozenset[str]] | None = None) -> bool:
+    def named_in(self, terms: set[str] | frozenset[str], near: set[Pair] | None = None) -> bool:
         """Whether the terms hold one of the concept's own alternatives; with `near` (the text's `near_pairs`),
         a phrase's words must also stand together: "business", "associated" and "agreement" scattered over a
         page do not name a business associate agreement."""
@@ -164,22 +164,27 @@ class Concept:
 
 
 PHRASE_WINDOW = 2  # tokens: a phrase's words in a text, a compound's parts between them at most
+Pair = tuple[str, str]  # two distinct terms, in sorted order: which one came first does not matter
 
 
-def near_pairs(tokens: list[str], window: int = PHRASE_WINDOW) -> set[frozenset[str]]:
+def pair(term: str, other: str) -> Pair:
+    return (term, other) if term < other else (other, term)
+
+
+def near_pairs(tokens: list[str], window: int = PHRASE_WINDOW) -> set[Pair]:
     """Each pair of distinct terms that stand within `window` tokens of each other in a text."""
     return {
-        frozenset((term, other))
+        (term, other) if term < other else (other, term)  # pair(), inline: this runs over every indexed chunk
         for index, term in enumerate(tokens)
         for other in tokens[index + 1 : index + 1 + window]
         if other != term
     }
 
 
-def _together(alternative: frozenset[str], near: set[frozenset[str]]) -> bool:
+def _together(alternative: frozenset[str], near: set[Pair]) -> bool:
     """A one-word alternative always; a phrase when each of its words stands next to another of them."""
     return len(alternative) < 2 or all(
-        any(frozenset((term, other)) in near for other in alternative if other != term) for term in alternative
+        any(pair(term, other) in near for other in alternative if other != term) for term in alternative
     )
 
 

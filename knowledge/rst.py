@@ -9,6 +9,7 @@ Files are never read on a document's behalf (`.. include::`, `.. raw::` are off)
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -41,7 +42,20 @@ def _title_role(
     return [nodes.inline(rawtext, shown)], []
 
 
-def _container_directive(skip: bool) -> type:
+class _AnyOption(dict):  # type: ignore[type-arg]
+    """An option table that accepts any option name and keeps its value as written."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: str) -> Any:
+        return lambda value: value
+
+
+@functools.cache
+def _containers() -> tuple[type, type]:
+    """Two directives for what docutils does not know: one reads as its content, one (navigation, code) as
+    nothing. Made once: docutils is imported only when a reStructuredText document is read."""
     from docutils import nodes
     from docutils.parsers.rst import Directive
 
@@ -49,26 +63,20 @@ def _container_directive(skip: bool) -> type:
         has_content = True
         optional_arguments = 10
         final_argument_whitespace = True
-        option_spec = None  # any options, ignored
+        option_spec = _AnyOption()  # any options, ignored
 
         def run(self) -> list[Any]:
-            if skip or not self.content:
+            if not self.content:
                 return []
             node = nodes.container("\n".join(self.content))
             self.state.nested_parse(self.content, self.content_offset, node)
             return [node]
 
-    # docutils checks option names against option_spec; a dict that accepts any name keeps every option.
-    Container.option_spec = _AnyOption()
-    return Container
+    class Skipped(Container):
+        def run(self) -> list[Any]:
+            return []
 
-
-class _AnyOption(dict):  # type: ignore[type-arg]
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __getitem__(self, key: str) -> Any:
-        return lambda value: value
+    return Container, Skipped
 
 
 def to_html(source: str) -> tuple[str, str | None]:
@@ -80,9 +88,10 @@ def to_html(source: str) -> tuple[str, str | None]:
     for name in set(_ROLE.findall(source)):
         if name.lower() not in en.roles:  # Sphinx's :doc:, :ref:, :guilabel: ...: their words
             roles.register_local_role(name, _title_role)
+    container, skipped = _containers()
     for name in set(_DIRECTIVE.findall(source)):
         if name in _SKIPPED or name.lower() not in en.directives:
-            directives.register_directive(name, _container_directive(name in _SKIPPED))
+            directives.register_directive(name, skipped if name in _SKIPPED else container)
     parts = publish_parts(source, writer="html5", settings_overrides=SETTINGS)
     title = re.sub(r"<[^>]+>", "", parts.get("title") or "").strip() or None
     return parts["html_title"] + parts["body"], title

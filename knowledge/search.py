@@ -153,28 +153,34 @@ def _search(
         )
     if not answered and not passages:
         return Retrieval(passages=[], support=None)
-    support, concepts = _support(store, query, analyzed, passages, dense_query)
+    judged = passages[: answerability.PASSAGES_JUDGED]
+    texts = [_judged_text(p) for p in judged]
+    support, concepts = _support(store, query, analyzed, judged, texts, dense_query)
     if not support.answers():
         return Retrieval(passages=[], support=support)
-    texts = [f"{p.title} {p.section} {p.text}" for p in passages[: answerability.PASSAGES_JUDGED]]
-    chosen = answerability.supplements(concepts, texts, [f"{p.title} {p.section} {p.text}" for p in beyond], further)
+    chosen = answerability.supplements(concepts, texts, [_judged_text(p) for p in beyond], further)
     return Retrieval(passages=passages + [beyond[i] for i in chosen], support=support)
+
+
+def _judged_text(passage: Passage) -> str:
+    """What the answer decision reads of a passage: its heading path says what it is about."""
+    return f"{passage.title} {passage.section} {passage.text}"
 
 
 def _support(
     store: KnowledgeStore,
     question: str,
     analyzed: lexical.AnalyzedQuery,
-    passages: list[Passage],
+    judged: list[Passage],
+    texts: list[str],
     question_vector: list[float] | None,
 ) -> tuple[Support, list[answerability.WeightedConcept]]:
-    """How well the retrieved passages answer the question (knowledge/answerability.py); `question_vector` is
-    the query's dense vector the search already computed (None without dense vectors)."""
-    judged = passages[: answerability.PASSAGES_JUDGED]
+    """How well the judged passages answer the question (knowledge/answerability.py); `question_vector` is
+    the query's dense vector the search already computed (None without dense vectors); `texts` are the judged
+    passages as the decision reads them (`_judged_text`)."""
     everyday = _everyday_words()
     vocabulary = _vocabulary(store)
     concepts = answerability.weigh(analyzed, question, vocabulary, everyday)
-    texts = [f"{p.title} {p.section} {p.text}" for p in judged]
     closeness = None
     if store.embedder is not None and question_vector is not None:
         respelled = vocabulary.respelled(question, everyday)  # "servicenow intergration": compare the meaning meant

@@ -343,24 +343,39 @@ def answering_sentences(
             continue  # over budget, or the same words again (overlapping chunks of one page)
         chosen.append(candidate)
         used += len(candidate.text)
-    if chosen:  # the best sentence's paragraph goes on with what it starts: its key length, its exception
+    return _with_what_follows(chosen, units, paragraphs, budget - used)
+
+
+def _with_what_follows(
+    chosen: list[Quoted], units: list[list[str]], paragraphs: list[list[int]], room: int
+) -> list[Quoted]:
+    """`chosen` with the sentences that finish what they start, within `room` characters: up to
+    PARAGRAPH_FOLLOWS more of the best sentence's paragraph (its key length, its exception), then the sentence
+    after each short one or one ending in ":" (what it announces)."""
+    taken = {(q.passage, q.position) for q in chosen}
+
+    def take(passage: int, position: int) -> bool:
+        nonlocal room
+        after = units[passage][position]
+        if len(after) > room:
+            return False
+        chosen.append(Quoted(after, passage, position, 0.0))
+        taken.add((passage, position))
+        room -= len(after)
+        return True
+
+    if chosen:
         best = chosen[0]
         for position in range(best.position + 1, len(units[best.passage])):
-            after = units[best.passage][position]
             if paragraphs[best.passage][position] != paragraphs[best.passage][best.position]:
                 break
-            if any(q.passage == best.passage and q.position == position for q in chosen):
+            if (best.passage, position) in taken:
                 continue
-            if used + len(after) > budget or position - best.position > PARAGRAPH_FOLLOWS:
+            if position - best.position > PARAGRAPH_FOLLOWS or not take(best.passage, position):
                 break
-            chosen.append(Quoted(after, best.passage, position, 0.0))
-            used += len(after)
-    for quoted in list(chosen):  # sentence windows: what a short sentence or a list's lead-in announces
-        unit, following = quoted.text, quoted.position + 1
-        if (len(unit) < SHORT_SENTENCE or unit.endswith(":")) and following < len(units[quoted.passage]):
-            after = units[quoted.passage][following]
-            taken = any(q.passage == quoted.passage and q.position == following for q in chosen)
-            if not taken and used + len(after) <= budget:
-                chosen.append(Quoted(after, quoted.passage, following, 0.0))
-                used += len(after)
+    for quoted in list(chosen):
+        following = quoted.position + 1
+        announces = len(quoted.text) < SHORT_SENTENCE or quoted.text.endswith(":")
+        if announces and following < len(units[quoted.passage]) and (quoted.passage, following) not in taken:
+            take(quoted.passage, following)
     return chosen
