@@ -63,6 +63,8 @@ class Offer:
 
 @dataclass(frozen=True)
 class DealSide:
+    """The deal a meeting is for, as offering needs it: its people and the thread the times go to."""
+
     deal_id: int
     company: str
     owner: str
@@ -70,6 +72,18 @@ class DealSide:
     customer: Person | None
     channel_id: str | None
     thread_ts: str | None
+
+    @classmethod
+    def of(cls, session: Session, deal: Deal, *, channel_id: str | None, thread_ts: str | None) -> DealSide:
+        return cls(
+            deal_id=deal.id,
+            company=deal.account.name,
+            owner=deal.owner_slack_id,
+            sales_engineer=deal.sales_engineer_slack_id,
+            customer=_customer_person(session, deal),
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+        )
 
 
 @dataclass(frozen=True)
@@ -91,7 +105,7 @@ def ensure_may_change(session: Session, who: access.Identity, deal: Deal) -> Non
     access.check(session, who, access.Action.CHANGE_DEAL, deal)
 
 
-def customer_person(session: Session, deal: Deal) -> Person | None:
+def _customer_person(session: Session, deal: Deal) -> Person | None:
     """The customer's named contact (or the company's team) and their zone: the lead's contact and country, else
     the account's country. None when nothing says where they are."""
     record = deals.qualification_of(deal)
@@ -114,15 +128,7 @@ def _deal_side(session_factory: sessionmaker[Session], *, who: access.Identity, 
         ensure_may_change(session, who, deal)
         if deal.stage in CLOSED_STAGES:
             raise MeetingError(f"Deal #{deal.id} is {deal.stage}: there is nothing to schedule.")
-        return DealSide(
-            deal_id=deal.id,
-            company=deal.account.name,
-            owner=deal.owner_slack_id,
-            sales_engineer=deal.sales_engineer_slack_id,
-            customer=customer_person(session, deal),
-            channel_id=deal.channel_id,
-            thread_ts=deal.thread_ts,
-        )
+        return DealSide.of(session, deal, channel_id=deal.channel_id, thread_ts=deal.thread_ts)
 
 
 def _participants(people: Sequence[Person], busy: dict[str, list[Interval]]) -> list[slot_rules.Participant]:

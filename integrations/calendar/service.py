@@ -32,7 +32,6 @@ from integrations.calendar.offers import (
     DealSide,
     Offer,
     Scheduling,
-    customer_person,
     ensure_may_change,
     make_offer,
     offer_of_origin,
@@ -254,16 +253,7 @@ async def reoffer(
             meeting, deal = _booked_as_seen(session, who=who, meeting_id=meeting_id, seen_sequence=seen_sequence)
             if not meeting.status.is_booked or meeting.sequence != seen_sequence:
                 raise MeetingChanged(_changed_text(meeting))
-            side = DealSide(
-                deal_id=deal.id,
-                company=deal.account.name,
-                owner=deal.owner_slack_id,
-                sales_engineer=deal.sales_engineer_slack_id,
-                customer=customer_person(session, deal),
-                channel_id=meeting.channel_id,
-                thread_ts=meeting.thread_ts,
-            )
-            return side, meeting.kind
+            return DealSide.of(session, deal, channel_id=meeting.channel_id, thread_ts=meeting.thread_ts), meeting.kind
 
     side, kind = await asyncio.to_thread(load)
     return await make_offer(scheduling, side=side, who=who, kind=kind, when=None, origin=origin, meeting_id=meeting_id)
