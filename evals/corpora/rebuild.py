@@ -23,6 +23,8 @@ PRODUCTS = {
     "plausible": ("208d58cab715dffc0ab4e3bd100b2ed0c0e7a0c0", "docs/"),
     "aiven": ("073a07fc15a5fc1d266df4bf433f9549bf46515d", "docs/"),
     "mattermost": ("9dd1c713ed5ec6482ae9845228f23147936457af", "source/"),
+    "netbird": ("d905fda2a3f04a2066746875d09e51a3fe62dfed", "src/pages/"),
+    "ory": ("378ce260155b907bc21f4dfd84a475adaa689c89", "docs/"),
 }
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
