@@ -39,6 +39,7 @@ from functools import cached_property
 import numpy as np
 
 from knowledge import lexical
+from knowledge.asked import lacking_answer, named_connection, unanswered_subject
 from knowledge.lexical import AnalyzedQuery, Concept
 
 CLOSENESS_WEIGHT = 0.5
@@ -55,9 +56,6 @@ MIN_TYPO_LENGTH = 5
 MIN_ABBREVIATION = 4
 PASSAGES_JUDGED = 5
 SUPPLEMENT_SHARE = 0.5  # of the average concept weight: a concept no judged passage holds, worth a further one
-
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_MIN_SENTENCE = 20  # characters: shorter lines are headings or table fragments
 
 
 @dataclass
@@ -182,6 +180,7 @@ class EverydayWords:
 
     def __init__(self, tokenize: Callable[[list[str]], list[list[int]]] | None) -> None:
         self._tokenize = tokenize
+        self.knows_english = tokenize is not None  # without a vocabulary, every word looks specific
 
     def rank(self, word: str) -> int | None:
         """The word's frequency rank in general English, or None when it is not one common word."""
@@ -252,10 +251,6 @@ def _repaired(concept: Concept, spelled: dict[str, str], vocabulary: Vocabulary)
     return None
 
 
-def sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE.split(text) if len(s.strip()) >= _MIN_SENTENCE]
-
-
 def judge(
     concepts: Sequence[WeightedConcept],
     passages: Sequence[str],
@@ -270,9 +265,10 @@ def judge(
     total = sum(c.weight for c in concepts)
     if not concepts or not passages or total <= 0:
         return Support(0.0, closeness, tuple(c.label for c in concepts if c.unknown))
-    lacking = lacking_answer(question, passages, everyday or EverydayWords(None)) if question else None
+    english = everyday or EverydayWords(None)
+    lacking = lacking_answer(question, passages, english) if question else None
     if lacking is None and question:
-        lacking = next((c.label for c in concepts if c.unknown and _named(c.label, question)), None)
+        lacking = next((c.label for c in concepts if c.unknown and named_connection(c.label, question)), None)
     best = 0.0
     held: set[int] = set()
     for text in passages:
@@ -287,27 +283,11 @@ def judge(
         for i, c in sorted(enumerate(concepts), key=lambda pair: -pair[1].weight)
         if i not in held and (c.unknown or c.weight >= average)
     )
+    if lacking is None and question and english.knows_english:
+        lacking = unanswered_subject(question, missing, english)
     if lacking is not None:
         missing = (lacking, *(label for label in missing if label.lower() not in lacking.lower()))
     return Support(best, closeness, missing, lacking)
-
-
-# A product named with a capital as the thing to connect to or support ("integrate with PagerDuty", "a Splunk
-# connector", "post into Microsoft Teams"): not a customer's or a colleague's name, which is context ("Acme asks
-# whether we support SAML").
-_NAME = r"([A-Z][a-z]+[A-Za-z0-9]*)"
-_CONNECTED_NAME = re.compile(
-    rf"\b(?:integrat\w*|connect\w*|plug-?ins?|support\w*|sync\w*|export\w*|stream\w*|send\w*|push\w*|post\w*)"
-    rf"\s+(?:(?:with|into|to|from|for|in|on|our|the|a|an)\s+){{0,2}}{_NAME}\b|"
-    rf"\b{_NAME}\s+(?:integrations?|connectors?|plug-?ins?|apps?|sinks?|sources?|destinations?)\b|"
-    rf"\binto\s+(?:(?:our|the|a|an)\s+)?{_NAME}\b"
-)
-
-
-def _named(label: str, question: str) -> bool:
-    """Whether a concept the corpus never mentions is a product the question asks to connect to or support:
-    what the question is about ("does it integrate with PagerDuty?" is not answered by pages on integrations)."""
-    return any(label in (name or "").lower() for match in _CONNECTED_NAME.finditer(question) for name in match.groups())
 
 
 def supplements(
@@ -338,114 +318,7 @@ def closeness(question_vector: Sequence[float], sentence_vectors: Sequence[Seque
     if not sentence_vectors:
         return 0.0
     question = np.asarray(question_vector, dtype=np.float32)
-    sentences = np.asarray(sentence_vectors, dtype=np.float32)
-    norms = np.linalg.norm(sentences, axis=1) * float(np.linalg.norm(question))
-    cosines = (sentences @ question) / np.where(norms == 0, 1.0, norms)
+    vectors = np.asarray(sentence_vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1) * float(np.linalg.norm(question))
+    cosines = (vectors @ question) / np.where(norms == 0, 1.0, norms)
     return float(cosines.max())
-
-
-# The kind of answer a question asks for, when it is one a passage states in a recognisable form: an amount of
-# money ("how much is Scale-Up per month?"), an uptime percentage ("what's the uptime SLA?"), or a named,
-# numbered standard or version ("SOC 1", "ISO 27701"). Passages about the subject that lack it do not answer:
-# the pricing page without prices, the support SLA without an uptime figure, the SOC 2 page asked about SOC 1.
-_ASKS_PRICE = re.compile(
-    r"\bhow\s+much\s+(?:is|are|does|do|would|will|for|per)\b|\b(?:list|unit)\s+prices?\b|"
-    r"\bwhat(?:'s|\s+is|\s+are|\s+does)?\s+(?:it|the|they|that)?\s*(?:cost|price)\b|\b(?:costs?|prices?)\s+(?:per|for)\b",
-    re.IGNORECASE,
-)
-_MONEY = re.compile(
-    r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:k|m)?\s?(?:USD|EUR|GBP|AUD|CAD|dollars?|euros?|pounds?)\b", re.IGNORECASE
-)
-# "Availability" asks for uptime only beside an SLA, a guarantee or a percentage, and not as a release stage
-# ("early availability") or a place ("availability zones").
-_AVAILABILITY = r"(?<!early )(?<!limited )(?<!general )(?<!high )\bavailability\b(?!\s+zones?)"
-_COMMITMENT = r"(?:\bSLA\b|\bguarantee|%|\bpercent|\bnines\b)"
-_ASKS_UPTIME = re.compile(
-    rf"\buptime\b|{_AVAILABILITY}(?=.*{_COMMITMENT})|{_COMMITMENT}.*{_AVAILABILITY}", re.IGNORECASE
-)
-_UPTIME_SAID = re.compile(r"\b(?:uptime|availability|available|SLA)\b", re.IGNORECASE)
-_PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.IGNORECASE)
-# A standard or version named with its number, as typed: "SOC 1", "ISO 27701", "GA4", "PCI-DSS 4".
-_NUMBERED_NAME = re.compile(r"\b([A-Za-z]{2,})[ -]?(\d{1,5}(?:\.\d+)?)(?![\d.%])\b")
-NAME_GAP = 12  # characters a passage may put between a name and its number ("ISO/IEC 27001")
-
-
-def lacking_answer(question: str, passages: Sequence[str], everyday: EverydayWords) -> str | None:
-    """The kind of answer `question` asks for that none of `passages` states, or None."""
-    said = [" ".join(text.split()) for text in passages]
-    if _ASKS_PRICE.search(question) and not any(_MONEY.search(text) for text in said):
-        return "a price"
-    if _ASKS_UPTIME.search(question) and not any(
-        _PERCENT.search(sentence) and _UPTIME_SAID.search(sentence) for text in said for sentence in sentences(text)
-    ):
-        return "an uptime commitment"
-    counted = _counted(question)
-    if counted and not any(_counts(sentence, counted) for text in passages for sentence in _prose_sentences(text)):
-        return "a number of " + " ".join(counted.values())
-    lowered = [text.lower() for text in said]
-    for match in _NUMBERED_NAME.finditer(question):
-        name, number = match[1], match[2]
-        if not (name.isupper() or (len(name) <= 4 and not everyday.common(name.lower()))):
-            continue  # "manage 6 sites", "top 10": a word and a quantity, not a name
-        if name.lower() in lexical.STOP_WORDS or not any(
-            re.search(rf"\b{re.escape(name.lower())}", t) for t in lowered
-        ):
-            continue  # a name the passages never use is the coverage's business, not this check's
-        if any(
-            re.search(rf"\b{re.escape(name.lower())}\W?\d[\d.]*\s?(?:\+|or later|and later|or higher|and up)", t)
-            for t in lowered
-        ):
-            continue  # "EHP 7+" answers "EHP8": a range of versions, not another standard
-        named = re.compile(
-            rf"\b{re.escape(name.lower())}(?:{re.escape(number)}|\W[^.\n]{{0,{NAME_GAP}}}?\b{re.escape(number)})(?![\d])"
-        )
-        if not any(named.search(text) for text in lowered):
-            return f"{name} {number}"
-    return None
-
-
-# A question asking how many of something there may be ("how many seats", "max message size", "a cap on how many
-# agents") is answered by a sentence that puts a number (or "unlimited") beside the thing counted, not by passages
-# that speak of the thing without counting it.
-_ASKS_COUNT = re.compile(
-    r"\b(?:how\s+many|max(?:imum)?|min(?:imum)?|(?:cap|limit|ceiling)s?\s+(?:on|to|for)(?:\s+(?:how\s+many|the))?|"
-    r"number\s+of)\s+((?:[A-Za-z][\w-]*\s*){1,4})",
-    re.IGNORECASE,
-)
-_COUNT_FILLER = frozenset("number amount count total size".split())  # besides the stop words
-_COUNT_WORD = re.compile(
-    r"\d|\b(?:unlimited|no\s+limit|one|two|three|four|five|six|seven|eight|nine|ten|twelve|single|dozen|hundred|"
-    r"thousand)\b",
-    re.IGNORECASE,
-)
-COUNT_SPAN = 5  # words between the number and the thing counted
-
-
-def _counted(question: str) -> dict[str, str]:
-    """The thing a question asks the number of, as stems to their words (at most two content words)."""
-    match = _ASKS_COUNT.search(question)
-    if not match:
-        return {}
-    words = [
-        w
-        for w in re.findall(r"[A-Za-z][\w-]*", match[1])
-        if w.lower() not in _COUNT_FILLER and w.lower() not in lexical.STOP_WORDS
-    ][:2]
-    return {lexical.stem(w.lower()): w for w in words}
-
-
-def _prose_sentences(text: str) -> list[str]:
-    """Sentences across hard-wrapped lines: a paragraph's lines are one text, a list item or table row its own."""
-    lines = re.split(r"\n\s*\n|\n(?=\s*(?:[-*•|#]|\d+\.)\s)", text)
-    return [s for line in lines for s in re.split(r"(?<=[.!?])\s+", " ".join(line.split())) if s]
-
-
-def _counts(sentence: str, counted: dict[str, str]) -> bool:
-    words = re.findall(r"[\w.,%$€£-]+", sentence)
-    stems = [lexical.stem(w.lower().strip(".,")) for w in words]
-    for i, stem in enumerate(stems):
-        if stem in counted:
-            window = words[max(0, i - COUNT_SPAN) : i + COUNT_SPAN + 1]
-            if any(_COUNT_WORD.search(w) for w in window):
-                return True
-    return False

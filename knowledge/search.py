@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from core import metrics
-from knowledge import answerability, lexical
+from knowledge import answerability, asked, lexical
 from knowledge.answerability import EverydayWords, Support, Vocabulary
 from knowledge.glossary import default_glossary
 from knowledge.models import DEFAULT_AUDIENCE, Passage
@@ -186,7 +186,7 @@ def _support(
         respelled = vocabulary.respelled(question, everyday)  # "servicenow intergration": compare the meaning meant
         if respelled != question:
             question_vector = store.query_vector(respelled) or question_vector
-        said = [sentence for p in judged for sentence in answerability.sentences(p.text)]
+        said = [sentence for p in judged for sentence in asked.sentences(p.text)]
         vectors = store.embedder.embed_documents(said) if said else []
         closeness = answerability.closeness(question_vector, vectors)
     return answerability.judge(concepts, texts, closeness, question=question, everyday=everyday), concepts

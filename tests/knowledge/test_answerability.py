@@ -202,3 +202,40 @@ def test_a_product_to_connect_to_that_the_corpus_never_names_is_what_is_asked(ev
     assert support("does it integrate with PagerDuty for alerts?").lacking == "pagerduty"
     customer = support("Our prospect Northwind asks whether single sign-on uses SAML")  # a customer is context
     assert customer.lacking is None and customer.answers()
+
+
+def test_what_a_question_asks_about_must_be_in_the_passages(everyday):
+    corpus = [
+        "Single sign-on uses SAML 2.0 with Okta or Entra ID. Invoices are issued in USD and EUR.",
+        "Backups are kept for 30 days. Support answers within one business day.",
+    ]
+    vocabulary = Vocabulary.of([*corpus, "We hold a SOC 2 report. Users can be provisioned with SCIM later."])
+
+    def support(question: str) -> Support:
+        weighted = weigh(lexical.analyze(question), question, vocabulary, everyday)
+        return judge(weighted, corpus, 0.8, question=question, everyday=everyday)
+
+    # Asked about, and no passage names it: after the verb that asks ("support SCIM", "invoiced in GBP", "sign a
+    # BAA") or before what is wanted of it ("HITRUST certified").
+    assert support("do you support SCIM provisioning from Okta?").lacking == "scim"
+    assert support("can we be invoiced in GBP instead of USD?").lacking == "gbp"
+    assert support("will you sign a BAA for the SSO setup?").lacking == "baa"
+    assert support("Are you HITRUST certified? SSO and backups matter to us").lacking == "hitrust"
+    # The asker's own circumstances are context, not what is asked.
+    for question in (
+        "we're a DoD contractor: does single sign-on work with Okta?",
+        "for our DPIA: are invoices issued in EUR?",
+        "they have 5mb payloads, how long are backups kept?",
+    ):
+        assert support(question).lacking is None, question
+
+
+def test_without_a_general_english_vocabulary_every_word_would_look_specific():
+    from knowledge.asked import unanswered_subject
+
+    assert EverydayWords(None).knows_english is False
+    assert unanswered_subject("do you support SCIM?", ["scim"], EverydayWords(shipped_model().token_ids)) == "scim"
+    assert (
+        unanswered_subject("do you support provisioning?", ["provisioning"], EverydayWords(shipped_model().token_ids))
+        is None
+    )

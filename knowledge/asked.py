@@ -1,0 +1,215 @@
+"""What a question asks for, and whether the passages retrieved for it state that kind of thing.
+
+A passage can share a question's words and be close to it in meaning without answering it: the pricing page
+without prices, the SSO page asked about SCIM, the integrations page asked about PagerDuty. These checks read
+the question's shape (what it asks for, and what it asks *about*) and look for that in the passages; each
+returns what is lacking, in the question's own words, so "I don't know" can say what was not found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+from knowledge import lexical
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_MIN_SENTENCE = 20  # characters: shorter lines are headings or table fragments
+
+
+class GeneralEnglish(Protocol):
+    """General English, as knowledge.answerability.EverydayWords knows it."""
+
+    def rank(self, word: str) -> int | None: ...
+
+    def common(self, word: str) -> bool: ...
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE.split(text) if len(s.strip()) >= _MIN_SENTENCE]
+
+
+# The kind of answer a question asks for, when it is one a passage states in a recognisable form: an amount of
+# money ("how much is Scale-Up per month?"), an uptime percentage ("what's the uptime SLA?"), or a named,
+# numbered standard or version ("SOC 1", "ISO 27701"). Passages about the subject that lack it do not answer:
+# the pricing page without prices, the support SLA without an uptime figure, the SOC 2 page asked about SOC 1.
+_ASKS_PRICE = re.compile(
+    r"\bhow\s+much\s+(?:is|are|does|do|would|will|for|per)\b|\b(?:list|unit)\s+prices?\b|"
+    r"\bwhat(?:'s|\s+is|\s+are|\s+does)?\s+(?:it|the|they|that)?\s*(?:cost|price)\b|\b(?:costs?|prices?)\s+(?:per|for)\b",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"[$€£¥]\s?\d|\b\d[\d,.]*\s?(?:k|m)?\s?(?:USD|EUR|GBP|AUD|CAD|dollars?|euros?|pounds?)\b", re.IGNORECASE
+)
+# "Availability" asks for uptime only beside an SLA, a guarantee or a percentage, and not as a release stage
+# ("early availability") or a place ("availability zones").
+_AVAILABILITY = r"(?<!early )(?<!limited )(?<!general )(?<!high )\bavailability\b(?!\s+zones?)"
+_COMMITMENT = r"(?:\bSLA\b|\bguarantee|%|\bpercent|\bnines\b)"
+_ASKS_UPTIME = re.compile(
+    rf"\buptime\b|{_AVAILABILITY}(?=.*{_COMMITMENT})|{_COMMITMENT}.*{_AVAILABILITY}", re.IGNORECASE
+)
+_UPTIME_SAID = re.compile(r"\b(?:uptime|availability|available|SLA)\b", re.IGNORECASE)
+_PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.IGNORECASE)
+# A standard or version named with its number, as typed: "SOC 1", "ISO 27701", "GA4", "PCI-DSS 4".
+_NUMBERED_NAME = re.compile(r"\b([A-Za-z]{2,})[ -]?(\d{1,5}(?:\.\d+)?)(?![\d.%])\b")
+NAME_GAP = 12  # characters a passage may put between a name and its number ("ISO/IEC 27001")
+
+
+def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEnglish) -> str | None:
+    """The kind of answer `question` asks for that none of `passages` states, or None."""
+    said = [" ".join(text.split()) for text in passages]
+    if _ASKS_PRICE.search(question) and not any(_MONEY.search(text) for text in said):
+        return "a price"
+    if _ASKS_UPTIME.search(question) and not any(
+        _PERCENT.search(sentence) and _UPTIME_SAID.search(sentence) for text in said for sentence in sentences(text)
+    ):
+        return "an uptime commitment"
+    counted = _counted(question)
+    if counted and not any(_counts(sentence, counted) for text in passages for sentence in _prose_sentences(text)):
+        return "a number of " + " ".join(counted.values())
+    lowered = [text.lower() for text in said]
+    for match in _NUMBERED_NAME.finditer(question):
+        name, number = match[1], match[2]
+        if not (name.isupper() or (len(name) <= 4 and not everyday.common(name.lower()))):
+            continue  # "manage 6 sites", "top 10": a word and a quantity, not a name
+        if name.lower() in lexical.STOP_WORDS or not any(
+            re.search(rf"\b{re.escape(name.lower())}", t) for t in lowered
+        ):
+            continue  # a name the passages never use is the coverage's business, not this check's
+        if any(
+            re.search(rf"\b{re.escape(name.lower())}\W?\d[\d.]*\s?(?:\+|or later|and later|or higher|and up)", t)
+            for t in lowered
+        ):
+            continue  # "EHP 7+" answers "EHP8": a range of versions, not another standard
+        named = re.compile(
+            rf"\b{re.escape(name.lower())}(?:{re.escape(number)}|\W[^.\n]{{0,{NAME_GAP}}}?\b{re.escape(number)})(?![\d])"
+        )
+        if not any(named.search(text) for text in lowered):
+            return f"{name} {number}"
+    return None
+
+
+# A question asking how many of something there may be ("how many seats", "max message size", "a cap on how many
+# agents") is answered by a sentence that puts a number (or "unlimited") beside the thing counted, not by passages
+# that speak of the thing without counting it.
+_ASKS_COUNT = re.compile(
+    r"\b(?:how\s+many|max(?:imum)?|min(?:imum)?|(?:cap|limit|ceiling)s?\s+(?:on|to|for)(?:\s+(?:how\s+many|the))?|"
+    r"number\s+of)\s+((?:[A-Za-z][\w-]*\s*){1,4})",
+    re.IGNORECASE,
+)
+_COUNT_FILLER = frozenset("number amount count total size".split())  # besides the stop words
+_COUNT_WORD = re.compile(
+    r"\d|\b(?:unlimited|no\s+limit|one|two|three|four|five|six|seven|eight|nine|ten|twelve|single|dozen|hundred|"
+    r"thousand)\b",
+    re.IGNORECASE,
+)
+COUNT_SPAN = 5  # words between the number and the thing counted
+
+
+def _counted(question: str) -> dict[str, str]:
+    """The thing a question asks the number of, as stems to their words (at most two content words)."""
+    match = _ASKS_COUNT.search(question)
+    if not match:
+        return {}
+    words = [
+        w
+        for w in re.findall(r"[A-Za-z][\w-]*", match[1])
+        if w.lower() not in _COUNT_FILLER and w.lower() not in lexical.STOP_WORDS
+    ][:2]
+    return {lexical.stem(w.lower()): w for w in words}
+
+
+def _prose_sentences(text: str) -> list[str]:
+    """Sentences across hard-wrapped lines: a paragraph's lines are one text, a list item or table row its own."""
+    lines = re.split(r"\n\s*\n|\n(?=\s*(?:[-*•|#]|\d+\.)\s)", text)
+    return [s for line in lines for s in re.split(r"(?<=[.!?])\s+", " ".join(line.split())) if s]
+
+
+def _counts(sentence: str, counted: dict[str, str]) -> bool:
+    words = re.findall(r"[\w.,%$€£-]+", sentence)
+    stems = [lexical.stem(w.lower().strip(".,")) for w in words]
+    for i, stem in enumerate(stems):
+        if stem in counted:
+            window = words[max(0, i - COUNT_SPAN) : i + COUNT_SPAN + 1]
+            if any(_COUNT_WORD.search(w) for w in window):
+                return True
+    return False
+
+
+# A product named with a capital as the thing to connect to or support ("integrate with PagerDuty", "a Splunk
+# connector", "post into Microsoft Teams"): not a customer's or a colleague's name, which is context ("Acme asks
+# whether we support SAML").
+_NAME = r"([A-Z][a-z]+[A-Za-z0-9]*)"
+_CONNECTED_NAME = re.compile(
+    rf"\b(?:integrat\w*|connect\w*|plug-?ins?|support\w*|sync\w*|export\w*|stream\w*|send\w*|push\w*|post\w*)"
+    rf"\s+(?:(?:with|into|to|from|for|in|on|our|the|a|an)\s+){{0,2}}{_NAME}\b|"
+    rf"\b{_NAME}\s+(?:integrations?|connectors?|plug-?ins?|apps?|sinks?|sources?|destinations?)\b|"
+    rf"\binto\s+(?:(?:our|the|a|an)\s+)?{_NAME}\b"
+)
+
+
+def named_connection(label: str, question: str) -> bool:
+    """Whether a concept the corpus never mentions is a product the question asks to connect to or support:
+    what the question is about ("does it integrate with PagerDuty?" is not answered by pages on integrations)."""
+    return any(label in (name or "").lower() for match in _CONNECTED_NAME.finditer(question) for name in match.groups())
+
+
+# What a yes-or-no question asks about sits in recognisable places: after the verb that asks for it ("do you
+# support SCIM", "will you sign a BAA", "invoiced in GBP", "is there a GraphQL API") or before the word that
+# says what is wanted of it ("HITRUST certified", "CJIS compliant", "a ServiceNow integration"). The asker's own
+# circumstances are context, not subject: "for our DPIA", "we're a DoD contractor", "they have 5 MB payloads".
+_ASKING_VERB = re.compile(
+    r"\b(?:support(?:s|ed)?|sign(?:s|ed)?|offer(?:s|ed)?|provides?|accepts?|integrat\w*|connect\w*|ha(?:ve|s)|"
+    r"pay(?:s|ing)?|paid|invoiced|billed|charged|priced|issues?|gives?|runs?|allows?|includes?|"
+    r"there|into|with|in|via|through|any)\s+"
+    r"(?:(?:a|an|the|some|any|your|its|other)\s+)?(?:[\w]+[\s-]+)?$",
+    re.IGNORECASE,
+)
+_PLACE = re.compile(r"\b(?:there|into|with|in|via|through|any)\b", re.IGNORECASE)  # where, not whose verb
+_ASKING_AFTER = re.compile(
+    r"^\s*(?:certified|certification|compliant|compliance|attestation|accredited|authori[sz]ed|integration|"
+    r"connector|app|plug-?in)\b",
+    re.IGNORECASE,
+)
+_ASKERS_OWN = re.compile(
+    r"\b(?:our|my|their|his|her|we'?re|we\s+are|i'?m|i\s+am|as\s+an?|for\s+our|for\s+the)\s+(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+_ASKER = re.compile(r"\b(?:we|they|i|client|customer|cust|prospect|he|she|team|company)\s+(?:\w+\s+)?$", re.IGNORECASE)
+
+
+def unanswered_subject(question: str, missing: Sequence[str], english: GeneralEnglish) -> str | None:
+    """The first of `missing` (concepts of the question that no retrieved passage holds, in its own words)
+    that is what the question asks about, and is specific: written with a capital or a digit, or not a word of
+    general English. Passages on the topic that never name it do not answer ("SAML SSO" asked about SCIM)."""
+    for label in missing:
+        word = label.split()[0]
+        for match in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", question, re.IGNORECASE):
+            before, after = question[: match.start()], question[match.end() :]
+            if _ASKERS_OWN.search(before) or not _specific(match[0], before, english):
+                continue
+            verb = _ASKING_VERB.search(before)
+            if verb and not _PLACE.search(verb[0]) and _ASKER.search(before[: verb.start()]):
+                verb = None  # "they have 5mb payloads": the asker's verb, so context
+            if verb or _ASKING_AFTER.match(after):
+                return label
+    return None
+
+
+def _specific(written: str, before: str, english: GeneralEnglish) -> bool:
+    if any(c.isdigit() for c in written):
+        return True
+    if all(english.rank(form) is None for form in _word_forms(written.lower())):
+        return True  # "SCIM", "GraphQL", "escrow": not general English ("provisioning" is: "provision")
+    starts_sentence = not before.strip() or before.rstrip()[-1] in ".?!:"
+    return written[0].isupper() and not starts_sentence
+
+
+def _word_forms(word: str) -> list[str]:
+    """The word and the forms general English may list it under: "provisioning" under "provision"."""
+    forms = [word]
+    for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            forms.append(word[: -len(suffix)] + replacement)
+    return forms
