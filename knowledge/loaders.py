@@ -1,4 +1,5 @@
-"""Reading documents: Markdown (front matter), reStructuredText, HTML, PDF, DOCX and text, with sidecar metadata.
+"""Reading documents: Markdown and MDX (front matter), reStructuredText, HTML, PDF, DOCX and text, with sidecar
+metadata.
 
 Each loader returns the document as Markdown-like text (headings as `#` lines, tables as
 pipe rows) so one chunker serves every format.
@@ -13,9 +14,10 @@ from typing import Any
 
 import yaml
 
+from knowledge.mdx import plain_markdown
 from knowledge.models import parse_audience
 
-SUPPORTED = {".md", ".markdown", ".rst", ".html", ".htm", ".pdf", ".docx", ".txt"}
+SUPPORTED = {".md", ".markdown", ".mdx", ".rst", ".html", ".htm", ".pdf", ".docx", ".txt"}
 META_KEYS = ("title", "product", "doc_type", "url", "owner", "updated_at", "audience")
 
 
@@ -177,8 +179,9 @@ def load(path: Path, root: Path) -> Document:
         raise UnreadableDocument(f"{suffix or 'files without an extension'} is not a supported type")
     if path.stat().st_size == 0:
         raise UnreadableDocument("the file is empty")
-    if suffix in (".md", ".markdown"):
+    if suffix in (".md", ".markdown", ".mdx"):
         text, meta = _markdown(path)
+        text = plain_markdown(text)  # MDX's JavaScript out, wherever a documentation site wrote it
     elif suffix == ".rst":
         text, meta = _rst(path)
     elif suffix in (".html", ".htm"):
