@@ -39,7 +39,7 @@ from functools import cached_property
 import numpy as np
 
 from knowledge import lexical
-from knowledge.asked import lacking_answer, named_connection, unanswered_subject
+from knowledge.asked import asker_context, lacking_answer, named_connection, unanswered_subject
 from knowledge.lexical import AnalyzedQuery, Concept
 
 CLOSENESS_WEIGHT = 0.5
@@ -214,10 +214,12 @@ def weigh(
             if repaired is not None:
                 concept = Concept((*concept.alternatives, repaired), concept.broader)
                 frequency = vocabulary.frequency(concept)
-            elif acronyms.isdisjoint(own) and all(
-                everyday(spelled.get(term, term)) or _is_quantity(term) for term in own
-            ):
-                # Context, not subject: "huge", "worried", or a quantity ("50k", "6.4") a passage rarely repeats.
+            elif (
+                acronyms.isdisjoint(own)
+                and all(everyday(spelled.get(term, term)) or _is_quantity(term) for term in own)
+            ) or asker_context(label, question):
+                # Context, not subject: "huge", "worried", a quantity ("50k", "6.4") a passage rarely repeats, or
+                # the asker's own people ("Initech's team", "our CISO wants").
                 weighted.append(WeightedConcept(concept, CONTEXT_WEIGHT * vocabulary.idf(0), label, False))
                 continue
             else:

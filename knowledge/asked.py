@@ -94,7 +94,8 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEngl
 # agents") is answered by a sentence that puts a number (or "unlimited") beside the thing counted, not by passages
 # that speak of the thing without counting it.
 _ASKS_COUNT = re.compile(
-    r"\b(?:how\s+many|max(?:imum)?|min(?:imum)?|(?:cap|limit|ceiling)s?\s+(?:on|to|for)(?:\s+(?:how\s+many|the))?|"
+    r"\b(?:how\s+many|(?<!\d\s)(?<!\d)(?:max(?:imum)?|min(?:imum)?)|"  # not "40 min": minutes
+    r"(?<!rate\s)(?:cap|limit|ceiling)s?\s+(?:on|to|for)(?:\s+(?:how\s+many|the))?|"  # a rate limit asks for a rate
     r"number\s+of)\s+((?:[A-Za-z][\w-]*\s*){1,4})",
     re.IGNORECASE,
 )
@@ -177,6 +178,27 @@ _ASKERS_OWN = re.compile(
     re.IGNORECASE,
 )
 _ASKER = re.compile(r"\b(?:we|they|i|client|customer|cust|prospect|he|she|team|company)\s+(?:\w+\s+)?$", re.IGNORECASE)
+
+
+# The asker's people and circumstances, named with a possessive or as who wants the answer: "Initech's terraform
+# runs", "our CISO", "ciso and cto both want it".
+_POSSESSIVE = re.compile(r"^'s\b")
+_WHO_WANTS = re.compile(
+    r"^(?:\s+(?:and|&)\s+\w+)?(?:\s+(?:both|also|team|here))?\s+"
+    r"(?:wants?|asks?|asked|asking|needs?|says?|said|requires?|is\s+asking|are\s+asking)\b",
+    re.IGNORECASE,
+)
+
+
+def asker_context(label: str, question: str) -> bool:
+    """Whether the question names `label` as the asker's own context (a customer, a role, their circumstances)
+    rather than as what it asks about."""
+    word = label.split()[0]
+    for match in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", question, re.IGNORECASE):
+        after = question[match.end() :]
+        if _POSSESSIVE.match(after) or _WHO_WANTS.match(after):  # not "our": a rep's "our NPS" is the vendor's
+            return True
+    return False
 
 
 def unanswered_subject(question: str, missing: Sequence[str], english: GeneralEnglish) -> str | None:

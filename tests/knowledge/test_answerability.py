@@ -239,3 +239,22 @@ def test_without_a_general_english_vocabulary_every_word_would_look_specific():
         unanswered_subject("do you support provisioning?", ["provisioning"], EverydayWords(shipped_model().token_ids))
         is None
     )
+
+
+def test_the_askers_own_people_are_context_even_when_the_corpus_never_names_them(vocabulary, everyday):
+    for question, name in (
+        ("api rate limits on the connector? Initech's scripts hammer it", "initech"),
+        ("does single sign-on work with Okta? ciso and cto both want it", "ciso"),
+        ("our CISO asks: is Okta supported for single sign-on?", "ciso"),
+    ):
+        weighted = {c.label: c for c in concepts(question, vocabulary, everyday)}
+        assert not weighted[name].unknown, question
+    weighted = {c.label: c for c in concepts("does it integrate with Initech?", vocabulary, everyday)}
+    assert weighted["initech"].unknown  # asked about, not context
+
+
+def test_minutes_and_rate_limits_are_not_counts(everyday):
+    plans = ["Usage is billed by the hour. The API allows 120 requests per minute."]
+    assert lacking_answer("if I run it for 40 min what do I pay per hour?", plans, everyday) is None
+    assert lacking_answer("api rate limits on cloud?", plans, everyday) is None
+    assert lacking_answer("is there a limit on projects?", plans, everyday) == "a number of projects"
