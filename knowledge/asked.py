@@ -31,7 +31,7 @@ def sentences(text: str) -> list[str]:
 
 
 # The kind of answer a question asks for, when it is one a passage states in a recognisable form: an amount of
-# money ("how much is Scale-Up per month?"), an uptime percentage ("what's the uptime SLA?"), or a named,
+# money ("how much is Scale-Up per month?"), an uptime percentage ("what's the uptime SLA?"), a rate, or a named,
 # numbered standard or version ("SOC 1", "ISO 27701"). Passages about the subject that lack it do not answer:
 # the pricing page without prices, the support SLA without an uptime figure, the SOC 2 page asked about SOC 1.
 _ASKS_PRICE = re.compile(
@@ -51,6 +51,17 @@ _ASKS_UPTIME = re.compile(
 )
 _UPTIME_SAID = re.compile(r"\b(?:uptime|availability|available|SLA)\b", re.IGNORECASE)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.IGNORECASE)
+# A rate limit is stated as a rate: "120 requests per minute", "10 rps", "1,000/hour".
+_ASKS_RATE = re.compile(
+    r"\brate[- ]?limits?\s+(?:on|for|of)\b|\bwhat(?:'?s|\s+is|\s+are)?\s+(?:the\s+)?(?:\w+\s+)?rate[- ]?limits?\b|"
+    r"\brate[- ]?limits\s*\?|\brequests?\s+(?:per|a|/)\s*(?:second|sec|minute|min|hour)\b",
+    re.IGNORECASE,
+)
+_RATE = re.compile(
+    r"\d[\d,.]*\s*(?:k\s*)?(?:[a-z]+\s+){0,2}?(?:/|per|a|an|every|each)\s*(?:s|sec|seconds?|min|minutes?|h|hr|hours?|day)\b|"
+    r"\b\d[\d,.]*\s*(?:rps|rpm|qps|req/s)\b",
+    re.IGNORECASE,
+)
 # A standard or version named with its number, as typed: "SOC 1", "ISO 27701", "GA4", "PCI-DSS 4".
 _NUMBERED_NAME = re.compile(r"\b([A-Za-z]{2,})[ -]?(\d{1,5}(?:\.\d+)?)(?![\d.%])\b")
 NAME_GAP = 12  # characters a passage may put between a name and its number ("ISO/IEC 27001")
@@ -65,6 +76,8 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEngl
         _PERCENT.search(sentence) and _UPTIME_SAID.search(sentence) for text in said for sentence in sentences(text)
     ):
         return "an uptime commitment"
+    if _ASKS_RATE.search(question) and not any(_RATE.search(text) for text in said):
+        return "a rate limit"
     counted = _counted(question)
     if counted and not any(_counts(sentence, counted) for text in passages for sentence in _prose_sentences(text)):
         return "a number of " + " ".join(counted.values())
@@ -156,18 +169,20 @@ def named_connection(label: str, question: str) -> bool:
     return any(label in (name or "").lower() for match in _CONNECTED_NAME.finditer(question) for name in match.groups())
 
 
-# What a yes-or-no question asks about sits in recognisable places: after the verb that asks for it ("do you
-# support SCIM", "will you sign a BAA", "invoiced in GBP", "is there a GraphQL API") or before the word that
-# says what is wanted of it ("HITRUST certified", "CJIS compliant", "a ServiceNow integration"). The asker's own
+# What a question asks about sits in recognisable places: after the verb that asks for it ("do you support
+# SCIM", "will you sign a BAA", "invoiced in GBP", "is there a GraphQL API"), after "what" or "which" ("what RPO
+# do you commit to", "what's the sev1 response time"), or before the word that says what is wanted of it
+# ("HITRUST certified", "CJIS compliant", "a ServiceNow integration"). The asker's own
 # circumstances are context, not subject: "for our DPIA", "we're a DoD contractor", "they have 5 MB payloads".
 _ASKING_VERB = re.compile(
     r"\b(?:support(?:s|ed)?|sign(?:s|ed)?|offer(?:s|ed)?|provides?|accepts?|integrat\w*|connect\w*|ha(?:ve|s)|"
     r"pay(?:s|ing)?|paid|invoiced|billed|charged|priced|issues?|gives?|runs?|allows?|includes?|"
-    r"there|into|with|in|via|through|any)\s+"
+    r"there|into|with|in|via|through|any|which|what(?:'?s|\s+is)?)\s+"
     r"(?:(?:a|an|the|some|any|your|its|other)\s+)?(?:[\w]+[\s-]+)?$",
     re.IGNORECASE,
 )
-_PLACE = re.compile(r"\b(?:there|into|with|in|via|through|any)\b", re.IGNORECASE)  # where, not whose verb
+# Where or which, not whose verb: "is there", "into", "what RPO", never the asker's doing.
+_PLACE = re.compile(r"\b(?:there|into|with|in|via|through|any|which|what(?:'?s)?)\b", re.IGNORECASE)
 _ASKING_AFTER = re.compile(
     r"^\s*(?:certified|certification|compliant|compliance|attestation|accredited|authori[sz]ed|integration|"
     r"connector|app|plug-?in)\b",
@@ -222,7 +237,8 @@ def unanswered_subject(question: str, missing: Sequence[str], english: GeneralEn
 def _specific(written: str, before: str, english: GeneralEnglish) -> bool:
     if any(c.isdigit() for c in written):
         return True
-    if all(english.rank(form) is None for form in _word_forms(written.lower())):
+    parts = [part for part in written.lower().split("/") if part]  # "cpu/ram" is two words of general English
+    if any(all(english.rank(form) is None for form in _word_forms(part)) for part in parts):
         return True  # "SCIM", "GraphQL", "escrow": not general English ("provisioning" is: "provision")
     starts_sentence = not before.strip() or before.rstrip()[-1] in ".?!:"
     return written[0].isupper() and not starts_sentence

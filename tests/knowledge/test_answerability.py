@@ -258,3 +258,34 @@ def test_minutes_and_rate_limits_are_not_counts(everyday):
     assert lacking_answer("if I run it for 40 min what do I pay per hour?", plans, everyday) is None
     assert lacking_answer("api rate limits on cloud?", plans, everyday) is None
     assert lacking_answer("is there a limit on projects?", plans, everyday) == "a number of projects"
+
+
+def test_a_rate_limit_is_answered_by_a_rate(everyday):
+    limits = ["The Admin API allows 500 requests per minute per key."]
+    about = ["The REST API is rate limited; clients should back off when throttled."]
+    assert lacking_answer("whats the rate limit on the admin api?", limits, everyday) is None
+    assert lacking_answer("what's the rate limit on the REST API?", about, everyday) == "a rate limit"
+    assert lacking_answer("do staging projects get the same rate limits as prod?", about, everyday) is None
+
+
+def test_what_or_which_names_what_is_asked(everyday):
+    corpus = ["Backups are copied to a second region. Failover to the secondary region is manual."]
+    vocabulary = Vocabulary.of([*corpus, "Premium support: P1 response within 30 minutes."])
+    question = "what RPO and RTO do you commit to with backups in a second region?"
+    support = judge(
+        weigh(lexical.analyze(question), question, vocabulary, everyday),
+        corpus,
+        0.8,
+        question=question,
+        everyday=everyday,
+    )
+    assert support.lacking in {"rpo", "rto"} and not support.answers()
+    question = "what's the recommended cpu/ram for backups?"  # two everyday words, not a name
+    support = judge(
+        weigh(lexical.analyze(question), question, vocabulary, everyday),
+        corpus,
+        0.8,
+        question=question,
+        everyday=everyday,
+    )
+    assert support.lacking is None
