@@ -111,8 +111,14 @@ class Vocabulary:
             return None
         if self.document_frequency[lexical.stem(word)]:
             return None  # another form of a corpus word, not a misspelling
-        near = difflib.get_close_matches(word, self._sorted_words, n=1, cutoff=TYPO_CUTOFF)
-        return near[0] if near else None
+        return self._misspelled(word)
+
+    def _misspelled(self, word: str) -> str | None:
+        """The corpus word `word` is a slip of the keys for: close, and no more than a letter longer or shorter
+        ("attachmnts", "intergration"). A name the corpus lacks is not one of its words misspelled: "graphql"
+        is not "graph"."""
+        near = difflib.get_close_matches(word, self._sorted_words, n=3, cutoff=TYPO_CUTOFF)
+        return next((candidate for candidate in near if abs(len(candidate) - len(word)) <= 1), None)
 
     def respelled(self, question: str, everyday: Callable[[str], bool]) -> str:
         """The question with its misspellings of corpus words corrected (a word of general English, like
@@ -120,8 +126,8 @@ class Vocabulary:
 
         def corrected(match: re.Match[str]) -> str:
             word = match[0].lower()
-            if word in lexical.STOP_WORDS or everyday(word):
-                return match[0]
+            if word in lexical.STOP_WORDS or everyday(word) or _ACRONYM.fullmatch(match[0]):
+                return match[0]  # "HITRUST" is a name, not a misspelling of "trust"
             return self.respell(word) or match[0]
 
         return re.sub(r"[A-Za-z]+", corrected, question)
@@ -131,9 +137,9 @@ class Vocabulary:
         if not word.isalpha():
             return None  # "27001" is not a misspelling of "2001"
         if len(word) >= MIN_TYPO_LENGTH:
-            near = difflib.get_close_matches(word, self._sorted_words, n=1, cutoff=TYPO_CUTOFF)
+            near = self._misspelled(word)
             if near:
-                return lexical.stem(near[0])
+                return lexical.stem(near)
         if len(word) >= MIN_ABBREVIATION:
             word = word.removesuffix("s") if len(word) > MIN_ABBREVIATION else word  # "vulns"
             after = itertools.islice(self._sorted_terms, bisect.bisect_right(self._sorted_terms, word), None)
@@ -210,7 +216,8 @@ def weigh(
         frequency = vocabulary.frequency(concept)
         unknown = False
         if frequency == 0:
-            repaired = _repaired(concept, spelled, vocabulary)
+            # A word written in capitals is a name: "HITRUST" is not a misspelling of "trust".
+            repaired = _repaired(concept, spelled, vocabulary) if acronyms.isdisjoint(own) else None
             if repaired is not None:
                 concept = Concept((*concept.alternatives, repaired), concept.broader)
                 frequency = vocabulary.frequency(concept)
@@ -232,7 +239,7 @@ def weigh(
 
 
 # A word the asker capitalised whole ("DORA", "ICT") is a name, never everyday English, whatever it spells.
-_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+_ACRONYM = re.compile(r"\b[A-Z]{2,10}\b")
 
 # A quantity ("500", "50k", "6.4", "3x", "20%") is context; a bare number of four or more digits names
 # something ("ISO 42001", "27001") and is not.

@@ -221,10 +221,14 @@ def unanswered_subject(question: str, missing: Sequence[str], english: GeneralEn
     that is what the question asks about, and is specific: written with a capital or a digit, or not a word of
     general English. Passages on the topic that never name it do not answer ("SAML SSO" asked about SCIM)."""
     for label in missing:
-        word = label.split()[0]
-        for match in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", question, re.IGNORECASE):
+        words = label.split()
+        spans = list(re.finditer(_span(words), question, re.IGNORECASE)) or list(
+            re.finditer(_span(words[:1]), question, re.IGNORECASE)
+        )
+        for match in spans:
             before, after = question[: match.start()], question[match.end() :]
-            if _ASKERS_OWN.search(before) or not _specific(match[0], before, english):
+            written = re.split(r"[\s-]+", match[0])
+            if _ASKERS_OWN.search(before) or not any(_specific(word, before, english) for word in written):
                 continue
             verb = _ASKING_VERB.search(before)
             if verb and not _PLACE.search(verb[0]) and _ASKER.search(before[: verb.start()]):
@@ -232,6 +236,11 @@ def unanswered_subject(question: str, missing: Sequence[str], english: GeneralEn
             if verb or _ASKING_AFTER.match(after):
                 return label
     return None
+
+
+def _span(words: Sequence[str]) -> str:
+    """A pattern for `words` as the question writes them, apart or hyphenated ("ISO 27001", "pen-test")."""
+    return r"(?<![\w-])" + r"[\s-]+".join(re.escape(word) for word in words) + r"(?![\w-])"
 
 
 def _specific(written: str, before: str, english: GeneralEnglish) -> bool:

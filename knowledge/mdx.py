@@ -24,7 +24,9 @@ _ESM = re.compile(
 _DESCRIBED = re.compile(
     r"""^export\s+const\s+(?:description|summary|subtitle|excerpt)\s*=\s*(?:"([^"]*)"|'([^']*)')\s*;?\s*$"""
 )
-_COMPONENT_START = re.compile(r"<(/?)([A-Z][\w.]*)")
+# Any tag: in MDX even `<div style={{...}}>` is JSX, and its words are what a reader sees between the tags.
+_COMPONENT_START = re.compile(r"<(/?)([A-Za-z][\w.-]*)")
+_HEADING_ID = re.compile(r"^(#{1,6}\s.*?)\s*\{#[\w-]+\}\s*$")  # "## Plans {#plans}": the anchor is not a word
 _LABEL = re.compile(r'\b(?:name|label|title)\s*=\s*"([^"]+)"')
 _EXPRESSION_LINE = re.compile(r"^\s*\{")  # `{/* a comment */}`, `{props.items.map(...)}`
 
@@ -70,8 +72,12 @@ def plain_markdown(text: str) -> str:
                 else:
                     index = end + 1
                 continue
+        line = _HEADING_ID.sub(r"\1", line)
         if "<" in line and _COMPONENT_START.search(line):
+            in_markup = line.lstrip().startswith("<")
             line, index = _without_components(lines, index)
+            if in_markup:  # what was inside a JSX block, not an indented code block
+                line = line.strip()
         kept.append(line)
         index += 1
     return "\n".join(kept)

@@ -93,17 +93,19 @@ def _search(
     today: date | None = None,
     further: int = 0,
 ) -> Retrieval:
-    analyzed = lexical.analyze(query, store.glossary or default_glossary())
+    # Search for what was meant: a misspelling of a corpus word ("attachmnts") finds no term of its own.
+    meant = _vocabulary(store).respelled(query, _everyday_words())
+    analyzed = lexical.analyze(meant, store.glossary or default_glossary())
     if not analyzed.concepts:
         return Retrieval(passages=[], support=None)
     needed = max(1, math.ceil(MIN_TERM_SHARE * len(analyzed.concepts)))
     today = today or date.today()
-    dense_query = store.query_vector(query)
+    dense_query = store.query_vector(meant)
     sparse_query = analyzed.vector()
     with_terms, alone = getattr(store.embedder, "similarity_floor", (0.0, MIN_DENSE_SIMILARITY))
     # Every filter (audience included) is applied in the engine, on payload indexes.
     hits = store.query(
-        query,
+        meant,
         limit=(limit + further) * 3,
         product=product,
         doc_type=doc_type,
@@ -155,7 +157,7 @@ def _search(
         return Retrieval(passages=[], support=None)
     judged = passages[: answerability.PASSAGES_JUDGED]
     texts = [_judged_text(p) for p in judged]
-    support, concepts = _support(store, query, analyzed, judged, texts, dense_query)
+    support, concepts = _support(store, meant, analyzed, judged, texts, dense_query)
     if not support.answers():
         return Retrieval(passages=[], support=support)
     chosen = answerability.supplements(concepts, texts, [_judged_text(p) for p in beyond], further)
@@ -183,9 +185,6 @@ def _support(
     concepts = answerability.weigh(analyzed, question, vocabulary, everyday)
     closeness = None
     if store.embedder is not None and question_vector is not None:
-        respelled = vocabulary.respelled(question, everyday)  # "servicenow intergration": compare the meaning meant
-        if respelled != question:
-            question_vector = store.query_vector(respelled) or question_vector
         said = [sentence for p in judged for sentence in asked.sentences(p.text)]
         vectors = store.embedder.embed_documents(said) if said else []
         closeness = answerability.closeness(question_vector, vectors)
