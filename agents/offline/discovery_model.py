@@ -24,12 +24,12 @@ from pydantic_ai.messages import (
 )
 from pydantic_ai.models.function import AgentInfo
 
-from agents import figures
+from agents.offline.answering import compose
 from agents.offline.extraction import extract
 from agents.offline.meetings import offered_text, read_meeting_ask
 from agents.offline.next_actions import read_next_actions, split_sentences
 from agents.offline.quote_ask import PRICE_QUESTION, read_price_question, read_quote_ask
-from agents.offline.quoting import best_passages, cite, quote
+from agents.offline.quoting import cite
 from agents.prompts import parse_turn_prompt
 from deals.qualification import (
     FIELD_LABELS,
@@ -332,21 +332,23 @@ PRICES_FROM_CPQ = (
 
 
 def _answer(query: str, result: Any) -> str:
+    """A product question asked in the thread, answered as `/lto ask` answers it (agents/offline/answering.py)."""
     if isinstance(result, str):
         return f":grey_question: _{query}_ — {result}"
     passages = result or []
-    if not passages:
+    composed = compose(query, passages)
+    if not passages or (composed.empty and not composed.priced):
         return (
             f":grey_question: _{query}_ — the knowledge base has nothing relevant, so I won't guess. "
             "Ask the sales engineering team."
         )
-    best = best_passages(passages, query)
-    # Amounts in documents (worked examples, old price lists) are not prices: leave their sentences out.
-    quotes = [(quote(figures.without_amounts(p.get("text", "")), query), p) for p in best]
-    quoted = "\n".join(f"> {said}\n> — {cite(p)}" for said, p in quotes if said)
-    if not quoted:
-        return f":grey_question: _{query}_ — {PRICES_FROM_CPQ} The price list: {cite(best[0])}."
-    return f":books: _{query}_\n{quoted}"
+    if composed.empty:
+        return f":grey_question: _{query}_ — {PRICES_FROM_CPQ} The price list: {cite(composed.priced[0])}."
+    lines = [f"*{composed.cell[0]}*"] if composed.cell is not None else []
+    lines += [f"> {said}\n> — {cite(passage)}" for said, passage in composed.quotes]
+    if composed.cell is not None and all(p is not composed.cell[1] for _, p in composed.quotes):
+        lines.append(f"> — {cite(composed.cell[1])}")
+    return f":books: _{query}_\n" + "\n".join(lines)
 
 
 def offline_discovery(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:

@@ -2,8 +2,8 @@
 
 It speaks pydantic-ai's FunctionModel interface. First request: call `search_knowledge` with the
 question. Second request (the passages are in): quote the sentences that answer best, from any of
-the passages (`agents/offline/quoting.py: answering_sentences`), each quote naming its document, the
-table cell the question names first; or say that nothing relevant was found. Sentences that state
+the passages (`agents/offline/answering.py`), each quote naming its document, the table cell the question
+names first; or say that nothing relevant was found. Sentences that state
 amounts are never quoted: prices come from CPQ, so a price question is pointed at the price list and a
 CPQ ballpark.
 """
@@ -15,9 +15,8 @@ from typing import Any
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart, UserPromptPart
 from pydantic_ai.models.function import AgentInfo
 
-from agents import figures
+from agents.offline.answering import compose
 from agents.offline.quote_ask import PRICE_QUESTION
-from agents.offline.quoting import answering_sentences, table_cell
 from agents.qa import NOTHING_RELEVANT
 
 
@@ -44,33 +43,16 @@ def _answer(result: Any, call: ToolCallPart) -> dict[str, Any]:
     if not result:
         return {"text": NOTHING_RELEVANT, "cited": []}
     question = call.args_as_dict().get("query", "")
-    # The sentences that answer best, across the passages; amounts in documents (worked examples, price lists)
-    # are not prices: their sentences are left out.
-    said = answering_sentences(
-        [p["text"] for p in result],
-        question,
-        headings=[str(p.get("section") or "") for p in result],
-        quotable=lambda unit: not figures.states_money(unit),
-    )
-    lines: list[str] = []
-    cited: list[str] = []
-    for index in dict.fromkeys(q.passage for q in said):  # the passage of the best sentence first
-        passage = result[index]
-        quoted = " ".join(q.text for q in sorted(said, key=lambda q: q.position) if q.passage == index)
-        lines.append(f"> {quoted} — _{passage.get('title') or 'source'}_")
-        cited.append(passage["chunk_id"])
-    quoted_passages = [result[i] for i in dict.fromkeys(q.passage for q in said)]
-    # The direct answer first: the table cell the question names ("P1" x "Premium") in a quoted passage.
-    cells = ((p["chunk_id"], table_cell(p["text"], question)) for p in quoted_passages or result[:1])
-    found = next(((holder, cell) for holder, cell in cells if cell and not figures.states_money(cell)), None)
-    if found is not None:
-        holder, cell = found
+    composed = compose(question, result)
+    lines = [f"> {said} — _{passage.get('title') or 'source'}_" for said, passage in composed.quotes]
+    cited = [passage["chunk_id"] for _, passage in composed.quotes]
+    if composed.cell is not None:  # the direct answer first: the table cell the question names
+        cell, holder = composed.cell
         lines.insert(0, f"*{cell}*")
-        cited = [holder, *(c for c in cited if c != holder)]
-    priced = [p for p in quoted_passages or result[:2] if figures.states_money(p["text"])]
-    if priced and (not said or PRICE_QUESTION.search(question)):  # point at the price list, never copy it
-        lines.append(PRICES_FROM_CPQ)
-        cited += [p["chunk_id"] for p in priced if p["chunk_id"] not in cited]
+        cited = [holder["chunk_id"], *(c for c in cited if c != holder["chunk_id"])]
+    if composed.priced and (not composed.quotes or PRICE_QUESTION.search(question)):
+        lines.append(PRICES_FROM_CPQ)  # point at the price list, never copy it
+        cited += [p["chunk_id"] for p in composed.priced if p["chunk_id"] not in cited]
     if not lines:
         return {"text": NOTHING_RELEVANT, "cited": []}
     return {"text": "\n".join(lines), "cited": cited}

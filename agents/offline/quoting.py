@@ -121,21 +121,6 @@ def quote(text: str, query: str, limit: int = 420) -> str:
     return " ".join(units[i] for i in sorted(chosen))
 
 
-def relevance(text: str, query: str) -> int:
-    """How many of the question's words the passage's best sentence shares."""
-    wanted = set(lexical.tokens(query))
-    return max((len(wanted & set(lexical.tokens(unit))) for unit in sentences(text)), default=0)
-
-
-def best_passages(passages: list[Any], query: str, *, most: int = 2) -> list[Any]:
-    """The top passage, plus runners-up that answer nearly as well (a weak second source only distracts)."""
-    if not passages:
-        return []
-    text = lambda p: p["text"] if isinstance(p, dict) else p.text  # noqa: E731
-    top = relevance(text(passages[0]), query)
-    return [passages[0]] + [p for p in passages[1:most] if relevance(text(p), query) >= top * 0.75]
-
-
 def table_cell(text: str, query: str) -> str | None:
     """The one cell of a table the question asks for, as "Row, Column: value": the question names the
     row ("P1") and the column ("Premium"). None when no table cell is named that way."""
