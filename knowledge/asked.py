@@ -246,7 +246,7 @@ def _span(words: Sequence[str]) -> str:
 def _specific(written: str, before: str, english: GeneralEnglish) -> bool:
     if any(c.isdigit() for c in written):
         return True
-    parts = [part for part in written.lower().split("/") if part]  # "cpu/ram" is two words of general English
+    parts = [part for part in re.split(r"[/-]", written.lower()) if part]  # "cpu/ram", "right-to-erasure": English
     if any(all(english.rank(form) is None for form in _word_forms(part)) for part in parts):
         return True  # "SCIM", "GraphQL", "escrow": not general English ("provisioning" is: "provision")
     starts_sentence = not before.strip() or before.rstrip()[-1] in ".?!:"
