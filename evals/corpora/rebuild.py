@@ -25,6 +25,8 @@ PRODUCTS = {
     "mattermost": ("9dd1c713ed5ec6482ae9845228f23147936457af", "source/"),
     "netbird": ("d905fda2a3f04a2066746875d09e51a3fe62dfed", "src/pages/"),
     "ory": ("378ce260155b907bc21f4dfd84a475adaa689c89", "docs/"),
+    "growthbook": ("8f1db4456915a8e7b7faf23d5632ca7219d2f469", "docs/"),
+    "openziti": ("dd866291dd5a3169471ac36f9cebd999bbd9611c", "docusaurus/docs/"),
 }
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
