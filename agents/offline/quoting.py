@@ -12,6 +12,9 @@ import numpy as np
 
 from knowledge import lexical
 
+# What a rep must know before passing a quote on (as bot/views/answer.py says it under `/lto ask` answers).
+_NOT_FOR_CUSTOMERS = {"internal": ":lock: _internal — don't forward_", "confidential": ":lock: _NDA — don't forward_"}
+
 
 def cite(passage: dict[str, Any]) -> str:
     source = passage.get("source", "")
@@ -19,7 +22,10 @@ def cite(passage: dict[str, Any]) -> str:
     if passage.get("section"):
         label = f"{label} › {passage['section']}"
     link = f"<{source}|{label}>" if source.startswith("http") else f"{label} ({source})"
-    return link + (" _(may be out of date)_" if passage.get("stale") else "")
+    restricted = _NOT_FOR_CUSTOMERS.get(str(passage.get("audience") or ""))
+    return (
+        link + (" _(may be out of date)_" if passage.get("stale") else "") + (f" · {restricted}" if restricted else "")
+    )
 
 
 def _cells(line: str) -> list[str] | None:

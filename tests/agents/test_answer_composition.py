@@ -95,3 +95,16 @@ def test_the_best_sentence_brings_the_rest_of_its_paragraph():
 def test_a_component_that_shows_a_label_reads_as_the_label():
     text = readable('1. Click <ConsoleLabel name="actions"/> > **Set IP allowlist**. <Optional />')
     assert "Click actions > Set IP allowlist" in " ".join(text.replace("**", "").split())
+
+
+def test_a_question_in_a_deals_thread_is_answered_as_lto_ask_answers_it():
+    from agents.offline.discovery_model import _answer as thread_answer
+
+    internal = {**passage("b", SESSIONS, "Single sign-on", "Sessions"), "audience": "internal"}
+    said = thread_answer("sso session timeout - default and max?", [passage("a", OVERVIEW, "Overview"), internal])
+    lines = said.splitlines()
+    assert lines[0] == ":books: _sso session timeout - default and max?_"
+    assert lines[1].startswith("> ") and "12 hours" in lines[1]  # the best sentence, from the second passage
+    assert lines[2] == "> — Single sign-on › Sessions (guide.md) · :lock: _internal — don't forward_"
+    nothing = thread_answer("sso session timeout?", [])
+    assert "nothing relevant, so I won't guess" in nothing
