@@ -181,6 +181,7 @@ _ASKING_VERB = re.compile(
     r"(?:(?:a|an|the|some|any|your|its|other)\s+)?(?:[\w]+[\s-]+)?$",
     re.IGNORECASE,
 )
+_WHICH = re.compile(r"\b(?:which|what)\b", re.IGNORECASE)
 # Where or which, not whose verb: "is there", "into", "what RPO", never the asker's doing.
 _PLACE = re.compile(r"\b(?:there|into|with|in|via|through|any|which|what(?:'?s)?)\b", re.IGNORECASE)
 _ASKING_AFTER = re.compile(
@@ -220,22 +221,47 @@ def unanswered_subject(question: str, missing: Sequence[str], english: GeneralEn
     """The first of `missing` (concepts of the question that no retrieved passage holds, in its own words)
     that is what the question asks about, and is specific: written with a capital or a digit, or not a word of
     general English. Passages on the topic that never name it do not answer ("SAML SSO" asked about SCIM)."""
+    asking = _asking_parts(question)
     for label in missing:
         words = label.split()
-        spans = list(re.finditer(_span(words), question, re.IGNORECASE)) or list(
-            re.finditer(_span(words[:1]), question, re.IGNORECASE)
+        spans = list(re.finditer(_span(words), asking, re.IGNORECASE)) or list(
+            re.finditer(_span(words[:1]), asking, re.IGNORECASE)
         )
         for match in spans:
-            before, after = question[: match.start()], question[match.end() :]
+            before, after = asking[: match.start()], asking[match.end() :]
             written = re.split(r"[\s-]+", match[0])
             if _ASKERS_OWN.search(before) or not any(_specific(word, before, english) for word in written):
                 continue
             verb = _ASKING_VERB.search(before)
             if verb and not _PLACE.search(verb[0]) and _ASKER.search(before[: verb.start()]):
                 verb = None  # "they have 5mb payloads": the asker's verb, so context
+            if verb and _WHICH.search(verb[0]) and not any(_named_as_such(word) for word in written):
+                verb = None  # "which env vars": an abbreviation, where "what RPO" or "what's the sev1" is a name
             if verb or _ASKING_AFTER.match(after):
                 return label
     return None
+
+
+# A question often sets the scene before it asks ("customer wants three people with full admin rights. how many
+# owners can a team have?"): what it asks about is in the parts that ask.
+_PART = re.compile(r"(?<=[.?!;])\s+|\s+[-–—]\s+|\n")
+_ASKS = re.compile(
+    r"^(?:do|does|did|can|could|is|are|was|were|will|would|should|has|have|what|what's|whats|which|who|how|when|"
+    r"where|why|any|r|u)\b",
+    re.IGNORECASE,
+)
+
+
+def _asking_parts(question: str) -> str:
+    """The parts of `question` that ask (end in "?" or start as a question does), or all of it."""
+    parts = [part for part in _PART.split(question) if part.strip()]
+    asking = [part for part in parts if part.rstrip().endswith("?") or _ASKS.match(part.strip())]
+    return " ".join(asking) if asking and len(asking) < len(parts) else question
+
+
+def _named_as_such(written: str) -> bool:
+    """Written as a name is: in capitals ("RPO") or with a digit ("sev1")."""
+    return any(c.isdigit() for c in written) or (len(written) > 1 and written.isupper())
 
 
 def _span(words: Sequence[str]) -> str:

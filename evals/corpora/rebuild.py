@@ -27,6 +27,8 @@ PRODUCTS = {
     "ory": ("378ce260155b907bc21f4dfd84a475adaa689c89", "docs/"),
     "growthbook": ("8f1db4456915a8e7b7faf23d5632ca7219d2f469", "docs/"),
     "openziti": ("dd866291dd5a3169471ac36f9cebd999bbd9611c", "docusaurus/docs/"),
+    "meilisearch": ("52a04d8aec7990caca1a57424e0a92b54ce5d0b5", ""),
+    "hoppscotch": ("97f922080b91990744c57ebbfad9bbb6b85d515f", ""),
 }
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")

@@ -301,3 +301,14 @@ def test_a_misspelling_is_a_slip_of_the_keys_not_another_name(everyday):
 def test_a_misspelled_question_finds_what_it_meant(sample):
     found = retrieve(sample, "do we sync attachmnts from service now incidents?", today=TODAY).passages
     assert found and found[0].path == "integrations/servicenow.md"
+
+
+def test_which_asks_about_a_name_not_an_abbreviation_and_the_scene_is_context(everyday):
+    from knowledge.asked import unanswered_subject
+
+    assert unanswered_subject("which env vars show up in the project?", ["env"], everyday) is None
+    assert unanswered_subject("what RPO do you commit to?", ["rpo"], everyday) == "rpo"
+    assert unanswered_subject("whats the sev1 response time?", ["sev1"], everyday) == "sev1"
+    scene = "customer wants three people with full SCIM rights on a team. how many owners can a team have?"
+    assert unanswered_subject(scene, ["scim"], everyday) is None  # the scene, not what is asked
+    assert unanswered_subject("do you support SCIM? we use Okta.", ["scim"], everyday) == "scim"
