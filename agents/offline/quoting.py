@@ -156,7 +156,7 @@ def table_cell(text: str, query: str) -> str | None:
 
 # Composing an answer from several passages --------------------------------------------------------------------
 
-_FENCE = re.compile(r"^\s*```.*?(?:^\s*```[^\n]*$|\Z)", re.S | re.M)  # a code block reads as noise in a quote
+_FENCE_LINE = re.compile(r"^\s*(?:```|~~~)")  # a code block reads as noise in a quote
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _MARKUP = re.compile(r"<[^>\n]*>|\{[^{}\n]*\}|:::[a-z]*")  # HTML tags, MDX expressions, admonition fences
@@ -186,10 +186,39 @@ PARAGRAPH_FOLLOWS = 2  # sentences of the best sentence's paragraph quoted after
 SHORT_SENTENCE = 70  # characters: a sentence this short, or one ending in ":", is quoted with the one after it
 
 
+def _without_code(text: str) -> str:
+    """`text` without its code blocks. A chunk may begin inside a code block: then its first fence closes that
+    block, and the prose after it is kept."""
+    lines = text.split("\n")
+    fences = [i for i, line in enumerate(lines) if _FENCE_LINE.match(line)]
+    # A fence that names its language opens a block: if reading from outside would meet one inside a block, the
+    # passage began inside one. Either reading may fit: then an odd number of fences, the first of them bare,
+    # says the first one closes.
+    from_outside, from_inside = _fences_agree(lines, fences, inside=False), _fences_agree(lines, fences, inside=True)
+    odd_and_bare = len(fences) % 2 == 1 and lines[fences[0]].strip() in ("```", "~~~")
+    inside = from_inside and (not from_outside or odd_and_bare)
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        if index in fences:
+            inside = not inside
+            kept.append("")
+        elif not inside:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def _fences_agree(lines: list[str], fences: list[int], *, inside: bool) -> bool:
+    for index in fences:
+        if inside and lines[index].strip() not in ("```", "~~~"):
+            return False  # "```bash" cannot close a block
+        inside = not inside
+    return True
+
+
 def readable(text: str) -> str:
     """A passage's text as a rep reads it: no code blocks, images, HTML or MDX markup, links as their words, and
     each sub-heading in front of the first sentence under it (it names what the sentences below are about)."""
-    text = _FENCE.sub("\n", text)
+    text = _without_code(text)
     text = _IMAGE.sub("", text)
     text = _LINK.sub(r"\1", text)
     text = _MARKUP.sub(" ", _LABELLED.sub(r"\1", text))

@@ -108,3 +108,15 @@ def test_a_question_in_a_deals_thread_is_answered_as_lto_ask_answers_it():
     assert lines[2] == "> — Single sign-on › Sessions (guide.md) · :lock: _internal — don't forward_"
     nothing = thread_answer("sso session timeout?", [])
     assert "nothing relevant, so I won't guess" in nothing
+
+
+def test_a_passage_that_begins_inside_a_code_block_keeps_the_prose_after_it():
+    chunk = (
+        "…PROXY_APP_URL=https://proxy.example\n```\n\nThe major environment variables:\n\n"
+        "5. `DATA_ENCRYPTION_KEY`: A 32-character key used for encrypting sensitive data.\n\n"
+        "```bash\nexport KEY=value\n"
+    )
+    text = readable(chunk)
+    assert "32-character key" in text and "PROXY_APP_URL" not in text and "export KEY" not in text
+    whole = readable("Intro.\n\n```yaml\nkey: value\n```\n\nAfter the block.")
+    assert "Intro." in whole and "After the block." in whole and "key: value" not in whole
