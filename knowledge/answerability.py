@@ -59,6 +59,9 @@ TYPO_CUTOFF = 0.82  # difflib ratio for a misspelling of a corpus word
 MIN_TYPO_LENGTH = 5
 MIN_ABBREVIATION = 4
 PASSAGES_JUDGED = 5
+MIN_INITIALS, MAX_INITIALS = 2, 4  # letters of an acronym read as a corpus name's initials
+MIN_NAME_COUNT = 3  # times the corpus writes a name before an acronym is read as it
+NAME_OVER_ACRONYM = 3  # ... and as many times more often than it writes the acronym
 SUPPLEMENT_SHARE = 0.5  # of the average concept weight: a concept no judged passage holds, worth a further one
 
 
@@ -70,6 +73,7 @@ class Vocabulary:
     pair_frequency: Counter[lexical.Pair] = field(default_factory=Counter)  # terms standing together
     documents: int = 0
     plain_words: set[str] = field(default_factory=set)
+    names: Counter[str] = field(default_factory=Counter)  # capitalised phrases: "Enterprise Edition"
 
     @classmethod
     def of(cls, texts: Iterable[str]) -> Vocabulary:
@@ -80,7 +84,27 @@ class Vocabulary:
             vocabulary.document_frequency.update(set(tokens))
             vocabulary.pair_frequency.update(lexical.near_pairs(tokens))
             vocabulary.plain_words.update(w for w in lexical.plain_words(text) if len(w) >= MIN_ABBREVIATION)
+            vocabulary.names.update(name for name in map(_as_name, _NAMED_PHRASE.findall(text)) if name)
         return vocabulary
+
+    @cached_property
+    def _names_by_initials(self) -> dict[str, list[tuple[int, str]]]:
+        by_initials: dict[str, list[tuple[int, str]]] = {}
+        for name, count in self.names.items():
+            initials = "".join(word[0] for word in re.split(r"[ -]", name)).lower()
+            by_initials.setdefault(initials, []).append((count, name))
+        return {initials: sorted(names, reverse=True) for initials, names in by_initials.items()}
+
+    def spelled_out(self, acronym: str) -> str | None:
+        """The corpus's name an acronym stands for, by its initials ("EE": "Enterprise Edition"), when the corpus
+        writes the name out far more often than the acronym and no other name with those initials comes near."""
+        if not MIN_INITIALS <= len(acronym) <= MAX_INITIALS:
+            return None
+        names = self._names_by_initials.get(acronym.lower(), [])
+        if not names or names[0][0] < MIN_NAME_COUNT or (len(names) > 1 and names[0][0] < 2 * names[1][0]):
+            return None
+        written = self.document_frequency[lexical.stem(acronym.lower())]
+        return names[0][1] if written * NAME_OVER_ACRONYM < names[0][0] else None  # the corpus writes it out
 
     @cached_property
     def _sorted_words(self) -> list[str]:
@@ -124,14 +148,20 @@ class Vocabulary:
         near = difflib.get_close_matches(word, self._sorted_words, n=3, cutoff=TYPO_CUTOFF)
         return next((candidate for candidate in near if abs(len(candidate) - len(word)) <= 1), None)
 
-    def respelled(self, question: str, everyday: Callable[[str], bool]) -> str:
+    def respelled(
+        self, question: str, everyday: Callable[[str], bool], known: Callable[[str], bool] = lambda word: False
+    ) -> str:
         """The question with its misspellings of corpus words corrected (a word of general English, like
         "annually" or "through", is no misspelling): what its meaning is compared with."""
 
         def corrected(match: re.Match[str]) -> str:
             word = match[0].lower()
-            if word in lexical.STOP_WORDS or everyday(word) or _ACRONYM.fullmatch(match[0]):
-                return match[0]  # "HITRUST" is a name, not a misspelling of "trust"
+            if _ACRONYM.fullmatch(match[0]):  # "HITRUST" is a name, not a misspelling of "trust"; "EE" may be
+                if word in lexical.STOP_WORDS or known(match[0]):  # the corpus's "Enterprise Edition", but "IT"
+                    return match[0]  # is "it" and the glossary's "DR" is disaster recovery
+                return self.spelled_out(match[0]) or match[0]
+            if word in lexical.STOP_WORDS or everyday(word):
+                return match[0]
             return self.respell(word) or match[0]
 
         return re.sub(r"[A-Za-z]+", corrected, question)
@@ -240,6 +270,17 @@ def weigh(
             weight *= COMMON_WEIGHT
         weighted.append(WeightedConcept(concept, weight, label, unknown))
     return weighted
+
+
+# Two to four capitalised words in a row, as documents write a product's or a feature's name.
+_NAMED_PHRASE = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,3}\b")
+def _as_name(phrase: str) -> str | None:
+    """A capitalised phrase without the sentence's first word it may begin with ("The Enterprise Edition",
+    "Does Mattermost"), if a name of two words or more remains."""
+    words = phrase.split()
+    while words and words[0].lower() in lexical.STOP_WORDS:
+        words = words[1:]
+    return " ".join(words) if len(words) >= 2 else None
 
 
 # A word the asker capitalised whole ("DORA", "ICT") is a name, never everyday English, whatever it spells.

@@ -96,6 +96,10 @@ class Glossary:
                     if words not in same:
                         self._phrases[words[0]].append((words, [(frozenset(words), 1.0, False), *implied]))
 
+    def knows(self, phrase: str) -> bool:
+        """Whether the glossary has `phrase` as a term or one of its other names ("DR", "SSO")."""
+        return bool(self.expansions(lexical.words(phrase)))
+
     def expansions(self, words: list[str]) -> list[Expansion]:
         """(start, end, alternatives) for each phrase found; a phrase inside a longer one found is left out."""
         found: list[Expansion] = []

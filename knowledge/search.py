@@ -93,9 +93,11 @@ def _search(
     today: date | None = None,
     further: int = 0,
 ) -> Retrieval:
-    # Search for what was meant: a misspelling of a corpus word ("attachmnts") finds no term of its own.
-    meant = _vocabulary(store).respelled(query, _everyday_words())
-    analyzed = lexical.analyze(meant, store.glossary or default_glossary())
+    # Search for what was meant: a misspelling of a corpus word ("attachmnts") finds no term of its own, and an
+    # acronym the corpus writes out ("EE": "Enterprise Edition") finds only the chunks that happen to use it.
+    glossary = store.glossary or default_glossary()
+    meant = _vocabulary(store).respelled(query, _everyday_words(), known=glossary.knows)
+    analyzed = lexical.analyze(meant, glossary)
     if not analyzed.concepts:
         return Retrieval(passages=[], support=None)
     needed = max(1, math.ceil(MIN_TERM_SHARE * len(analyzed.concepts)))

@@ -312,3 +312,23 @@ def test_which_asks_about_a_name_not_an_abbreviation_and_the_scene_is_context(ev
     scene = "customer wants three people with full SCIM rights on a team. how many owners can a team have?"
     assert unanswered_subject(scene, ["scim"], everyday) is None  # the scene, not what is asked
     assert unanswered_subject("do you support SCIM? we use Okta.", ["scim"], everyday) == "scim"
+
+
+def test_an_acronym_the_corpus_writes_out_is_searched_as_its_name(everyday):
+    corpus = Vocabulary.of(
+        [
+            "The Enterprise Edition keeps audit logs in Postgres. Enterprise Edition adds SAML.",
+            "Install the Enterprise Edition with Docker. The Community Edition is free.",
+            "Does Mattermost support it? Disaster recovery is manual.",
+        ]
+    )
+    assert corpus.spelled_out("EE") == "Enterprise Edition"
+    assert (
+        corpus.respelled("where do audit logs live in EE?", everyday)
+        == "where do audit logs live in Enterprise Edition?"
+    )
+    assert corpus.spelled_out("CE") is None  # written out once: not enough to read an acronym as it
+    assert corpus.spelled_out("DM") is None  # "Does Mattermost" opens a sentence; it is not a name
+    assert corpus.respelled("is IT informed?", everyday) == "is IT informed?"  # "it", not a name's initials
+    glossary_knows = lambda word: word == "DR"  # noqa: E731
+    assert corpus.respelled("DR plan?", everyday, known=glossary_knows) == "DR plan?"
