@@ -274,6 +274,8 @@ def weigh(
 
 # Two to four capitalised words in a row, as documents write a product's or a feature's name.
 _NAMED_PHRASE = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,3}\b")
+
+
 def _as_name(phrase: str) -> str | None:
     """A capitalised phrase without the sentence's first word it may begin with ("The Enterprise Edition",
     "Does Mattermost"), if a name of two words or more remains."""

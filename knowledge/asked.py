@@ -177,6 +177,7 @@ def named_connection(label: str, question: str) -> bool:
 _ASKING_VERB = re.compile(
     r"\b(?:support(?:s|ed)?|sign(?:s|ed)?|offer(?:s|ed)?|provides?|accepts?|integrat\w*|connect\w*|ha(?:ve|s)|"
     r"pay(?:s|ing)?|paid|invoiced|billed|charged|priced|issues?|gives?|runs?|allows?|includes?|"
+    r"enforc\w*|requir\w*|enabl\w*|configur\w*|"
     r"there|into|with|in|via|through|any|which|what(?:'?s|\s+is)?)\s+"
     r"(?:(?:a|an|the|some|any|your|its|other)\s+)?(?:[\w]+[\s-]+)?$",
     re.IGNORECASE,
@@ -193,6 +194,7 @@ _ASKERS_OWN = re.compile(
     r"\b(?:our|my|their|his|her|we'?re|we\s+are|i'?m|i\s+am|as\s+an?|for\s+our|for\s+the)\s+(?:\w+\s+)?$",
     re.IGNORECASE,
 )
+_ASKED = re.compile(r"\b(?:can|could|do|does|did|will|would|should|may|might|must)\s+\w+\s+(?:\w+\s+)?$", re.IGNORECASE)
 _ASKER = re.compile(r"\b(?:we|they|i|client|customer|cust|prospect|he|she|team|company)\s+(?:\w+\s+)?$", re.IGNORECASE)
 
 
@@ -233,8 +235,9 @@ def unanswered_subject(question: str, missing: Sequence[str], english: GeneralEn
             if _ASKERS_OWN.search(before) or not any(_specific(word, before, english) for word in written):
                 continue
             verb = _ASKING_VERB.search(before)
-            if verb and not _PLACE.search(verb[0]) and _ASKER.search(before[: verb.start()]):
-                verb = None  # "they have 5mb payloads": the asker's verb, so context
+            subject = before[: verb.start()] if verb else ""
+            if verb and not _PLACE.search(verb[0]) and _ASKER.search(subject) and not _ASKED.search(subject):
+                verb = None  # "they have 5mb payloads": the asker's verb, so context ("can we enforce MFA" asks)
             if verb and _WHICH.search(verb[0]) and not any(_named_as_such(word) for word in written):
                 verb = None  # "which env vars": an abbreviation, where "what RPO" or "what's the sev1" is a name
             if verb or _ASKING_AFTER.match(after):
@@ -270,6 +273,8 @@ def _span(words: Sequence[str]) -> str:
 
 
 def _specific(written: str, before: str, english: GeneralEnglish) -> bool:
+    if re.fullmatch(r"\d+(?:st|nd|rd|th)", written, re.IGNORECASE):
+        return False  # "a 2nd person": an ordinal, not a name
     if any(c.isdigit() for c in written):
         return True
     parts = [part for part in re.split(r"[/-]", written.lower()) if part]  # "cpu/ram", "right-to-erasure": English

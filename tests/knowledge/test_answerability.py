@@ -332,3 +332,12 @@ def test_an_acronym_the_corpus_writes_out_is_searched_as_its_name(everyday):
     assert corpus.respelled("is IT informed?", everyday) == "is IT informed?"  # "it", not a name's initials
     glossary_knows = lambda word: word == "DR"  # noqa: E731
     assert corpus.respelled("DR plan?", everyday, known=glossary_knows) == "DR plan?"
+
+
+def test_a_question_that_asks_whether_we_can_do_something_asks_about_it(everyday):
+    from knowledge.asked import unanswered_subject
+
+    assert unanswered_subject("can we enforce MFA for magic-link logins?", ["mfa"], everyday) == "mfa"
+    assert unanswered_subject("can admins configure an account lockout?", ["lockout"], everyday) == "lockout"
+    assert unanswered_subject("they have 5mb payloads, is that ok?", ["5mb"], everyday) is None  # their doing
+    assert unanswered_subject("can we require a 2nd approver?", ["2nd"], everyday) is None  # an ordinal
