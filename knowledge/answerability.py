@@ -22,9 +22,9 @@ were calibrated on the development questions of four public documentation sets (
 question sets each) and the sample knowledge base's, pooled: the most abstentions with at most 3% of
 answerable questions refused. With two more products' development questions in the pool, 0.64 refuses
 4.8% of answerable questions and abstains on 73% of the others; the 3% rule would now choose 0.56 and give
-up nine of 86 abstentions to answer six more questions. The floor stays: an answer built from passages that do not hold it misleads,
-while "I don't know" sends the rep to the people who know and records the gap. Figures in
-docs/benchmarks.md. The concepts a question names that no passage holds are reported, so "I don't know"
+up nine of 86 abstentions to answer six more questions. The floor stays: an answer built from passages that
+do not hold it misleads, while "I don't know" sends the rep to the people who know and records the gap.
+Figures in docs/benchmarks.md. The concepts a question names that no passage holds are reported, so "I don't know"
 can say what was not found.
 """
 

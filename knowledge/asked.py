@@ -170,10 +170,11 @@ def named_connection(label: str, question: str) -> bool:
 
 
 # What a question asks about sits in recognisable places: after the verb that asks for it ("do you support
-# SCIM", "will you sign a BAA", "invoiced in GBP", "is there a GraphQL API"), after "what" or "which" ("what RPO
-# do you commit to", "what's the sev1 response time"), or before the word that says what is wanted of it
-# ("HITRUST certified", "CJIS compliant", "a ServiceNow integration"). The asker's own
-# circumstances are context, not subject: "for our DPIA", "we're a DoD contractor", "they have 5 MB payloads".
+# SCIM", "will you sign a BAA", "invoiced in GBP", "is there a GraphQL API", "can we enforce MFA"), after
+# "what" or "which" ("what RPO do you commit to", "what's the sev1 response time"), or before the word that
+# says what is wanted of it ("HITRUST certified", "CJIS compliant", "a ServiceNow integration"). The asker's
+# own circumstances are context, not subject: "for our DPIA", "we're a DoD contractor", "they have 5 MB
+# payloads".
 _ASKING_VERB = re.compile(
     r"\b(?:support(?:s|ed)?|sign(?:s|ed)?|offer(?:s|ed)?|provides?|accepts?|integrat\w*|connect\w*|ha(?:ve|s)|"
     r"pay(?:s|ing)?|paid|invoiced|billed|charged|priced|issues?|gives?|runs?|allows?|includes?|"
