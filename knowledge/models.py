@@ -31,6 +31,11 @@ class Audience(StrEnum):
 DEFAULT_AUDIENCE = Audience.INTERNAL
 # What may reach a customer: proposals and any text a rep is handed to send.
 CUSTOMER_FACING: frozenset[Audience] = frozenset({Audience.PUBLIC, Audience.CUSTOMER_SHAREABLE})
+# What a rep must know before passing on an answer that rests on a source that may not leave the company.
+NOT_FOR_CUSTOMERS: dict[Audience, str] = {
+    Audience.INTERNAL: "Internal — don't forward",
+    Audience.CONFIDENTIAL: "Confidential (NDA) — don't forward",
+}
 
 
 def parse_audience(value: object) -> Audience:

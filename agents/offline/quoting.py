@@ -11,9 +11,7 @@ from typing import Any
 import numpy as np
 
 from knowledge import lexical
-
-# What a rep must know before passing a quote on (as bot/views/answer.py says it under `/lto ask` answers).
-_NOT_FOR_CUSTOMERS = {"internal": ":lock: _internal — don't forward_", "confidential": ":lock: _NDA — don't forward_"}
+from knowledge.models import NOT_FOR_CUSTOMERS
 
 
 def cite(passage: dict[str, Any]) -> str:
@@ -22,10 +20,9 @@ def cite(passage: dict[str, Any]) -> str:
     if passage.get("section"):
         label = f"{label} › {passage['section']}"
     link = f"<{source}|{label}>" if source.startswith("http") else f"{label} ({source})"
-    restricted = _NOT_FOR_CUSTOMERS.get(str(passage.get("audience") or ""))
-    return (
-        link + (" _(may be out of date)_" if passage.get("stale") else "") + (f" · {restricted}" if restricted else "")
-    )
+    warning = NOT_FOR_CUSTOMERS.get(passage.get("audience") or "")  # an Audience is its string
+    restricted = f" · :lock: _{warning}_" if warning else ""  # a source that may not leave the company
+    return link + (" _(may be out of date)_" if passage.get("stale") else "") + restricted
 
 
 def _cells(line: str) -> list[str] | None:

@@ -14,13 +14,11 @@ from slack_sdk.models.blocks import (
 from agents.qa import QaOutcome
 from bot.ids import ActionId, AnswerRef
 from bot.views.text import clip, escape, untrusted
-from knowledge.models import Audience, Passage
+from knowledge.models import NOT_FOR_CUSTOMERS as RESTRICTED
+from knowledge.models import Passage
 
 # What a rep must know before passing an answer on: the sources it rests on that may not leave the company.
-NOT_FOR_CUSTOMERS = {
-    Audience.INTERNAL: ":lock: *Internal — don't forward*",
-    Audience.CONFIDENTIAL: ":lock: *Confidential (NDA) — don't forward*",
-}
+NOT_FOR_CUSTOMERS = {audience: f":lock: *{warning}*" for audience, warning in RESTRICTED.items()}
 
 
 def source_line(passage: Passage) -> str:

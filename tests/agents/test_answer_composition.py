@@ -105,7 +105,7 @@ def test_a_question_in_a_deals_thread_is_answered_as_lto_ask_answers_it():
     lines = said.splitlines()
     assert lines[0] == ":books: _sso session timeout - default and max?_"
     assert lines[1].startswith("> ") and "12 hours" in lines[1]  # the best sentence, from the second passage
-    assert lines[2] == "> — Single sign-on › Sessions (guide.md) · :lock: _internal — don't forward_"
+    assert lines[2] == "> — Single sign-on › Sessions (guide.md) · :lock: _Internal — don't forward_"
     nothing = thread_answer("sso session timeout?", [])
     assert "nothing relevant, so I won't guess" in nothing
 
