@@ -24,8 +24,8 @@ answerable questions refused. With two more products' development questions in t
 4.8% of answerable questions and abstains on 73% of the others; the 3% rule would now choose 0.56 and give
 up nine of 86 abstentions to answer six more questions. The floor stays: an answer built from passages that
 do not hold it misleads, while "I don't know" sends the rep to the people who know and records the gap.
-Figures in docs/benchmarks.md. The concepts a question names that no passage holds are reported, so "I don't know"
-can say what was not found.
+Figures in docs/benchmarks.md. The concepts a question names that no passage holds are reported, so
+"I don't know" can say what was not found.
 """
 
 from __future__ import annotations

@@ -96,7 +96,8 @@ def _search(
     # Search for what was meant: a misspelling of a corpus word ("attachmnts") finds no term of its own, and an
     # acronym the corpus writes out ("EE": "Enterprise Edition") finds only the chunks that happen to use it.
     glossary = store.glossary or default_glossary()
-    meant = _vocabulary(store).respelled(query, _everyday_words(), known=glossary.knows)
+    vocabulary, everyday = _vocabulary(store), _everyday_words()  # read once: the decision below needs them too
+    meant = vocabulary.respelled(query, everyday, known=glossary.knows)
     analyzed = lexical.analyze(meant, glossary)
     if not analyzed.concepts:
         return Retrieval(passages=[], support=None)
@@ -159,7 +160,7 @@ def _search(
         return Retrieval(passages=[], support=None)
     judged = passages[: answerability.PASSAGES_JUDGED]
     texts = [_judged_text(p) for p in judged]
-    support, concepts = _support(store, meant, analyzed, judged, texts, dense_query)
+    support, concepts = _support(store, meant, analyzed, judged, texts, dense_query, vocabulary, everyday)
     if not support.answers():
         return Retrieval(passages=[], support=support)
     chosen = answerability.supplements(concepts, texts, [_judged_text(p) for p in beyond], further)
@@ -178,12 +179,13 @@ def _support(
     judged: list[Passage],
     texts: list[str],
     question_vector: list[float] | None,
+    vocabulary: Vocabulary,
+    everyday: EverydayWords,
 ) -> tuple[Support, list[answerability.WeightedConcept]]:
     """How well the judged passages answer the question (knowledge/answerability.py); `question_vector` is
     the query's dense vector the search already computed (None without dense vectors); `texts` are the judged
-    passages as the decision reads them (`_judged_text`)."""
-    everyday = _everyday_words()
-    vocabulary = _vocabulary(store)
+    passages as the decision reads them (`_judged_text`); `vocabulary` and `everyday` are the corpus's and
+    general English's words, as the search read them."""
     concepts = answerability.weigh(analyzed, question, vocabulary, everyday)
     closeness = None
     if store.embedder is not None and question_vector is not None:
