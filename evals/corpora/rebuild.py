@@ -29,6 +29,10 @@ PRODUCTS = {
     "openziti": ("dd866291dd5a3169471ac36f9cebd999bbd9611c", "docusaurus/docs/"),
     "meilisearch": ("52a04d8aec7990caca1a57424e0a92b54ce5d0b5", ""),
     "hoppscotch": ("97f922080b91990744c57ebbfad9bbb6b85d515f", ""),
+    "questdb": ("3c2e4da883c477478d69391396bfd39e475944c9", "documentation/"),
+    "casdoor": ("bbf9863935e7f2d946e193d347ab349453c3ff9f", "docs/"),
+    "harbor": ("9f010ab1c800e0353c3df96a0b23725294bd10ab", "docs/"),
+    "saleor": ("b2b6c652939d57f6d1870f04a5a8a2482b1021ec", "docs/"),
 }
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
