@@ -23,7 +23,7 @@ from typing import Protocol
 import Stemmer
 
 # Recorded in every collection (knowledge/store.py): vectors made by another analyzer would not match.
-ANALYZER = "snowball-en/fields-1"
+ANALYZER = "snowball-en/fields-2"
 K1 = 1.2
 B = 0.75
 AVERAGE_LENGTH = 180  # tokens per chunk in the sample knowledge base; a constant keeps vectors stable
@@ -32,6 +32,9 @@ SECTION_WEIGHT = 2.0  # a section-path (heading) term likewise
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-/.][^\W_]+)*", re.UNICODE)
 _PARTS = re.compile(r"[-/.]")
+# An acronym's plural, as written: "SLAs", "JWTs", "VPCs", "DPAs". The stemmer keeps the "s" of a word with no
+# vowel before it, or with one right before it, so "SLAs" and "SLA" would be different terms.
+_ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,}\d?)s\b")
 # British -ise/-isation spellings to -ize, before stemming ("organisation" and "organization" meet).
 _SPELLING = re.compile(r"(?<=[a-z]{3})is(e|es|ed|ing|ation|ations)$")
 STOP_WORDS = frozenset(
@@ -79,7 +82,7 @@ class Piece:
 
 def pieces(text: str) -> list[Piece]:
     out = []
-    for raw in _TOKEN.findall(text.lower()):
+    for raw in _TOKEN.findall(_singular(text)):
         if not _kept(raw):
             continue
         whole = _stem(raw)
@@ -91,6 +94,11 @@ def pieces(text: str) -> list[Piece]:
     return out
 
 
+def _singular(text: str) -> str:
+    """`text` lower-cased, each acronym's plural as the acronym."""
+    return _ACRONYM_PLURAL.sub(r"\1", text).lower()
+
+
 def stem(word: str) -> str:
     """A word's index term: lower-cased, one spelling, stemmed."""
     return _stem(word.lower())
@@ -99,7 +107,7 @@ def stem(word: str) -> str:
 def plain_words(text: str) -> list[str]:
     """The words as written (lower-cased, not stemmed), a compound also as its parts, stop words left out."""
     out = []
-    for raw in _TOKEN.findall(text.lower()):
+    for raw in _TOKEN.findall(_singular(text)):
         if _kept(raw):
             out.append(raw)
             if any(sep in raw for sep in "-/."):

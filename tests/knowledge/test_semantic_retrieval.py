@@ -158,6 +158,13 @@ def test_stemming_and_british_spellings_meet():
     assert lexical.words("self-hosted") == lexical.words("self hosted")
 
 
+def test_an_acronyms_plural_is_the_acronym():
+    # The stemmer alone keeps the "s" of "SLAs" and "JWTs" (a vowel right before it, or none at all).
+    assert lexical.tokens("SLAs JWTs VPCs DPAs") == lexical.tokens("SLA JWT VPC DPA")
+    assert lexical.plain_words("do you sign DPAs?") == ["sign", "dpa"]
+    assert lexical.tokens("DNS TLS KMS") == ["dns", "tls", "kms"]  # acronyms that end in S keep it
+
+
 def test_the_shipped_glossary_loads_and_a_broken_one_is_refused_with_one_line(tmp_path: Path):
     assert load_glossary(DEFAULT_GLOSSARY).version
     broken = tmp_path / "glossary.yaml"
