@@ -36,14 +36,14 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
 from knowledge import lexical
-from knowledge.asked import asker_context, lacking_answer, named_connection, unanswered_subject
+from knowledge.asked import asked_about, asker_context, lacking_answer, named_connection, unanswered_subject
 from knowledge.lexical import AnalyzedQuery, Concept
 
 CLOSENESS_WEIGHT = 0.5
@@ -216,10 +216,15 @@ class Support:
 
 class EverydayWords:
     """Is a word general English? One piece of the embedding model's word-piece vocabulary says so, and
-    its place in that vocabulary (ordered by frequency) says how common it is."""
+    its place in that vocabulary (ordered by frequency) says how common it is. A word the pieces split
+    ("sandbox", "lag") may still be one a reader knows: `frequent` holds the commonest spoken words
+    (knowledge/english.py)."""
 
-    def __init__(self, tokenize: Callable[[list[str]], list[list[int]]] | None) -> None:
+    def __init__(
+        self, tokenize: Callable[[list[str]], list[list[int]]] | None, frequent: Mapping[str, int] | None = None
+    ) -> None:
         self._tokenize = tokenize
+        self._frequent = frequent or {}
         self.knows_english = tokenize is not None  # without a vocabulary, every word looks specific
 
     def rank(self, word: str) -> int | None:
@@ -228,6 +233,12 @@ class EverydayWords:
             return None
         pieces = self._tokenize([word])[0]
         return pieces[0] if len(pieces) == 1 else None
+
+    def general(self, word: str) -> bool:
+        """Whether a reader knows the word without knowing the product: one word piece, or one of the
+        commonest spoken words. What a question asks about is specific when it is not (knowledge/asked.py);
+        the weighing keeps to the word pieces, so a rarer word ("escrow") still weighs as the subject."""
+        return self.rank(word) is not None or (self.knows_english and word.lower() in self._frequent)
 
     def __call__(self, word: str) -> bool:
         return self.rank(word) is not None
@@ -341,6 +352,17 @@ def judge(
     )
     if lacking is None and question and english.knows_english:
         lacking = unanswered_subject(question, missing, english)
+    if lacking is None and question:
+        # A glossary aspect ("SCIM", "BAA", "SAML") is answered only where it is named: the page on the term it
+        # falls under (provisioning, HIPAA, single sign-on) does not say whether it is there.
+        lacking = next(
+            (
+                c.label
+                for i, c in enumerate(concepts)
+                if c.concept.broader and i not in held and asked_about(question, c.label)
+            ),
+            None,
+        )
     if lacking is not None:
         missing = (lacking, *(label for label in missing if label.lower() not in lacking.lower()))
     return Support(best, closeness, missing, lacking)

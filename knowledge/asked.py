@@ -23,6 +23,8 @@ class GeneralEnglish(Protocol):
 
     def rank(self, word: str) -> int | None: ...
 
+    def general(self, word: str) -> bool: ...
+
     def common(self, word: str) -> bool: ...
 
 
@@ -62,6 +64,20 @@ _RATE = re.compile(
     r"\b\d[\d,.]*\s*(?:rps|rpm|qps|req/s)\b",
     re.IGNORECASE,
 )
+# How long something lasts or takes is answered by a duration ("30 days", "24 hours", "indefinitely", "daily"),
+# which a page on the topic that never states one ("audit logs record every change") does not give.
+_ASKS_DURATION = re.compile(
+    r"\bhow\s+(?:long|soon|quickly|many\s+(?:seconds|minutes|hours|days|weeks|months|years))\b|"
+    r"\bretention\s+(?:period|window)\b",
+    re.IGNORECASE,
+)
+_UNIT = r"(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|d|days?|weeks?|months?|years?|yrs?)"
+_DURATION = re.compile(
+    rf"\b\d[\d,.]*[\s-]*{_UNIT}\b|\b(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|"
+    rf"thirty|sixty|ninety)[\s-]+{_UNIT}\b|\b(?:indefinitely|forever|immediately|instantly|hourly|daily|weekly|"
+    rf"monthly|annually|yearly|permanently)\b|\bP\d+[DWMY]\b",
+    re.IGNORECASE,
+)
 # A standard or version named with its number, as typed: "SOC 1", "ISO 27701", "GA4", "PCI-DSS 4".
 _NUMBERED_NAME = re.compile(r"\b([A-Za-z]{2,})[ -]?(\d{1,5}(?:\.\d+)?)(?![\d.%])\b")
 NAME_GAP = 12  # characters a passage may put between a name and its number ("ISO/IEC 27001")
@@ -78,6 +94,8 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEngl
         return "an uptime commitment"
     if _ASKS_RATE.search(question) and not any(_RATE.search(text) for text in said):
         return "a rate limit"
+    if _ASKS_DURATION.search(question) and not any(_DURATION.search(text) for text in said):
+        return "a duration"
     counted = _counted(question)
     if counted and not any(_counts(sentence, counted) for text in passages for sentence in _prose_sentences(text)):
         return "a number of " + " ".join(counted.values())
@@ -118,13 +136,16 @@ _COUNT_WORD = re.compile(
     r"thousand)\b",
     re.IGNORECASE,
 )
+# "How many times does it retry?" counts how often something happens, which "the default maximum retries is 3"
+# answers without the word "times".
+_REPETITIONS = frozenset({"time", "times"})
 COUNT_SPAN = 5  # words between the number and the thing counted
 
 
 def _counted(question: str) -> dict[str, str]:
     """The thing a question asks the number of, as stems to their words (at most two content words)."""
     match = _ASKS_COUNT.search(question)
-    if not match:
+    if not match or match[1].split()[0].lower() in _REPETITIONS:
         return {}
     words = [
         w
@@ -279,7 +300,7 @@ def _specific(written: str, before: str, english: GeneralEnglish) -> bool:
     if any(c.isdigit() for c in written):
         return True
     parts = [part for part in re.split(r"[/-]", written.lower()) if part]  # "cpu/ram", "right-to-erasure": English
-    if any(all(english.rank(form) is None for form in _word_forms(part)) for part in parts):
+    if any(not any(english.general(form) for form in _word_forms(part)) for part in parts):
         return True  # "SCIM", "GraphQL", "escrow": not general English ("provisioning" is: "provision")
     starts_sentence = not before.strip() or before.rstrip()[-1] in ".?!:"
     return written[0].isupper() and not starts_sentence
@@ -292,3 +313,13 @@ def _word_forms(word: str) -> list[str]:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             forms.append(word[: -len(suffix)] + replacement)
     return forms
+
+
+def asked_about(question: str, label: str) -> bool:
+    """Whether the question asks about `label` (as it writes it) rather than naming it as the scene or as the
+    asker's own: "is there an offline licence? we're air-gapped" does not ask whether air-gapped installs exist."""
+    asking = _asking_parts(question)
+    for match in re.finditer(_span(label.split()), asking, re.IGNORECASE):
+        if not _ASKERS_OWN.search(asking[: match.start()]):
+            return True
+    return False

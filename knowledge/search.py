@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from core import metrics
-from knowledge import answerability, asked, lexical
+from knowledge import answerability, asked, english, lexical
 from knowledge.answerability import EverydayWords, Support, Vocabulary
 from knowledge.glossary import default_glossary
 from knowledge.models import DEFAULT_AUDIENCE, Passage
@@ -235,6 +235,6 @@ def _everyday_words() -> EverydayWords:
     from knowledge.static_model import StaticModelMissing, shipped_model
 
     try:
-        return EverydayWords(shipped_model().token_ids)
+        return EverydayWords(shipped_model().token_ids, english.frequent_words())
     except StaticModelMissing:
         return EverydayWords(None)

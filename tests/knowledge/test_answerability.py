@@ -10,6 +10,7 @@ import pytest
 from knowledge import lexical
 from knowledge.answerability import EverydayWords, Support, Vocabulary, judge, lacking_answer, supplements, weigh
 from knowledge.embeddings import STATIC_MINILM, make_embedder
+from knowledge.english import frequent_words
 from knowledge.ingest import ingest
 from knowledge.search import retrieve
 from knowledge.static_model import shipped_model
@@ -31,7 +32,7 @@ def vocabulary() -> Vocabulary:
 
 @pytest.fixture(scope="module")
 def everyday() -> EverydayWords:
-    return EverydayWords(shipped_model().token_ids)
+    return EverydayWords(shipped_model().token_ids, frequent_words())
 
 
 def concepts(question: str, vocabulary: Vocabulary, everyday: EverydayWords):
@@ -341,3 +342,49 @@ def test_a_question_that_asks_whether_we_can_do_something_asks_about_it(everyday
     assert unanswered_subject("can admins configure an account lockout?", ["lockout"], everyday) == "lockout"
     assert unanswered_subject("they have 5mb payloads, is that ok?", ["5mb"], everyday) is None  # their doing
     assert unanswered_subject("can we require a 2nd approver?", ["2nd"], everyday) is None  # an ordinal
+
+
+def test_an_everyday_word_the_word_pieces_split_is_still_general_english(everyday):
+    from knowledge.asked import unanswered_subject
+
+    pieces_only = EverydayWords(shipped_model().token_ids)
+    for word in ("sandbox", "shortcut", "lag", "gotcha"):
+        assert not pieces_only.general(word) and everyday.general(word), word  # split into pieces, yet English
+    for word in ("scim", "graphql", "kubernetes", "okta"):
+        assert not everyday.general(word), word  # jargon and names stay specific
+    question = "is there a lag before a disabled user is locked out?"
+    assert unanswered_subject(question, ["lag"], pieces_only) == "lag"
+    assert unanswered_subject(question, ["lag"], everyday) is None
+
+
+def test_how_many_times_counts_repetitions_not_things(everyday):
+    webhooks = ["Failed deliveries are retried by a background worker. The default maximum retries per event is 3."]
+    assert lacking_answer("if our endpoint is down, does it retry? how many times?", webhooks, everyday) is None
+    assert lacking_answer("how many webhooks?", webhooks, everyday) == "a number of webhooks"
+
+
+def test_a_glossary_aspect_the_question_asks_about_must_be_named(everyday):
+    from knowledge.glossary import default_glossary
+
+    corpus = ["Single sign-on works with any OpenID Connect identity provider, such as Okta or Google Workspace."]
+    vocabulary = Vocabulary.of(corpus)
+
+    def support(question: str) -> Support:
+        asked = weigh(lexical.analyze(question, default_glossary()), question, vocabulary, everyday)
+        return judge(asked, corpus, closeness=0.7, question=question, everyday=everyday)
+
+    assert support("can staff log in with SAML through Okta?").lacking == "saml"  # the SSO page, but no SAML
+    assert support("does single sign-on work with Okta?").answers()  # a kind of single sign-on: the page answers
+    # Named as the scene, not asked about: the page on the term answers what is asked.
+    assert support("we're moving off SAML. does single sign-on work with Okta?").lacking is None
+
+
+def test_how_long_is_answered_by_a_duration(everyday):
+    audit = ["Audit logs record every change to policies and users, with who made it and when."]
+    kept = ["Audit logs are kept for 90 days, then deleted."]
+    assert lacking_answer("how long are audit logs retained?", audit, everyday) == "a duration"
+    assert lacking_answer("how long are audit logs retained?", kept, everyday) is None
+    assert (
+        lacking_answer("how quickly is a leaver's access removed?", ["Access is removed immediately."], everyday)
+        is None
+    )
