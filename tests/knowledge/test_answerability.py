@@ -166,6 +166,17 @@ def test_a_question_for_how_many_needs_a_number_beside_the_thing_counted(everyda
     assert lacking_answer("is there a cap on how many projects we can have", unlimited, everyday) is None
 
 
+def test_a_requirement_a_limit_on_something_and_an_unsaid_thing_are_not_counts(everyday):
+    sizing = ["| Resource | Minimum |\n| CPU | 2 CPU |\n| Memory | 4 GB |", "Sharding needs v1.37 or later."]
+    assert lacking_answer("min specs for a PoC vm?", sizing, everyday) is None  # a requirement, not a count of specs
+    assert lacking_answer("what minimum version do we need to shard?", sizing, everyday) is None
+    ingestion = ["The ingestion API accepts batches of up to 1,000 events, at 100 requests per second."]
+    assert lacking_answer("what are the limits on the ingestion api?", ingestion, everyday) is None
+    assert lacking_answer("is there a cap on identities?", ingestion, everyday) == "a number of identities"
+    cluster = ["A cluster of five controllers keeps accepting changes while three of them are up."]
+    assert lacking_answer("in a 5 node cluster how many can go down?", cluster, everyday) is None
+
+
 def test_availability_asks_for_uptime_only_beside_a_commitment(everyday):
     staged = ["Early availability features have lower support priority."]
     question = "are early availability features covered by the SLA same as GA?"
