@@ -273,6 +273,8 @@ def unanswered_subject(question: str, missing: Sequence[str], english: GeneralEn
             written = re.split(r"[\s-]+", match[0])
             if _ASKERS_OWN.search(before) or not any(_specific(word, before, english) for word in written):
                 continue
+            if _one_of_a_choice(before, after):
+                continue
             verb = _ASKING_VERB.search(before)
             subject = before[: verb.start()] if verb else ""
             if verb and not _PLACE.search(verb[0]) and _ASKER.search(subject) and not _ASKED.search(subject):
@@ -337,6 +339,17 @@ def asked_about(question: str, label: str) -> bool:
     asker's own: "is there an offline licence? we're air-gapped" does not ask whether air-gapped installs exist."""
     asking = _asking_parts(question)
     for match in re.finditer(_span(label.split()), asking, re.IGNORECASE):
-        if not _ASKERS_OWN.search(asking[: match.start()]):
+        before, after = asking[: match.start()], asking[match.end() :]
+        if not _ASKERS_OWN.search(before) and not _one_of_a_choice(before, after):
             return True
     return False
+
+
+_OR_AFTER = re.compile(r"^\s*,?\s*(?:or|vs\.?|versus)\s+\w", re.IGNORECASE)
+_OR_BEFORE = re.compile(r"\b(?:or|vs\.?|versus)\s+$", re.IGNORECASE)
+
+
+def _one_of_a_choice(before: str, after: str) -> bool:
+    """Whether the words stand as one side of a choice ("SAML or OIDC?", "OIDC vs SAML"): the passages that name
+    the other side answer which it is."""
+    return bool(_OR_AFTER.match(after) or _OR_BEFORE.search(before))

@@ -388,6 +388,8 @@ def test_a_glossary_aspect_the_question_asks_about_must_be_named(everyday):
     assert support("does single sign-on work with Okta?").answers()  # a kind of single sign-on: the page answers
     # Named as the scene, not asked about: the page on the term answers what is asked.
     assert support("we're moving off SAML. does single sign-on work with Okta?").lacking is None
+    # One side of a choice: a page that names the other side answers which it is.
+    assert support("saml or oidc w/ okta for single sign-on?").lacking is None
 
 
 def test_how_long_is_answered_by_a_duration(everyday):
