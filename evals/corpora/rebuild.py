@@ -33,6 +33,8 @@ PRODUCTS = {
     "casdoor": ("bbf9863935e7f2d946e193d347ab349453c3ff9f", "docs/"),
     "harbor": ("9f010ab1c800e0353c3df96a0b23725294bd10ab", "docs/"),
     "saleor": ("b2b6c652939d57f6d1870f04a5a8a2482b1021ec", "docs/"),
+    "apisix": ("f519a0f04ccfd4c13b5d06caf34bcde8c8593980", "docs/en/latest/"),
+    "linkerd": ("93f001753363bba09eafd81e290512f89f4697ed", "linkerd.io/content/2.19/"),
 }
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
