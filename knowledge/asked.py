@@ -97,13 +97,6 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEngl
     if _ASKS_DURATION.search(question) and not any(_DURATION.search(text) for text in said):
         return "a duration"
     counted = _counted(question)
-    import os
-
-    mode = os.environ.get("X_COUNT", "")
-    if mode == "off":
-        counted = {}
-    elif mode == "howmany" and not re.search(r"\bhow\s+many\b", question, re.IGNORECASE):
-        counted = {}
     if counted and not any(_counts(sentence, counted) for text in passages for sentence in _prose_sentences(text)):
         return "a number of " + " ".join(counted.values())
     lowered = [text.lower() for text in said]

@@ -2,8 +2,8 @@
 
 The embedding model's word pieces know most everyday words as one piece each, but not every one: "sandbox",
 "shortcut", "lag" and "gotcha" are split into pieces like "SCIM" and "GraphQL" are. A word list counted over
-general speech (pyspellchecker's English list, counted over film and television subtitles) knows them, and knows
-nothing of the jargon a product's pages are written in.
+general speech (pyspellchecker's English list, counted over film and television subtitles) knows them, and
+little of the jargon a product's pages are written in.
 """
 
 from __future__ import annotations
