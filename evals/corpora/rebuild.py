@@ -35,6 +35,8 @@ PRODUCTS = {
     "saleor": ("b2b6c652939d57f6d1870f04a5a8a2482b1021ec", "docs/"),
     "apisix": ("f519a0f04ccfd4c13b5d06caf34bcde8c8593980", "docs/en/latest/"),
     "linkerd": ("93f001753363bba09eafd81e290512f89f4697ed", "linkerd.io/content/2.19/"),
+    "longhorn": ("0f622500d3b8233f6f160932851f7189e3f8ba0e", "content/docs/1.12.2/"),
+    "minio": ("35f2bb81280a3573c64947e8bd979e2c7026d2dd", "source/"),
 }
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
