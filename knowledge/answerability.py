@@ -36,7 +36,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -221,10 +221,10 @@ class EverydayWords:
     (knowledge/english.py)."""
 
     def __init__(
-        self, tokenize: Callable[[list[str]], list[list[int]]] | None, frequent: Mapping[str, int] | None = None
+        self, tokenize: Callable[[list[str]], list[list[int]]] | None, frequent: frozenset[str] = frozenset()
     ) -> None:
         self._tokenize = tokenize
-        self._frequent = frequent or {}
+        self._frequent = frequent
         self.knows_english = tokenize is not None  # without a vocabulary, every word looks specific
 
     def rank(self, word: str) -> int | None:

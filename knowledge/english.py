@@ -1,4 +1,4 @@
-"""General English: the words a reader knows without knowing the product, and how common each is.
+"""General English: the words a reader knows without knowing the product.
 
 The embedding model's word pieces know most everyday words as one piece each, but not every one: "sandbox",
 "shortcut", "lag" and "gotcha" are split into pieces like "SCIM" and "GraphQL" are. A word list counted over
@@ -14,13 +14,10 @@ GENERAL_WORDS = 30_000  # the commonest words of the list: below them it is name
 
 
 @functools.cache
-def frequent_words() -> dict[str, int]:
-    """The GENERAL_WORDS commonest words of general English, each with its place in that order (0 the commonest);
-    empty when the word list cannot be read."""
-    try:
-        from spellchecker import SpellChecker
-    except ImportError:  # pragma: no cover - a declared dependency
-        return {}
+def frequent_words() -> frozenset[str]:
+    """The GENERAL_WORDS commonest words of general English."""
+    from spellchecker import SpellChecker
+
     counts = SpellChecker(language="en", distance=1).word_frequency.dictionary
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:GENERAL_WORDS]
-    return {word: place for place, (word, _) in enumerate(ordered)}
+    return frozenset(word for word, _ in ordered)
