@@ -37,6 +37,8 @@ PRODUCTS = {
     "linkerd": ("93f001753363bba09eafd81e290512f89f4697ed", "linkerd.io/content/2.19/"),
     "longhorn": ("0f622500d3b8233f6f160932851f7189e3f8ba0e", "content/docs/1.12.2/"),
     "minio": ("35f2bb81280a3573c64947e8bd979e2c7026d2dd", "source/"),
+    "formbricks": ("b66c1dd978af618a0e402bd3343b456bed68594c", "docs/"),
+    "documenso": ("75330166cc00b29c14399bc2e391e4b4d8080c00", "apps/docs/content/docs/"),
 }
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
