@@ -9,7 +9,9 @@ the question is specifically about. Two signals, both measured against the corpu
   (`ISO 27001`, `Salesforce`, `RPO`) weighs as much as the rarest word, unless it is a misspelling of a
   corpus word (repaired), an abbreviation of one (`prod`, `vuln`), or an everyday word that is merely
   context ("huge", "worried": a single piece of the embedding model's general English vocabulary),
-  which weighs little.
+  which weighs little. So does what the question names only as its scene, where no passage holds it: a
+  part that does not ask ("firewall team needs a list"), who the customer is ("Prospect (FinServ, ~40
+  nodes)"), a count of the asker's things (`asked.in_scene`).
 - **Closeness**: the cosine between the question (its misspellings of corpus words corrected) and the
   passage's nearest sentence (dense vectors).
 - **The kind of answer**: a question that asks for an amount of money, an uptime figure, a rate, a
@@ -43,7 +45,14 @@ from functools import cached_property
 import numpy as np
 
 from knowledge import lexical
-from knowledge.asked import asked_about, asker_context, lacking_answer, named_connection, unanswered_subject
+from knowledge.asked import (
+    asked_about,
+    asker_context,
+    in_scene,
+    lacking_answer,
+    named_connection,
+    unanswered_subject,
+)
 from knowledge.lexical import AnalyzedQuery, Concept
 
 CLOSENESS_WEIGHT = 0.5
@@ -189,6 +198,9 @@ class WeightedConcept:
     weight: float
     label: str  # the question's own words, to say what was not found
     unknown: bool  # specific, and absent from the whole corpus
+    # For the scene a question sets ("firewall team needs a list"): what it weighs when no passage holds it. The
+    # passages that hold it still count it whole; the ones that do not lose little.
+    absent_weight: float | None = None
 
 
 @dataclass(frozen=True)
@@ -279,6 +291,9 @@ def weigh(
         weight = vocabulary.idf(frequency)
         if not unknown and all(everyday.common(spelled.get(term, term)) for term in own):
             weight *= COMMON_WEIGHT
+        if in_scene(label, question):  # the scene, not the subject: "Prospect (FinServ, ~40 nodes)"
+            weighted.append(WeightedConcept(concept, weight, label, False, CONTEXT_WEIGHT * weight))
+            continue
         weighted.append(WeightedConcept(concept, weight, label, unknown))
     return weighted
 
@@ -329,26 +344,28 @@ def judge(
     """The support the best of `passages` gives the question; `closeness` is the best cosine between the
     question and a sentence of theirs (None without dense vectors). With the `question`'s words, also whether
     the passages state the kind of answer it asks for (`lacking`)."""
-    total = sum(c.weight for c in concepts)
-    if not concepts or not passages or total <= 0:
+    if not concepts or not passages or sum(c.weight for c in concepts) <= 0:
         return Support(0.0, closeness, tuple(c.label for c in concepts if c.unknown))
     english = everyday or EverydayWords(None)
     lacking = lacking_answer(question, passages, english) if question else None
     if lacking is None and question:
         lacking = next((c.label for c in concepts if c.unknown and named_connection(c.label, question)), None)
-    best = 0.0
-    held: set[int] = set()
+    founds = []
     for text in passages:
         tokens = lexical.tokens(text)
         present, near = set(tokens), lexical.near_pairs(tokens)
-        found = {i for i, c in enumerate(concepts) if c.concept.named_in(present, near)}
-        held |= found
-        best = max(best, sum(concepts[i].weight for i in found) / total)
+        founds.append({i for i, c in enumerate(concepts) if c.concept.named_in(present, near)})
+    held: set[int] = set().union(*founds)
+    weights = [
+        c.absent_weight if c.absent_weight is not None and i not in held else c.weight for i, c in enumerate(concepts)
+    ]
+    total = sum(weights)
+    best = max(sum(weights[i] for i in found) / total for found in founds)
     average = total / len(concepts)
     missing = tuple(
         c.label
-        for i, c in sorted(enumerate(concepts), key=lambda pair: -pair[1].weight)
-        if i not in held and (c.unknown or c.weight >= average)
+        for i, c in sorted(enumerate(concepts), key=lambda pair: -weights[pair[0]])
+        if i not in held and (c.unknown or weights[i] >= average)
     )
     if lacking is None and question and english.knows_english:
         lacking = unanswered_subject(question, missing, english)

@@ -251,6 +251,40 @@ def asker_context(label: str, question: str) -> bool:
     return False
 
 
+# Who the customer is, said in passing: "Customer (Brightwell Logistics) wants...", "Prospect (FinServ, ~40
+# nodes) asks...", "a Broker-dealer prospect", "french public-sector lead". A description of the asker's customer,
+# not what the question asks about.
+_ASKER_NOUN = r"(?:customer|prospect|client|cust)s?"
+_ASIDE = re.compile(rf"\b{_ASKER_NOUN}\s*\(([^)]*)\)", re.IGNORECASE)
+_DESCRIBED = re.compile(rf"((?:\b[\w-]+\s+){{1,2}}){_ASKER_NOUN}(?![\w-])", re.IGNORECASE)
+# A count of the asker's things ("~40 nodes", "2000 PVCs", "3 pods"): a number before a word, not after a name
+# ("SOC 2", "RHEL 8", "Longhorn 1.12", "version 3").
+_COUNT_OF_THINGS = re.compile(r"(?<![\w.-])(\d[\d,]*(?:k|m)?)\s+[a-z]", re.IGNORECASE)
+_AFTER_NAME = re.compile(r"(?:\b[A-Z][\w-]*|\bv|\bversion|\brelease)\s*$", re.IGNORECASE)
+
+
+# "Prospect needs WORM storage for SEC 17a-4. Does object locking meet that?": the scene is what is asked about.
+_REFERS_BACK = re.compile(r"\b(?:it|that|this|them|these|those|either|both|one|so)\s*(?:[?.!,]|$)", re.IGNORECASE)
+
+
+def in_scene(label: str, question: str) -> bool:
+    """Whether the question names `label` (as it writes it) only as the scene, not as what it asks about: in a
+    part that does not ask ("firewall team needs a list"), in who the customer is ("Customer (Brightwell
+    Logistics)", "broker-dealer prospect"), or as a count of the asker's things ("~40 nodes")."""
+    asking = question if _REFERS_BACK.search(question) else _asking_parts(question, _SENTENCES)
+    for described in (_ASIDE, _DESCRIBED):
+        asking = described.sub(lambda m: m[0].replace(m[1], " " * len(m[1])), asking)
+    spans = list(re.finditer(_span(label.split()), asking, re.IGNORECASE))
+    if not spans:
+        return bool(re.search(_span(label.split()), question, re.IGNORECASE))
+    return all(_counts_things(asking, match) for match in spans)
+
+
+def _counts_things(text: str, match: re.Match[str]) -> bool:
+    counted = _COUNT_OF_THINGS.match(text, match.start())
+    return bool(counted and counted.end(1) == match.end()) and not _AFTER_NAME.search(text[: match.start()])
+
+
 def unanswered_subject(question: str, missing: Sequence[str], english: GeneralEnglish) -> str | None:
     """The first of `missing` (concepts of the question that no retrieved passage holds, in its own words)
     that is what the question asks about, and is specific: written with a capital or a digit, or not a word of
@@ -289,9 +323,12 @@ _ASKS = re.compile(
 )
 
 
-def _asking_parts(question: str) -> str:
+_SENTENCES = re.compile(r"(?<=[.?!;])\s+|\n")  # parts a dash does not end: "data pinned to the EU - possible?"
+
+
+def _asking_parts(question: str, split: re.Pattern[str] = _PART) -> str:
     """The parts of `question` that ask (end in "?" or start as a question does), or all of it."""
-    parts = [part for part in _PART.split(question) if part.strip()]
+    parts = [part for part in split.split(question) if part.strip()]
     asking = [part for part in parts if part.rstrip().endswith("?") or _ASKS.match(part.strip())]
     return " ".join(asking) if asking and len(asking) < len(parts) else question
 

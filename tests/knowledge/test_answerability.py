@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -401,3 +402,45 @@ def test_how_long_is_answered_by_a_duration(everyday):
         lacking_answer("how quickly is a leaver's access removed?", ["Access is removed immediately."], everyday)
         is None
     )
+
+
+def test_who_the_customer_is_and_what_the_asker_says_around_the_question_are_the_scene():
+    from knowledge.asked import in_scene
+
+    scene = [
+        ("Is it free or paid? Customer (Brightwell Logistics) wants to know before their POC.", "POC"),
+        ("Prospect (FinServ, ~40 nodes) asks what happens to pods when a node dies", "FinServ"),
+        ("Prospect (FinServ, ~40 nodes) asks what happens to pods when a node dies", "40"),
+        ("What ports do we need open between nodes? firewall team needs a list", "firewall"),
+        ("a broker-dealer prospect asks: is object locking WORM?", "broker-dealer"),
+        ("max volumes per cluster? sizing for 2000 PVCs", "2000"),
+    ]
+    for question, label in scene:
+        assert in_scene(label, question), (label, question)
+    asked = [
+        # The asking part refers back to the scene: the scene is what is asked about.
+        ("Prospect needs WORM storage for SEC 17a-4. Does object locking meet that?", "WORM"),
+        ("Is there a SOC 2 report for 40 users?", "2"),  # a standard's number, not a count
+        ("nodes run RHEL 8 hosts, supported?", "8"),
+        ("Can staff accounts be synced from LDAP?", "staff"),  # an account is not a customer
+        ("EU prospect wants workspace data pinned to an EU region - possible?", "region"),  # a dash ends no sentence
+        ("do you support SCIM? our IdP is Okta", "SCIM"),
+    ]
+    for question, label in asked:
+        assert not in_scene(label, question), (label, question)
+
+
+def test_the_scene_costs_little_where_no_passage_holds_it_and_counts_whole_where_one_does(vocabulary, everyday):
+    question = "which editions get single sign-on? Salesforce team needs a list"
+    weighted = {c.label: c for c in concepts(question, vocabulary, everyday)}
+    scene = weighted["salesforce"]
+    assert not scene.unknown and scene.absent_weight is not None and scene.absent_weight < scene.weight
+    whole = [dataclasses.replace(c, absent_weight=None) for c in weighted.values()]
+    # Without the scene in the passage, weighing it whole would leave far more of the question unanswered.
+    scened, weighed_whole = judge(list(weighted.values()), [CORPUS[0]], None), judge(whole, [CORPUS[0]], None)
+    assert scened.coverage > weighed_whole.coverage and "salesforce" not in scened.missing
+    # With it, the scene counts like any concept the passage holds.
+    both = CORPUS[0] + " " + CORPUS[3]
+    salesforce_whole = [dataclasses.replace(c, absent_weight=None) if c is scene else c for c in weighted.values()]
+    held = judge(list(weighted.values()), [both], None).coverage
+    assert held == pytest.approx(judge(salesforce_whole, [both], None).coverage) and held > scened.coverage
