@@ -105,7 +105,7 @@ class Services:
     ) -> list[Passage]:
         """What the agents' `search_knowledge` tool calls: retrieval with the relevance floor, limited to
         chunks written for `audiences` (None: every audience)."""
-        from knowledge.search import FURTHER_FOR_ANSWERS, search
+        from knowledge.search import BESIDE_FOR_ANSWERS, FURTHER_FOR_ANSWERS, search
 
         return search(
             self.knowledge(),
@@ -115,6 +115,7 @@ class Services:
             audiences=audiences,
             today=self.clock.now().date(),
             further=FURTHER_FOR_ANSWERS,
+            beside=BESIDE_FOR_ANSWERS,
         )
 
     def knowledge_missing(self, query: str) -> tuple[str, ...]:

@@ -769,10 +769,11 @@ def _answerer(store: KnowledgeStore) -> Callable[[str], str]:
     from datetime import date
 
     from agents.qa import offline_answerer
-    from knowledge.search import FURTHER_FOR_ANSWERS, search
+    from knowledge.search import BESIDE_FOR_ANSWERS, FURTHER_FOR_ANSWERS, search
 
     def search_store(query: str, product: str | None = None, doc_type: str | None = None) -> list[Passage]:
-        return search(store, query, product=product, doc_type=doc_type, today=date.today(), further=FURTHER_FOR_ANSWERS)
+        options = {"further": FURTHER_FOR_ANSWERS, "beside": BESIDE_FOR_ANSWERS}
+        return search(store, query, product=product, doc_type=doc_type, today=date.today(), **options)
 
     return offline_answerer(search_store)
 

@@ -102,6 +102,23 @@ class ClientEngine:
             if offset is None:
                 return
 
+    def chunks_at(
+        self, collection: str, *, root: str, path: str, positions: Sequence[int]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        if not positions:
+            return []
+        where = models.Filter(
+            must=[
+                models.FieldCondition(key="path", match=models.MatchValue(value=path)),
+                models.FieldCondition(key="root", match=models.MatchValue(value=root)),
+                models.FieldCondition(key="position", match=models.MatchAny(any=sorted(set(positions)))),
+            ]
+        )
+        points, _ = self.client.scroll(
+            collection, scroll_filter=where, limit=4 * len(positions), with_payload=True, with_vectors=False
+        )
+        return [(str(point.id), dict(point.payload or {})) for point in points]
+
     def count(self, collection: str) -> int:
         return self.client.count(collection, exact=True).count
 

@@ -141,6 +141,23 @@ class EdgeEngine:
             if offset is None:
                 return
 
+    def chunks_at(
+        self, collection: str, *, root: str, path: str, positions: Sequence[int]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        if not positions:
+            return []
+        where = edge.Filter(
+            must=[
+                edge.FieldCondition(key="path", match=edge.MatchValue(path)),
+                edge.FieldCondition(key="root", match=edge.MatchValue(root)),
+                edge.FieldCondition(key="position", match=edge.MatchAny(sorted(set(positions)))),
+            ]
+        )
+        records, _ = self._shard(collection).scroll(
+            edge.ScrollRequest(limit=4 * len(positions), filter=where, with_payload=True, with_vector=False)
+        )
+        return [(str(record.id), dict(record.payload or {})) for record in records]
+
     def count(self, collection: str) -> int:
         return self._shard(collection).count(edge.CountRequest(exact=True))
 

@@ -134,6 +134,11 @@ class VectorEngine(Protocol):
 
     def scroll(self, collection: str, fields: list[str]) -> Iterator[tuple[str, dict[str, Any]]]: ...
 
+    def chunks_at(
+        self, collection: str, *, root: str, path: str, positions: Sequence[int]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The points of one document (ingested under `root`) at these chunk positions, in no set order."""
+
     def count(self, collection: str) -> int: ...
 
     def query(self, collection: str, retrieval: VectorQuery) -> list[Hit]: ...

@@ -34,6 +34,10 @@ SHORT_QUESTION = 3  # concepts; a longer question must share more than one of th
 # Passages ranked below the first five that an answer may also draw on, each holding a specific concept of the
 # question that none above it holds (answerability.supplements).
 FURTHER_FOR_ANSWERS = 2
+# An answer also reads the chunks beside the first passages (the one before and the one after, in the same
+# document): the fact a question turns on is often in the next section of the page the search found ("the
+# minimum setup" under "System requirements", below the section on self-hosting). They are read, never ranked.
+BESIDE_FOR_ANSWERS = 5
 
 
 def _stale(updated_at: str | None, today: date) -> bool:
@@ -92,6 +96,7 @@ def _search(
     audiences: Set[str] | None = None,
     today: date | None = None,
     further: int = 0,
+    beside: int = 0,
 ) -> Retrieval:
     # Search for what was meant: a misspelling of a corpus word ("attachmnts") finds no term of its own, and an
     # acronym the corpus writes out ("EE": "Enterprise Edition") finds only the chunks that happen to use it.
@@ -119,6 +124,7 @@ def _search(
     )
     passages: list[Passage] = []
     beyond: list[Passage] = []  # relevant passages ranked below `limit`, for `further`
+    located: dict[str, tuple[str, int]] = {}  # chunk id: (knowledge root, position in its document), for `beside`
     answered = False  # with dense vectors: has one passage cleared the full floor?
     for hit in hits:
         payload = hit.payload or {}
@@ -140,22 +146,8 @@ def _search(
             relevant = matched >= 1 or similarity >= with_terms
         if not relevant or len(passages) + len(beyond) == limit + further:
             continue
-        (passages if len(passages) < limit else beyond).append(
-            Passage(
-                chunk_id=str(hit.id),
-                title=payload.get("title", ""),
-                section=payload.get("section", ""),
-                source=payload.get("source", ""),
-                path=payload.get("path", ""),
-                text=payload.get("text", ""),
-                score=float(hit.score),
-                updated_at=payload.get("updated_at"),
-                stale=_stale(payload.get("updated_at"), today),
-                doc_type=payload.get("doc_type"),
-                product=payload.get("product"),
-                audience=payload.get("audience") or DEFAULT_AUDIENCE,
-            )
-        )
+        (passages if len(passages) < limit else beyond).append(_passage(str(hit.id), float(hit.score), payload, today))
+        located[str(hit.id)] = (payload.get("root", ""), int(payload.get("position", 0)))
     if not answered and not passages:
         return Retrieval(passages=[], support=None)
     judged = passages[: answerability.PASSAGES_JUDGED]
@@ -164,7 +156,57 @@ def _search(
     if not support.answers():
         return Retrieval(passages=[], support=support)
     chosen = answerability.supplements(concepts, texts, [_judged_text(p) for p in beyond], further)
-    return Retrieval(passages=passages + [beyond[i] for i in chosen], support=support)
+    found = passages + [beyond[i] for i in chosen]
+    near = _beside(store, found[:beside], located, taken={p.chunk_id for p in found}, audiences=audiences, today=today)
+    return Retrieval(passages=found + near, support=support)
+
+
+def _passage(chunk_id: str, score: float, payload: dict[str, Any], today: date) -> Passage:
+    return Passage(
+        chunk_id=chunk_id,
+        title=payload.get("title", ""),
+        section=payload.get("section", ""),
+        source=payload.get("source", ""),
+        path=payload.get("path", ""),
+        text=payload.get("text", ""),
+        score=score,
+        updated_at=payload.get("updated_at"),
+        stale=_stale(payload.get("updated_at"), today),
+        doc_type=payload.get("doc_type"),
+        product=payload.get("product"),
+        audience=payload.get("audience") or DEFAULT_AUDIENCE,
+    )
+
+
+def _beside(
+    store: KnowledgeStore,
+    around: list[Passage],
+    located: dict[str, tuple[str, int]],
+    *,
+    taken: set[str],
+    audiences: Set[str] | None,
+    today: date,
+) -> list[Passage]:
+    """The chunks just before and after each of `around` in its document (`located`: where each chunk is), not
+    already `taken`, in that order (scored 0: they were not retrieved, only read beside what was), for the
+    audiences the search allowed."""
+    wanted: list[tuple[str, str, int]] = []
+    for passage in around:
+        root, position = located[passage.chunk_id]
+        wanted += [(root, passage.path, position - 1), (root, passage.path, position + 1)]
+    near: dict[tuple[str, str, int], tuple[str, dict[str, Any]]] = {}
+    for root, path in dict.fromkeys((root, path) for root, path, _ in wanted):
+        positions = [position for r, p, position in wanted if (r, p) == (root, path) and position >= 0]
+        for chunk_id, payload in store.chunks_at(root=root, path=path, positions=positions):
+            near[(root, path, int(payload.get("position", -1)))] = (chunk_id, payload)
+    out: list[Passage] = []
+    for key in wanted:
+        chunk_id, payload = near.get(key, ("", {}))
+        allowed = audiences is None or (payload.get("audience") or DEFAULT_AUDIENCE) in audiences
+        if chunk_id and chunk_id not in taken and allowed:
+            taken.add(chunk_id)
+            out.append(_passage(chunk_id, 0.0, payload, today))
+    return out
 
 
 def _judged_text(passage: Passage) -> str:

@@ -156,6 +156,10 @@ class KnowledgeStore:
                 out.setdefault(path, set()).add(point_id)
         return out
 
+    def chunks_at(self, *, root: str, path: str, positions: Sequence[int]) -> list[tuple[str, dict[str, Any]]]:
+        """(id, payload) of one document's chunks at these positions (knowledge/chunking.py numbers them)."""
+        return self.engine.chunks_at(self.collection, root=root, path=path, positions=positions)
+
     def stats(self) -> dict[str, Any]:
         documents: set[str] = set()
         by_type: dict[str, int] = {}

@@ -87,6 +87,49 @@ def test_a_question_the_knowledge_base_cannot_answer_returns_nothing(store, kb):
     assert search(store, "what is the weather in Lisbon tomorrow", today=TODAY) == []
 
 
+RUNBOOK = """---
+title: Self-hosting
+audience: customer-shareable
+---
+# Self-hosting
+
+## Overview
+
+Run the server on any Linux host with Docker installed and a reverse proxy in front of it.
+
+## System requirements
+
+Minimum setup: 2 vCPU, 4 GB RAM and 20 GB of SSD storage per node.
+
+## Upgrades
+
+Pull the new image and restart the container; migrations run on start.
+
+## Telemetry
+
+The server reports anonymous usage counts once a day unless TELEMETRY_DISABLED is set.
+"""
+
+
+def test_an_answer_reads_the_chunks_beside_the_passages_it_found(store, tmp_path):
+    root = tmp_path / "runbook"
+    root.mkdir()
+    (root / "self-hosting.md").write_text(RUNBOOK)
+    (root / "notes.md").write_text("---\ntitle: Deal notes\n---\nUpgrades of the demo server happen on Fridays.\n")
+    ingest([root], store)
+    question = "how do we upgrade a self-hosted server"
+    found = search(store, question, today=TODAY, limit=1)
+    assert [p.section for p in found] == ["Upgrades"]
+    read = search(store, question, today=TODAY, limit=1, beside=1)
+    assert read[0] == found[0]  # what was found comes first
+    assert [p.section for p in read[1:]] == ["System requirements", "Telemetry"]  # before it, then after it
+    assert all(p.path == "self-hosting.md" and p.score == 0.0 for p in read[1:])
+    assert search(store, question, today=TODAY, limit=1, beside=0) == found
+    # The chunks beside are held to the audiences the search allows, like everything it returns.
+    internal_only = search(store, question, today=TODAY, beside=5, audiences={"internal"})
+    assert internal_only and {p.audience for p in internal_only} == {"internal"}
+
+
 def test_filters_and_staleness(store, kb):
     ingest([kb], store)
     assert search(store, "enterprise", doc_type="pricing", today=TODAY) == []
