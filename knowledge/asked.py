@@ -209,7 +209,7 @@ def named_connection(label: str, question: str) -> bool:
 _ASKING_VERB = re.compile(
     r"\b(?:support(?:s|ed)?|sign(?:s|ed)?|offer(?:s|ed)?|provides?|accepts?|integrat\w*|connect\w*|ha(?:ve|s)|"
     r"pay(?:s|ing)?|paid|invoiced|billed|charged|priced|issues?|gives?|runs?|allows?|includes?|"
-    r"enforc\w*|requir\w*|enabl\w*|configur\w*|"
+    r"enforc\w*|requir\w*|enabl\w*|configur\w*|use|using|"
     r"there|into|with|in|via|through|any|which|what(?:'?s|\s+is)?)\s+"
     r"(?:(?:a|an|the|some|any|your|its|other)\s+)?(?:[\w]+[\s-]+)?$",
     re.IGNORECASE,
@@ -300,7 +300,7 @@ def unanswered_subject(question: str, missing: Sequence[str], english: GeneralEn
             written = re.split(r"[\s-]+", match[0])
             if _ASKERS_OWN.search(before) or not any(_specific(word, before, english) for word in written):
                 continue
-            if _one_of_a_choice(before, after):
+            if _one_of_a_choice(before, after, missing):
                 continue
             verb = _ASKING_VERB.search(before)
             subject = before[: verb.start()] if verb else ""
@@ -379,7 +379,16 @@ _OR_AFTER = re.compile(r"^\s*,?\s*(?:or|vs\.?|versus)\s+\w", re.IGNORECASE)
 _OR_BEFORE = re.compile(r"\b(?:or|vs\.?|versus)\s+$", re.IGNORECASE)
 
 
-def _one_of_a_choice(before: str, after: str) -> bool:
+_OTHER_AFTER = re.compile(r"^\s*,?\s*(?:or|vs\.?|versus)\s+(?:(?:a|an|the)\s+)?([\w-]+)", re.IGNORECASE)
+_OTHER_BEFORE = re.compile(r"([\w-]+)\s+(?:or|vs\.?|versus)\s+$", re.IGNORECASE)
+
+
+def _one_of_a_choice(before: str, after: str, missing: Sequence[str] | None = None) -> bool:
     """Whether the words stand as one side of a choice ("SAML or OIDC?", "OIDC vs SAML"): the passages that name
-    the other side answer which it is."""
-    return bool(_OR_AFTER.match(after) or _OR_BEFORE.search(before))
+    the other side answer which it is. With `missing` (what no passage names), only when they do name the other
+    side: "HashiCorp Vault or AWS KMS?" is not answered by pages that name neither."""
+    other = _OTHER_AFTER.match(after) or _OTHER_BEFORE.search(before)
+    if other is None:
+        return False
+    unnamed = {word for label in missing or () for word in label.lower().split()}
+    return other[1].lower() not in unnamed

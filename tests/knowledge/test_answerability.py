@@ -241,6 +241,10 @@ def test_what_a_question_asks_about_must_be_in_the_passages(everyday):
         "they have 5mb payloads, how long are backups kept?",
     ):
         assert support(question).lacking is None, question
+    # "Can we use X" asks about X; a choice between two things no passage names is no choice the passages answer.
+    assert support("can we use Akeyless as the key store for backups?").lacking == "akeyless"
+    assert support("can backups be kept in Wasabi or Backblaze?").lacking in {"wasabi", "backblaze"}
+    assert support("are invoices issued in GBP or EUR?").lacking is None  # the passages name EUR
 
 
 def test_without_a_general_english_vocabulary_every_word_would_look_specific():
