@@ -36,8 +36,15 @@ class GlossaryError(GovernedFileError):
 
 def _searchable(phrases: list[str]) -> list[str]:
     for phrase in phrases:
-        if not lexical.words(phrase):
+        searched = lexical.words(phrase)
+        if not searched:
             raise ValueError(f"'{phrase}' has no searchable word (only stop words or single letters)")
+        if len(searched) == 1 and len(phrase.split()) > 1:
+            # "back up" searches as "back" alone, so "roll back" would read as a backup; "how much" as "much".
+            raise ValueError(
+                f"'{phrase}' is searched as '{searched[0]}' alone (its other words are stop words), so every "
+                f"question with that word would read as it: write the phrase another way, or leave it out"
+            )
     return phrases
 
 

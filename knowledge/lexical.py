@@ -23,7 +23,7 @@ from typing import Protocol
 import Stemmer
 
 # Recorded in every collection (knowledge/store.py): vectors made by another analyzer would not match.
-ANALYZER = "snowball-en/fields-2"
+ANALYZER = "snowball-en/fields-3"
 K1 = 1.2
 B = 0.75
 AVERAGE_LENGTH = 180  # tokens per chunk in the sample knowledge base; a constant keeps vectors stable
@@ -94,9 +94,21 @@ def pieces(text: str) -> list[Piece]:
     return out
 
 
+# A phrasal verb as the noun documents also write ("back up" and "backup", "log in" and "login"): its particle is a
+# stop word, so without this "roll back" and "back up" would both search as "back".
+_PHRASAL = re.compile(
+    r"\b(back|roll|fail|log|sign|set|check|opt)(?:s|ed|ing|ged|ging|ting|led|ling)?[ -]"
+    r"(up|back|over|in|out)\b"
+)
+_PHRASAL_NOUNS = frozenset(
+    {"backup", "rollback", "failover", "login", "logout", "signin", "signup", "signout", "setup", "checkout", "optout"}
+)
+
+
 def _singular(text: str) -> str:
-    """`text` lower-cased, each acronym's plural as the acronym."""
-    return _ACRONYM_PLURAL.sub(r"\1", text).lower()
+    """`text` lower-cased, each acronym's plural as the acronym and each phrasal verb as its noun."""
+    lowered = _ACRONYM_PLURAL.sub(r"\1", text).lower()
+    return _PHRASAL.sub(lambda m: m[1] + m[2] if m[1] + m[2] in _PHRASAL_NOUNS else m[0], lowered)
 
 
 def stem(word: str) -> str:

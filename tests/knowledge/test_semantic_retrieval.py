@@ -177,6 +177,20 @@ def test_the_shipped_glossary_loads_and_a_broken_one_is_refused_with_one_line(tm
     broken.write_text('version: "1"\nentries:\n  - term: SSO\n    synonym: [SAML]\n')
     with pytest.raises(GlossaryError, match=r"entries\.0\.synonym"):
         load_glossary(broken)
+    # "own servers" would search as "server" alone: every question naming a server would read as self-hosting.
+    broken.write_text('version: "1"\nentries:\n  - term: self-hosted\n    synonyms: [on-prem, own servers]\n')
+    with pytest.raises(GlossaryError, match=r"'own servers' is searched as 'server' alone"):
+        load_glossary(broken)
+
+
+def test_a_phrasal_verb_searches_as_the_noun_documents_also_write():
+    assert lexical.tokens("how do we back up the data") == lexical.tokens("how do we backup the data")
+    assert lexical.tokens("backed-up nightly; logging in; set up SSO") == lexical.tokens(
+        "backup nightly login setup sso"
+    )
+    assert "backup" not in lexical.tokens("can we roll back an upgrade?")  # "roll back" is a rollback, not a backup
+    assert lexical.tokens("roll back") == ["rollback"]
+    assert lexical.tokens("log files are sent back") == ["log", "file", "sent", "back"]  # no particle: no change
 
 
 def test_a_collection_built_lexical_only_asks_for_a_rebuild_under_the_new_default(tmp_path, small_kb, open_store):
