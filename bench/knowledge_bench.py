@@ -46,7 +46,7 @@ from knowledge.embeddings import DEFAULT, TextEmbedder, make_embedder  # noqa: E
 from knowledge.engine import StoredPoint, VectorEngine  # noqa: E402
 from knowledge.loaders import load  # noqa: E402
 from knowledge.models import CUSTOMER_FACING, Audience, Chunk  # noqa: E402
-from knowledge.search import search  # noqa: E402
+from knowledge.search import BESIDE_FOR_ANSWERS, FURTHER_FOR_ANSWERS, search  # noqa: E402
 from knowledge.store import KnowledgeStore, to_points  # noqa: E402
 
 # Local mode says it is slow past 20k points: measuring how slow is what this script is for.
@@ -132,6 +132,7 @@ class Row:
     search_p50: float = 0.0
     search_p95: float = 0.0
     filtered_p95: float = 0.0
+    answer_p95: float = 0.0  # search as an answer reads it (further passages, the chunks beside)
     reopen: float = 0.0
     disk_mb: float = 0.0
     agreement: float | None = None
@@ -172,7 +173,7 @@ def measure(
         store.settle()
         row.settle = clock() - started
         search(store, QUERIES[0])  # warm-up: the floor reads the corpus vocabulary once
-        engine_times, search_times, filtered_times = [], [], []
+        engine_times, search_times, filtered_times, answer_times = [], [], [], []
         for i in range(queries):
             question = QUERIES[i % len(QUERIES)]
             started = clock()
@@ -184,10 +185,14 @@ def measure(
             started = clock()
             search(store, question, limit=5, doc_type="security", audiences=CUSTOMER_FACING)
             filtered_times.append((clock() - started) * 1000)
+            started = clock()  # what an answer reads: two further passages and the chunks beside the first five
+            search(store, question, limit=5, further=FURTHER_FOR_ANSWERS, beside=BESIDE_FOR_ANSWERS)
+            answer_times.append((clock() - started) * 1000)
         top = {question: [(hit.id, hit.score) for hit in store.query(question, limit=5)] for question in QUERIES}
         row.engine_p95 = percentile(engine_times, 95)
         row.search_p50, row.search_p95 = percentile(search_times, 50), percentile(search_times, 95)
         row.filtered_p95 = percentile(filtered_times, 95)
+        row.answer_p95 = percentile(answer_times, 95)
         store.close()
         started = time.perf_counter()  # reopening is mostly disk and memory: always wall time
         store = KnowledgeStore(ENGINES[kind](folder), embedder=embedder)
@@ -229,7 +234,8 @@ def main() -> None:
     print(f"dense model {model.name} {model.version or ''}; {args.clock} clock; query embedding {per_question:.2f} ms")
     header = (
         f"{'engine':<11}{'chunks':>8}  {'mode':<8}{'ingest/s':>10}{'settle s':>10}{'engine p95':>12}"
-        f"{'search p50':>12}{'search p95':>12}{'filtered p95':>14}{'reopen s':>10}{'disk MB':>9}{'top5 =':>8}"
+        f"{'search p50':>12}{'search p95':>12}{'filtered p95':>14}{'answer p95':>12}"
+        f"{'reopen s':>10}{'disk MB':>9}{'top5 =':>8}"
     )
     for size in (int(s) for s in args.sizes.split(",")):
         chunks = synthetic_chunks(size, units, random.Random(size))
@@ -254,6 +260,7 @@ def main() -> None:
                 print(
                     f"{row.engine:<11}{row.chunks:>8}  {row.mode:<8}{row.ingest_rate:>10,.0f}{row.settle:>10.1f}"
                     f"{row.engine_p95:>12.1f}{row.search_p50:>12.1f}{row.search_p95:>12.1f}{row.filtered_p95:>14.1f}"
+                    f"{row.answer_p95:>12.1f}"
                     f"{row.reopen:>10.2f}{row.disk_mb:>9.0f}{agreement}",
                     flush=True,
                 )
