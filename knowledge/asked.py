@@ -61,7 +61,9 @@ _ASKS_RATE = re.compile(
 )
 _RATE = re.compile(
     r"\d[\d,.]*\s*(?:k\s*)?(?:[a-z]+\s+){0,2}?(?:/|per|a|an|every|each)\s*(?:s|sec|seconds?|min|minutes?|h|hr|hours?|day)\b|"
-    r"\b\d[\d,.]*\s*(?:rps|rpm|qps|req/s)\b",
+    r"\b\d[\d,.]*\s*(?:rps|rpm|qps|req/s)\b|"
+    # a table's limit and window columns: "| 100 requests | 1 minute |"
+    r"\b\d[\d,.]*\s*(?:requests?|calls?|req)\s*\|\s*(?:\d+\s*)?(?:s|sec|seconds?|min|minutes?|h|hr|hours?|day)\b",
     re.IGNORECASE,
 )
 # How long something lasts or takes is answered by a duration ("30 days", "24 hours", "indefinitely", "daily"),

@@ -78,6 +78,7 @@ class Piece:
 
     terms: tuple[str, ...]
     words: tuple[str, ...]
+    raw: str = ""  # as written, lower-cased
 
 
 def pieces(text: str) -> list[Piece]:
@@ -87,10 +88,10 @@ def pieces(text: str) -> list[Piece]:
             continue
         whole = _stem(raw)
         if not any(sep in raw for sep in "-/."):
-            out.append(Piece((whole,), (whole,)))
+            out.append(Piece((whole,), (whole,), raw))
             continue
         parts = tuple(_stem(part) for part in _PARTS.split(raw) if part and _kept(part))
-        out.append(Piece((whole, *parts), parts))
+        out.append(Piece((whole, *parts), parts, raw))
     return out
 
 
@@ -103,6 +104,11 @@ _PHRASAL = re.compile(
 _PHRASAL_NOUNS = frozenset(
     {"backup", "rollback", "failover", "login", "logout", "signin", "signup", "signout", "setup", "checkout", "optout"}
 )
+
+
+# Two words joined by a slash, each of four letters or more, offer a choice ("roles/policies", "users/groups");
+# "24/7", "CI/CD", "req/sec" and "cpu/ram" are names or units.
+_EITHER = re.compile(r"[a-z]{4,}/[a-z]{4,}")
 
 
 def _singular(text: str) -> str:
@@ -267,6 +273,8 @@ def analyze(text: str, glossary: Expander | None = None) -> AnalyzedQuery:
                 query.terms[term] = max(query.terms.get(term, 0.0), weight / len(alternative))
     for index, piece in enumerate(found):
         concept = (frozenset(piece.terms[:1]), frozenset(piece.words))
+        if _EITHER.fullmatch(piece.raw):  # "roles/policies": roles or policies, either one answers
+            concept = (*concept, *(frozenset({word}) for word in piece.words))
         spelled = tuple(NUMBER_WORDS.get(word, word) for word in piece.words)
         if len(piece.words) > 1 and spelled != piece.words:  # "4-eyes" is "four-eyes"
             concept = (*concept, frozenset(spelled))

@@ -283,6 +283,8 @@ def test_a_rate_limit_is_answered_by_a_rate(everyday):
     assert lacking_answer("whats the rate limit on the admin api?", limits, everyday) is None
     assert lacking_answer("what's the rate limit on the REST API?", about, everyday) == "a rate limit"
     assert lacking_answer("do staging projects get the same rate limits as prod?", about, everyday) is None
+    table = ["| Route | Limit | Window |\n|---|---|---|\n| /api/v1/management/* | 100 requests | 1 minute |"]
+    assert lacking_answer("whats the rate limit on the management API?", table, everyday) is None
 
 
 def test_what_or_which_names_what_is_asked(everyday):

@@ -239,3 +239,18 @@ def test_the_operator_upgrading_to_the_default_is_told_to_rebuild_and_ingest_reb
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "Rebuilding the knowledge base with static-minilm" in rebuilt.output
     assert runner.invoke(app, ["kb", "stats"]).exit_code == 0
+
+
+def test_two_words_joined_by_a_slash_offer_a_choice_and_names_and_units_do_not():
+    (roles,) = lexical.analyze("roles/policies").concepts
+    assert roles.named_in({"role"}) and roles.named_in({"polici"})
+    for written in ("24/7", "req/sec", "CI/CD"):
+        (concept,) = lexical.analyze(written).concepts
+        parts = lexical.words(written)
+        assert not concept.named_in({parts[0]}), written  # one part alone does not name it
+
+
+def test_high_availability_is_what_ha_stands_for():
+    glossary = load_glossary(DEFAULT_GLOSSARY)
+    (asked,) = [c for c in lexical.analyze("HA?", glossary).concepts]
+    assert asked.named_in(set(lexical.tokens("Run two replicas for high availability.")))
