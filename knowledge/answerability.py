@@ -22,9 +22,9 @@ the question is specifically about. Two signals, both measured against the corpu
 The knowledge base answers when `coverage + CLOSENESS_WEIGHT * closeness` clears the floor for the mode in use
 and nothing of the kind asked for, or asked about, is lacking (knowledge/asked.py). The floors were calibrated
 on the development questions of public documentation sets (evals/corpora/) and the sample knowledge base's,
-pooled. Over the dev splits of all fourteen products' question sets and the sample knowledge base's questions
-(205 unanswerable, 577 answerable), 0.64 abstains on 155 and refuses 31 (5.4%); 0.62 would abstain on 148 and
-refuse 25, 0.66 abstain on 157 and refuse 37. The floor stays: an answer built from passages that do not hold
+pooled. Over the dev splits of all twenty products' question sets and the sample knowledge base's questions
+(283 unanswerable, 760 answerable), 0.64 abstains on 213 and refuses 37 (4.9%); 0.62 would abstain on 205 and
+refuse 29, 0.66 abstain on 216 and refuse 40. The floor stays: an answer built from passages that do not hold
 it misleads, while "I don't know" sends the rep to the people who know and records the gap. Figures in
 docs/benchmarks.md. The concepts a question names that no passage holds are reported, so
 "I don't know" can say what was not found.
