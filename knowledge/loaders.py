@@ -115,6 +115,8 @@ def _html_text(markup: str) -> tuple[str, dict[str, Any]]:
         elif element.name == "li":
             lines.append("- " + _words(element))
         else:
+            if lines and lines[-1].startswith("- "):
+                lines.append("")  # the list ends here: without a blank line the paragraph joins its last item
             lines += [_words(element), ""]
     return "\n".join(lines), meta
 

@@ -87,3 +87,14 @@ def test_an_unreadable_page_is_refused_with_the_reason(tmp_path: Path):
     path.write_bytes(b"\x00\x01binary")
     with pytest.raises(UnreadableDocument, match="binary"):
         load(path, tmp_path)
+
+
+def test_a_paragraph_after_a_list_is_not_read_as_its_last_item(tmp_path: Path):
+    page = tmp_path / "ubuntu.rst"
+    page.write_text(
+        "Ubuntu\n======\n\nSupported releases include:\n\n- Ubuntu 24.04 LTS\n- Ubuntu 22.04 LTS\n\n"
+        "The above list assumes a support contract.\n"
+    )
+    text = load(page, tmp_path).text
+    # In Markdown a line right under a list item continues that item: a blank line ends the list.
+    assert "- Ubuntu 22.04 LTS\n\nThe above list assumes a support contract." in text
