@@ -151,6 +151,27 @@ def table_cell(text: str, query: str) -> str | None:
     return best[1] if best else None
 
 
+def other_rows(cell: str, texts: list[str]) -> tuple[str, ...]:
+    """How the rows of the tables in `texts` other than the row of `cell` ("P1, Premium: 30 minutes") read as
+    sentences ("P4: ..."): when the question names one row, the others do not answer it."""
+    row = cell.split(",", 1)[0].strip()
+    labels: set[str] = set()
+    for text in texts:
+        header = False
+        for line in text.split("\n"):
+            line = line.strip()
+            if not line.startswith("|"):
+                header = False
+                continue
+            cells = _cells(line)
+            if cells is None:
+                continue
+            if header and cells[0] and re.sub(r"\*\*|__|`", "", cells[0]) != row:
+                labels.add(re.sub(r"\*\*|__|`", "", cells[0]) + ":")
+            header = True
+    return tuple(sorted(labels))
+
+
 # Composing an answer from several passages --------------------------------------------------------------------
 
 _FENCE_LINE = re.compile(r"^\s*(?:```|~~~)")  # a code block reads as noise in a quote

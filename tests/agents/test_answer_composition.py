@@ -52,6 +52,18 @@ def test_a_table_cell_needs_a_column_that_names_something_the_row_does_not():
     assert table_cell(sla, "p1 response with premium support") == "P1, Premium Support: 30 minutes, 24/7"
 
 
+def test_when_the_question_names_a_row_of_a_table_the_other_rows_are_not_quoted():
+    sla = (
+        "| Priority | Definition | Standard | Premium Support |\n|---|---|---|---|\n"
+        "| P1 | Production down | 2 business hours | 30 minutes, 24/7 |\n"
+        "| P4 | Feature request | Best effort | 5 business days |\n"
+    )
+    call = ToolCallPart("search_knowledge", {"query": "what is the P1 response time with premium support?"})
+    answer = _answer([passage("a", sla, "SLAs")], call)["text"]
+    assert answer.splitlines()[0] == "*P1, Premium Support: 30 minutes, 24/7*"
+    assert "P1: Definition Production down" in answer and "P4" not in answer
+
+
 def test_the_answer_leads_with_the_best_sentence_and_cites_its_passage_first():
     call = ToolCallPart("search_knowledge", {"query": "sso session timeout - default and max?"})
     answer = _answer([passage("a", OVERVIEW, "Overview"), passage("b", SESSIONS, "Single sign-on")], call)
