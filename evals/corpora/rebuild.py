@@ -39,6 +39,8 @@ PRODUCTS = {
     "minio": ("35f2bb81280a3573c64947e8bd979e2c7026d2dd", "source/"),
     "formbricks": ("b66c1dd978af618a0e402bd3343b456bed68594c", "docs/"),
     "documenso": ("75330166cc00b29c14399bc2e391e4b4d8080c00", "apps/docs/content/docs/"),
+    "traefik": ("fd5a576df2e8aeb0bfc8a96b6ef6e60a61f7ec0a", "docs/content/"),
+    "chatwoot": ("29cf71bf754e4b21617cc95979d680b84da5c124", ""),
 }
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
