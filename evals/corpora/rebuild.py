@@ -41,6 +41,8 @@ PRODUCTS = {
     "documenso": ("75330166cc00b29c14399bc2e391e4b4d8080c00", "apps/docs/content/docs/"),
     "traefik": ("fd5a576df2e8aeb0bfc8a96b6ef6e60a61f7ec0a", "docs/content/"),
     "chatwoot": ("29cf71bf754e4b21617cc95979d680b84da5c124", ""),
+    "zammad": ("ca3d14bfc1a3ecf611dd07c2bd3d633089b235b7", ""),
+    "certmanager": ("776e5dba56510fc9de84206b806b568447077f25", "content/docs/"),
 }
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
