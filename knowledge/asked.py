@@ -377,10 +377,6 @@ def asked_about(question: str, label: str) -> bool:
     return False
 
 
-_OR_AFTER = re.compile(r"^\s*,?\s*(?:or|vs\.?|versus)\s+\w", re.IGNORECASE)
-_OR_BEFORE = re.compile(r"\b(?:or|vs\.?|versus)\s+$", re.IGNORECASE)
-
-
 _OTHER_AFTER = re.compile(r"^\s*,?\s*(?:or|vs\.?|versus)\s+(?:(?:a|an|the)\s+)?([\w-]+)", re.IGNORECASE)
 _OTHER_BEFORE = re.compile(r"([\w-]+)\s+(?:or|vs\.?|versus)\s+$", re.IGNORECASE)
 

@@ -39,8 +39,10 @@ def _searchable(phrases: list[str]) -> list[str]:
         searched = lexical.words(phrase)
         if not searched:
             raise ValueError(f"'{phrase}' has no searchable word (only stop words or single letters)")
-        if len(searched) == 1 and len(phrase.split()) > 1:
-            # "back up" searches as "back" alone, so "roll back" would read as a backup; "how much" as "much".
+        written = phrase.split()
+        if len(searched) == 1 and len(written) > 1 and searched[0] in {lexical.stem(word) for word in written}:
+            # "own servers" searches as "server" alone, so any server would read as self-hosting; "how much" as
+            # "much". ("log in" is one word, "login": a phrasal verb reads as its noun.)
             raise ValueError(
                 f"'{phrase}' is searched as '{searched[0]}' alone (its other words are stop words), so every "
                 f"question with that word would read as it: write the phrase another way, or leave it out"

@@ -166,8 +166,9 @@ def other_rows(cell: str, texts: list[str]) -> tuple[str, ...]:
             cells = _cells(line)
             if cells is None:
                 continue
-            if header and cells[0] and re.sub(r"\*\*|__|`", "", cells[0]) != row:
-                labels.add(re.sub(r"\*\*|__|`", "", cells[0]) + ":")
+            label = re.sub(r"\*\*|__|`", "", cells[0])  # as table_cell and the row's sentence write it
+            if header and label and label != row:
+                labels.add(label + ":")
             header = True
     return tuple(sorted(labels))
 

@@ -181,6 +181,9 @@ def test_the_shipped_glossary_loads_and_a_broken_one_is_refused_with_one_line(tm
     broken.write_text('version: "1"\nentries:\n  - term: self-hosted\n    synonyms: [on-prem, own servers]\n')
     with pytest.raises(GlossaryError, match=r"'own servers' is searched as 'server' alone"):
         load_glossary(broken)
+    fine = tmp_path / "phrasal.yaml"  # "log in" searches as "login", a word of its own: nothing is lost
+    fine.write_text('version: "1"\nentries:\n  - term: single sign-on\n    related: [log in with Okta, log in]\n')
+    assert load_glossary(fine).knows("log in")
 
 
 def test_a_phrasal_verb_searches_as_the_noun_documents_also_write():
