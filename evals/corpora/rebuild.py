@@ -43,6 +43,10 @@ PRODUCTS = {
     "chatwoot": ("29cf71bf754e4b21617cc95979d680b84da5c124", ""),
     "zammad": ("ca3d14bfc1a3ecf611dd07c2bd3d633089b235b7", ""),
     "certmanager": ("776e5dba56510fc9de84206b806b568447077f25", "content/docs/"),
+    "mender": ("311b67d81a2d129af553488975ffd7f89e1ba649", ""),
+    "nats": ("98856081c8843d9fa238b3ea96e1f72d07f31113", ""),
+    "jitsi": ("39ea55309eff25a339b4c31fa5367f25842c0f5a", "docs/"),
+    "openreplay": ("ef632f3bcda67e61aa2bc02e417f9d7de4018353", "src/pages/en/v1.26.0/"),
 }
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
