@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents import figures
-from agents.offline.quoting import answering_sentences, other_rows, table_cell
+from agents.offline.quoting import answering_sentences, other_rows, row_label, table_cell
 
 Passage = dict[str, Any]  # a search result as the tools return it: chunk_id, text, title, section, source...
 
@@ -41,10 +41,11 @@ def compose(question: str, passages: list[Passage]) -> Composed:
         quotable=lambda unit: not figures.states_money(unit),
     )
     quoted = [passages[index] for index in dict.fromkeys(q.passage for q in said)]
-    cells = ((p, table_cell(str(p.get("text", "")), question)) for p in quoted or passages[:1])
+    rows = {row_label(q.text) for q in said}  # a cell leads only when its row is among the best answers
+    cells = ((p, table_cell(str(p.get("text", "")), question, rows=rows)) for p in quoted)
     cell = next(((text, p) for p, text in cells if text and not figures.states_money(text)), None)
     if cell is not None:  # "P1 with premium support?": the P4 row says nothing of P1, whatever it says of premium
-        others = other_rows(cell[0], [str(p.get("text", "")) for p in passages])
+        others = other_rows(cell[0], [str(p.get("text", "")) for p in passages], question)
         said = [q for q in said if not q.text.startswith(others)] or said
     order = list(dict.fromkeys(q.passage for q in said))  # the passage of the best sentence first
     quotes = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,9 @@ def cite(passage: dict[str, Any]) -> str:
     warning = NOT_FOR_CUSTOMERS.get(passage.get("audience") or "")  # an Audience is its string
     restricted = f" · :lock: _{warning}_" if warning else ""  # a source that may not leave the company
     return link + (" _(may be out of date)_" if passage.get("stale") else "") + restricted
+
+
+_EMPHASIS = re.compile(r"\*\*|__|`")  # Markdown emphasis reads as noise in a quote
 
 
 def _cells(line: str) -> list[str] | None:
@@ -51,7 +54,7 @@ def _groups(text: str) -> list[list[str]]:
 
     def flush() -> None:
         if prose:
-            plain = re.sub(r"\*\*|__|`", "", " ".join(prose))  # Markdown emphasis reads as noise in a quote
+            plain = _EMPHASIS.sub("", " ".join(prose))
             if in_item:
                 items.add(len(groups))
             groups.append([u.strip() for u in re.split(r"(?<=[.!?])\s+", plain) if u.strip()])
@@ -61,7 +64,7 @@ def _groups(text: str) -> list[list[str]]:
         line = line.strip()
         if line.startswith("|"):
             flush()
-            cells = _cells(line)
+            cells = _cells(_EMPHASIS.sub("", line))
             if cells is None:
                 continue
             if not header:
@@ -124,52 +127,68 @@ def quote(text: str, query: str, limit: int = 420) -> str:
     return " ".join(units[i] for i in sorted(chosen))
 
 
-def table_cell(text: str, query: str) -> str | None:
-    """The one cell of a table the question asks for, as "Row, Column: value": the question names the
-    row ("P1") and the column ("Premium"). None when no table cell is named that way."""
-    wanted = set(lexical.tokens(query))
-    best: tuple[int, str] | None = None
+def _table_rows(text: str) -> Iterator[tuple[list[str], list[str]]]:
+    """Each row of the tables in a passage, with its table's header, as a rep reads them (and as the row's
+    sentence quotes it): links as their words, no HTML or emphasis."""
     header: list[str] = []
-    for line in text.split("\n"):
+    for line in readable(text).split("\n"):
         line = line.strip()
         if not line.startswith("|"):
             header = []
             continue
-        cells = _cells(line)
+        cells = _cells(_EMPHASIS.sub("", line))
         if cells is None:
             continue
         if not header:
             header = cells
             continue
-        row = wanted & set(lexical.tokens(cells[0]))
+        yield header, cells
+
+
+def table_cell(text: str, query: str, *, rows: Collection[str] | None = None) -> str | None:
+    """The one cell of a table the question asks for, as "Row, Column: value": the question names the
+    row ("P1") and the column ("Premium"), each by at least half of its words (one shared word of "Consent
+    required for third-party marketing" does not name that row). With `rows`, only a row of those labels
+    (the rows that answer the question best) may hold it. None when no table cell is named that way."""
+    wanted = set(lexical.tokens(query))
+    best: tuple[int, str] | None = None
+    for header, cells in _table_rows(text):
+        if rows is not None and cells[0] not in rows:
+            continue
+        row = _named(wanted, cells[0])
         if not row:
             continue
         for name, value in zip(header[1:], cells[1:], strict=False):
-            column = (wanted & set(lexical.tokens(name))) - row  # the column names something the row does not
+            column = _named(wanted - row, name)  # the column names something the row does not
             if column and value and (best is None or len(row) + len(column) > best[0]):
-                best = (len(row) + len(column), re.sub(r"\*\*|__|`", "", f"{cells[0]}, {name}: {value}"))
+                best = (len(row) + len(column), f"{cells[0]}, {name}: {value}")
     return best[1] if best else None
 
 
-def other_rows(cell: str, texts: list[str]) -> tuple[str, ...]:
+def _named(wanted: set[str], label: str) -> set[str]:
+    """The words of `wanted` that name `label`: none unless they are at least half of its words."""
+    words = {token for token in lexical.tokens(label) if "-" not in token}  # a compound counts as its parts
+    shared = wanted & words
+    return shared if 2 * len(shared) >= len(words) else set()
+
+
+def row_label(unit: str) -> str:
+    """The row a table row's sentence ("P4: Premium 8 hours, ...") reads out: the words before its colon."""
+    return unit.split(":", 1)[0]
+
+
+def other_rows(cell: str, texts: list[str], query: str) -> tuple[str, ...]:
     """How the rows of the tables in `texts` other than the row of `cell` ("P1, Premium: 30 minutes") read as
-    sentences ("P4: ..."): when the question names one row, the others do not answer it."""
+    sentences ("P4: ..."): when the question names one row, the others do not answer it. A row the question
+    names too ("Postgres, Redis and NATS?") is not among them."""
     row = cell.split(",", 1)[0].strip()
-    labels: set[str] = set()
-    for text in texts:
-        header = False
-        for line in text.split("\n"):
-            line = line.strip()
-            if not line.startswith("|"):
-                header = False
-                continue
-            cells = _cells(line)
-            if cells is None:
-                continue
-            label = re.sub(r"\*\*|__|`", "", cells[0])  # as table_cell and the row's sentence write it
-            if header and label and label != row:
-                labels.add(label + ":")
-            header = True
+    wanted = set(lexical.tokens(query))
+    labels = {
+        cells[0] + ":"
+        for text in texts
+        for _, cells in _table_rows(text)
+        if cells[0] and cells[0] != row and not wanted & set(lexical.tokens(cells[0]))
+    }
     return tuple(sorted(labels))
 
 
@@ -183,6 +202,13 @@ _MARKUP = re.compile(r"<[^>\n]*>|\{[^{}\n]*\}|:::[a-z]*")  # HTML tags, MDX expr
 # "Click  >".
 _LABELLED = re.compile(r'<[A-Z]\w*\s[^>\n]*?\b(?:name|label|title)="([^"]+)"[^>\n]*/?>')
 _HEADING = re.compile(r"^\s*#{2,}\s*(.+?)\s*#*\s*$")
+# A notice's marker ("!!! warning", "!!!!! Only in Enterprise": MkDocs and Grav admonitions) says how the text
+# is boxed on the site, not what it says.
+_ADMONITION = re.compile(
+    r"^[ \t>]*!{2,}[ \t]*(?:(?:note|tip|hint|info|warning|danger|important|caution|example|success|abstract)\b"
+    r"(?:[ \t]+\"[^\"\n]*\")?[ \t]*$)?",
+    re.IGNORECASE | re.MULTILINE,
+)
 # The question asks for an amount, a duration, a version or a limit: a sentence stating a number answers it.
 _ASKS_FOR_NUMBER = re.compile(
     r"\b(?:how\s+(?:long|many|much|often|fast|soon|quickly|big|large|old)|what\s+versions?|which\s+versions?|"
@@ -238,7 +264,7 @@ def readable(text: str) -> str:
     """A passage's text as a rep reads it: no code blocks, images, HTML or MDX markup, links as their words, and
     each sub-heading in front of the first sentence under it (it names what the sentences below are about)."""
     text = _without_code(text)
-    text = _IMAGE.sub("", text)
+    text = _ADMONITION.sub("", _IMAGE.sub("", text))
     text = _LINK.sub(r"\1", text)
     text = _MARKUP.sub(" ", _LABELLED.sub(r"\1", text))
     lines: list[str] = []

@@ -64,6 +64,31 @@ def test_when_the_question_names_a_row_of_a_table_the_other_rows_are_not_quoted(
     assert "P1: Definition Production down" in answer and "P4" not in answer
 
 
+def test_a_cell_leads_only_when_the_question_names_most_of_its_row_and_column_and_its_row_answers():
+    consent = (
+        "| Topic | Ory's role | Your role |\n|---|---|---|\n"
+        "| Consent required for third-party marketing | You can store consent | You collect it |\n"
+    )
+    assert table_cell(consent, "how often does ory get third-party pen tested?") is None  # one word of five
+    ports = (
+        "| Protocol | Standard ports | In default list? |\n|---|---|---|\n"
+        "| **PostgreSQL** | 5432 | Yes |\n| Redis | 6379 | Yes |\n| [NATS](https://nats.io) | 4222 | No |\n"
+    )
+    question = "are postgres, redis and nats ports opaque by default? standard ports for redis?"
+    assert table_cell(ports, question, rows={"Redis"}) == "Redis, Standard ports: 6379"
+    assert table_cell(ports, question, rows={"PostgreSQL"}) is None  # "postgres" is not the row's word
+    # The rows the question names stay in the answer beside the cell's; the row's label reads without markup.
+    call = ToolCallPart("search_knowledge", {"query": question})
+    answer = _answer([passage("a", ports, "Protocol detection")], call)["text"]
+    assert "NATS: Standard ports 4222" in answer and "**" not in answer
+
+
+def test_a_notice_marker_is_not_quoted():
+    text = readable('!!! warning "Heads up"\n    Rotate keys yearly.\n!!!!! Webhooks are only in Enterprise.')
+    assert "!!" not in text and "Heads up" not in text
+    assert "Rotate keys yearly." in text and "Webhooks are only in Enterprise." in text
+
+
 def test_the_answer_leads_with_the_best_sentence_and_cites_its_passage_first():
     call = ToolCallPart("search_knowledge", {"query": "sso session timeout - default and max?"})
     answer = _answer([passage("a", OVERVIEW, "Overview"), passage("b", SESSIONS, "Single sign-on")], call)
