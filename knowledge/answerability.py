@@ -11,12 +11,14 @@ the question is specifically about. Two signals, both measured against the corpu
   context ("huge", "worried": a single piece of the embedding model's general English vocabulary),
   which weighs little. So does what the question names only as its scene, where no passage holds it: a
   part that does not ask ("firewall team needs a list"), who the customer is ("Prospect (FinServ, ~40
-  nodes)"), a count of the asker's things (`asked.in_scene`).
+  nodes)"), who asks ("Prospect in banking asks: ..."), a count of the asker's things (`asked.in_scene`),
+  and the asker's customer itself ("prospect", "customer": `asked.asker`).
 - **Closeness**: the cosine between the question (its misspellings of corpus words corrected) and the
   passage's nearest sentence (dense vectors).
 - **The kind of answer**: a question that asks for an amount of money, an uptime figure, a rate, a
-  duration ("how long are logs kept?"), a count, or names a numbered standard or version ("SOC 1",
-  "ISO 27701") is not answered by passages that state none (`lacking_answer`), however close they are;
+  duration ("how long are logs kept?"), a size ("max message size"), a count, or names a numbered standard
+  or version ("SOC 1", "ISO 27701") is not answered by passages that state none (`lacking_answer`), however
+  close they are;
   nor is one whose subject, or a glossary aspect it asks about ("SAML", "BAA"), no passage names.
 
 The knowledge base answers when `coverage + CLOSENESS_WEIGHT * closeness` clears the floor for the mode in use
@@ -47,6 +49,7 @@ import numpy as np
 from knowledge import lexical
 from knowledge.asked import (
     asked_about,
+    asker,
     asker_context,
     in_scene,
     lacking_answer,
@@ -291,7 +294,7 @@ def weigh(
         weight = vocabulary.idf(frequency)
         if not unknown and all(everyday.common(spelled.get(term, term)) for term in own):
             weight *= COMMON_WEIGHT
-        if in_scene(label, question):  # the scene, not the subject: "Prospect (FinServ, ~40 nodes)"
+        if in_scene(label, question) or asker(label):  # the scene, not the subject: "Prospect (FinServ, ~40 nodes)"
             weighted.append(WeightedConcept(concept, weight, label, False, CONTEXT_WEIGHT * weight))
             continue
         weighted.append(WeightedConcept(concept, weight, label, unknown))

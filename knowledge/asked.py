@@ -68,6 +68,17 @@ _RATE = re.compile(
 )
 # How long something lasts or takes is answered by a duration ("30 days", "24 hours", "indefinitely", "daily"),
 # which a page on the topic that never states one ("audit logs record every change") does not give.
+# "max file size", "how big can an upload be": a size in bytes, which no passage that states none answers.
+_ASKS_SIZE = re.compile(
+    r"\b(?:max(?:imum)?|largest|biggest|limit\s+on\s+(?:the\s+)?)\s+(?:[a-z]+\s+){0,2}size\b|"
+    r"\bsize\s+(?:limits?|caps?)\b|\bhow\s+(?:big|large)\s+(?:can|may|could)\b",
+    re.IGNORECASE,
+)
+_SIZE = re.compile(
+    r"\d\s?(?:[KMGTP]i?B|[KMGTP]B?/s)\b|\d\s?(?:bytes?|kilobytes?|megabytes?|gigabytes?|terabytes?)\b|"
+    r"\b(?:unlimited|no\s+(?:size\s+)?limit)\b",
+    re.IGNORECASE,
+)
 _ASKS_DURATION = re.compile(
     r"\bhow\s+(?:long|soon|quickly|many\s+(?:seconds|minutes|hours|days|weeks|months|years))\b|"
     r"\bretention\s+(?:period|window)\b",
@@ -83,6 +94,8 @@ _DURATION = re.compile(
 # A standard or version named with its number, as typed: "SOC 1", "ISO 27701", "GA4", "PCI-DSS 4".
 _NUMBERED_NAME = re.compile(r"\b([A-Za-z]{2,})[ -]?(\d{1,5}(?:\.\d+)?)(?![\d.%])\b")
 NAME_GAP = 12  # characters a passage may put between a name and its number ("ISO/IEC 27001")
+# A number after a protocol is a port, not an edition: "TCP 443" is answered by "TCP connections using port 443".
+_PROTOCOLS = frozenset({"tcp", "udp", "port", "ports", "http", "https"})
 
 
 def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEnglish) -> str | None:
@@ -98,6 +111,8 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEngl
         return "a rate limit"
     if _ASKS_DURATION.search(question) and not any(_DURATION.search(text) for text in said):
         return "a duration"
+    if _ASKS_SIZE.search(question) and not any(_SIZE.search(text) for text in said):
+        return "a size"
     counted = _counted(question)
     if counted and not any(_counts(sentence, counted) for text in passages for sentence in _prose_sentences(text)):
         return "a number of " + " ".join(counted.values())
@@ -106,6 +121,10 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEngl
         name, number = match[1], match[2]
         if not (name.isupper() or (len(name) <= 4 and not everyday.common(name.lower()))):
             continue  # "manage 6 sites", "top 10": a word and a quantity, not a name
+        if name.lower() in _PROTOCOLS:
+            if not any(re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", t) for t in lowered):
+                return f"{name} {number}"
+            continue
         if name.lower() in lexical.STOP_WORDS or not any(
             re.search(rf"\b{re.escape(name.lower())}", t) for t in lowered
         ):
@@ -134,6 +153,9 @@ _ASKS_COUNT = re.compile(
     re.IGNORECASE,
 )
 _COUNT_FILLER = frozenset("number amount count total size".split())  # besides the stop words
+# "max message size", "maximum file length": the measure of one thing (a size a table or sentence states in MB),
+# not how many of them.
+_MEASURE = frozenset("size sizes length lengths duration weight".split())
 _COUNT_WORD = re.compile(
     r"\d|\b(?:unlimited|no\s+limit|one|two|three|four|five|six|seven|eight|nine|ten|twelve|single|dozen|hundred|"
     r"thousand)\b",
@@ -159,6 +181,9 @@ def _counted(question: str) -> dict[str, str]:
         if w.lower() not in _COUNT_FILLER and w.lower() not in lexical.STOP_WORDS
     ]
     first = thing.split()[0].lower()
+    before = question[: match.start()].split()[-1:]  # "a size limit on uploads" limits a size
+    if _MEASURE & ({w.lower() for w in re.findall(r"[A-Za-z]+", thing)} | {w.lower() for w in before}):
+        return {}
     if match["least"] or first in _REPETITIONS or (match["how"] and first in _ELIDED):
         return {}
     if match["cap"] and not match["many"] and not (content and content[0].lower().endswith("s")):
@@ -269,11 +294,26 @@ _AFTER_NAME = re.compile(r"(?:\b[A-Z][\w-]*|\bv|\bversion|\brelease)\s*$", re.IG
 _REFERS_BACK = re.compile(r"\b(?:it|that|this|them|these|those|either|both|one|so)\s*(?:[?.!,]|$)", re.IGNORECASE)
 
 
+# Who asks, before what they ask: "Prospect in banking asks: ...", "Customer question - ...".
+_LEAD_IN = re.compile(
+    r"^[^?:\n]{0,80}?\b(?:asks?|asked|asking|wants\s+to\s+know|wondering|question)\s*[:\u2013\u2014-]\s",
+    re.IGNORECASE,
+)
+
+
+def asker(label: str) -> bool:
+    """Whether `label` is the asker's customer itself ("prospect", "customer"): who asks, never what about. A
+    passage that names it ("customer-managed keys") still counts it."""
+    return bool(re.fullmatch(_ASKER_NOUN, label, re.IGNORECASE))
+
+
 def in_scene(label: str, question: str) -> bool:
     """Whether the question names `label` (as it writes it) only as the scene, not as what it asks about: in a
     part that does not ask ("firewall team needs a list"), in who the customer is ("Customer (Brightwell
-    Logistics)", "broker-dealer prospect"), or as a count of the asker's things ("~40 nodes")."""
-    asking = question if _REFERS_BACK.search(question) else _asking_parts(question, _SENTENCES)
+    Logistics)", "broker-dealer prospect"), in who asks ("Prospect in banking asks: ..."), or as a count of the
+    asker's things ("~40 nodes")."""
+    asked = _LEAD_IN.sub(lambda m: " " * len(m[0]), question)
+    asking = asked if _REFERS_BACK.search(asked) else _asking_parts(asked, _SENTENCES)
     for described in (_ASIDE, _DESCRIBED):
         asking = described.sub(lambda m: m[0].replace(m[1], " " * len(m[1])), asking)
     spans = list(re.finditer(_span(label.split()), asking, re.IGNORECASE))

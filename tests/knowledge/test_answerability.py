@@ -450,3 +450,26 @@ def test_the_scene_costs_little_where_no_passage_holds_it_and_counts_whole_where
     salesforce_whole = [dataclasses.replace(c, absent_weight=None) if c is scene else c for c in weighted.values()]
     held = judge(list(weighted.values()), [both], None).coverage
     assert held == pytest.approx(judge(salesforce_whole, [both], None).coverage) and held > scened.coverage
+
+
+def test_a_size_is_answered_by_a_size_and_a_size_is_not_a_count(everyday):
+    faq = ["Messages have a maximum size, set with max_payload. The size is set to 1 MB by default."]
+    about = ["A respondent can upload a file in a file upload question; admins choose the allowed file types."]
+    assert lacking_answer("whats the default max message size and can we raise it?", faq, everyday) is None
+    assert lacking_answer("whats the max file size a respondent can upload?", about, everyday) == "a size"
+    assert lacking_answer("is there a size limit on uploads?", ["Uploads have no size limit."], everyday) is None
+
+
+def test_a_number_after_a_protocol_is_a_port_wherever_the_passage_puts_it(everyday):
+    turn = ["Some corporate networks allow only TCP connections using port 443, so TURN can listen there."]
+    assert lacking_answer("proxy only lets TCP 443 out, will media work?", turn, everyday) is None
+    assert lacking_answer("proxy only lets TCP 8443 out, will media work?", turn, everyday) == "TCP 8443"
+
+
+def test_who_asks_before_the_question_is_the_scene_and_the_askers_customer_is_never_the_subject():
+    from knowledge.asked import asker, in_scene
+
+    question = "Prospect in banking asks: when we mask an input field, is the raw value sent?"
+    assert in_scene("banking", question) and in_scene("asks", question)
+    assert not in_scene("mask", question) and not in_scene("raw", question)
+    assert asker("prospect") and asker("customers") and not asker("custom")
