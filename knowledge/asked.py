@@ -66,8 +66,6 @@ _RATE = re.compile(
     r"\b\d[\d,.]*\s*(?:requests?|calls?|req)\s*\|\s*(?:\d+\s*)?(?:s|sec|seconds?|min|minutes?|h|hr|hours?|day)\b",
     re.IGNORECASE,
 )
-# How long something lasts or takes is answered by a duration ("30 days", "24 hours", "indefinitely", "daily"),
-# which a page on the topic that never states one ("audit logs record every change") does not give.
 # "max file size", "how big can an upload be": a size in bytes, which no passage that states none answers.
 _ASKS_SIZE = re.compile(
     r"\b(?:max(?:imum)?|largest|biggest|limit\s+on\s+(?:the\s+)?)\s+(?:[a-z]+\s+){0,2}size\b|"
@@ -79,6 +77,8 @@ _SIZE = re.compile(
     r"\b(?:unlimited|no\s+(?:size\s+)?limit)\b",
     re.IGNORECASE,
 )
+# How long something lasts or takes is answered by a duration ("30 days", "24 hours", "indefinitely", "daily"),
+# which a page on the topic that never states one ("audit logs record every change") does not give.
 _ASKS_DURATION = re.compile(
     r"\bhow\s+(?:long|soon|quickly|many\s+(?:seconds|minutes|hours|days|weeks|months|years))\b|"
     r"\bretention\s+(?:period|window)\b",

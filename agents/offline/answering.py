@@ -40,9 +40,9 @@ def compose(question: str, passages: list[Passage]) -> Composed:
         headings=[str(p.get("section") or "") for p in passages],
         quotable=lambda unit: not figures.states_money(unit),
     )
-    quoted = [passages[index] for index in dict.fromkeys(q.passage for q in said)]
     rows = {row_label(q.text) for q in said}  # a cell leads only when its row is among the best answers
-    cells = ((p, table_cell(str(p.get("text", "")), question, rows=rows)) for p in quoted)
+    holding = [passages[index] for index in dict.fromkeys(q.passage for q in said)]
+    cells = ((p, table_cell(str(p.get("text", "")), question, rows=rows)) for p in holding)
     cell = next(((text, p) for p, text in cells if text and not figures.states_money(text)), None)
     if cell is not None:  # "P1 with premium support?": the P4 row says nothing of P1, whatever it says of premium
         others = other_rows(cell[0], [str(p.get("text", "")) for p in passages], question)
