@@ -47,8 +47,12 @@ PRODUCTS = {
     "nats": ("98856081c8843d9fa238b3ea96e1f72d07f31113", ""),
     "jitsi": ("39ea55309eff25a339b4c31fa5367f25842c0f5a", "docs/"),
     "openreplay": ("ef632f3bcda67e61aa2bc02e417f9d7de4018353", "src/pages/en/v1.26.0/"),
+    "authelia": ("23572030b4048922a377ca40d59e804e0ed25fd7", "docs/content/"),
+    "dapr": ("0748da594aae03529034fd4aa1d10d96199df0c1", "daprdocs/content/en/"),
+    "argocd": ("37ee0097cf851bc2dd7665fc081bbce61a7e836e", "docs/"),
+    "kopia": ("4ebb2be6c5036aaf21107234b0d5f9757eb1aa99", "site/content/docs/"),
 }
-_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\n", re.DOTALL)  # some pages open with a blank line
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
 
 
@@ -76,7 +80,7 @@ def _title(front: dict[str, object], body: str, path: str) -> str:
 
 def rebuild(slug: str, repo: Path, out: Path) -> int:
     commit, prefix = PRODUCTS[slug]
-    sources = (HERE / f"{slug}.sources.txt").read_text().split()
+    sources = [line.strip() for line in (HERE / f"{slug}.sources.txt").read_text().splitlines() if line.strip()]
     for source in sources:
         text = _git_show(repo, commit, source)
         match = _FRONT_MATTER.match(text)
