@@ -17,6 +17,7 @@ from pydantic_ai.models.function import AgentInfo
 
 from agents.offline.answering import compose
 from agents.offline.quote_ask import PRICE_QUESTION
+from agents.offline.quoting import quoted_from
 from agents.qa import NOTHING_RELEVANT
 
 
@@ -44,7 +45,7 @@ def _answer(result: Any, call: ToolCallPart) -> dict[str, Any]:
         return {"text": NOTHING_RELEVANT, "cited": []}
     question = call.args_as_dict().get("query", "")
     composed = compose(question, result)
-    lines = [f"> {said} — _{passage.get('title') or 'source'}_" for said, passage in composed.quotes]
+    lines = [f"> {said} — _{quoted_from(passage)}_" for said, passage in composed.quotes]
     cited = [passage["chunk_id"] for _, passage in composed.quotes]
     if composed.cell is not None:  # the direct answer first: the table cell the question names
         cell, holder = composed.cell

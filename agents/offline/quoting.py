@@ -28,6 +28,14 @@ def cite(passage: dict[str, Any]) -> str:
 _EMPHASIS = re.compile(r"\*\*|__|`")  # Markdown emphasis reads as noise in a quote
 
 
+def quoted_from(passage: dict[str, Any]) -> str:
+    """Where a quote is from, as its attribution reads: the document and the heading it sits under ("LDAP ›
+    refresh_interval"), the place a reader would look, and in reference pages the very setting it is about."""
+    title = str(passage.get("title") or "source")
+    heading = _EMPHASIS.sub("", str(passage.get("section") or "").split(" › ")[-1]).strip()
+    return f"{title} › {heading}" if heading and heading.lower() != title.lower() else title
+
+
 def _cells(line: str) -> list[str] | None:
     """A Markdown table line's cells; None for the |---|---| line under the header."""
     cells = [c.strip() for c in line.strip("|").split("|")]
@@ -197,7 +205,8 @@ def other_rows(cell: str, texts: list[str], query: str) -> tuple[str, ...]:
 _FENCE_LINE = re.compile(r"^\s*(?:```|~~~)")  # a code block reads as noise in a quote
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_MARKUP = re.compile(r"<[^>\n]*>|\{[^{}\n]*\}|:::[a-z]*")  # HTML tags, MDX expressions, admonition fences
+# HTML tags, template shortcodes ("{{% alert %}}", "{{< ref ... >}}"), MDX expressions, admonition fences
+_MARKUP = re.compile(r"<[^>\n]*>|\{\{[^\n]*?\}\}|\{[^{}\n]*\}|:::[a-z]*")
 # An MDX component that shows a label (a console button, an icon) reads as that label: "Click actions >", not
 # "Click  >".
 _LABELLED = re.compile(r'<[A-Z]\w*\s[^>\n]*?\b(?:name|label|title)="([^"]+)"[^>\n]*/?>')
@@ -209,6 +218,8 @@ _ADMONITION = re.compile(
     r"(?:[ \t]+\"[^\"\n]*\")?[ \t]*$)?",
     re.IGNORECASE | re.MULTILINE,
 )
+# A Markdown quote's markers and a GitHub alert's label ("> [!NOTE]"): the quoted words are the page's own.
+_BLOCKQUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+(?:\[![A-Z]+\][ \t]*$)?", re.MULTILINE)
 # The question asks for an amount, a duration, a version or a limit: a sentence stating a number answers it.
 _ASKS_FOR_NUMBER = re.compile(
     r"\b(?:how\s+(?:long|many|much|often|fast|soon|quickly|big|large|old)|what\s+versions?|which\s+versions?|"
@@ -264,7 +275,7 @@ def readable(text: str) -> str:
     """A passage's text as a rep reads it: no code blocks, images, HTML or MDX markup, links as their words, and
     each sub-heading in front of the first sentence under it (it names what the sentences below are about)."""
     text = _without_code(text)
-    text = _ADMONITION.sub("", _IMAGE.sub("", text))
+    text = _BLOCKQUOTE.sub("", _ADMONITION.sub("", _IMAGE.sub("", text)))
     text = _LINK.sub(r"\1", text)
     text = _MARKUP.sub(" ", _LABELLED.sub(r"\1", text))
     lines: list[str] = []

@@ -157,3 +157,25 @@ def test_a_passage_that_begins_inside_a_code_block_keeps_the_prose_after_it():
     assert "32-character key" in text and "PROXY_APP_URL" not in text and "export KEY" not in text
     whole = readable("Intro.\n\n```yaml\nkey: value\n```\n\nAfter the block.")
     assert "Intro." in whole and "After the block." in whole and "key: value" not in whole
+
+
+def test_a_quote_names_the_heading_it_sits_under():
+    # In reference pages the heading is the setting itself: "how fast does it notice?" is answered by
+    # "refreshes ... every 5 minutes", under `refresh_interval`.
+    ldap = "Authelia by default refreshes the user's profile and membership every 5 minutes."
+    call = ToolCallPart("search_knowledge", {"query": "how often is group membership refreshed from ldap?"})
+    answer = _answer([passage("a", ldap, "LDAP", "Options › `refresh_interval`")], call)["text"]
+    assert answer.endswith("— _LDAP › refresh_interval_")
+    same = _answer([passage("a", ldap, "LDAP", "LDAP")], call)["text"]
+    assert same.endswith("— _LDAP_")
+
+
+def test_template_shortcodes_and_quote_markers_are_not_quoted():
+    hugo = '{{% alert title="Note" %}}\nRotated keys re-encrypt data.\n{{% /alert %}}\n'
+    hugo += 'See [the guide]({{< ref "a.md" >}}).'
+    text = readable(hugo)
+    assert "{" not in text and "}" not in text and "%" not in text
+    assert "Rotated keys re-encrypt data." in text and "See the guide." in text
+    github = readable("> [!NOTE]\n> OneLogin may not let you save other fields.\nA > B stays.")
+    assert "[!NOTE]" not in github and github.splitlines()[1] == "OneLogin may not let you save other fields."
+    assert "A > B stays." in github
