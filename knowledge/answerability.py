@@ -317,9 +317,9 @@ def _as_name(phrase: str) -> str | None:
 # A word the asker capitalised whole ("DORA", "ICT") is a name, never everyday English, whatever it spells.
 _ACRONYM = re.compile(r"\b[A-Z]{2,10}\b")
 
-# A quantity ("500", "50k", "6.4", "3x", "20%") is context; a bare number of four or more digits names
-# something ("ISO 42001", "27001") and is not.
-_QUANTITY = re.compile(r"^(?:\d{1,3}(?:,\d{3})*|\d+[.,]\d+|\d+(?:k|m|bn|x|%))$")
+# A quantity ("500", "50k", "6.4", "3x", "20%") or an ordinal ("a 2nd copy") is context; a bare number of
+# four or more digits names something ("ISO 42001", "27001") and is not.
+_QUANTITY = re.compile(r"^(?:\d{1,3}(?:,\d{3})*|\d+[.,]\d+|\d+(?:k|m|bn|x|%)|\d{1,2}(?:st|nd|rd|th))$")
 
 
 def _is_quantity(term: str) -> bool:

@@ -33,12 +33,14 @@ def sentences(text: str) -> list[str]:
 
 
 # The kind of answer a question asks for, when it is one a passage states in a recognisable form: an amount of
-# money ("how much is Scale-Up per month?"), an uptime percentage ("what's the uptime SLA?"), a rate, or a named,
-# numbered standard or version ("SOC 1", "ISO 27701"). Passages about the subject that lack it do not answer:
+# money ("how much is Scale-Up per month?", "how much extra do they charge?", "what's the licence fee?"), an
+# uptime percentage ("what's the uptime SLA?"), a rate, or a named, numbered standard or version ("SOC 1",
+# "ISO 27701"). Passages about the subject that lack it do not answer:
 # the pricing page without prices, the support SLA without an uptime figure, the SOC 2 page asked about SOC 1.
 _ASKS_PRICE = re.compile(
     r"\bhow\s+much\s+(?:is|are|does|do|would|will|for|per)\b|\b(?:list|unit)\s+prices?\b|"
-    r"\bwhat(?:'s|\s+is|\s+are|\s+does)?\s+(?:it|the|they|that)?\s*(?:cost|price)\b|\b(?:costs?|prices?)\s+(?:per|for)\b",
+    r"\bwhat(?:'s|\s+is|\s+are|\s+does)?\s+(?:it|the|they|that)?\s*(?:cost|price)\b|\b(?:costs?|prices?)\s+(?:per|for)\b|"
+    r"\bhow\s+much\s+(?:extra|more)\b(?=[^?.!]*\b(?:costs?|charge[sd]?|pay|fees?|price[sd]?)\b)|\bwhat(?:'s|\s+is|\s+are)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}(?:fees?|charges?)\b",
     re.IGNORECASE,
 )
 _MONEY = re.compile(
@@ -84,6 +86,9 @@ _ASKS_DURATION = re.compile(
     r"\bretention\s+(?:period|window)\b",
     re.IGNORECASE,
 )
+# ... but "how long does the key need to be?" asks for a length: a clause that ends in "be" asks how long a thing
+# is, not how long it lasts.
+_ASKS_LENGTH = re.compile(r"\bhow\s+long\b[^?.!;]*\bbe\s*(?:[?.!;,]|$)", re.IGNORECASE)
 _UNIT = r"(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|d|days?|weeks?|months?|years?|yrs?)"
 _DURATION = re.compile(
     rf"\b\d[\d,.]*[\s-]*{_UNIT}\b|\b(?:an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|"
@@ -109,7 +114,8 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEngl
         return "an uptime commitment"
     if _ASKS_RATE.search(question) and not any(_RATE.search(text) for text in said):
         return "a rate limit"
-    if _ASKS_DURATION.search(question) and not any(_DURATION.search(text) for text in said):
+    asks_duration = _ASKS_DURATION.search(question) and not _ASKS_LENGTH.search(question)
+    if asks_duration and not any(_DURATION.search(text) for text in said):
         return "a duration"
     if _ASKS_SIZE.search(question) and not any(_SIZE.search(text) for text in said):
         return "a size"

@@ -102,6 +102,10 @@ def test_a_question_for_an_amount_or_an_uptime_figure_needs_passages_that_state_
     sla = ["Enterprise has a 99.99% monthly uptime SLA."]
     assert lacking_answer("whats the uptime SLA on enterprise", sla, everyday) is None
     assert lacking_answer("how much traffic do we lose to adblockers", plans, everyday) is None  # not a price
+    assert lacking_answer("how much extra do they charge for audit logs?", plans, everyday) == "a price"
+    assert lacking_answer("what's the per-node license fee?", plans, everyday) == "a price"
+    assert lacking_answer("how much more memory does scale-up need?", plans, everyday) is None
+    assert lacking_answer("is there a fee for audit logs?", plans, everyday) is None  # "no extra fee" answers it
 
 
 def test_a_numbered_standard_must_be_the_one_the_passages_name(everyday):
@@ -473,3 +477,16 @@ def test_who_asks_before_the_question_is_the_scene_and_the_askers_customer_is_ne
     assert in_scene("banking", question) and in_scene("asks", question)
     assert not in_scene("mask", question) and not in_scene("raw", question)
     assert asker("prospect") and asker("customers") and not asker("custom")
+
+
+def test_how_long_a_thing_must_be_asks_for_a_length_not_a_duration(everyday):
+    keys = ["The encryption key must be at least 20 characters; 64 or more are recommended."]
+    question = "how long does the storage encryption key need to be? min + recommended"
+    assert lacking_answer(question, keys, everyday) is None
+    assert lacking_answer("how long should passwords be?", keys, everyday) is None
+    assert lacking_answer("how long are the keys kept?", keys, everyday) == "a duration"
+
+
+def test_an_ordinal_is_context_like_a_quantity(vocabulary, everyday):
+    weighted = {c.label: c for c in concepts("can we keep a 2nd copy offsite", vocabulary, everyday)}
+    assert not weighted["2nd"].unknown and weighted["2nd"].weight < weighted["offsite"].weight
