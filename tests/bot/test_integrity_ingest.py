@@ -123,7 +123,7 @@ def test_12_09_files_that_look_like_secrets_are_refused_by_name_or_content_and_l
     (kb / "server.key").write_text("not even a key, but named like one")
     (kb / "credentials.txt").write_text("admin / hunter2")
     (kb / "handover.md").write_text(f"# Handover\n\nThe bot runs with token {BOT_TOKEN} in production.\n")
-    (kb / "aws.md").write_text("# AWS\n\nUse access key AKIAIOSFODNN7EXAMPLE for the export bucket.\n")
+    (kb / "aws.md").write_text("# AWS\n\nUse access key AKIAJ7Q2Z5XK3LM4NP6R for the export bucket.\n")
     (kb / "tls.txt").write_text("-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n")
     (kb / "settings.md").write_text(f"# Settings\n\nSLACK_SIGNING_SECRET={SIGNING_SECRET}\n")
 
