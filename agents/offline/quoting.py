@@ -204,7 +204,7 @@ def other_rows(cell: str, texts: list[str], query: str) -> tuple[str, ...]:
 
 _FENCE_LINE = re.compile(r"^\s*(?:```|~~~)")  # a code block reads as noise in a quote
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")  # inline and reference links
 # HTML tags, template shortcodes ("{{% alert %}}", "{{< ref ... >}}"), MDX expressions, admonition fences
 _MARKUP = re.compile(r"<[^>\n]*>|\{\{[^\n]*?\}\}|\{[^{}\n]*\}|:::[a-z]*")
 # An MDX component that shows a label (a console button, an icon) reads as that label: "Click actions >", not
@@ -239,6 +239,7 @@ LONGEST_QUOTE = 450  # characters of one sentence
 WHOLE_PARAGRAPH = 320  # characters: a paragraph or list item this short is quoted whole
 CLOSENESS_WEIGHT = 1.0  # of a sentence's cosine to the question, next to its share of the question's concepts
 PARAGRAPH_FOLLOWS = 2  # sentences of the best sentence's paragraph quoted after it
+ANNOUNCED_COMMAND = 120  # characters: a one-line code block this short, announced by a sentence, is quoted with it
 SHORT_SENTENCE = 70  # characters: a sentence this short, or one ending in ":", is quoted with the one after it
 
 
@@ -254,13 +255,29 @@ def _without_code(text: str) -> str:
     odd_and_bare = len(fences) % 2 == 1 and lines[fences[0]].strip() in ("```", "~~~")
     inside = from_inside and (not from_outside or odd_and_bare)
     kept: list[str] = []
+    block: list[str] = []
     for index, line in enumerate(lines):
         if index in fences:
-            inside = not inside
+            if inside:
+                _announced_command(kept, block)
+            inside, block = not inside, []
             kept.append("")
-        elif not inside:
+        elif inside:
+            block.append(line)
+        else:
             kept.append(line)
     return "\n".join(kept)
+
+
+def _announced_command(kept: list[str], block: list[str]) -> None:
+    """A one-line code block that a sentence ending in ":" announces ("Update the CRDs:", then `velero install
+    --crds-only ...`) is what the sentence says to do: it joins the sentence, where the flag a rep asks about is."""
+    code = [line.strip().removeprefix("$ ") for line in block if line.strip()]
+    lead = next((i for i in range(len(kept) - 1, -1, -1) if kept[i].strip()), None)
+    if len(code) != 1 or len(code[0]) > ANNOUNCED_COMMAND or code[0].startswith(("#", "//")) or lead is None:
+        return
+    if kept[lead].rstrip().endswith(":") and not kept[lead].lstrip().startswith(("|", "#")):
+        kept[lead] = f"{kept[lead].rstrip()} {code[0]}"
 
 
 def _fences_agree(lines: list[str], fences: list[int], *, inside: bool) -> bool:

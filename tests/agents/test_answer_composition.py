@@ -179,3 +179,13 @@ def test_template_shortcodes_and_quote_markers_are_not_quoted():
     github = readable("> [!NOTE]\n> OneLogin may not let you save other fields.\nA > B stays.")
     assert "[!NOTE]" not in github and github.splitlines()[1] == "OneLogin may not let you save other fields."
     assert "A > B stays." in github
+
+
+def test_a_one_line_command_that_a_sentence_announces_is_quoted_with_it():
+    text = readable(
+        "Update the CRDs to include the new schema:\n\n```bash\n$ velero install --crds-only | kubectl apply -f -\n```\n"
+        "\nThen restart. See the [install guide][0].\n\nAdd these settings:\n\n```yaml\nkey: a\nother: b\n```\n"
+    )
+    assert "Update the CRDs to include the new schema: velero install --crds-only | kubectl apply -f -" in text
+    assert "See the install guide." in text  # a reference-style link reads as its words
+    assert "key: a" not in text  # a longer block is still left out
