@@ -51,6 +51,8 @@ PRODUCTS = {
     "dapr": ("0748da594aae03529034fd4aa1d10d96199df0c1", "daprdocs/content/en/"),
     "argocd": ("37ee0097cf851bc2dd7665fc081bbce61a7e836e", "docs/"),
     "kopia": ("4ebb2be6c5036aaf21107234b0d5f9757eb1aa99", "site/content/docs/"),
+    "velero": ("d30d389b56068eebd675d9953492183cb7b58a78", "site/content/docs/main/"),
+    "unleash": ("b4d59d28681ff4257b5d100ae84040ded3c4bdc8", "website/docs/"),
 }
 _FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\n", re.DOTALL)  # some pages open with a blank line
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
