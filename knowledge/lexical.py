@@ -46,7 +46,7 @@ STOP_WORDS = frozenset(
     yours we'd we'll we're they're it's let's also may might must shall per via vs etc us hey hi hello please pls
     thanks thank anyone somebody someone guys whats hows wheres whos dont doesnt cant don doesn isn aren wasn weren
     won wouldn shouldn couldn didn hasn haven hadn ve ll re need needs want wants got gonna wanna know tell really
-    actually thru anything something""".split()
+    actually thru anything something still thing things stuff basically exactly q""".split()
 )
 
 

@@ -490,3 +490,8 @@ def test_how_long_a_thing_must_be_asks_for_a_length_not_a_duration(everyday):
 def test_an_ordinal_is_context_like_a_quantity(vocabulary, everyday):
     weighted = {c.label: c for c in concepts("can we keep a 2nd copy offsite", vocabulary, everyday)}
     assert not weighted["2nd"].unknown and weighted["2nd"].weight < weighted["offsite"].weight
+
+
+def test_conversational_filler_names_nothing_to_find():
+    # "is Pro still a thing?" asks about Pro; "q:" only marks a question
+    assert lexical.tokens("pentest q: is Pro still a thing? basically any stuff") == ["pentest", "pro"]
