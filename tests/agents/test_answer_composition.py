@@ -183,8 +183,8 @@ def test_template_shortcodes_and_quote_markers_are_not_quoted():
 
 def test_a_one_line_command_that_a_sentence_announces_is_quoted_with_it():
     text = readable(
-        "Update the CRDs to include the new schema:\n\n```bash\n$ velero install --crds-only | kubectl apply -f -\n```\n"
-        "\nThen restart. See the [install guide][0].\n\nAdd these settings:\n\n```yaml\nkey: a\nother: b\n```\n"
+        "Update the CRDs to include the new schema:\n\n```bash\n$ velero install --crds-only | kubectl apply -f -\n"
+        "```\n\nThen restart. See the [install guide][0].\n\nAdd these settings:\n\n```yaml\nkey: a\nother: b\n```\n"
     )
     assert "Update the CRDs to include the new schema: velero install --crds-only | kubectl apply -f -" in text
     assert "See the install guide." in text  # a reference-style link reads as its words
