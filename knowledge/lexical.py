@@ -23,7 +23,7 @@ from typing import Protocol
 import Stemmer
 
 # Recorded in every collection (knowledge/store.py): vectors made by another analyzer would not match.
-ANALYZER = "snowball-en/fields-4"
+ANALYZER = "snowball-en/fields-5"
 K1 = 1.2
 B = 0.75
 AVERAGE_LENGTH = 180  # tokens per chunk in the sample knowledge base; a constant keeps vectors stable
@@ -63,8 +63,66 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+# Irregular verbs' past forms as their base, which the stemmer cannot reach: "how long are logs kept?" and
+# "we keep logs for 14 days" ask and answer the same thing. Forms that are also common nouns or adjectives in
+# product pages ("left", "bound", "lead", "saw", "fed") are not listed.
+_IRREGULAR = {
+    form: base
+    for base, forms in {
+        "keep": "kept",
+        "hold": "held",
+        "run": "ran",
+        "send": "sent",
+        "build": "built",
+        "pay": "paid",
+        "sell": "sold",
+        "make": "made",
+        "take": "took taken",
+        "give": "gave given",
+        "go": "went gone",
+        "buy": "bought",
+        "bring": "brought",
+        "choose": "chose chosen",
+        "write": "wrote written",
+        "know": "knew known",
+        "show": "showed shown",
+        "begin": "began begun",
+        "break": "broke broken",
+        "catch": "caught",
+        "drive": "drove driven",
+        "fall": "fell fallen",
+        "find": "found",
+        "forget": "forgot forgotten",
+        "grow": "grew grown",
+        "hide": "hid hidden",
+        "lose": "lost",
+        "mean": "meant",
+        "meet": "met",
+        "see": "seen",
+        "say": "said",
+        "seek": "sought",
+        "spend": "spent",
+        "speak": "spoke spoken",
+        "stand": "stood",
+        "steal": "stole stolen",
+        "teach": "taught",
+        "think": "thought",
+        "throw": "threw thrown",
+        "understand": "understood",
+        "wear": "wore worn",
+        "withdraw": "withdrew withdrawn",
+        "freeze": "froze frozen",
+        "rewrite": "rewrote rewritten",
+        "undo": "undid undone",
+        "overwrite": "overwrote overwritten",
+    }.items()
+    for form in forms.split()
+}
+
+
 @lru_cache(maxsize=131072)
 def _stem(word: str) -> str:
+    word = _IRREGULAR.get(word, word)
     return str(_stemmer().stemWord(_SPELLING.sub(r"iz\1", word)))
 
 

@@ -495,3 +495,8 @@ def test_an_ordinal_is_context_like_a_quantity(vocabulary, everyday):
 def test_conversational_filler_names_nothing_to_find():
     # "is Pro still a thing?" asks about Pro; "q:" only marks a question
     assert lexical.tokens("pentest q: is Pro still a thing? basically any stuff") == ["pentest", "pro"]
+
+
+def test_an_irregular_past_form_meets_its_verb():
+    # "how long do you keep login history?" is answered by "events are kept for 14 days"
+    assert lexical.tokens("events are kept, held and written") == lexical.tokens("event is keep, hold and write")
