@@ -47,8 +47,9 @@ _SECRET_CONTENT = [
 # is rather than holding it (SESSION_SECRET_FILE, GITHUB_TOKEN_URL, AWS_ACCESS_KEY_ID).
 _ELIDED = re.compile(r"\.\.\.|…")
 _FILLER = re.compile(
-    r"^\$(?:\(|\{|[A-Z_][A-Z0-9_]*\b)|^(?:process\.env|os\.environ|os\.getenv|env\.)|\*\*\*|\.\.\.|…"
-    r"|(?i:xxx|change|replace|placeholder|redacted|example|sample|dummy|fake|your|unused|not-used"
+    r"^\$(?:\(|\{|[A-Z_][A-Z0-9_]*\b)|^(?:process\.env|os\.environ|os\.getenv|env\.)|\*\*\*|"
+    + _ELIDED.pattern
+    + r"|(?i:xxx|change|replace|placeholder|redacted|example|sample|dummy|fake|your|unused|not-used"
     r"|secret|password|passphrase|^(?:my|some)[_-])"
 )
 _DEFAULT_CREDENTIAL = re.compile(r"(?i:admin|root|postgres|minioadmin|guest|user|test|demo|pass)\d{0,4}")

@@ -85,7 +85,7 @@ _IRREGULAR = {
         "choose": "chose chosen",
         "write": "wrote written",
         "know": "knew known",
-        "show": "showed shown",
+        "show": "shown",
         "begin": "began begun",
         "break": "broke broken",
         "catch": "caught",

@@ -273,10 +273,10 @@ def _announced_command(kept: list[str], block: list[str]) -> None:
     """A one-line code block that a sentence ending in ":" announces ("Update the CRDs:", then `velero install
     --crds-only ...`) is what the sentence says to do: it joins the sentence, where the flag a rep asks about is."""
     code = [line.strip().removeprefix("$ ") for line in block if line.strip()]
-    lead = next((i for i in range(len(kept) - 1, -1, -1) if kept[i].strip()), None)
-    if len(code) != 1 or len(code[0]) > ANNOUNCED_COMMAND or code[0].startswith(("#", "//")) or lead is None:
+    if len(code) != 1 or len(code[0]) > ANNOUNCED_COMMAND or code[0].startswith(("#", "//")):
         return
-    if kept[lead].rstrip().endswith(":") and not kept[lead].lstrip().startswith(("|", "#")):
+    lead = next((i for i in range(len(kept) - 1, -1, -1) if kept[i].strip()), None)
+    if lead is not None and kept[lead].rstrip().endswith(":") and not kept[lead].lstrip().startswith(("|", "#")):
         kept[lead] = f"{kept[lead].rstrip()} {code[0]}"
 
 
