@@ -53,6 +53,8 @@ PRODUCTS = {
     "kopia": ("4ebb2be6c5036aaf21107234b0d5f9757eb1aa99", "site/content/docs/"),
     "velero": ("d30d389b56068eebd675d9953492183cb7b58a78", "site/content/docs/main/"),
     "unleash": ("b4d59d28681ff4257b5d100ae84040ded3c4bdc8", "website/docs/"),
+    "teleport": ("cfc34800ba33ff11cbdb9c2ce842012f595488ec", "docs/pages/"),
+    "buildkite": ("35cf0294c6ea68f41d90da114120d73278f6fc0b", "pages/"),
 }
 _FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\n", re.DOTALL)  # some pages open with a blank line
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
