@@ -75,6 +75,8 @@ MIN_INITIALS, MAX_INITIALS = 2, 4  # letters of an acronym read as a corpus name
 MIN_NAME_COUNT = 3  # times the corpus writes a name before an acronym is read as it
 NAME_OVER_ACRONYM = 3  # ... and as many times more often than it writes the acronym
 SUPPLEMENT_SHARE = 0.5  # of the average concept weight: a concept no judged passage holds, worth a further one
+# A word of letters alone: the letters of "2FA" or "k8s" are not a word to respell ("FA" is no "Full Access")
+_WORD = re.compile(r"(?<![^\W_])[A-Za-z]+(?![^\W_])")
 
 
 @dataclass
@@ -176,7 +178,7 @@ class Vocabulary:
                 return match[0]
             return self.respell(word) or match[0]
 
-        return re.sub(r"[A-Za-z]+", corrected, question)
+        return _WORD.sub(corrected, question)
 
     def repair(self, word: str) -> str | None:
         """The corpus term a word the corpus lacks stands for: a misspelling or an abbreviation of it."""

@@ -357,6 +357,13 @@ def test_an_acronym_the_corpus_writes_out_is_searched_as_its_name(everyday):
     assert corpus.respelled("DR plan?", everyday, known=glossary_knows) == "DR plan?"
 
 
+def test_the_letters_of_a_word_with_digits_are_not_an_acronym(everyday):
+    corpus = Vocabulary.of(["Full Access is granted to owners. Full Access lets them manage Full Access tokens."])
+    assert corpus.spelled_out("FA") == "Full Access"  # on its own, "FA" would read as the corpus's name
+    assert corpus.respelled("if we enforce 2FA, what happens?", everyday) == "if we enforce 2FA, what happens?"
+    assert corpus.respelled("FA for owners?", everyday) == "Full Access for owners?"
+
+
 def test_a_question_that_asks_whether_we_can_do_something_asks_about_it(everyday):
     from knowledge.asked import unanswered_subject
 
