@@ -16,9 +16,9 @@ from knowledge.models import NOT_FOR_CUSTOMERS
 
 def cite(passage: dict[str, Any]) -> str:
     source = passage.get("source", "")
-    label = passage.get("title", "source")
+    label = _heading_words(str(passage.get("title") or "source"))
     if passage.get("section"):
-        label = f"{label} › {passage['section']}"
+        label = f"{label} › {' › '.join(_heading_words(part) for part in str(passage['section']).split(' › '))}"
     link = f"<{source}|{label}>" if source.startswith("http") else f"{label} ({source})"
     warning = NOT_FOR_CUSTOMERS.get(passage.get("audience") or "")  # an Audience is its string
     restricted = f" · :lock: _{warning}_" if warning else ""  # a source that may not leave the company
@@ -28,11 +28,16 @@ def cite(passage: dict[str, Any]) -> str:
 _EMPHASIS = re.compile(r"\*\*|__|`")  # Markdown emphasis reads as noise in a quote
 
 
+def _heading_words(heading: str) -> str:
+    """A heading as its words: a linked heading ("[TCP proxy sidecar](./sidecar.md)") reads as its link's words."""
+    return _EMPHASIS.sub("", _LINK.sub(r"\1", heading)).strip()
+
+
 def quoted_from(passage: dict[str, Any]) -> str:
     """Where a quote is from, as its attribution reads: the document and the heading it sits under ("LDAP ›
     refresh_interval"), the place a reader would look, and in reference pages the very setting it is about."""
-    title = str(passage.get("title") or "source")
-    heading = _EMPHASIS.sub("", str(passage.get("section") or "").split(" › ")[-1]).strip()
+    title = _heading_words(str(passage.get("title") or "source"))
+    heading = _heading_words(str(passage.get("section") or "").split(" › ")[-1])
     return f"{title} › {heading}" if heading and heading.lower() != title.lower() else title
 
 
@@ -204,7 +209,8 @@ def other_rows(cell: str, texts: list[str], query: str) -> tuple[str, ...]:
 
 _FENCE_LINE = re.compile(r"^\s*(?:```|~~~)")  # a code block reads as noise in a quote
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")  # inline and reference links
+# inline and reference links, their words perhaps bracketed themselves ("[kopia policy set [target]](...)")
+_LINK = re.compile(r"\[((?:[^\[\]\n]|\[[^\]\n]*\])*)\](?:\([^)\n]*\)|\[[^\]\n]*\])")
 # HTML tags, template shortcodes ("{{% alert %}}", "{{< ref ... >}}"), MDX expressions, admonition fences
 _MARKUP = re.compile(r"<[^>\n]*>|\{\{[^\n]*?\}\}|\{[^{}\n]*\}|:::[a-z]*")
 # An MDX component that shows a label (a console button, an icon) reads as that label: "Click actions >", not

@@ -168,6 +168,13 @@ def test_a_quote_names_the_heading_it_sits_under():
     assert answer.endswith("— _LDAP › refresh_interval_")
     same = _answer([passage("a", ldap, "LDAP", "LDAP")], call)["text"]
     assert same.endswith("— _LDAP_")
+    linked = _answer([passage("a", ldap, "LDAP", "Sync › [Refresh](./refresh.md#interval)")], call)["text"]
+    assert linked.endswith("— _LDAP › Refresh_")  # a linked heading reads as its words
+
+
+def test_a_link_whose_words_hold_brackets_reads_as_its_words():
+    text = readable("Run the [kopia policy set [target] --max-parallel-file-reads=#](../policy-set/) command.")
+    assert text == "Run the kopia policy set [target] --max-parallel-file-reads=# command."
 
 
 def test_template_shortcodes_and_quote_markers_are_not_quoted():
