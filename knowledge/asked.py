@@ -96,6 +96,18 @@ _DURATION = re.compile(
     rf"monthly|annually|yearly|permanently)\b|\bP\d+[DWMY]\b",
     re.IGNORECASE,
 )
+
+
+def figure_asked_for(question: str) -> re.Pattern[str] | None:
+    """What states the kind of figure `question` asks for, when it asks for a duration or a size: "how long are
+    logs kept?" is answered by "30 days", not by "up to 3 nodes"."""
+    if _ASKS_DURATION.search(question) and not _ASKS_LENGTH.search(question):
+        return _DURATION
+    if _ASKS_SIZE.search(question):
+        return _SIZE
+    return None
+
+
 # A standard or version named with its number, as typed: "SOC 1", "ISO 27701", "GA4", "PCI-DSS 4".
 _NUMBERED_NAME = re.compile(r"\b([A-Za-z]{2,})[ -]?(\d{1,5}(?:\.\d+)?)(?![\d.%])\b")
 NAME_GAP = 12  # characters a passage may put between a name and its number ("ISO/IEC 27001")

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from knowledge import lexical
+from knowledge.asked import figure_asked_for
 from knowledge.models import NOT_FOR_CUSTOMERS
 
 
@@ -385,8 +386,8 @@ def answering_sentences(
     Each sentence (or short paragraph) scores the share of the question's concepts it holds, each concept
     weighted by how rare it is among these sentences (a product name every sentence repeats says little; the
     word the question turns on says much), plus its closeness in meaning to the question, a little more when
-    the question asks for a number and the sentence states one, a little less for each place its passage
-    ranks lower. The best sentence leads; others follow when they answer nearly as well, within a length
+    the question asks for a number and the sentence states one (of the kind asked for: a duration for "how
+    long", a size for "max size"), a little less for each place its passage ranks lower. The best sentence leads; others follow when they answer nearly as well, within a length
     budget; a short sentence (or one that announces a list) brings the next one. Only sentences `quotable`
     accepts are considered. A passage's heading (`headings`, one per text: the section a chunk is under, often
     the very question it answers) counts, at a discount, for each of its sentences."""
@@ -411,6 +412,7 @@ def answering_sentences(
         return []
     near = iter(_closeness(question, [u for p in units for u in p]))
     wants_number = bool(_ASKS_FOR_NUMBER.search(question))
+    figure = figure_asked_for(question) or _NUMBER  # a duration for "how long", a size for "max size"
     titled = [
         frozenset(i for i, c in enumerate(concepts) if c.found_in(set(lexical.tokens(heading))))
         for heading in (headings or [""] * len(texts))
@@ -422,7 +424,7 @@ def answering_sentences(
             context = titled[rank] - found
             if not found and not context:
                 continue
-            extra = CLOSENESS_WEIGHT * closeness + (NUMBER_BONUS if wants_number and _NUMBER.search(unit) else 0.0)
+            extra = CLOSENESS_WEIGHT * closeness + (NUMBER_BONUS if wants_number and figure.search(unit) else 0.0)
             candidates.append((unit, rank, position, found, context, extra))
 
     def score(candidate: tuple[str, int, int, frozenset[int], frozenset[int], float]) -> float:

@@ -8,6 +8,7 @@ from pydantic_ai.messages import ToolCallPart
 
 from agents.offline.qa_model import _answer
 from agents.offline.quoting import answering_sentences, readable, table_cell
+from knowledge.asked import figure_asked_for
 
 OVERVIEW = (
     "Acme Stream moves data between systems. Acme Stream runs in the cloud.\n\n"
@@ -196,3 +197,19 @@ def test_a_one_line_command_that_a_sentence_announces_is_quoted_with_it():
     assert "Update the CRDs to include the new schema: velero install --crds-only | kubectl apply -f -" in text
     assert "See the install guide." in text  # a reference-style link reads as its words
     assert "key: a" not in text  # a longer block is still left out
+
+
+def test_how_long_prefers_the_sentence_that_states_a_duration():
+    # The first sentence holds more of the question's words, and a number; only the second says how long.
+    text = "Audit logs in the cloud are kept in 3 regions.\n\nAudit logs are kept for 90 days."
+    best = answering_sentences([text], "how long are audit logs kept in the cloud?", most=1)
+    assert best[0].text == "Audit logs are kept for 90 days."
+
+
+def test_the_figure_a_question_asks_for():
+    duration = figure_asked_for("how long are backups retained?")
+    assert duration is not None and duration.search("kept for 14 days") and not duration.search("on 3 nodes")
+    size = figure_asked_for("what's the max upload size?")
+    assert size is not None and size.search("up to 5 GB") and not size.search("10 parts")
+    assert figure_asked_for("how long does the key need to be?") is None  # a length, not how long it lasts
+    assert figure_asked_for("how many seats?") is None  # any number answers
