@@ -98,10 +98,14 @@ _DURATION = re.compile(
 )
 
 
+def _asks_duration(question: str) -> bool:
+    return bool(_ASKS_DURATION.search(question)) and not _ASKS_LENGTH.search(question)
+
+
 def figure_asked_for(question: str) -> re.Pattern[str] | None:
     """What states the kind of figure `question` asks for, when it asks for a duration or a size: "how long are
     logs kept?" is answered by "30 days", not by "up to 3 nodes"."""
-    if _ASKS_DURATION.search(question) and not _ASKS_LENGTH.search(question):
+    if _asks_duration(question):
         return _DURATION
     if _ASKS_SIZE.search(question):
         return _SIZE
@@ -126,8 +130,7 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEngl
         return "an uptime commitment"
     if _ASKS_RATE.search(question) and not any(_RATE.search(text) for text in said):
         return "a rate limit"
-    asks_duration = _ASKS_DURATION.search(question) and not _ASKS_LENGTH.search(question)
-    if asks_duration and not any(_DURATION.search(text) for text in said):
+    if _asks_duration(question) and not any(_DURATION.search(text) for text in said):
         return "a duration"
     if _ASKS_SIZE.search(question) and not any(_SIZE.search(text) for text in said):
         return "a size"
