@@ -3,7 +3,6 @@ and the pure time arithmetic they need: no I/O beyond reading the file."""
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,25 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from core.governed import GovernedFileError, load_governed
 from deals.inspection import Severity
 from deals.models import DealStage
+from deals.working_days import WEEKDAYS, Weekday, WorkingDays
 
 DEFAULT_FOLLOW_UPS = Path(__file__).resolve().parents[1] / "examples" / "governance" / "follow_ups.yaml"
 
 
 class FollowUpRulesError(GovernedFileError):
     """The follow-up rules file is invalid; the message names the field."""
-
-
-class Weekday(enum.StrEnum):
-    MON = "mon"
-    TUE = "tue"
-    WED = "wed"
-    THU = "thu"
-    FRI = "fri"
-    SAT = "sat"
-    SUN = "sun"
-
-
-WEEKDAYS = list(Weekday)
 
 
 class QuietHours(BaseModel):
@@ -72,10 +59,12 @@ def _at(day: date, at: time, like: datetime) -> datetime:
 class StepRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    default_due_days: int = Field(2, ge=0, le=90, description="A step said without a date is due this many days on.")
+    default_due_days: int = Field(
+        2, ge=0, le=90, description="A step said without a date is due this many working days on."
+    )
     finding_due_days: dict[Severity, int] = Field(
         default_factory=lambda: {Severity.HIGH: 1, Severity.MEDIUM: 3, Severity.LOW: 7},
-        description="A finding's next step, accepted by a click, is due this many days on, by severity.",
+        description="A finding's next step, accepted by a click, is due this many working days on, by severity.",
     )
     remind_every_days: int = Field(
         2, ge=0, le=30, description="An overdue step is nudged again after this many days; 0: only once."
@@ -97,6 +86,9 @@ class FollowUpRules(BaseModel):
     version: str
     quiet_hours: QuietHours
     next_steps: StepRules = Field(default_factory=StepRules)
+    working_days: WorkingDays = Field(
+        default_factory=WorkingDays, description="The days steps fall due on: no weekend, no public holiday."
+    )
     idle: dict[DealStage, IdlePeriods] = Field(
         default_factory=dict, description="Stages watched for idleness; a stage not listed is not watched."
     )
@@ -111,7 +103,12 @@ class FollowUpRules(BaseModel):
         return self
 
     def finding_due(self, severity: Severity, today: date) -> date:
-        return today + timedelta(days=self.next_steps.finding_due_days.get(severity, self.next_steps.default_due_days))
+        days = self.next_steps.finding_due_days.get(severity, self.next_steps.default_due_days)
+        return self.working_days.add(today, days)
+
+    def default_due(self, today: date) -> date:
+        """When a step said without a date falls due."""
+        return self.working_days.add(today, self.next_steps.default_due_days)
 
 
 def load_follow_up_rules(path: Path = DEFAULT_FOLLOW_UPS) -> FollowUpRules:

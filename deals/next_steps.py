@@ -219,7 +219,7 @@ def add_said_steps(
                 deal=deal,
                 title=step.title,
                 owner_slack_id=step.owner or who.user_id,
-                due=step.due or today + timedelta(days=rules.next_steps.default_due_days),
+                due=step.due or rules.default_due(today),
                 source=NextStepSource.REP,
                 created_by=who.user_id,
                 origin=f"{origin}:{index}",
@@ -365,7 +365,7 @@ def accept_proposal(
         if (dismissed := _dismissal(session, event.id)) is not None:
             raise ProposalGone(f"<@{dismissed.actor_id}> dismissed that proposal; I added nothing.")
         proposed = _proposed(event)
-        due = max(proposed.due, today) if proposed.due else today + timedelta(days=rules.next_steps.default_due_days)
+        due = max(proposed.due, today) if proposed.due else rules.default_due(today)
         step, _ = add_step(
             session,
             deal=deal,

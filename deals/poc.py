@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -27,6 +27,7 @@ from deals.poc_models import (
     Threshold,
 )
 from deals.qualification import Qualification
+from deals.working_days import WorkingDays
 
 __all__ = ["TO_AGREE", "draft_poc_plan", "plan_from_review", "review_sections", "thresholds_in"]
 
@@ -406,20 +407,6 @@ class DealFacts(Protocol):
     sales_engineer_slack_id: str | None
 
 
-def add_business_days(start: date, days: int) -> date:
-    """`days` business days (Monday to Friday) after `start`."""
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
-
-
-def next_business_day(today: date) -> date:
-    return add_business_days(today, 1)
-
-
 def _criteria(record: Qualification) -> tuple[list[Criterion], list[str]]:
     """Criteria from the success metrics and the POC's success criteria, and the words left to agree."""
     baselines = [*baselines_in(record.metrics or ""), *baselines_in(record.poc_success_criteria or "")]
@@ -467,11 +454,11 @@ def _owners(deal: DealFacts, record: Qualification) -> Owners:
     )
 
 
-def _milestones(deal: DealFacts, owners: Owners, weeks: int, today: date) -> list[Milestone]:
-    """Kick-off on the next business day; sources connected in the first fifth; the workload run until three days
-    before the end; the readout on the POC's last business day."""
+def _milestones(deal: DealFacts, owners: Owners, weeks: int, today: date, calendar: WorkingDays) -> list[Milestone]:
+    """Kick-off on the next working day; sources connected in the first fifth; the workload run until three days
+    before the end; the readout on the POC's last working day."""
     days = weeks * 5
-    start = next_business_day(today)
+    start = calendar.add(today, 1)
     connect = max(1, round(days / 5))
     workload = max(connect + 1, days - 3)
     readout = max(workload + 1, days - 1)
@@ -485,7 +472,7 @@ def _milestones(deal: DealFacts, owners: Owners, weeks: int, today: date) -> lis
         Milestone(
             key="connect",
             title="POC: connect the data sources",
-            due=add_business_days(start, connect),
+            due=calendar.add(start, connect),
             owner_slack_id=se,
             se_pending=pending,
             customer_owner=customer,
@@ -493,7 +480,7 @@ def _milestones(deal: DealFacts, owners: Owners, weeks: int, today: date) -> lis
         Milestone(
             key="workload",
             title="POC: run the workload and measure the criteria",
-            due=add_business_days(start, workload),
+            due=calendar.add(start, workload),
             owner_slack_id=se,
             se_pending=pending,
             customer_owner=customer,
@@ -501,7 +488,7 @@ def _milestones(deal: DealFacts, owners: Owners, weeks: int, today: date) -> lis
         Milestone(
             key="readout",
             title="POC readout: the outcome per criterion",
-            due=add_business_days(start, readout),
+            due=calendar.add(start, readout),
             owner_slack_id=deal.owner_slack_id,
             customer_owner=customer,
         ),
@@ -521,13 +508,13 @@ def _objectives(record: Qualification, criteria: list[Criterion]) -> list[str]:
     return objectives or ["Agree with the customer what the POC must show"]
 
 
-def draft_poc_plan(deal: DealFacts, qualification: Qualification, today: date) -> PocPlan:
+def draft_poc_plan(deal: DealFacts, qualification: Qualification, today: date, calendar: WorkingDays) -> PocPlan:
     """The POC plan for this deal as of `today`, from its record; nothing in it is made up."""
     record = qualification
     weeks = record.poc_weeks or DEFAULT_WEEKS
     owners = _owners(deal, record)
     criteria, to_agree = _criteria(record)
-    assumptions = ["Due dates count business days (Monday to Friday); public holidays are not known to the plan."]
+    assumptions = [calendar.describe()]
     if record.poc_weeks is None:
         assumptions.insert(0, f"The POC's length is not recorded: assumed {DEFAULT_WEEKS} weeks.")
     questions = [f"Agree a measurable threshold for “{words}” with the customer." for words in to_agree]
@@ -552,7 +539,7 @@ def draft_poc_plan(deal: DealFacts, qualification: Qualification, today: date) -
         objectives=_objectives(record, criteria),
         criteria=criteria,
         data_sources=[DataSource(name=name) for name in record.integrations],
-        milestones=_milestones(deal, owners, weeks, today),
+        milestones=_milestones(deal, owners, weeks, today, calendar),
         owners=owners,
         assumptions=assumptions,
         open_questions=questions,

@@ -25,7 +25,6 @@ from deals import access, next_steps
 from deals import service as deals
 from deals.models import Deal, NextStep, NextStepSource
 from deals.poc import (
-    add_business_days,
     contradiction,
     draft_poc_plan,
     plan_from_review,
@@ -41,10 +40,11 @@ from deals.poc_models import (
     PocStatus,
     failed_lines,
 )
+from deals.working_days import WorkingDays
 
 REVIEW_KIND = "poc_plan"
 OUTCOME_OPEN = (PocStatus.AGREED, PocStatus.RUNNING)
-PROPOSAL_STEP_DAYS = 2  # business days after a passed POC to send the proposal
+PROPOSAL_STEP_DAYS = 2  # working days after a passed POC to send the proposal
 
 
 class PocError(Exception):
@@ -154,7 +154,13 @@ def _transition(
 
 
 def draft_or_show(
-    session_factory: sessionmaker[Session], *, who: access.Identity, reference: str, today: date, clock: Clock
+    session_factory: sessionmaker[Session],
+    *,
+    who: access.Identity,
+    reference: str,
+    today: date,
+    calendar: WorkingDays,
+    clock: Clock,
 ) -> PlanView:
     """`/lto poc <deal>`: the deal's plan. A deal without one gets it drafted from its record (by someone who may
     change the deal); a draft is drafted again from the record as it is now (for someone who only sees the deal,
@@ -165,11 +171,11 @@ def draft_or_show(
         record = plan_of(session, deal.id)
         if record is None:
             access.check(session, who, access.Action.CHANGE_DEAL, deal)
-            return _draft(session, deal, record, who=who, today=today, clock=clock)
+            return _draft(session, deal, record, who=who, today=today, calendar=calendar, clock=clock)
         if record.status == PocStatus.DRAFT:
             if not _may_change(session, who, deal):
                 return _view(record, deal)  # someone who only sees the deal sees the draft as it is
-            return _draft(session, deal, record, who=who, today=today, clock=clock)
+            return _draft(session, deal, record, who=who, today=today, calendar=calendar, clock=clock)
         if record.status == PocStatus.AGREED and record.typed().milestones[0].due <= today:
             if _transition(
                 session,
@@ -190,9 +196,16 @@ def _may_change(session: Session, who: access.Identity, deal: Deal) -> bool:
 
 
 def _draft(
-    session: Session, deal: Deal, record: PocPlanRecord | None, *, who: access.Identity, today: date, clock: Clock
+    session: Session,
+    deal: Deal,
+    record: PocPlanRecord | None,
+    *,
+    who: access.Identity,
+    today: date,
+    calendar: WorkingDays,
+    clock: Clock,
 ) -> PlanView:
-    plan = draft_poc_plan(deal, deals.qualification_of(deal), today)
+    plan = draft_poc_plan(deal, deals.qualification_of(deal), today, calendar)
     dumped = plan.model_dump(mode="json")
     now = clock.now()
     if record is None:
@@ -444,6 +457,7 @@ def record_outcome(
     who: access.Identity,
     plan_id: int,
     results: Sequence[CriterionResult],
+    calendar: WorkingDays,
     clock: Clock,
     origin: str,
 ) -> RecordedOutcome:
@@ -490,7 +504,7 @@ def record_outcome(
             detail={"results": [r.model_dump(mode="json") for r in ordered], "counts": counts},
         )
         if passed:
-            _moves_on(session, record, deal, who=who, clock=clock)
+            _moves_on(session, record, deal, who=who, calendar=calendar, clock=clock)
         else:
             _flag_at_risk(session, deal, plan, ordered, clock=clock)
         return _recorded(session, record, deal, plan)
@@ -508,7 +522,9 @@ def _recorded(
     )
 
 
-def _moves_on(session: Session, record: PocPlanRecord, deal: Deal, *, who: access.Identity, clock: Clock) -> None:
+def _moves_on(
+    session: Session, record: PocPlanRecord, deal: Deal, *, who: access.Identity, calendar: WorkingDays, clock: Clock
+) -> None:
     """A passed POC: the deal's next step is the proposal; the CRM hears of it."""
     today = clock.now().date()
     next_steps.add_step(
@@ -516,7 +532,7 @@ def _moves_on(session: Session, record: PocPlanRecord, deal: Deal, *, who: acces
         deal=deal,
         title="Send the proposal: the POC passed",
         owner_slack_id=deal.owner_slack_id,
-        due=add_business_days(today, PROPOSAL_STEP_DAYS),
+        due=calendar.add(today, PROPOSAL_STEP_DAYS),
         source=NextStepSource.POC,
         created_by=who.user_id,
         origin=f"poc:{record.id}:proposal",

@@ -33,6 +33,7 @@ async def handle_show(runtime: Runtime, job: ClaimedJob) -> None:
             who=who,
             reference=args.deal,
             today=runtime.clock.now().date(),
+            calendar=runtime.follow_up_rules().working_days,
             clock=runtime.clock,
         )
     except REFUSED as exc:
@@ -132,6 +133,7 @@ async def handle_outcome(runtime: Runtime, job: ClaimedJob) -> None:
             who=who,
             plan_id=args.plan_id,
             results=results,
+            calendar=runtime.follow_up_rules().working_days,
             clock=runtime.clock,
             origin=f"job:{job.id}",
         )

@@ -115,8 +115,8 @@ async def test_a_findings_next_step_is_accepted_by_a_click_once_and_shows_on_the
     [step] = steps(harness)
     assert step.title == "Ask who signs, and get a meeting with them before the proposal."
     assert step.source == "finding" and step.finding_code == "missing_economic_buyer"
-    assert step.due == date(2026, 12, 5)  # a medium finding's step: due three days on
-    assert "Ask who signs, and get a meeting with them before the proposal. — @Riley Rep · due Sat 5 Dec 2026" in card(
+    assert step.due == date(2026, 12, 7)  # a medium finding's step: three working days on, past the weekend
+    assert "Ask who signs, and get a meeting with them before the proposal. — @Riley Rep · due Mon 7 Dec 2026" in card(
         harness
     )
     added = harness.thread(harness.deals_channel, thread)[-1]

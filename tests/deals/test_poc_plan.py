@@ -1,5 +1,5 @@
 """The POC plan builder: measurable thresholds read from the customer's words (never invented), data sources from
-the integrations, milestones on business days over the POC's length, and owners on both sides."""
+the integrations, milestones on working days over the POC's length, and owners on both sides."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from deals.poc import (
     thresholds_in,
 )
 from deals.qualification import Qualification
+from deals.working_days import WorkingDays
 
 # Written before the parser, from how reps and customers say it: (text, comparator, value, unit).
 PHRASINGS = [
@@ -87,6 +88,7 @@ def test_a_baseline_said_as_how_it_is_today_is_not_a_target():
 
 MONDAY = date(2026, 12, 7)
 FRIDAY = date(2026, 12, 4)
+CALENDAR = WorkingDays()  # weekends and US public holidays off
 
 
 def _record(**facts) -> Qualification:
@@ -110,7 +112,7 @@ def test_the_example_latency_criterion_with_its_baseline():
         integrations=["Postgres", "Snowflake"],
         champion="Raj Patel",
     )
-    plan = draft_poc_plan(_Deal(), record, FRIDAY)
+    plan = draft_poc_plan(_Deal(), record, FRIDAY, CALENDAR)
     [criterion] = plan.criteria
     assert criterion.line() == "end-to-end latency ≤ 15 minutes (today: 6 hours)"
     assert criterion.citation == "qualification.metrics"
@@ -119,7 +121,7 @@ def test_the_example_latency_criterion_with_its_baseline():
 
 def test_a_criterion_without_a_number_is_left_to_agree_and_no_number_is_invented():
     record = _record(poc_success_criteria="the ops team trusts the numbers; error rate below 0.5%")
-    plan = draft_poc_plan(_Deal(), record, FRIDAY)
+    plan = draft_poc_plan(_Deal(), record, FRIDAY, CALENDAR)
     lines = [c.line() for c in plan.criteria]
     assert lines == [f"the ops team trusts the numbers — {TO_AGREE}", "error rate < 0.5%"]
     assert plan.criteria[0].threshold is None
@@ -127,24 +129,32 @@ def test_a_criterion_without_a_number_is_left_to_agree_and_no_number_is_invented
 
 
 def test_no_criteria_at_all_is_an_open_question_not_a_made_up_target():
-    plan = draft_poc_plan(_Deal(), _record(pain="slow reports"), FRIDAY)
+    plan = draft_poc_plan(_Deal(), _record(pain="slow reports"), FRIDAY, CALENDAR)
     assert plan.criteria == []
     assert any("success criteria" in q.lower() for q in plan.open_questions)
 
 
-def test_milestones_fall_on_business_days_over_the_stated_length():
-    plan = draft_poc_plan(_Deal(), _record(poc_weeks=3, metrics="latency under 1 second"), FRIDAY)
+def test_milestones_fall_on_working_days_over_the_stated_length_and_skip_christmas():
+    plan = draft_poc_plan(_Deal(), _record(poc_weeks=3, metrics="latency under 1 second"), FRIDAY, CALENDAR)
     assert plan.weeks == 3 and not plan.weeks_assumed
     dues = [m.due for m in plan.milestones]
     assert [m.key for m in plan.milestones] == ["kickoff", "connect", "workload", "readout"]
     assert all(d.weekday() < 5 for d in dues)
     assert dues == sorted(dues) and len(set(dues)) == 4
-    assert dues[0] == MONDAY  # the next business day after a Friday
-    assert dues[-1] == date(2026, 12, 25)  # 15 business days: the third Friday
+    assert dues[0] == MONDAY  # the next working day after a Friday
+    assert dues[-1] == date(2026, 12, 28)  # 15 working days: the third Friday is Christmas Day, so the Monday after
+    assert "Due dates count working days (Mon to Fri; no US public holiday)." in plan.assumptions
+
+
+def test_a_team_without_a_holiday_calendar_counts_weekdays_only_and_says_so():
+    weekdays_only = WorkingDays(holidays=None)
+    plan = draft_poc_plan(_Deal(), _record(poc_weeks=3, metrics="latency under 1 second"), FRIDAY, weekdays_only)
+    assert plan.milestones[-1].due == date(2026, 12, 25)
+    assert "Due dates count working days (Mon to Fri; public holidays are not known)." in plan.assumptions
 
 
 def test_an_unknown_length_is_two_weeks_said_as_an_assumption():
-    plan = draft_poc_plan(_Deal(), _record(metrics="latency under 1 second"), date(2026, 12, 9))
+    plan = draft_poc_plan(_Deal(), _record(metrics="latency under 1 second"), date(2026, 12, 9), CALENDAR)
     assert plan.weeks == 2 and plan.weeks_assumed
     assert any("2 weeks" in a for a in plan.assumptions)
     assert all(m.due.weekday() < 5 for m in plan.milestones)
@@ -152,7 +162,7 @@ def test_an_unknown_length_is_two_weeks_said_as_an_assumption():
 
 
 def test_owners_on_both_sides_and_an_se_to_be_assigned():
-    plan = draft_poc_plan(_Deal(sales_engineer=None), _record(contact_name="Dana Lee"), FRIDAY)
+    plan = draft_poc_plan(_Deal(sales_engineer=None), _record(contact_name="Dana Lee"), FRIDAY, CALENDAR)
     assert plan.owners.rep == "U0REP1"
     assert plan.owners.sales_engineer is None and plan.owners.sales_engineer_text() == "SE to be assigned"
     assert plan.owners.customer == "Dana Lee"
@@ -163,7 +173,7 @@ def test_owners_on_both_sides_and_an_se_to_be_assigned():
 
 def test_the_se_may_edit_criteria_lines_and_the_plan_reads_them_back():
     record = _record(metrics="want fresh data within 15 minutes", poc_success_criteria="the team is happy")
-    plan = draft_poc_plan(_Deal(), record, FRIDAY)
+    plan = draft_poc_plan(_Deal(), record, FRIDAY, CALENDAR)
     sections = review_sections(plan)
     criteria = next(s for s in sections if s["name"] == "Success criteria")
     assert [i["text"] for i in criteria["items"]] == [

@@ -21,9 +21,11 @@ from deals.inspection import CatalogFacts, codes, inspect_deal
 from deals.models import Deal, NextStep
 from deals.poc_models import CriterionResult, PocPlanRecord, PocStatus
 from deals.qualification import Qualification
+from deals.working_days import WorkingDays
 from tests.conftest import postgres_only
 
 FRIDAY_NOON = datetime(2026, 12, 4, 17, 0, tzinfo=UTC)
+CALENDAR = WorkingDays()  # weekends and US public holidays off
 REP = Identity(user_id="U0REP1", roles=frozenset({Role.REP}))
 OTHER_REP = Identity(user_id="U0REP2", roles=frozenset({Role.REP}))
 SE = Identity(user_id="U0SE1", roles=frozenset({Role.REP, Role.SALES_ENGINEER}))
@@ -54,7 +56,9 @@ def deal_id(sessions: sessionmaker[Session], clock: ManualClock) -> int:
 
 
 def draft(sessions: sessionmaker[Session], clock: ManualClock, who: Identity = REP) -> poc_service.PlanView:
-    return poc_service.draft_or_show(sessions, who=who, reference="#1", today=clock.now().date(), clock=clock)
+    return poc_service.draft_or_show(
+        sessions, who=who, reference="#1", today=clock.now().date(), calendar=CALENDAR, clock=clock
+    )
 
 
 def agreed(sessions: sessionmaker[Session], clock: ManualClock, *, verdict: str = "feasible") -> poc_service.PlanView:
@@ -186,28 +190,29 @@ def _results(view: poc_service.PlanView, *outcomes: str) -> list[CriterionResult
     ]
 
 
+def _outcome(sessions, clock, view: poc_service.PlanView, *outcomes: str, origin: str, who: Identity = REP):
+    return poc_service.record_outcome(
+        sessions,
+        who=who,
+        plan_id=view.plan_id,
+        results=_results(view, *outcomes),
+        calendar=CALENDAR,
+        clock=clock,
+        origin=origin,
+    )
+
+
 def test_an_outcome_all_met_passes_the_plan_once_and_the_deal_moves_on_to_its_proposal(sessions, clock, deal_id):
     view = agreed(sessions, clock)
-    recorded = poc_service.record_outcome(
-        sessions, who=REP, plan_id=view.plan_id, results=_results(view, "met", "met"), clock=clock, origin="job:1"
-    )
+    recorded = _outcome(sessions, clock, view, "met", "met", origin="job:1")
     assert recorded.passed and recorded.view.status == PocStatus.PASSED and not recorded.unmet
     assert recorded.step is not None and recorded.step.title == "Send the proposal: the POC passed"
-    assert recorded.step.due == date(2026, 12, 8)  # two business days after a Friday
+    assert recorded.step.due == date(2026, 12, 8)  # two working days after a Friday
     # The same request again gets its own outcome back; another submission is refused and changes nothing.
-    again = poc_service.record_outcome(
-        sessions, who=REP, plan_id=view.plan_id, results=_results(view, "met", "met"), clock=clock, origin="job:1"
-    )
+    again = _outcome(sessions, clock, view, "met", "met", origin="job:1")
     assert again.repeated and again.passed
     with pytest.raises(poc_service.PlanChanged, match="already recorded"):
-        poc_service.record_outcome(
-            sessions,
-            who=REP,
-            plan_id=view.plan_id,
-            results=_results(view, "not_met", "met"),
-            clock=clock,
-            origin="job:2",
-        )
+        _outcome(sessions, clock, view, "not_met", "met", origin="job:2")
     with sessions() as session:
         assert session.get_one(PocPlanRecord, view.plan_id).status == PocStatus.PASSED
         assert session.get_one(Deal, deal_id).at_risk_since is None
@@ -217,30 +222,14 @@ def test_an_outcome_all_met_passes_the_plan_once_and_the_deal_moves_on_to_its_pr
 def test_an_outcome_is_refused_before_the_plan_is_agreed_or_for_someone_else(sessions, clock, deal_id):
     view = draft(sessions, clock)
     with pytest.raises(poc_service.PlanChanged, match="not agreed yet"):
-        poc_service.record_outcome(
-            sessions,
-            who=REP,
-            plan_id=view.plan_id,
-            results=_results(view, "met", "met", "met"),
-            clock=clock,
-            origin="job:1",
-        )
+        _outcome(sessions, clock, view, "met", "met", "met", origin="job:1")
     with pytest.raises(access.Forbidden):
-        poc_service.record_outcome(
-            sessions,
-            who=OTHER_REP,
-            plan_id=view.plan_id,
-            results=_results(view, "met", "met", "met"),
-            clock=clock,
-            origin="job:2",
-        )
+        _outcome(sessions, clock, view, "met", "met", "met", origin="job:2", who=OTHER_REP)
 
 
 def test_a_criterion_not_met_fails_the_plan_and_flags_the_deal_until_the_poc_is_dealt_with(sessions, clock, deal_id):
     view = agreed(sessions, clock)
-    recorded = poc_service.record_outcome(
-        sessions, who=REP, plan_id=view.plan_id, results=_results(view, "not_met", "met"), clock=clock, origin="job:1"
-    )
+    recorded = _outcome(sessions, clock, view, "not_met", "met", origin="job:1")
     assert not recorded.passed and [c.key for c, _ in recorded.unmet] == ["c1"]
     with sessions() as session:
         assert session.get_one(Deal, deal_id).at_risk_since == FRIDAY_NOON
@@ -270,16 +259,7 @@ def test_two_outcome_submissions_at_once_record_one(sessions, clock, deal_id):
     def submit(origin: str, first: str) -> None:
         barrier.wait()
         try:
-            outcomes.append(
-                poc_service.record_outcome(
-                    sessions,
-                    who=REP,
-                    plan_id=view.plan_id,
-                    results=_results(view, first, "met"),
-                    clock=clock,
-                    origin=origin,
-                )
-            )
+            outcomes.append(_outcome(sessions, clock, view, first, "met", origin=origin))
         except poc_service.PlanChanged as exc:
             outcomes.append(exc)
 
@@ -298,7 +278,5 @@ def test_an_agreed_plan_is_running_from_its_kick_off_day_and_its_outcome_still_r
     clock.set(datetime(2026, 12, 7, 15, 0, tzinfo=UTC))  # the kick-off day
     running = draft(sessions, clock)
     assert running.status == PocStatus.RUNNING and "poc.running" in audit_actions(sessions)
-    recorded = poc_service.record_outcome(
-        sessions, who=REP, plan_id=view.plan_id, results=_results(view, "met", "met"), clock=clock, origin="job:1"
-    )
+    recorded = _outcome(sessions, clock, view, "met", "met", origin="job:1")
     assert recorded.view.status == PocStatus.PASSED
