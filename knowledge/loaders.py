@@ -1,5 +1,5 @@
-"""Reading documents: Markdown and MDX (front matter), reStructuredText, HTML, PDF, DOCX and text, with sidecar
-metadata.
+"""Reading documents: Markdown and MDX (front matter), reStructuredText, AsciiDoc, HTML, PDF, DOCX and text, with
+sidecar metadata.
 
 Each loader returns the document as Markdown-like text (headings as `#` lines, tables as
 pipe rows) so one chunker serves every format.
@@ -17,7 +17,7 @@ import yaml
 from knowledge.mdx import plain_markdown
 from knowledge.models import parse_audience
 
-SUPPORTED = {".md", ".markdown", ".mdx", ".rst", ".html", ".htm", ".pdf", ".docx", ".txt"}
+SUPPORTED = {".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc", ".html", ".htm", ".pdf", ".docx", ".txt"}
 META_KEYS = ("title", "product", "doc_type", "url", "owner", "updated_at", "audience")
 
 
@@ -77,6 +77,15 @@ def _rst(path: Path) -> tuple[str, dict[str, Any]]:
     except Exception as exc:  # docutils raises its own errors, and plain ones, on markup it cannot recover
         raise UnreadableDocument(f"the reStructuredText cannot be read ({type(exc).__name__})") from None
     text, _ = _html_text(markup)
+    return text, {"title": title, **meta} if title else meta
+
+
+def _asciidoc(path: Path) -> tuple[str, dict[str, Any]]:
+    """AsciiDoc, read for its words and structure (knowledge/asciidoc.py); front matter, if any, as for Markdown."""
+    from knowledge.asciidoc import to_markdown
+
+    body, meta = _markdown(path)
+    text, title = to_markdown(body)
     return text, {"title": title, **meta} if title else meta
 
 
@@ -186,6 +195,8 @@ def load(path: Path, root: Path) -> Document:
         text = plain_markdown(text)  # MDX's JavaScript out, wherever a documentation site wrote it
     elif suffix == ".rst":
         text, meta = _rst(path)
+    elif suffix in (".adoc", ".asciidoc"):
+        text, meta = _asciidoc(path)
     elif suffix in (".html", ".htm"):
         text, meta = _html(path)
     elif suffix == ".pdf":
