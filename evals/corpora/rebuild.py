@@ -55,6 +55,8 @@ PRODUCTS = {
     "unleash": ("b4d59d28681ff4257b5d100ae84040ded3c4bdc8", "website/docs/"),
     "teleport": ("cfc34800ba33ff11cbdb9c2ce842012f595488ec", "docs/pages/"),
     "buildkite": ("35cf0294c6ea68f41d90da114120d73278f6fc0b", "pages/"),
+    "infisical": ("593bda8bc62766634a00f6c4c8a800edc302bc43", "docs/"),
+    "cloudhub": ("261d3c88c0419c66645caae41335aeeb518fc332", ""),
 }
 _FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\n", re.DOTALL)  # some pages open with a blank line
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
@@ -73,7 +75,7 @@ def _title(front: dict[str, object], body: str, path: str) -> str:
         return str(front["title"])
     lines = body.splitlines()
     for index, line in enumerate(lines):
-        if line.startswith("# "):
+        if line.startswith("# ") or (path.endswith(".adoc") and line.startswith("= ")):
             return line[2:].strip()
         heading = line.strip()
         if path.endswith(".rst") and heading and index + 1 < len(lines) and _UNDERLINE.match(lines[index + 1]):
