@@ -389,7 +389,7 @@ def answering_sentences(
     the question asks for a number and the sentence states one (of the kind asked for: a duration for "how
     long", a size for "max size"), a little less for each place its passage ranks lower. The best sentence
     leads; others follow when they answer nearly as well, within a length budget; a short sentence (or one
-    that announces a list) brings the next one. Only sentences `quotable` accepts are considered. A passage's
+    that announces a list) brings the next one, and a question the page asks itself brings its answer. Only sentences `quotable` accepts are considered. A passage's
     heading (`headings`, one per text: the section a chunk is under, often the very question it answers)
     counts, at a discount, for each of its sentences."""
     most = most or MOST_SENTENCES
@@ -441,11 +441,25 @@ def answering_sentences(
     for candidate in ranked:
         if len(chosen) == most or (chosen and candidate.score < RUNNERS_UP * chosen[0].score):
             break
-        if (chosen and used + len(candidate.text) > budget) or any(q.text == candidate.text for q in chosen):
+        reply = _reply(candidate, units)
+        length = len(candidate.text) + (len(reply.text) if reply else 0)
+        if (chosen and used + length > budget) or any(q.text == candidate.text for q in chosen):
             continue  # over budget, or the same words again (overlapping chunks of one page)
         chosen.append(candidate)
-        used += len(candidate.text)
+        if reply is not None and all(q.text != reply.text for q in chosen):
+            chosen.append(reply)
+        used += length
     return _with_what_follows(chosen, units, paragraphs, budget - used)
+
+
+def _reply(asked: Quoted, units: list[list[str]]) -> Quoted | None:
+    """The sentence after a question a page asks itself (a FAQ's "Can it run air-gapped?"): it is the answer,
+    and the question alone answers nothing, so the two are quoted together."""
+    following = asked.position + 1
+    if not asked.text.endswith("?") or following >= len(units[asked.passage]):
+        return None
+    after = units[asked.passage][following]
+    return None if after.endswith("?") else Quoted(after, asked.passage, following, 0.0)
 
 
 def _with_what_follows(

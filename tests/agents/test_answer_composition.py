@@ -46,6 +46,19 @@ def test_a_lead_in_brings_the_list_it_announces():
     assert any("locked" in q.text for q in said)
 
 
+def test_a_question_the_page_asks_itself_is_quoted_with_its_answer():
+    faq = (
+        "## Frequently asked questions\n\n"
+        "Can Acme Vault run in an air-gapped environment without any internet access?\n\n"
+        "Yes: pull the image from your private registry and reach the object store through VPC endpoints, so "
+        "that every connection stays inside the private network and nothing is fetched from the internet.\n\n"
+        "How do I back up the database?\n\nTake a nightly snapshot of the PostgreSQL volume."
+    )
+    said = answering_sentences([faq], "can acme vault run fully air-gapped, no internet?")
+    assert said[0].text.endswith("Can Acme Vault run in an air-gapped environment without any internet access?")
+    assert any("VPC endpoints" in q.text for q in said)  # the answer, not only the question
+
+
 def test_a_table_cell_needs_a_column_that_names_something_the_row_does_not():
     table = "| Setting | Description |\n|---|---|\n| LDAP domain | The LDAP login domain |\n"
     assert table_cell(table, "does ldap login work on saas") is None
