@@ -54,6 +54,14 @@ def states_money(text: str) -> bool:
     return MONEY.search(text) is not None
 
 
+def place(title: str, section: str | None) -> str:
+    """Where a passage sits, as a citation names it ("Security › Encryption"), without the headings that state
+    an amount ("Why is my invoice more than $25?"): a citation copies no amount out of a document either."""
+    headings = [part for part in (section or "").split(" › ") if part and not states_money(part)]
+    shown = title if not states_money(title) else ""
+    return " › ".join([shown, *headings] if shown else headings) or "source"
+
+
 def without_amounts(text: str, *, percentages: bool = False) -> str:
     """The text without its sentences (and table rows) that state an amount (or, asked, a percentage):
     what an offline model may quote from a document."""

@@ -20,6 +20,7 @@ from pydantic_ai.usage import UsageLimits
 from agents import figures
 from agents.allowlist import enforce
 from agents.grounding import Search, search_and_remember
+from agents.paused_runs import MODEL_FAILURES, ModelFailed
 from agents.services import Services
 from knowledge import answers
 from knowledge.models import Passage
@@ -128,15 +129,20 @@ class AskResult:
 
 
 async def ask(services: Services, *, question: str, user_id: str, channel_id: str | None) -> AskResult:
-    """`/lto ask`: answer from the knowledge base with sources, and keep the answer for feedback."""
+    """`/lto ask`: answer from the knowledge base with sources, and keep the answer for feedback. Raises
+    ModelFailed when the model gives no answer that passes its checks."""
     from agents.offline.qa_model import offline_qa  # it reads this module's NOTHING_RELEVANT: import it late
 
-    outcome = await answer_question(
-        question,
-        search=services.knowledge_search,
-        model=services.model_for(offline_qa),
-        model_name=services.settings.model,
-    )
+    try:
+        outcome = await answer_question(
+            question,
+            search=services.knowledge_search,
+            model=services.model_for(offline_qa),
+            model_name=services.settings.model,
+        )
+    except MODEL_FAILURES as exc:  # e.g. an answer that failed its checks on every retry
+        logger.warning("knowledge answer failed: %s", exc)
+        raise ModelFailed(f"model: {type(exc).__name__}: {exc}") from exc
     if outcome.abstained:  # say what was not found; the answer kept without sources is a knowledge gap
         outcome.missing = await asyncio.to_thread(_missing, services, question)
     answer_id = await asyncio.to_thread(
@@ -182,7 +188,10 @@ def offline_answerer(search: Search) -> Callable[[str], str]:
     model = FunctionModel(offline_qa)
 
     def answer(question: str) -> str:
-        outcome = asyncio.run(answer_question(question, search=search, model=model, model_name="offline"))
+        try:
+            outcome = asyncio.run(answer_question(question, search=search, model=model, model_name="offline"))
+        except MODEL_FAILURES as exc:  # scored as an answer that states nothing; the run goes on
+            return f"(no answer: {type(exc).__name__})"
         return outcome.answer.text if outcome.sources else NOTHING_RELEVANT
 
     return answer

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from agents import figures
 from knowledge import lexical
 from knowledge.asked import figure_asked_for
 from knowledge.models import NOT_FOR_CUSTOMERS
@@ -17,9 +18,10 @@ from knowledge.models import NOT_FOR_CUSTOMERS
 
 def cite(passage: dict[str, Any]) -> str:
     source = passage.get("source", "")
-    label = _heading_words(str(passage.get("title") or "source"))
-    if passage.get("section"):
-        label = f"{label} › {' › '.join(_heading_words(part) for part in str(passage['section']).split(' › '))}"
+    label = _title_words(passage)
+    headings = [_heading_words(part) for part in str(passage.get("section") or "").split(" › ")]
+    if any(headings):
+        label = f"{label} › {' › '.join(heading for heading in headings if heading)}"
     link = f"<{source}|{label}>" if source.startswith("http") else f"{label} ({source})"
     warning = NOT_FOR_CUSTOMERS.get(passage.get("audience") or "")  # an Audience is its string
     restricted = f" · :lock: _{warning}_" if warning else ""  # a source that may not leave the company
@@ -30,14 +32,24 @@ _EMPHASIS = re.compile(r"\*\*|__|`")  # Markdown emphasis reads as noise in a qu
 
 
 def _heading_words(heading: str) -> str:
-    """A heading as its words: a linked heading ("[TCP proxy sidecar](./sidecar.md)") reads as its link's words."""
-    return _EMPHASIS.sub("", _LINK.sub(r"\1", heading)).strip()
+    """A heading as its words: a linked heading ("[TCP proxy sidecar](./sidecar.md)") reads as its link's words.
+    A heading that states an amount ("Why is my invoice more than $25?") is left out: an answer copies no
+    amount out of a document, its attribution included (prices come from CPQ)."""
+    words = _EMPHASIS.sub("", _LINK.sub(r"\1", heading)).strip()
+    return "" if figures.states_money(words) else words
+
+
+def _title_words(passage: dict[str, Any]) -> str:
+    """The document's title as its words; its file name when the title states an amount."""
+    return _heading_words(str(passage.get("title") or "")) or _heading_words(
+        str(passage.get("path") or passage.get("source") or "source").rsplit("/", 1)[-1]
+    )
 
 
 def quoted_from(passage: dict[str, Any]) -> str:
     """Where a quote is from, as its attribution reads: the document and the heading it sits under ("LDAP ›
     refresh_interval"), the place a reader would look, and in reference pages the very setting it is about."""
-    title = _heading_words(str(passage.get("title") or "source"))
+    title = _title_words(passage)
     heading = _heading_words(str(passage.get("section") or "").split(" › ")[-1])
     return f"{title} › {heading}" if heading and heading.lower() != title.lower() else title
 

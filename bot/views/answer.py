@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from agents import figures
 from agents.qa import QaOutcome
 from bot.ids import ActionId, AnswerRef
 from bot.views.text import clip, escape, untrusted
@@ -22,7 +23,7 @@ NOT_FOR_CUSTOMERS = {audience: f":lock: *{warning}*" for audience, warning in RE
 
 
 def source_line(passage: Passage) -> str:
-    label = escape(f"{passage.title} › {passage.section}" if passage.section else passage.title)
+    label = escape(figures.place(passage.title, passage.section))
     link = f"<{passage.source}|{label}>" if passage.source.startswith("http") else f"{label} ({escape(passage.source)})"
     stale = (
         f" · _updated {passage.updated_at[:10]}, may be out of date_" if passage.stale and passage.updated_at else ""

@@ -6,6 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic_ai.messages import ModelResponse, ToolCallPart, ToolReturnPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 from sqlalchemy import select
 
 from bot.emulator.transcript import render_message
@@ -86,3 +88,42 @@ async def test_feedback_is_one_vote_per_person_and_the_latest_counts(kb: Harness
     await kb.actor.click(REP, kb.deals_channel, answer["ts"], "answer.helpful", value='{"answer_id": 999}')
     await kb.runtime.drain_background()
     assert "not on record" in kb.workspace.ephemeral_for(REP)[-1]["text"]
+
+
+async def test_a_source_heading_that_states_an_amount_stays_out_of_the_answer(harness: Harness, tmp_path: Path):
+    root = tmp_path / "kb"
+    root.mkdir()
+    (root / "invoice.md").write_text(
+        "---\ntitle: Your monthly invoice\naudience: public\n---\n\n# Your monthly invoice\n\n"
+        "## Why is my invoice more than $25?\n\n"
+        "Usage the spend cap does not cover, such as an IPv4 address or a custom domain, is billed on top of the "
+        "plan, so the invoice can be higher than the plan alone.\n"
+    )
+    ingest([root], harness.runtime.knowledge())
+    await harness.command("ask why is the invoice higher than the plan even with the spend cap on?")
+    await harness.work()
+    said = seen(harness, harness.workspace.history(harness.deals_channel)[-1])
+    assert "billed on top of the plan" in said and "Your monthly invoice" in said
+    assert "$25" not in said  # prices come from CPQ, even when a heading states one
+
+
+async def test_when_the_model_gives_no_proper_answer_the_rep_is_told_and_the_question_is_tried_again(kb: Harness):
+    from agents.qa import qa_agent
+    from bot.handlers.knowledge import ANSWER_TROUBLE
+
+    def copying_model(messages: list, info: AgentInfo) -> ModelResponse:
+        found = [p for m in messages for p in m.parts if isinstance(p, ToolReturnPart)]
+        if not found:
+            return ModelResponse(parts=[ToolCallPart("search_knowledge", {"query": "Business price per seat"})])
+        cited = [found[0].content[0]["chunk_id"]]  # every retry copies the price again
+        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, {"text": "$780 a seat.", "cited": cited})])
+
+    with qa_agent.override(model=FunctionModel(copying_model)):
+        await kb.command("ask whats the p1 response time with premium support")
+        await kb.work()
+    assert kb.workspace.ephemeral_for(REP)[-1]["text"] == ANSWER_TROUBLE
+    assert not any("$780" in seen(kb, m) for m in kb.workspace.history(kb.deals_channel))
+    kb.clock.advance(minutes=10)  # the job's back-off; the model answers properly now
+    await kb.work()
+    said = seen(kb, kb.workspace.history(kb.deals_channel)[-1])
+    assert "30 minutes" in said and "$780" not in said
