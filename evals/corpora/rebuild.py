@@ -57,8 +57,10 @@ PRODUCTS = {
     "buildkite": ("35cf0294c6ea68f41d90da114120d73278f6fc0b", "pages/"),
     "infisical": ("593bda8bc62766634a00f6c4c8a800edc302bc43", "docs/"),
     "cloudhub": ("261d3c88c0419c66645caae41335aeeb518fc332", ""),
+    "supabase": ("124cddf0d7d6924e27e97c39aea2871a115d23e7", "apps/docs/content/guides/"),
 }
 _FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\n", re.DOTALL)  # some pages open with a blank line
+_OWN_COMMIT = re.compile(r"^(.*\S)\s+([0-9a-f]{40})$")
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
 
 
@@ -86,9 +88,11 @@ def _title(front: dict[str, object], body: str, path: str) -> str:
 
 def rebuild(slug: str, repo: Path, out: Path) -> int:
     commit, prefix = PRODUCTS[slug]
-    sources = [line.strip() for line in (HERE / f"{slug}.sources.txt").read_text().splitlines() if line.strip()]
-    for source in sources:
-        text = _git_show(repo, commit, source)
+    lines = [line.strip() for line in (HERE / f"{slug}.sources.txt").read_text().splitlines() if line.strip()]
+    for line in lines:  # a page may name the commit it was read at, after a space, when not the product's
+        own = _OWN_COMMIT.match(line)
+        source = own[1] if own else line
+        text = _git_show(repo, own[2] if own else commit, source)
         match = _FRONT_MATTER.match(text)
         front = (yaml.safe_load(match[1]) or {}) if match else {}
         body = (text[match.end() :] if match else text).lstrip("\n")
@@ -98,7 +102,7 @@ def rebuild(slug: str, repo: Path, out: Path) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         title = json.dumps(_title(front if isinstance(front, dict) else {}, body, source), ensure_ascii=False)
         target.write_text(f"---\ntitle: {title}\nsource: {json.dumps(source)}\n---\n\n{body}")
-    return len(sources)
+    return len(lines)
 
 
 def main() -> None:

@@ -53,3 +53,19 @@ def test_a_page_whose_path_has_a_space_and_whose_front_matter_follows_a_blank_li
     assert "weight" not in started and started.rstrip().endswith("Install it.")
     faq = (tmp_path / "out" / "demo" / "faq.md").read_text()
     assert faq.startswith('---\ntitle: "FAQ"\n')
+
+
+def test_a_page_may_be_read_at_its_own_commit_and_an_asciidoc_title_is_its_first_heading(
+    rebuild, tmp_path, monkeypatch
+):
+    repo = tmp_path / "product"
+    older = _commit(repo, {"docs/sso.adoc": "= Single sign-on\n\nSAML only.\n", "docs/plans.md": "# Plans\n\nOld.\n"})
+    newer = _commit(repo, {"docs/sso.adoc": "= Single sign-on\n\nOIDC.\n", "docs/plans.md": "# Plans\n\nNew.\n"})
+    monkeypatch.setitem(rebuild.PRODUCTS, "demo", (newer, "docs/"))
+    (rebuild.HERE / "demo.sources.txt").write_text(f"docs/plans.md\ndocs/sso.adoc {older}\n")
+
+    assert rebuild.rebuild("demo", repo, tmp_path / "out") == 2
+
+    sso = (tmp_path / "out" / "demo" / "sso.adoc").read_text()
+    assert sso.startswith('---\ntitle: "Single sign-on"\n') and "SAML only." in sso  # the commit it names
+    assert "New." in (tmp_path / "out" / "demo" / "plans.md").read_text()  # the product's commit
