@@ -251,9 +251,9 @@ def named_connection(label: str, question: str) -> bool:
 # What a question asks about sits in recognisable places: after the verb that asks for it ("do you support
 # SCIM", "will you sign a BAA", "invoiced in GBP", "is there a GraphQL API", "can we enforce MFA"), after
 # "what" or "which" ("what RPO do you commit to", "what's the sev1 response time"), or before the word that
-# says what is wanted of it ("HITRUST certified", "CJIS compliant", "a ServiceNow integration"). The asker's
-# own circumstances are context, not subject: "for our DPIA", "we're a DoD contractor", "they have 5 MB
-# payloads".
+# says what is wanted of it ("HITRUST certified", "CJIS compliant", "FedRAMP High authorized", "a ServiceNow
+# integration"). The asker's own circumstances are context, not subject: "for our DPIA", "we're a DoD
+# contractor", "they have 5 MB payloads".
 _ASKING_VERB = re.compile(
     r"\b(?:support(?:s|ed)?|sign(?:s|ed)?|offer(?:s|ed)?|provides?|accepts?|integrat\w*|connect\w*|ha(?:ve|s)|"
     r"pay(?:s|ing)?|paid|invoiced|billed|charged|priced|issues?|gives?|runs?|allows?|includes?|"
@@ -266,9 +266,9 @@ _WHICH = re.compile(r"\b(?:which|what)\b", re.IGNORECASE)
 # Where or which, not whose verb: "is there", "into", "what RPO", never the asker's doing.
 _PLACE = re.compile(r"\b(?:there|into|with|in|via|through|any|which|what(?:'?s)?)\b", re.IGNORECASE)
 _ASKING_AFTER = re.compile(
-    r"^\s*(?:certified|certification|compliant|compliance|attestation|accredited|authori[sz]ed|integration|"
+    r"^\s*(?:[A-Z][\w-]*\s+|\d[\w.:-]*\s+)?"  # a level or version between: "FedRAMP High", "ISO 27001:2022"
+    r"(?i:certified|certification|compliant|compliance|attestation|accredited|authori[sz]ed|integration|"
     r"connector|app|plug-?in)\b",
-    re.IGNORECASE,
 )
 _ASKERS_OWN = re.compile(
     r"\b(?:our|my|their|his|her|we'?re|we\s+are|i'?m|i\s+am|as\s+an?|for\s+our|for\s+the)\s+(?:\w+\s+)?$",

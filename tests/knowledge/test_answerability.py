@@ -238,6 +238,8 @@ def test_what_a_question_asks_about_must_be_in_the_passages(everyday):
     assert support("can we be invoiced in GBP instead of USD?").lacking == "gbp"
     assert support("will you sign a BAA for the SSO setup?").lacking == "baa"
     assert support("Are you HITRUST certified? SSO and backups matter to us").lacking == "hitrust"
+    assert support("is the government cloud FedRAMP High authorized?").lacking == "fedramp"  # a level between
+    assert support("is the cloud ISO 27017:2015 certified?").lacking is not None
     # The asker's own circumstances are context, not what is asked.
     for question in (
         "we're a DoD contractor: does single sign-on work with Okta?",
