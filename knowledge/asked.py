@@ -39,8 +39,8 @@ def sentences(text: str) -> list[str]:
 # the pricing page without prices, the support SLA without an uptime figure, the SOC 2 page asked about SOC 1.
 _ASKS_PRICE = re.compile(
     r"\bhow\s+much\s+(?:is|are|does|do|would|will|for|per)\b|\b(?:list|unit)\s+prices?\b|"
-    r"\bwhat(?:'s|\s+is|\s+are|\s+does)?\s+(?:it|the|they|that)?\s*(?:cost|price)\b|\b(?:costs?|prices?)\s+(?:per|for)\b|"
-    r"\bhow\s+much\s+(?:extra|more)\b(?=[^?.!]*\b(?:costs?|charge[sd]?|pay|fees?|price[sd]?)\b)|\bwhat(?:'s|\s+is|\s+are)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}(?:fees?|charges?)\b",
+    r"\bwhat(?:'?s|\s+is|\s+are|\s+does)?\s+(?:[\w-]+\s+){0,3}?(?:cost|price)\b|\b(?:costs?|prices?)\s+(?:per|for)\b|"
+    r"\bhow\s+much\s+(?:extra|more)\b(?=[^?.!]*\b(?:costs?|charge[sd]?|pay|fees?|price[sd]?)\b)|\bwhat(?:'?s|\s+is|\s+are)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}(?:fees?|charges?)\b",
     re.IGNORECASE,
 )
 _MONEY = re.compile(

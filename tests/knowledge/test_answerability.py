@@ -104,6 +104,8 @@ def test_a_question_for_an_amount_or_an_uptime_figure_needs_passages_that_state_
     assert lacking_answer("how much traffic do we lose to adblockers", plans, everyday) is None  # not a price
     assert lacking_answer("how much extra do they charge for audit logs?", plans, everyday) == "a price"
     assert lacking_answer("what's the per-node license fee?", plans, everyday) == "a price"
+    assert lacking_answer("whats the per seat price on scale-up, monthly vs annual?", plans, everyday) == "a price"
+    assert lacking_answer("what do their services cost?", plans, everyday) == "a price"
     assert lacking_answer("how much more memory does scale-up need?", plans, everyday) is None
     assert lacking_answer("is there a fee for audit logs?", plans, everyday) is None  # "no extra fee" answers it
 
