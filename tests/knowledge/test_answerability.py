@@ -414,6 +414,16 @@ def test_a_glossary_aspect_the_question_asks_about_must_be_named(everyday):
     assert support("saml or oidc w/ okta for single sign-on?").lacking is None
 
 
+def test_service_credits_are_answered_only_where_a_page_names_them(everyday):
+    from knowledge.glossary import default_glossary
+
+    sla = ["The Enterprise plan comes with an SLA: 99.9% monthly uptime for the hosted service."]
+    vocabulary = Vocabulary.of(sla)
+    question = "are there service credits if the hosted service misses its SLA?"
+    asked = weigh(lexical.analyze(question, default_glossary()), question, vocabulary, everyday)
+    assert judge(asked, sla, closeness=0.8, question=question, everyday=everyday).lacking == "service credits"
+
+
 def test_how_long_is_answered_by_a_duration(everyday):
     audit = ["Audit logs record every change to policies and users, with who made it and when."]
     kept = ["Audit logs are kept for 90 days, then deleted."]
