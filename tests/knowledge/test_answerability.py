@@ -424,6 +424,17 @@ def test_service_credits_are_answered_only_where_a_page_names_them(everyday):
     assert judge(asked, sla, closeness=0.8, question=question, everyday=everyday).lacking == "service credits"
 
 
+def test_an_overage_is_answered_by_a_page_on_usage_beyond_the_quota(everyday):
+    from knowledge.glossary import default_glossary
+
+    usage = ["Each plan includes an egress quota. Usage beyond the quota is billed per GB at the end of the month."]
+    other = ["Backups run daily and are kept for seven days on every paid plan; restores start from the dashboard."]
+    vocabulary = Vocabulary.of([*usage, *other])
+    question = "whats the overage rate for egress on pro?"
+    asked = weigh(lexical.analyze(question, default_glossary()), question, vocabulary, everyday)
+    assert judge(asked, usage, closeness=0.6, question=question, everyday=everyday).answers()
+
+
 def test_how_long_is_answered_by_a_duration(everyday):
     audit = ["Audit logs record every change to policies and users, with who made it and when."]
     kept = ["Audit logs are kept for 90 days, then deleted."]
