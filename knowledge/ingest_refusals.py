@@ -44,7 +44,10 @@ _SECRET_CONTENT = [
 # not "$ecret1", which may be the password itself), a value that says what it stands for or that it must be
 # replaced ("passwd_xxx", "********", "replace-with-your-password", "smtp-password", AWS's documented
 # AKIA...EXAMPLE), a vendor's published default (postgres, minioadmin), or a setting that names where the secret
-# is rather than holding it (SESSION_SECRET_FILE, GITHUB_TOKEN_URL, AWS_ACCESS_KEY_ID).
+# is rather than holding it (SESSION_SECRET_FILE, GITHUB_TOKEN_URL, AWS_ACCESS_KEY_ID). So is a value that names
+# another variable (API_ACCESS_TOKEN), one whose parts say what it is ("quickstart-admin-pass",
+# "rustfs_service_access_key"), and one written as a run of the alphabet or the digits ("ABCDEF-GHijklmno...",
+# "...xyz1234567"): no generated secret reads that way.
 _ELIDED = re.compile(r"\.\.\.|…")
 _FILLER = re.compile(
     r"^\$(?:\(|\{|[A-Z_][A-Z0-9_]*\b)|^(?:process\.env|os\.environ|os\.getenv|env\.)|\*\*\*|"
@@ -53,6 +56,10 @@ _FILLER = re.compile(
     r"|secret|password|passphrase|^(?:my|some)[_-])"
 )
 _DEFAULT_CREDENTIAL = re.compile(r"(?i:admin|root|postgres|minioadmin|guest|user|test|demo|pass)\d{0,4}")
+_VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+_SAYS_WHAT_IT_IS = re.compile(r"(?i:(?:^|[_.-])(?:key|token|pass|pwd)(?:$|[_.-]))")
+_RUNS = ("abcdefghijklmnopqrstuvwxyz", "0123456789")
+RUN = 5  # characters of the alphabet or the digits in order: "abcde", "12345"
 _NAMES_NO_SECRET = re.compile(r"_(?:FILE|PATH|DIR|URL|URI|ENDPOINT|HOST|ID|NAME)$")
 _BASE64_VALUE = re.compile(r"(?:[A-Za-z0-9+/]{4}){4,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{8,}")
@@ -94,7 +101,18 @@ def _stands_in(match: re.Match[str]) -> bool:
 
 
 def _is_filler(value: str) -> bool:
-    return bool(_FILLER.search(value) or _DEFAULT_CREDENTIAL.fullmatch(value))
+    return bool(
+        _FILLER.search(value)
+        or _DEFAULT_CREDENTIAL.fullmatch(value)
+        or _VARIABLE_NAME.fullmatch(value)
+        or _SAYS_WHAT_IT_IS.search(value)
+        or _in_order(value.lower())
+    )
+
+
+def _in_order(value: str) -> bool:
+    """Whether the value holds RUN letters of the alphabet, or RUN digits, in order."""
+    return any(run[i : i + RUN] in value for run in _RUNS for i in range(len(run) - RUN + 1))
 
 
 def _base64_text(value: str) -> str | None:

@@ -18,6 +18,7 @@ SECRETS = [
     "AWS_ACCESS_KEY_ID=AKIAJ7Q2Z5XK3LM4NP6R",
     "OIDC_CLIENT_SECRET=bSaIN3MV1YynmtXvU8lKkfeY0iwpr9cH",
     "AWS_SECRET_ACCESS_KEY: YThRejNMa1B3OVh2TjJtUjd0WWM=",  # base64 of an opaque value
+    "SMTP_PASSWORD=SG.rqFsfjxYPiqE1lqZTgD_lz7x8IVLx",  # a provider's key format, however made up it may be
 ]
 
 STAND_INS = [
@@ -38,6 +39,10 @@ STAND_INS = [
     "MENDER_PASSWORD=PleaseReplaceWithASecurePassword",
     "NEXT_PRIVATE_SMTP_PASSWORD: 'smtp-password'",
     'AZUREAD_CLIENT_SECRET="THis~iS4faKe.53CreTvALu3"',
+    "KEYCLOAK_ADMIN_PASSWORD=quickstart-admin-pass",
+    "S3_ACCESS_KEY=rustfs_service_access_key",
+    "MY_APP_ACCESS_TOKEN: API_ACCESS_TOKEN",  # another variable's name
+    "GOOGLE_OAUTH_CLIENT_SECRET=ABCDEF-GHijklmnoPqrstuvwX-yz1234567",  # the alphabet, and the digits, in order
     # a vendor's published default, AWS's documented example key, a base64 value that reads as a filler
     "POSTGRES_PASSWORD=postgres",
     "MINIO_ROOT_PASSWORD: minioadmin",
