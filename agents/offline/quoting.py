@@ -401,9 +401,9 @@ def answering_sentences(
     the question asks for a number and the sentence states one (of the kind asked for: a duration for "how
     long", a size for "max size"), a little less for each place its passage ranks lower. The best sentence
     leads; others follow when they answer nearly as well, within a length budget; a short sentence (or one
-    that announces a list) brings the next one, and a question the page asks itself brings its answer. Only sentences `quotable` accepts are considered. A passage's
-    heading (`headings`, one per text: the section a chunk is under, often the very question it answers)
-    counts, at a discount, for each of its sentences."""
+    that announces a list) brings the next one, and a question the page asks itself brings its answer. Only
+    sentences `quotable` accepts are considered. A passage's heading (`headings`, one per text: the section a
+    chunk is under, often the very question it answers) counts, at a discount, for each of its sentences."""
     most = most or MOST_SENTENCES
     budget = budget or ANSWER_BUDGET
     from knowledge.glossary import default_glossary
