@@ -45,8 +45,9 @@ ADMONITION_WORDS = {"NOTE": "Note", "TIP": "Tip", "IMPORTANT": "Important", "WAR
 
 
 def _words_of(target: str) -> str:
-    """An xref or anchor target as words: `security/sso.adoc#saml-setup` is "saml setup"."""
-    name = target.rsplit("#", 1)[-1] if "#" in target else target.rsplit("/", 1)[-1]
+    """An xref or anchor target as words: `security/sso.adoc#saml-setup` is "saml setup", and an Antora
+    resource id (`cloudhub-2::ch2-config-app-alerts.adoc`, `ROOT:page$sso.adoc`) is its page's name."""
+    name = target.rsplit("#", 1)[-1] if "#" in target else re.split(r"[/:$@]", target)[-1]
     name = re.sub(r"\.adoc$", "", name)
     return re.sub(r"[-_]+", " ", name).strip()
 

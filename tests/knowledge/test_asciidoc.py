@@ -104,6 +104,12 @@ def test_an_antora_page_never_brings_in_another_file(page: Path):
     assert "hunter2" not in load(page, page.parents[1]).text
 
 
+def test_a_cross_reference_without_words_reads_as_its_pages_name_antora_ids_included():
+    page = "See xref:cloudhub-2::ch2-config-app-alerts.adoc[] and xref:ROOT:page$single-sign-on.adoc[].\n"
+    text, _ = to_markdown(page)
+    assert "See ch2 config app alerts and single sign on." in text
+
+
 def test_a_table_without_cols_takes_its_width_from_its_first_line_and_keeps_escaped_bars():
     text, _ = to_markdown("|===\n|Port |Use\n\n|443 |HTTPS a\\|b\n2+|Spanning note\n|===\n")
     assert "| Port | Use |" in text and "| 443 | HTTPS a/b |" in text and "| Spanning note |" in text
