@@ -177,23 +177,33 @@ def table_cell(text: str, query: str, *, rows: Collection[str] | None = None) ->
     required for third-party marketing" does not name that row). With `rows`, only a row of those labels
     (the rows that answer the question best) may hold it. None when no table cell is named that way."""
     wanted = set(lexical.tokens(query))
+    numbers = set(_LABEL_NUMBER.findall(query.lower()))
     best: tuple[int, str] | None = None
     for header, cells in _table_rows(text):
         if rows is not None and cells[0] not in rows:
             continue
-        row = _named(wanted, cells[0])
+        row = _named(wanted, cells[0], numbers)
         if not row:
             continue
         for name, value in zip(header[1:], cells[1:], strict=False):
-            column = _named(wanted - row, name)  # the column names something the row does not
+            column = _named(wanted - row, name, numbers)  # the column names something the row does not
             if column and value and (best is None or len(row) + len(column) > best[0]):
                 best = (len(row) + len(column), f"{cells[0]}, {name}: {value}")
     return best[1] if best else None
 
 
-def _named(wanted: set[str], label: str) -> set[str]:
-    """The words of `wanted` that name `label`: none unless they are at least half of its words."""
+# A number standing alone ("0.1", "2.11" at a sentence's end), not P1's 1 or a footnote's ("Chrome [^1]").
+_LABEL_NUMBER = re.compile(r"(?<![\w.^])\d+(?:\.\d+)*(?!\w|\.\d)")
+
+
+def _named(wanted: set[str], label: str, numbers: set[str]) -> set[str]:
+    """The words of `wanted` that name `label`: none unless they are at least half of its words and, when the
+    label has numbers standing alone, the question says one of them ("0.1 vCores" is named by neither "1 vCore"
+    nor "version 1.0"; "2.18 - 2.19" is named by "2.19")."""
     words = {token for token in lexical.tokens(label) if "-" not in token}  # a compound counts as its parts
+    own = set(_LABEL_NUMBER.findall(label.lower()))
+    if own and not own & numbers:
+        return set()
     shared = wanted & words
     return shared if 2 * len(shared) >= len(words) else set()
 

@@ -78,6 +78,22 @@ def test_when_the_question_names_a_row_of_a_table_the_other_rows_are_not_quoted(
     assert "P1: Definition Production down" in answer and "P4" not in answer
 
 
+def test_a_row_labelled_with_a_number_is_named_only_by_that_number():
+    sizes = (
+        "| Worker Size | Worker Memory | Disk |\n|---|---|---|\n"
+        "| 0.1 vCores | 1 GB | 8 GB |\n| 1 vCore | 4 GB | 12 GB |\n| 16 vCores | 64 GB | 328 GB |\n"
+    )
+    named = ToolCallPart("search_knowledge", {"query": "how much worker memory does the 1 vCore worker size have?"})
+    assert _answer([passage("a", sizes, "Workers")], named)["text"].startswith("*1 vCore, Worker Memory: 4 GB*")
+    # "1.0" is a version, not the 0.1 vCores row (its digits are not its number): no cell leads, the rows are quoted.
+    biggest = ToolCallPart("search_knowledge", {"query": "whats the biggest worker size on 1.0 and its memory?"})
+    answer = _answer([passage("a", sizes, "Workers")], biggest)["text"]
+    assert not answer.startswith("*") and "16 vCores" in answer
+    versions = "| Linkerd | Gateway API |\n|---|---|\n| 2.16 - 2.17 | 1.0.0 |\n| 2.18 - 2.19 | 1.1.1 - 1.2.1 |\n"
+    asked = "which Gateway API versions work with linkerd 2.19?"
+    assert table_cell(versions, asked) == "2.18 - 2.19, Gateway API: 1.1.1 - 1.2.1"  # one of its numbers names a range
+
+
 def test_a_cell_leads_only_when_the_question_names_most_of_its_row_and_column_and_its_row_answers():
     consent = (
         "| Topic | Ory's role | Your role |\n|---|---|---|\n"
