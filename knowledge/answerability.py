@@ -73,6 +73,10 @@ MIN_ABBREVIATION = 4
 PASSAGES_JUDGED = 5
 MIN_INITIALS, MAX_INITIALS = 2, 4  # letters of an acronym read as a corpus name's initials
 MIN_NAME_COUNT = 3  # times the corpus writes a name before an acronym is read as it
+# A product's name written as one word with inner capitals ("CloudHub", "GrowthBook", "JetStream"): reps write
+# its initials ("CH", "GB", "JS"). A code identifier ("UserInfo", "ConsoleIcons") is written far less often than
+# the product's own name, hence the higher count.
+MIN_CAMEL_NAME_COUNT = 50
 NAME_OVER_ACRONYM = 3  # ... and as many times more often than it writes the acronym
 SUPPLEMENT_SHARE = 0.5  # of the average concept weight: a concept no judged passage holds, worth a further one
 # A word of letters alone: the letters of "2FA" or "k8s" are not a word to respell ("FA" is no "Full Access")
@@ -88,6 +92,7 @@ class Vocabulary:
     documents: int = 0
     plain_words: set[str] = field(default_factory=set)
     names: Counter[str] = field(default_factory=Counter)  # capitalised phrases: "Enterprise Edition"
+    camel_names: Counter[str] = field(default_factory=Counter)  # one word, inner capitals: "CloudHub"
 
     @classmethod
     def of(cls, texts: Iterable[str]) -> Vocabulary:
@@ -99,6 +104,7 @@ class Vocabulary:
             vocabulary.pair_frequency.update(lexical.near_pairs(tokens))
             vocabulary.plain_words.update(w for w in lexical.plain_words(text) if len(w) >= MIN_ABBREVIATION)
             vocabulary.names.update(name for name in map(_as_name, _NAMED_PHRASE.findall(text)) if name)
+            vocabulary.camel_names.update(_CAMEL_NAME.findall(text))
         return vocabulary
 
     @cached_property
@@ -107,6 +113,9 @@ class Vocabulary:
         for name, count in self.names.items():
             initials = "".join(word[0] for word in re.split(r"[ -]", name)).lower()
             by_initials.setdefault(initials, []).append((count, name))
+        for name, count in self.camel_names.items():
+            if count >= MIN_CAMEL_NAME_COUNT:
+                by_initials.setdefault("".join(filter(str.isupper, name)).lower(), []).append((count, name))
         return {initials: sorted(names, reverse=True) for initials, names in by_initials.items()}
 
     def spelled_out(self, acronym: str) -> str | None:
@@ -305,6 +314,7 @@ def weigh(
 
 # Two to four capitalised words in a row, as documents write a product's or a feature's name.
 _NAMED_PHRASE = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,3}\b")
+_CAMEL_NAME = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+\b")
 
 
 def _as_name(phrase: str) -> str | None:

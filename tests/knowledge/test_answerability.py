@@ -361,6 +361,13 @@ def test_an_acronym_the_corpus_writes_out_is_searched_as_its_name(everyday):
     assert corpus.respelled("DR plan?", everyday, known=glossary_knows) == "DR plan?"
 
 
+def test_a_products_one_word_name_is_read_from_its_initials_when_the_corpus_writes_it_often(everyday):
+    pages = ["CloudHub keeps persistent queues encrypted at rest. Each CloudHub worker runs one app."] * 30
+    corpus = Vocabulary.of([*pages, "Call UserInfo for the profile; UserInfo returns the email."])
+    assert corpus.respelled("can we encrypt queues in CH?", everyday) == "can we encrypt queues in CloudHub?"
+    assert corpus.spelled_out("UI") is None  # a code identifier the pages write a few times is no product's name
+
+
 def test_the_letters_of_a_word_with_digits_are_not_an_acronym(everyday):
     corpus = Vocabulary.of(["Full Access is granted to owners. Full Access lets them manage Full Access tokens."])
     assert corpus.spelled_out("FA") == "Full Access"  # on its own, "FA" would read as the corpus's name
