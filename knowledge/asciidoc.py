@@ -136,8 +136,7 @@ def to_markdown(source: str) -> tuple[str, str | None]:
     closing: list[str] = []  # open delimiters of blocks whose content is read as text
     index = 0
     while index < len(lines):
-        raw = lines[index]
-        line = raw.rstrip()
+        line = lines[index].rstrip()
         index += 1
         stripped = line.strip()
         if stripped.startswith("////") and _DELIMITER.match(stripped):  # a comment block: skipped whole
@@ -175,7 +174,7 @@ def to_markdown(source: str) -> tuple[str, str | None]:
                 index += 1
             index += 1
             columns = _column_count(pending_attributes)
-            out += _table(body, "|" if table[1] == "|" else table[1], columns, attributes)
+            out += _table(body, table[1], columns, attributes)
             pending_attributes = ""
             continue
         delimiter = _DELIMITER.match(stripped)
