@@ -58,6 +58,8 @@ PRODUCTS = {
     "infisical": ("593bda8bc62766634a00f6c4c8a800edc302bc43", "docs/"),
     "cloudhub": ("261d3c88c0419c66645caae41335aeeb518fc332", ""),
     "supabase": ("124cddf0d7d6924e27e97c39aea2871a115d23e7", "apps/docs/content/guides/"),
+    "cypress": ("4df0c75e373515c33269176d556219950487e085", "docs/"),
+    "flyio": ("5c22c8cece71e1cf83fab3189c9f7301573f4d6e", ""),
 }
 _FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\n", re.DOTALL)  # some pages open with a blank line
 _OWN_COMMIT = re.compile(r"^(.*\S)\s+([0-9a-f]{40})$")
