@@ -1,4 +1,4 @@
-"""Reading documents: Markdown and MDX (front matter), reStructuredText, AsciiDoc, HTML, PDF, DOCX and text, with
+"""Reading documents: Markdown (ERB-rendered too) and MDX (front matter), reStructuredText, AsciiDoc, HTML, PDF, DOCX and text, with
 sidecar metadata.
 
 Each loader returns the document as Markdown-like text (headings as `#` lines, tables as
@@ -14,10 +14,14 @@ from typing import Any
 
 import yaml
 
+from knowledge.erb import without_erb
 from knowledge.mdx import plain_markdown
 from knowledge.models import parse_audience
 
-SUPPORTED = {".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc", ".html", ".htm", ".pdf", ".docx", ".txt"}
+# Markdown under its other names: the short ones editors use, and Markdown a Ruby site renders through ERB
+MARKDOWN = {".md", ".markdown", ".mdx", ".mkd", ".mkdn", ".mdown", ".mdwn", ".markerb"}
+SUPPORTED = MARKDOWN | {".rst", ".adoc", ".asciidoc", ".html", ".htm", ".pdf", ".docx", ".txt"}
+ERB_MARKDOWN = (".md.erb", ".markdown.erb")  # two suffixes: "pricing.md.erb"
 META_KEYS = ("title", "product", "doc_type", "url", "owner", "updated_at", "audience")
 
 
@@ -185,14 +189,14 @@ def _docx(path: Path) -> tuple[str, dict[str, Any]]:
 
 def load(path: Path, root: Path) -> Document:
     """Read one file; raises UnreadableDocument with the reason when it cannot be used."""
-    suffix = path.suffix.lower()
+    suffix = ".md" if path.name.lower().endswith(ERB_MARKDOWN) else path.suffix.lower()
     if suffix not in SUPPORTED:
         raise UnreadableDocument(f"{suffix or 'files without an extension'} is not a supported type")
     if path.stat().st_size == 0:
         raise UnreadableDocument("the file is empty")
-    if suffix in (".md", ".markdown", ".mdx"):
+    if suffix in MARKDOWN:
         text, meta = _markdown(path)
-        text = plain_markdown(text)  # MDX's JavaScript out, wherever a documentation site wrote it
+        text = plain_markdown(without_erb(text))  # template code out, wherever a documentation site wrote it
     elif suffix == ".rst":
         text, meta = _rst(path)
     elif suffix in (".adoc", ".asciidoc"):
