@@ -68,6 +68,11 @@ def sentences(text: str) -> list[str]:
 SHORT_ITEM = 80  # characters: list items this short, after a lead-in ending in ":", read as one sentence
 
 
+# A list item's marker: "- ", "* ", "+ " or "•". Not "**Viewer** (read-only)": bold words may open a line of prose.
+_ITEM = re.compile(r"(?:[-*+]\s+|•\s*)")
+_RULE = re.compile(r"(?:[-*_]\s*){3,}$")  # a thematic break ("---", "***") ends a paragraph, as a heading does
+
+
 def _groups(text: str) -> list[list[str]]:
     """The sentences of each paragraph, list item and table row (read out as "Row: Column value, ..."). A
     lead-in ending in ":" and the short items of the list under it are one sentence ("Invoices can be sent
@@ -100,11 +105,12 @@ def _groups(text: str) -> list[list[str]]:
             groups.append([f"{cells[0]}: {', '.join(pairs)}."])
             continue
         header = []
-        if not line or line[:1] in "-*•#":
+        item = _ITEM.match(line)
+        if not line or item or line.startswith("#") or _RULE.match(line):
             flush()
-            if line and line[:1] in "-*•":
+            if item:
                 in_item = True
-                prose.append(line.lstrip("-*• "))
+                prose.append(line[item.end() :])
             elif line:  # a heading ends a list; a blank line may sit between its items
                 in_item = False
             continue
@@ -270,6 +276,9 @@ CLOSENESS_WEIGHT = 1.0  # of a sentence's cosine to the question, next to its sh
 PARAGRAPH_FOLLOWS = 2  # sentences of the best sentence's paragraph quoted after it
 ANNOUNCED_COMMAND = 120  # characters: a one-line code block this short, announced by a sentence, is quoted with it
 SHORT_SENTENCE = 70  # characters: a sentence this short, or one ending in ":", is quoted with the one after it
+# Of the share of the question a heading holds, for the first sentence under a heading that asks a question (a
+# FAQ's "What happens once I reach the limit?"): that sentence is the page's own answer to it.
+FIRST_ANSWER_SHARE = 0.5
 
 
 def _without_code(text: str) -> str:
@@ -334,8 +343,9 @@ def readable(text: str) -> str:
             continue
         stripped = line.strip()
         if heading and stripped and not stripped.startswith("|"):
-            bullet = stripped[:1] in "-*•"
-            body = stripped.lstrip("-*• ") if bullet else stripped
+            item = _ITEM.match(stripped)
+            bullet = item is not None
+            body = stripped[item.end() :] if item else stripped
             line = f"{'- ' if bullet else ''}{heading}: {body}"
             heading = None
         elif stripped.startswith("|"):
@@ -440,6 +450,10 @@ def answering_sentences(
         frozenset(i for i, c in enumerate(concepts) if c.found_in(set(lexical.tokens(heading))))
         for heading in (headings or [""] * len(texts))
     ]
+    answered = [
+        _asks(heading) and not text.lstrip().startswith("…")  # a chunk that goes on from another starts "…"
+        for heading, text in zip(headings or [""] * len(texts), texts, strict=True)
+    ]
     candidates: list[tuple[str, int, int, frozenset[int], frozenset[int], float]] = []
     for rank, (passage_units, passage_held) in enumerate(zip(units, held, strict=True)):
         for position, (unit, found) in enumerate(zip(passage_units, passage_held, strict=True)):
@@ -448,6 +462,8 @@ def answering_sentences(
             if not found and not context:
                 continue
             extra = CLOSENESS_WEIGHT * closeness + (NUMBER_BONUS if wants_number and figure.search(unit) else 0.0)
+            if position == 0 and answered[rank]:
+                extra += FIRST_ANSWER_SHARE * sum(weight[i] for i in titled[rank]) / total
             candidates.append((unit, rank, position, found, context, extra))
 
     def score(candidate: tuple[str, int, int, frozenset[int], frozenset[int], float]) -> float:
@@ -472,6 +488,11 @@ def answering_sentences(
             chosen.append(reply)
         used += length
     return _with_what_follows(chosen, units, paragraphs, budget - used)
+
+
+def _asks(heading: str) -> bool:
+    """Whether the nearest of a passage's headings ("FAQ › Billing › What happens once I reach the limit?") asks."""
+    return heading.split(" › ")[-1].strip().endswith("?")
 
 
 def _reply(asked: Quoted, units: list[list[str]]) -> Quoted | None:

@@ -59,6 +59,35 @@ def test_a_question_the_page_asks_itself_is_quoted_with_its_answer():
     assert any("VPC endpoints" in q.text for q in said)  # the answer, not only the question
 
 
+def test_the_first_sentence_under_a_heading_that_asks_is_the_pages_answer_to_it():
+    # The rep's words ("mid month", "start failing") match a later sentence better; the heading asks the question
+    # the rep asks, and the sentence right under it answers it.
+    faq = (
+        "Tests recorded to the cloud run as normal when the limit is reached, but parallelization is disabled and "
+        "new results are hidden until the plan is upgraded.\n\n"
+        "The usage cycle resets at the start of each billing period, which is monthly on most plans."
+    )
+    other = "Runs can be cancelled when a test fails, so a failing CI build stops early."
+    question = "customer hit their test result limit mid month. does their CI start failing??"
+    heading = "FAQ › What happens once I reach the test results limit?"
+    said = answering_sentences([faq, other], question, headings=[heading, "Auto cancellation"])
+    assert "parallelization is disabled" in said[0].text
+    continued = "…the previous part.\n\n" + faq  # a chunk that goes on from another: its first line is no answer
+    said = answering_sentences([continued, other], question, headings=[heading, "Auto cancellation"])
+    assert "parallelization is disabled" not in said[0].text
+
+
+def test_bold_words_that_open_a_line_are_prose_not_a_list_item():
+    text = (
+        "Cypress Cloud has five roles that control what a user can see and change:\n"
+        "**Viewer** (read-only access), **Member** (the everyday developer role), **Team\n"
+        "Admin** (manages their own projects), **Org Admin** (manages all users), and **Org\n"
+        "Owner** (full control, including billing).\n\n- A list item."
+    )
+    said = answering_sentences([text], "list of RBAC roles in cypress cloud for a security questionnaire")
+    assert "Viewer (read-only access)" in said[0].text and "Org Admin (manages all users)" in said[0].text
+
+
 def test_a_table_cell_needs_a_column_that_names_something_the_row_does_not():
     table = "| Setting | Description |\n|---|---|\n| LDAP domain | The LDAP login domain |\n"
     assert table_cell(table, "does ldap login work on saas") is None
