@@ -1,5 +1,5 @@
-"""Reading documents: Markdown (ERB-rendered too) and MDX (front matter), reStructuredText, AsciiDoc, HTML, PDF, DOCX and text, with
-sidecar metadata.
+"""Reading documents: Markdown (ERB-rendered too) and MDX (front matter), reStructuredText, AsciiDoc, HTML, PDF,
+DOCX and text, with sidecar metadata.
 
 Each loader returns the document as Markdown-like text (headings as `#` lines, tables as
 pipe rows) so one chunker serves every format.
