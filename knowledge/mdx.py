@@ -28,6 +28,11 @@ _DESCRIBED = re.compile(
 _COMPONENT_START = re.compile(r"<(/?)([A-Za-z][\w.-]*)")
 _HEADING_ID = re.compile(r"^(#{1,6}\s.*?)\s*\{#[\w-]+\}\s*$")  # "## Plans {#plans}": the anchor is not a word
 _LABEL = re.compile(r'\b(?:name|label|title)\s*=\s*"([^"]+)"')
+# An icon shows a picture: its `name` ("angle-right", "star") is no word a reader sees. Only a label it is given
+# for screen readers counts; a tick or a cross in a comparison table reads as one.
+_ICON = re.compile(r"<(?:\w+\.)?(?:Icon\w*|\w+Icon)\b")
+_ICON_LABEL = re.compile(r'\b(?:label|title|aria-label|alt)\s*=\s*"([^"]+)"')
+_ICON_MARKS = {"iconcheck": "✓", "iconx": "✗", "iconcross": "✗"}
 _EXPRESSION_LINE = re.compile(r"^\s*\{")  # `{/* a comment */}`, `{props.items.map(...)}`
 
 
@@ -148,9 +153,17 @@ def _without_components(lines: list[str], index: int) -> tuple[str, int]:
             out.append(text[match.start() :])
             return "".join(out), index
         tag = text[match.start() : end]
-        label = _LABEL.search(re.sub(r"\{[^{}]*\}", "", tag)) if not match[1] else None
-        out.append(label[1] if label else "")
+        out.append("" if match[1] else _shown(match[2], re.sub(r"\{[^{}]*\}", "", tag)))
         position = end
+
+
+def _shown(name: str, tag: str) -> str:
+    """What a component's tag shows a reader in place of itself: its label, an icon's mark, or nothing."""
+    if _ICON.match(f"<{name}"):
+        label = _ICON_LABEL.search(tag)
+        return label[1] if label else _ICON_MARKS.get(name.lower(), "")
+    label = _LABEL.search(tag)
+    return label[1] if label else ""
 
 
 def _in_code_span(text: str, position: int) -> bool:
