@@ -119,6 +119,19 @@ NAME_GAP = 12  # characters a passage may put between a name and its number ("IS
 _PROTOCOLS = frozenset({"tcp", "udp", "port", "ports", "http", "https"})
 
 
+# A table whose header names the window ("| Plan | API requests (per minute) |") and whose rows hold the numbers
+_RATE_HEADER = re.compile(
+    r"^\s*\|.*(?:\bper|/)\s*(?:s|sec|seconds?|min|minutes?|h|hr|hours?|day)\b.*\|\s*$", re.IGNORECASE | re.MULTILINE
+)
+_NUMBER_CELL = re.compile(r"\|\s*\d[\d,.]*\s*(?:k\s*)?\|")
+
+
+def _rate_table(text: str) -> bool:
+    """Whether a table in `text` states a rate: a header naming its window, a row with a number under it."""
+    header = _RATE_HEADER.search(text)
+    return header is not None and _NUMBER_CELL.search(text, header.end()) is not None
+
+
 def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEnglish) -> str | None:
     """The kind of answer `question` asks for that none of `passages` states, or None."""
     said = [" ".join(text.split()) for text in passages]
@@ -128,7 +141,9 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEngl
         _PERCENT.search(sentence) and _UPTIME_SAID.search(sentence) for text in said for sentence in sentences(text)
     ):
         return "an uptime commitment"
-    if _ASKS_RATE.search(question) and not any(_RATE.search(text) for text in said):
+    if _ASKS_RATE.search(question) and not any(
+        _RATE.search(flat) or _rate_table(text) for flat, text in zip(said, passages, strict=True)
+    ):
         return "a rate limit"
     if _asks_duration(question) and not any(_DURATION.search(text) for text in said):
         return "a duration"

@@ -293,6 +293,11 @@ def test_a_rate_limit_is_answered_by_a_rate(everyday):
     assert lacking_answer("do staging projects get the same rate limits as prod?", about, everyday) is None
     table = ["| Route | Limit | Window |\n|---|---|---|\n| /api/v1/management/* | 100 requests | 1 minute |"]
     assert lacking_answer("whats the rate limit on the management API?", table, everyday) is None
+    # the window in the header, the numbers in the rows
+    windowed = ["| Plan | API Requests (per minute) | Logs (per minute) |\n|---|---|---|\n| Pro | 5,000 | 40,000 |"]
+    assert lacking_answer("api rate limit on Pro plan per minute?", windowed, everyday) is None
+    seats = ["| Plan | Seats | Workspaces |\n|---|---|---|\n| Pro | 5 | 3 |"]
+    assert lacking_answer("api rate limit on Pro plan per minute?", seats, everyday) == "a rate limit"
 
 
 def test_what_or_which_names_what_is_asked(everyday):
@@ -539,3 +544,17 @@ def test_conversational_filler_names_nothing_to_find():
 def test_an_irregular_past_form_meets_its_verb():
     # "how long do you keep login history?" is answered by "events are kept for 14 days"
     assert lexical.tokens("events are kept, held and written") == lexical.tokens("event is keep, hold and write")
+
+
+def test_chat_shorthand_reads_as_the_word_it_stands_for(everyday):
+    from knowledge.glossary import default_glossary
+
+    webhooks = ["Webhooks can require authentication: only a service account with a Pro plan may call them."]
+    proxy = ["Put the server behind a proxy with basic auth. An org manager can add users to the account."]
+    vocabulary = Vocabulary.of([*webhooks, *proxy])  # the corpus writes "auth" too, so it is no misspelling
+    question = "can inbound webhooks require auth? dont want random ppl triggering flows"
+    asked = weigh(lexical.analyze(question, default_glossary()), question, vocabulary, everyday)
+    assert judge(asked, webhooks, closeness=0.7, question=question, everyday=everyday).lacking is None
+    question = "who can add a user to the acct? is the org mgr enough"
+    asked = weigh(lexical.analyze(question, default_glossary()), question, vocabulary, everyday)
+    assert not any(concept.unknown for concept in asked)  # "acct" and "mgr" are words the corpus says in full
