@@ -91,7 +91,7 @@ def test_an_icon_shows_no_word_but_a_tick_or_a_cross_in_a_table_reads_as_one():
     page = (
         "import X from 'y'\n\n### <Icon name=\"angle-right\" /> What are the user roles?\n\n"
         "| Feature | Free | Pro |\n|---|---|---|\n"
-        "| SSO | <IconX size={14} /> | <IconCheck size={14} color=\"#3FCF8E\" /> |\n\n"
+        '| SSO | <IconX size={14} /> | <IconCheck size={14} color="#3FCF8E" /> |\n\n'
         'Open <ConsoleLabel name="Service settings"/> to star it <Icon name="star" label="Favourite" />.'
     )
     text = plain_markdown(page)
