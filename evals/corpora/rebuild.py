@@ -60,6 +60,8 @@ PRODUCTS = {
     "supabase": ("124cddf0d7d6924e27e97c39aea2871a115d23e7", "apps/docs/content/guides/"),
     "cypress": ("4df0c75e373515c33269176d556219950487e085", "docs/"),
     "flyio": ("5c22c8cece71e1cf83fab3189c9f7301573f4d6e", ""),
+    "prefect": ("ce79dd3d6cfa2b7337265498210dbc4d25bcdc98", "docs/"),
+    "kong": ("bc1cd74260f0bddb06dcf004c9c34b53bb870c1a", "app/"),
 }
 _FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\n", re.DOTALL)  # some pages open with a blank line
 _OWN_COMMIT = re.compile(r"^(.*\S)\s+([0-9a-f]{40})$")
