@@ -1,4 +1,4 @@
-"""Reading documents: Markdown (ERB-rendered too) and MDX (front matter), reStructuredText, AsciiDoc, HTML, PDF,
+"""Reading documents: Markdown (templated too) and MDX (front matter), reStructuredText, AsciiDoc, HTML, PDF,
 DOCX and text, with sidecar metadata.
 
 Each loader returns the document as Markdown-like text (headings as `#` lines, tables as
@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 
-from knowledge.erb import without_erb
 from knowledge.mdx import plain_markdown
 from knowledge.models import parse_audience
+from knowledge.templates import variables_as_words, without_erb
 
 # Markdown under its other names: the short ones editors use, and Markdown a Ruby site renders through ERB
 MARKDOWN = {".md", ".markdown", ".mdx", ".mkd", ".mkdn", ".mdown", ".mdwn", ".markerb"}
@@ -196,7 +196,9 @@ def load(path: Path, root: Path) -> Document:
         raise UnreadableDocument("the file is empty")
     if suffix in MARKDOWN:
         text, meta = _markdown(path)
-        text = plain_markdown(without_erb(text))  # template code out, wherever a documentation site wrote it
+        text = plain_markdown(variables_as_words(without_erb(text)))  # template code out, names read as words
+        if isinstance(meta.get("title"), str):
+            meta["title"] = variables_as_words(meta["title"])
     elif suffix == ".rst":
         text, meta = _rst(path)
     elif suffix in (".adoc", ".asciidoc"):

@@ -1,11 +1,11 @@
-"""Markdown under other names, and Markdown a Ruby site renders through ERB, read for its words."""
+"""Markdown under other names, and Markdown a site renders through ERB or Liquid, read for its words."""
 
 from pathlib import Path
 
 import pytest
 
-from knowledge.erb import without_erb
 from knowledge.loaders import UnreadableDocument, load
+from knowledge.templates import variables_as_words, without_erb
 
 PAGE = """---
 title: Billing
@@ -58,3 +58,22 @@ def test_a_template_of_another_kind_is_still_refused(tmp_path: Path):
     path.write_text("<p><%= @invoice.total %></p>", encoding="utf-8")
     with pytest.raises(UnreadableDocument, match="not a supported type"):
         load(path, tmp_path)
+
+
+def test_a_sites_variables_read_as_the_words_of_their_names():
+    text = (
+        "{{site.konnect_short_name}} offers two plans. Run {{ site.base_gateway }} with {{site.kic_product_name}}, "
+        "or open {{ site.data.products.insomnia.name | upcase }} ({{ site.data.products.insomnia.app_url }}).\n\n"
+        "```liquid\n{{site.konnect_short_name}}\n```"
+    )
+    said = variables_as_words(text)
+    assert said.startswith("Konnect offers two plans. Run Base Gateway with KIC, or open Insomnia (App URL).")
+    assert "```liquid\n{{site.konnect_short_name}}\n```" in said  # code as written
+    assert variables_as_words("Hello {{ page.title }}") == "Hello {{ page.title }}"  # a value the name does not say
+
+
+def test_a_title_written_with_a_variable_reads_as_words(tmp_path: Path):
+    path = tmp_path / "sso.md"
+    path.write_text('---\ntitle: "SSO in {{site.konnect_short_name}}"\n---\n\n{{site.konnect_short_name}} SSO.\n')
+    document = load(path, tmp_path)
+    assert document.title == "SSO in Konnect" and "Konnect SSO." in document.text
