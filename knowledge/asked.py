@@ -189,9 +189,9 @@ _ASKS_COUNT = re.compile(
     re.IGNORECASE,
 )
 _COUNT_FILLER = frozenset("number amount count total size".split())  # besides the stop words
-# "max message size", "maximum file length": the measure of one thing (a size a table or sentence states in MB),
-# not how many of them.
-_MEASURE = frozenset("size sizes length lengths duration weight".split())
+# "max message size", "maximum file length", "max runtime": the measure of one thing (a size a table or sentence
+# states in MB, a duration), not how many of them.
+_MEASURE = frozenset("size sizes length lengths duration weight runtime runtimes timeout timeouts lifetime ttl".split())
 _COUNT_WORD = re.compile(
     r"\d|\b(?:unlimited|no\s+limit|one|two|three|four|five|six|seven|eight|nine|ten|twelve|single|dozen|hundred|"
     r"thousand)\b",

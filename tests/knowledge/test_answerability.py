@@ -182,6 +182,8 @@ def test_a_requirement_a_limit_on_something_and_an_unsaid_thing_are_not_counts(e
     assert lacking_answer("is there a cap on identities?", ingestion, everyday) == "a number of identities"
     cluster = ["A cluster of five controllers keeps accepting changes while three of them are up."]
     assert lacking_answer("in a 5 node cluster how many can go down?", cluster, everyday) is None
+    managed = ["Each flow run gets 4 vCPUs and 16 GB of memory, and may run for up to 24 hours."]
+    assert lacking_answer("is there a max runtime on managed infra?", managed, everyday) is None  # a duration
 
 
 def test_availability_asks_for_uptime_only_beside_a_commitment(everyday):
