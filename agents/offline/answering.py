@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents import figures
-from agents.offline.quoting import answering_sentences, other_rows, row_label, table_cell
+from agents.offline.quoting import answering_sentences, other_rows, row_label, table_cell, table_listing
 
 Passage = dict[str, Any]  # a search result as the tools return it: chunk_id, text, title, section, source...
 
@@ -44,7 +44,10 @@ def compose(question: str, passages: list[Passage]) -> Composed:
     holding = [passages[index] for index in dict.fromkeys(q.passage for q in said)]
     cells = ((p, table_cell(str(p.get("text", "")), question, rows=rows)) for p in holding)
     cell = next(((text, p) for p, text in cells if text and not figures.states_money(text)), None)
-    if cell is not None:  # "P1 with premium support?": the P4 row says nothing of P1, whatever it says of premium
+    if cell is None:  # "what roles are there?": the labels of the rows of a table of roles
+        listings = ((p, table_listing(str(p.get("text", "")), question)) for p in passages)
+        cell = next(((text, p) for p, text in listings if text and not figures.states_money(text)), None)
+    else:  # "P1 with premium support?": the P4 row says nothing of P1, whatever it says of premium
         others = other_rows(cell[0], [str(p.get("text", "")) for p in passages], question)
         said = [q for q in said if not q.text.startswith(others)] or said
     order = list(dict.fromkeys(q.passage for q in said))  # the passage of the best sentence first

@@ -198,6 +198,41 @@ def table_cell(text: str, query: str, *, rows: Collection[str] | None = None) ->
     return best[1] if best else None
 
 
+def table_listing(text: str, query: str) -> str | None:
+    """The labels of a table's rows, as "Role: Owner, Developer, Viewer", when the question asks which of the
+    kind its first column names there are ("what roles come out of the box?" over a table of roles and what each
+    may do). Not when the question names a row or another column: "which plans have SSO?" over a table of plans
+    and features asks for some of the rows, not all of them."""
+    wanted = set(lexical.tokens(query))
+    tables: dict[tuple[str, ...], list[str]] = {}
+    for header, cells in _table_rows(text):
+        tables.setdefault(tuple(header), []).append(cells[0])
+    for header, labels in tables.items():
+        kind = set(lexical.tokens(header[0]))
+        if not kind or not kind <= wanted or not _asks_for_plural(query, header[0]):
+            continue
+        others = [name for name in header[1:] if set(lexical.tokens(name)) - kind & wanted]
+        named = [label for label in labels if set(lexical.tokens(label)) & wanted]
+        shown = [label for label in dict.fromkeys(labels) if label and len(label) <= LISTED_LABEL]
+        if not others and not named and len(shown) >= 2:
+            return f"{header[0]}: {', '.join(shown)}"
+    return None
+
+
+LISTED_LABEL = 40  # characters: longer first cells are sentences, not names of a kind
+
+
+def _asks_for_plural(query: str, kind: str) -> bool:
+    """Whether the question asks which of the column's kind there are: "which headers does it pass?", "what
+    roles come out of the box?", "list of endpoints". Not "does the metrics endpoint need auth?"."""
+    last = kind.strip().split()[-1].lower() if kind.strip() else ""
+    plural = rf"{re.escape(last)}(?:s|es)\b"
+    # the kind is what "which" asks about, not a word after a preposition ("which port for the metrics")
+    word = r"(?!(?:for|on|in|to|with|from|by|at|about|per)\b)[\w/-]+\s+"
+    asks = rf"\b(?:(?:which|what)(?:\s+(?:are|is)\s+the)?|list\s+of|all\s+the)\s+(?:{word}){{0,5}}?{plural}"
+    return bool(last) and re.search(asks, query, re.IGNORECASE) is not None
+
+
 # A number standing alone ("0.1", "2.11" at a sentence's end), not P1's 1 or a footnote's ("Chrome [^1]").
 _LABEL_NUMBER = re.compile(r"(?<![\w.^])\d+(?:\.\d+)*(?!\w|\.\d)")
 

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic_ai.messages import ToolCallPart
 
 from agents.offline.qa_model import _answer
-from agents.offline.quoting import answering_sentences, readable, table_cell
+from agents.offline.quoting import answering_sentences, readable, table_cell, table_listing
 from knowledge.asked import figure_asked_for
 
 OVERVIEW = (
@@ -86,6 +86,22 @@ def test_bold_words_that_open_a_line_are_prose_not_a_list_item():
     )
     said = answering_sentences([text], "list of RBAC roles in cypress cloud for a security questionnaire")
     assert "Viewer (read-only access)" in said[0].text and "Org Admin (manages all users)" in said[0].text
+
+
+def test_a_question_for_which_of_a_kind_there_are_lists_the_rows_of_a_table_of_them():
+    roles = (
+        "| Role | Abilities |\n|---|---|\n| Viewer | View flow runs. <br /> View deployments. |\n"
+        "| Runner | All Viewer abilities, plus run deployments. |\n| Developer | Create and edit deployments. |"
+    )
+    listed = "Role: Viewer, Runner, Developer"
+    assert table_listing(roles, "what are the out of the box workspace roles in RBAC") == listed
+    assert table_listing(roles, "can a Runner edit deployments?") is None  # one role, asked about by name
+    assert table_listing(roles, "does the roles endpoint need auth?") is None  # "roles" is not what is asked
+    assert table_listing(roles, "which port for the controller's roles api?") is None  # a port is asked for
+    plans = "| Plan | SSO | Audit logs |\n|---|---|---|\n| Free | No | No |\n| Enterprise | Yes | Yes |"
+    assert table_listing(plans, "which plans have SSO?") is None  # some of the rows, not all of them
+    said = _answer([passage("c1", roles)], ToolCallPart("search_knowledge", {"query": "which roles are built in?"}))
+    assert said["text"].startswith("*Role: Viewer, Runner, Developer*")
 
 
 def test_a_table_cell_needs_a_column_that_names_something_the_row_does_not():
