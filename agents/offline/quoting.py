@@ -68,8 +68,9 @@ def sentences(text: str) -> list[str]:
 SHORT_ITEM = 80  # characters: list items this short, after a lead-in ending in ":", read as one sentence
 
 
-# A list item's marker: "- ", "* ", "+ " or "•". Not "**Viewer** (read-only)": bold words may open a line of prose.
-_ITEM = re.compile(r"(?:[-*+]\s+|•\s*)")
+# A list item's marker: "- ", "* ", "+ ", "•" or a step's number ("1. ", "2) "). Not "**Viewer** (read-only)": bold words
+# may open a line of prose.
+_ITEM = re.compile(r"(?:[-*+]\s+|•\s*|\d{1,2}[.)]\s+)")
 _RULE = re.compile(r"(?:[-*_]\s*){3,}$")  # a thematic break ("---", "***") ends a paragraph, as a heading does
 
 

@@ -186,6 +186,9 @@ def test_a_list_under_its_lead_in_is_quoted_as_one_sentence():
     )
     said = answering_sentences([text], "can we get our invoices in pounds sterling rather than dollars?")
     assert said[0].text.endswith("following currencies: Australian dollars; Euros; Pounds sterling.")
+    numbered = "To move a workspace to another region:\n\n1. Pause the workspace\n2. Pick the region\n3) Resume it\n"
+    said = answering_sentences([numbered], "how do we move a workspace to another region?")
+    assert said[0].text == "To move a workspace to another region: Pause the workspace; Pick the region; Resume it."
 
 
 def test_the_same_sentence_in_two_overlapping_passages_is_quoted_once():
