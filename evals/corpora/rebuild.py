@@ -62,6 +62,8 @@ PRODUCTS = {
     "flyio": ("5c22c8cece71e1cf83fab3189c9f7301573f4d6e", ""),
     "prefect": ("ce79dd3d6cfa2b7337265498210dbc4d25bcdc98", "docs/"),
     "kong": ("bc1cd74260f0bddb06dcf004c9c34b53bb870c1a", "app/"),
+    "spacelift": ("6e9746fefd4ef10fc7c4b68567356a98d3c07c56", "docs/"),
+    "checkly": ("5bf1be471bc0a40a93b3e11f49696e0115a4e700", "site/content/docs/"),
 }
 _FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\n", re.DOTALL)  # some pages open with a blank line
 _OWN_COMMIT = re.compile(r"^(.*\S)\s+([0-9a-f]{40})$")
