@@ -54,6 +54,7 @@ from knowledge.asked import (
     in_scene,
     lacking_answer,
     named_connection,
+    numbered_standard,
     unanswered_subject,
 )
 from knowledge.lexical import AnalyzedQuery, Concept
@@ -364,7 +365,14 @@ def judge(
     english = everyday or EverydayWords(None)
     lacking = lacking_answer(question, passages, english) if question else None
     if lacking is None and question:
-        lacking = next((c.label for c in concepts if c.unknown and named_connection(c.label, question)), None)
+        lacking = next(
+            (
+                c.label
+                for c in concepts
+                if c.unknown and (named_connection(c.label, question) or numbered_standard(c.label))
+            ),
+            None,
+        )
     founds = []
     for text in passages:
         tokens = lexical.tokens(text)

@@ -263,6 +263,17 @@ def named_connection(label: str, question: str) -> bool:
     return any(label in (name or "").lower() for match in _CONNECTED_NAME.finditer(question) for name in match.groups())
 
 
+# A name with its number: a standard, a certification or an algorithm's strength ("ISO 27001", "AES 256", "FIPS
+# 140-2"), as the concept reads it.
+_STANDARD = re.compile(r"[a-z]{2,}[ -]\d[\d.-]*")
+
+
+def numbered_standard(label: str) -> bool:
+    """Whether a concept the corpus never mentions is a standard named with its number ("iso 27001"): the pages
+    of a corpus that never names it cannot say whether it is met, however well they match the rest ("cert")."""
+    return _STANDARD.fullmatch(label.lower()) is not None
+
+
 # What a question asks about sits in recognisable places: after the verb that asks for it ("do you support
 # SCIM", "will you sign a BAA", "invoiced in GBP", "is there a GraphQL API", "can we enforce MFA"), after
 # "what" or "which" ("what RPO do you commit to", "what's the sev1 response time"), or before the word that

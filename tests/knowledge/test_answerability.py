@@ -560,3 +560,20 @@ def test_chat_shorthand_reads_as_the_word_it_stands_for(everyday):
     question = "who can add a user to the acct? is the org mgr enough"
     asked = weigh(lexical.analyze(question, default_glossary()), question, vocabulary, everyday)
     assert not any(concept.unknown for concept in asked)  # "acct" and "mgr" are words the corpus says in full
+
+
+def test_a_standard_named_with_its_number_that_the_corpus_never_names_is_not_answered(everyday):
+    from knowledge.glossary import default_glossary
+
+    pages = [
+        "Upload the certificate and its key; the gateway presents the cert to clients.",
+        "Keyring keys encrypt consumer secrets before they are stored.",
+    ]
+    vocabulary = Vocabulary.of(pages)
+    question = "ISO 27001 cert - do we have it?"
+    asked = weigh(lexical.analyze(question, default_glossary()), question, vocabulary, everyday)
+    support = judge(asked, pages, closeness=0.9, question=question, everyday=everyday)
+    assert support.lacking == "iso 27001" and not support.answers()
+    question = "can we upload our own cert to the gateway?"  # no standard: the pages answer it
+    asked = weigh(lexical.analyze(question, default_glossary()), question, vocabulary, everyday)
+    assert judge(asked, pages, closeness=0.9, question=question, everyday=everyday).lacking is None
