@@ -64,6 +64,7 @@ PRODUCTS = {
     "kong": ("bc1cd74260f0bddb06dcf004c9c34b53bb870c1a", "app/"),
     "spacelift": ("6e9746fefd4ef10fc7c4b68567356a98d3c07c56", "docs/"),
     "checkly": ("5bf1be471bc0a40a93b3e11f49696e0115a4e700", "site/content/docs/"),
+    "hatchet": ("89d130f303c9561442804c9c32b8748e699d5139", "frontend/docs/content/docs/"),
 }
 _FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\n", re.DOTALL)  # some pages open with a blank line
 _OWN_COMMIT = re.compile(r"^(.*\S)\s+([0-9a-f]{40})$")
