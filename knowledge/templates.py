@@ -47,7 +47,7 @@ def _words(match: re.Match[str]) -> str:
     name = parts[-1]
     if name == "name" and len(parts) > 1:  # "data.products.insomnia.name": the insomnia product's name
         name = parts[-2]
-    words = _NAME_SUFFIX.sub("", name).split("_") or [name]
+    words = _NAME_SUFFIX.sub("", name).split("_")
     return " ".join(
         word.upper() if len(word) <= SHORT_NAME and word not in _SHORT_WORDS else word.capitalize()
         for word in words
@@ -65,10 +65,10 @@ def _in_prose(text: str, change: Callable[[str], str]) -> str:
         if fenced is None and not fence:
             prose.append(line)
             continue
-        if fenced is None:  # a code block opens: what came before it is prose
+        if fenced is None and fence:  # a code block opens: what came before it is prose
             parts.append(change("\n".join(prose)))
             prose = []
-            fenced = fence[1] if fence else None
+            fenced = fence[1]
             parts.append(line)
             continue
         parts.append(line)

@@ -199,6 +199,9 @@ def table_cell(text: str, query: str, *, rows: Collection[str] | None = None) ->
     return best[1] if best else None
 
 
+LISTED_LABEL = 40  # characters: longer first cells are sentences, not names of a kind
+
+
 def table_listing(text: str, query: str) -> str | None:
     """The labels of a table's rows, as "Role: Owner, Developer, Viewer", when the question asks which of the
     kind its first column names there are ("what roles come out of the box?" over a table of roles and what each
@@ -218,9 +221,6 @@ def table_listing(text: str, query: str) -> str | None:
         if not others and not named and len(shown) >= 2:
             return f"{header[0]}: {', '.join(shown)}"
     return None
-
-
-LISTED_LABEL = 40  # characters: longer first cells are sentences, not names of a kind
 
 
 def _asks_for_plural(query: str, kind: str) -> bool:
@@ -482,13 +482,13 @@ def answering_sentences(
     near = iter(_closeness(question, [u for p in units for u in p]))
     wants_number = bool(_ASKS_FOR_NUMBER.search(question))
     figure = figure_asked_for(question) or _NUMBER  # a duration for "how long", a size for "max size"
+    headings = headings or [""] * len(texts)
     titled = [
-        frozenset(i for i, c in enumerate(concepts) if c.found_in(set(lexical.tokens(heading))))
-        for heading in (headings or [""] * len(texts))
+        frozenset(i for i, c in enumerate(concepts) if c.found_in(set(lexical.tokens(heading)))) for heading in headings
     ]
     answered = [
         _asks(heading) and not text.lstrip().startswith("…")  # a chunk that goes on from another starts "…"
-        for heading, text in zip(headings or [""] * len(texts), texts, strict=True)
+        for heading, text in zip(headings, texts, strict=True)
     ]
     candidates: list[tuple[str, int, int, frozenset[int], frozenset[int], float]] = []
     for rank, (passage_units, passage_held) in enumerate(zip(units, held, strict=True)):
