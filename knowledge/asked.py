@@ -120,8 +120,9 @@ _PROTOCOLS = frozenset({"tcp", "udp", "port", "ports", "http", "https"})
 
 
 # A table whose header names the window ("| Plan | API requests (per minute) |") and whose rows hold the numbers
+# (the line may begin with the words the answer decision puts before a passage: its title and heading)
 _RATE_HEADER = re.compile(
-    r"^\s*\|.*(?:\bper|/)\s*(?:s|sec|seconds?|min|minutes?|h|hr|hours?|day)\b.*\|\s*$", re.IGNORECASE | re.MULTILINE
+    r"\|[^\n]*(?:\bper|/)\s*(?:s|sec|seconds?|min|minutes?|h|hr|hours?|day)\b[^\n]*\|\s*$", re.IGNORECASE | re.MULTILINE
 )
 _NUMBER_CELL = re.compile(r"\|\s*\d[\d,.]*\s*(?:k\s*)?\|")
 

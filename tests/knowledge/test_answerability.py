@@ -296,7 +296,7 @@ def test_a_rate_limit_is_answered_by_a_rate(everyday):
     table = ["| Route | Limit | Window |\n|---|---|---|\n| /api/v1/management/* | 100 requests | 1 minute |"]
     assert lacking_answer("whats the rate limit on the management API?", table, everyday) is None
     # the window in the header, the numbers in the rows
-    windowed = ["| Plan | API Requests (per minute) | Logs (per minute) |\n|---|---|---|\n| Pro | 5,000 | 40,000 |"]
+    windowed = ["Rate limits › By plan | Plan | API Requests (per minute) |\n|---|---|\n| Pro | 5,000 |"]  # as judged
     assert lacking_answer("api rate limit on Pro plan per minute?", windowed, everyday) is None
     seats = ["| Plan | Seats | Workspaces |\n|---|---|---|\n| Pro | 5 | 3 |"]
     assert lacking_answer("api rate limit on Pro plan per minute?", seats, everyday) == "a rate limit"
