@@ -151,7 +151,8 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEngl
     if _ASKS_SIZE.search(question) and not any(_SIZE.search(text) for text in said):
         return "a size"
     counted = _counted(question)
-    if counted and not any(_counts(sentence, counted) for text in passages for sentence in _prose_sentences(text)):
+    ways = _said_as(counted) if counted else []
+    if counted and not any(_counts(sentence, ways) for text in passages for sentence in _prose_sentences(text)):
         return "a number of " + " ".join(counted.values())
     lowered = [text.lower() for text in said]
     for match in _NUMBERED_NAME.finditer(question):
@@ -235,15 +236,29 @@ def _prose_sentences(text: str) -> list[str]:
     return [s for line in lines for s in re.split(r"(?<=[.!?])\s+", " ".join(line.split())) if s]
 
 
-def _counts(sentence: str, counted: dict[str, str]) -> bool:
+def _counts(sentence: str, counted: Sequence[frozenset[str]]) -> bool:
+    """Whether `sentence` puts a number beside one of the ways to say the thing counted (`_said_as`)."""
     words = re.findall(r"[\w.,%$€£-]+", sentence)
     stems = [lexical.stem(w.lower().strip(".,")) for w in words]
     for i, stem in enumerate(stems):
-        if stem in counted:
-            window = words[max(0, i - COUNT_SPAN) : i + COUNT_SPAN + 1]
-            if any(_COUNT_WORD.search(w) for w in window):
-                return True
+        for terms in counted:
+            if stem in terms and terms <= set(stems[max(0, i - len(terms)) : i + len(terms) + 1]):
+                window = words[max(0, i - COUNT_SPAN) : i + COUNT_SPAN + 1]
+                if any(_COUNT_WORD.search(w) for w in window):
+                    return True
     return False
+
+
+def _said_as(counted: dict[str, str]) -> list[frozenset[str]]:
+    """The ways a page may say the things counted: each word, and its glossary synonyms ("AZs": "availability
+    zones")."""
+    from knowledge.glossary import default_glossary
+
+    ways = [frozenset({stem}) for stem in counted]
+    for word in counted.values():
+        for _, _, alternatives in default_glossary().expansions(lexical.words(word)):
+            ways.extend(terms for terms, _, broad in alternatives if not broad and terms)
+    return list(dict.fromkeys(ways))
 
 
 # A product named with a capital as the thing to connect to or support ("integrate with PagerDuty", "a Splunk

@@ -171,6 +171,10 @@ def test_a_question_for_how_many_needs_a_number_beside_the_thing_counted(everyda
     assert lacking_answer("how many user seats come with the start-up plan?", wrapped, everyday) is None
     unlimited = ["Projects: unlimited on every plan."]
     assert lacking_answer("is there a cap on how many projects we can have", unlimited, everyday) is None
+    zones = ["Each region keeps its data in three availability zones, with backups tested yearly."]
+    question = "within a region how many AZs is identity data replicated over"
+    assert lacking_answer(question, zones, everyday) is None  # the glossary's other name for the thing counted
+    assert lacking_answer(question, ["Identity data stays in its availability zones."], everyday) is not None
 
 
 def test_a_requirement_a_limit_on_something_and_an_unsaid_thing_are_not_counts(everyday):
