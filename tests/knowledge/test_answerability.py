@@ -581,3 +581,13 @@ def test_a_standard_named_with_its_number_that_the_corpus_never_names_is_not_ans
     question = "can we upload our own cert to the gateway?"  # no standard: the pages answer it
     asked = weigh(lexical.analyze(question, default_glossary()), question, vocabulary, everyday)
     assert judge(asked, pages, closeness=0.9, question=question, everyday=everyday).lacking is None
+
+
+def test_a_currency_code_reads_as_the_currency_pages_name(everyday):
+    from knowledge.glossary import default_glossary
+
+    billing = ["Invoices can also be sent in the following currencies: Danish kroner; Euros; Norwegian kroner."]
+    vocabulary = Vocabulary.of(billing)
+    question = "norwegian prospect asks if their invoices can be in NOK rather than USD"
+    asked = weigh(lexical.analyze(question, default_glossary()), question, vocabulary, everyday)
+    assert judge(asked, billing, closeness=0.7, question=question, everyday=everyday).lacking is None
