@@ -23,7 +23,7 @@ from typing import Protocol
 import Stemmer
 
 # Recorded in every collection (knowledge/store.py): vectors made by another analyzer would not match.
-ANALYZER = "snowball-en/fields-5"
+ANALYZER = "snowball-en/fields-6"
 K1 = 1.2
 B = 0.75
 AVERAGE_LENGTH = 180  # tokens per chunk in the sample knowledge base; a constant keeps vectors stable
@@ -139,14 +139,32 @@ class Piece:
     raw: str = ""  # as written, lower-cased
 
 
+# A name written as one word with inner capitals ("IPAllowList", "ApplicationSet", "CloudHub") also as its parts:
+# pages write the setting as code, reps write its words ("ip allow list").
+_INNER_CAPITAL = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]")
+_CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def _camel_parts(text: str) -> dict[str, tuple[str, ...]]:
+    """Each word of `text` written with inner capitals, lower-cased, to its parts' index terms."""
+    found: dict[str, tuple[str, ...]] = {}
+    for word in re.findall(r"[A-Za-z0-9]+", text):
+        if _INNER_CAPITAL.search(word):
+            parts = tuple(_stem(part.lower()) for part in _CAMEL_PART.findall(word) if _kept(part.lower()))
+            if len(parts) > 1:
+                found[word.lower()] = parts
+    return found
+
+
 def pieces(text: str) -> list[Piece]:
     out = []
+    camel = _camel_parts(text) if _INNER_CAPITAL.search(text) else {}
     for raw in _TOKEN.findall(_singular(text)):
         if not _kept(raw):
             continue
         whole = _stem(raw)
         if not any(sep in raw for sep in "-/."):
-            out.append(Piece((whole,), (whole,), raw))
+            out.append(Piece((whole, *camel.get(raw, ())), (whole,), raw))
             continue
         parts = tuple(_stem(part) for part in _PARTS.split(raw) if part and _kept(part))
         out.append(Piece((whole, *parts), parts, raw))

@@ -165,6 +165,13 @@ def test_an_acronyms_plural_is_the_acronym():
     assert lexical.tokens("DNS TLS KMS") == ["dns", "tls", "kms"]  # acronyms that end in S keep it
 
 
+def test_a_name_written_with_inner_capitals_is_also_its_words():
+    assert lexical.tokens("IPAllowList") == ["ipallowlist", "ip", "allow", "list"]
+    assert set(lexical.tokens("ip allow list")) <= set(lexical.tokens("Traefik HTTP Middlewares IPAllowList"))
+    assert lexical.tokens("deploy to CloudHub") == [*lexical.tokens("deploy to cloudhub"), "cloud", "hub"]
+    assert lexical.tokens("iPhone TLS") == ["iphon", "tls"]  # one letter is no part
+
+
 def test_the_shipped_glossary_loads_and_a_broken_one_is_refused_with_one_line(tmp_path: Path):
     assert load_glossary(DEFAULT_GLOSSARY).version
     broken = tmp_path / "glossary.yaml"
