@@ -65,6 +65,8 @@ PRODUCTS = {
     "spacelift": ("6e9746fefd4ef10fc7c4b68567356a98d3c07c56", "docs/"),
     "checkly": ("5bf1be471bc0a40a93b3e11f49696e0115a4e700", "site/content/docs/"),
     "hatchet": ("89d130f303c9561442804c9c32b8748e699d5139", "frontend/docs/content/docs/"),
+    "codemagic": ("2384da942fa7d012703b2efc7b6d0fa895953ad1", "content/"),
+    "defectdojo": ("7cfa159a6767b0ac6e66f3b1597a997e607e7308", "docs/content/"),
 }
 _FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\n", re.DOTALL)  # some pages open with a blank line
 _OWN_COMMIT = re.compile(r"^(.*\S)\s+([0-9a-f]{40})$")
