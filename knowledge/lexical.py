@@ -141,24 +141,23 @@ class Piece:
 
 # A name written as one word with inner capitals ("IPAllowList", "ApplicationSet", "CloudHub") also as its parts:
 # pages write the setting as code, reps write its words ("ip allow list").
-_INNER_CAPITAL = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]")
+_INNER_CAPITAL_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]*(?:[a-z][A-Z]|[A-Z]{2}[a-z])[A-Za-z0-9]*(?![A-Za-z0-9])")
 _CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 
 def _camel_parts(text: str) -> dict[str, tuple[str, ...]]:
     """Each word of `text` written with inner capitals, lower-cased, to its parts' index terms."""
     found: dict[str, tuple[str, ...]] = {}
-    for word in re.findall(r"[A-Za-z0-9]+", text):
-        if _INNER_CAPITAL.search(word):
-            parts = tuple(_stem(part.lower()) for part in _CAMEL_PART.findall(word) if _kept(part.lower()))
-            if len(parts) > 1:
-                found[word.lower()] = parts
+    for word in _INNER_CAPITAL_WORD.findall(text):  # one pass: most words have none
+        parts = tuple(_stem(part.lower()) for part in _CAMEL_PART.findall(word) if _kept(part.lower()))
+        if len(parts) > 1:
+            found[word.lower()] = parts
     return found
 
 
 def pieces(text: str) -> list[Piece]:
     out = []
-    camel = _camel_parts(text) if _INNER_CAPITAL.search(text) else {}
+    camel = _camel_parts(text)
     for raw in _TOKEN.findall(_singular(text)):
         if not _kept(raw):
             continue
