@@ -137,9 +137,35 @@ def _listed(groups: list[list[str]], items: set[int]) -> list[list[str]]:
             joined.append([*group[:-1], f"{group[-1]} {listed}."])
             index = run
             continue
+        lead_in = index not in items and group and group[-1].endswith(":")
+        labels = _item_labels(groups, items, index + 1) if lead_in else []
+        if len(labels) >= 2:
+            # "There are three types of roles:" over items "Owner: ...", "Editor: ...": the lead-in names them all,
+            # and each item stays a sentence of its own for what it says
+            joined.append([*group[:-1], f"{group[-1]} {'; '.join(labels)}."])
+            index += 1
+            continue
         joined.append(group)
         index += 1
     return joined
+
+
+# A list item that opens by naming its thing: "Editor: can edit...", "Okta - the ...". Bold is already gone.
+_ITEM_LABEL = re.compile(r"^([^:;.,()\[\]]{1,40}?)\s*(?::|\s[-–—])\s+\S")
+MOST_LABEL_WORDS = 5
+
+
+def _item_labels(groups: list[list[str]], items: set[int], start: int) -> list[str]:
+    """The names the run of list items from `start` open with, when every item of the run opens with one."""
+    labels: list[str] = []
+    index = start
+    while index < len(groups) and index in items and groups[index]:
+        match = _ITEM_LABEL.match(groups[index][0])
+        if not match or len(match[1].split()) > MOST_LABEL_WORDS:
+            return []
+        labels.append(match[1].strip())
+        index += 1
+    return labels
 
 
 def quote(text: str, query: str, limit: int = 420) -> str:

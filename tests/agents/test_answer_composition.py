@@ -191,6 +191,25 @@ def test_a_list_under_its_lead_in_is_quoted_as_one_sentence():
     assert said[0].text == "To move a workspace to another region: Pause the workspace; Pick the region; Resume it."
 
 
+def test_a_lead_in_names_the_items_of_a_list_of_longer_items():
+    text = (
+        "There are three types of roles for members in a workspace:\n\n"
+        "- **Owner**: The owner of the workspace has full access and can do everything, including deleting it.\n"
+        "- **Editor**: The editor of the workspace can create, edit, and delete collections and environments.\n"
+        "- **Viewer** - The viewer of the workspace has read-only access and can run requests in the workspace.\n"
+    )
+    said = answering_sentences([text], "which member roles exist in a shared workspace?")
+    assert said[0].text == "There are three types of roles for members in a workspace: Owner; Editor; Viewer."
+    editor = answering_sentences([text], "can an editor delete collections?")
+    assert editor[0].text.startswith("Editor: The editor of the workspace can create, edit, and delete")
+    steps = (
+        "To connect, set the following:\n\n"
+        "- Paste the client ID that the identity provider gave you into the form on this page of settings.\n"
+        "- Then save the form, and wait a minute or two for the connection to the provider to come up again.\n"
+    )
+    assert answering_sentences([steps], "how do we connect?")[0].text == "To connect, set the following:"  # no names
+
+
 def test_the_same_sentence_in_two_overlapping_passages_is_quoted_once():
     sentence = "The bastion host is not reachable over SSH by anyone outside the operations team."
     said = answering_sentences([sentence, f"…tail of the page.\n\n{sentence}"], "can anyone ssh into the bastion host?")
