@@ -291,7 +291,8 @@ def numbered_standard(label: str) -> bool:
 
 
 # What a question asks about sits in recognisable places: after the verb that asks for it ("do you support
-# SCIM", "will you sign a BAA", "invoiced in GBP", "is there a GraphQL API", "can we enforce MFA"), after
+# SCIM", "will you sign a BAA", "invoiced in GBP", "is there a GraphQL API", "can we enforce MFA"), where data
+# goes to or comes from ("ship the audit log to Splunk", "keys pulled from HashiCorp Vault", "write Avro"), after
 # "what" or "which" ("what RPO do you commit to", "what's the sev1 response time"), or before the word that
 # says what is wanted of it ("HITRUST certified", "CJIS compliant", "FedRAMP High authorized", "a ServiceNow
 # integration"). The asker's own circumstances are context, not subject: "for our DPIA", "we're a DoD
@@ -299,9 +300,11 @@ def numbered_standard(label: str) -> bool:
 _ASKING_VERB = re.compile(
     r"\b(?:support(?:s|ed)?|sign(?:s|ed)?|offer(?:s|ed)?|provides?|accepts?|integrat\w*|connect\w*|ha(?:ve|s)|"
     r"pay(?:s|ing)?|paid|invoiced|billed|charged|priced|issues?|gives?|runs?|allows?|includes?|"
-    r"enforc\w*|requir\w*|enabl\w*|configur\w*|use|using|"
+    r"enforc\w*|requir\w*|enabl\w*|configur\w*|use|using|writes?|sends?|exports?|streams?|forwards?|push(?:es)?|"
+    r"syncs?|"
     r"there|into|with|in|via|through|any|which|what(?:'?s|\s+is)?)\s+"
-    r"(?:(?:a|an|the|some|any|your|its|other)\s+)?(?:[\w]+[\s-]+)?$",
+    r"(?:(?:a|an|the|some|any|your|its|other)\s+)?(?:[\w]+[\s-]+)?$"
+    r"|(?<!question\s)(?<!questions\s)(?<!request\s)\b(?:to|from)\s+$",  # "ship to Splunk", not "question from Acme"
     re.IGNORECASE,
 )
 _WHICH = re.compile(r"\b(?:which|what)\b", re.IGNORECASE)

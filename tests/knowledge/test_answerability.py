@@ -352,6 +352,18 @@ def test_which_asks_about_a_name_not_an_abbreviation_and_the_scene_is_context(ev
     assert unanswered_subject("do you support SCIM? we use Okta.", ["scim"], everyday) == "scim"
 
 
+def test_where_data_goes_to_or_comes_from_is_what_is_asked_about(everyday):
+    from knowledge.asked import unanswered_subject
+
+    assert unanswered_subject("can we ship the audit log to Splunk?", ["splunk"], everyday) == "splunk"
+    assert unanswered_subject("can keys be pulled from HashiCorp Vault?", ["hashicorp"], everyday) == "hashicorp"
+    assert unanswered_subject("can the logger write Avro?", ["avro"], everyday) == "avro"
+    assert unanswered_subject("can it stream events into Kinesis?", ["kinesis"], everyday) == "kinesis"
+    # who asks, and a thing named after an article, are the scene
+    assert unanswered_subject("question from Globex: is the API rate limited?", ["globex"], everyday) is None
+    assert unanswered_subject("is a shared issuer fine from a security POV?", ["pov"], everyday) is None
+
+
 def test_an_acronym_the_corpus_writes_out_is_searched_as_its_name(everyday):
     corpus = Vocabulary.of(
         [
