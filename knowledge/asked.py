@@ -155,7 +155,9 @@ def lacking_answer(question: str, passages: Sequence[str], everyday: GeneralEngl
     if counted and not any(_counts(sentence, ways) for text in passages for sentence in _prose_sentences(text)):
         return "a number of " + " ".join(counted.values())
     lowered = [text.lower() for text in said]
-    for match in _NUMBERED_NAME.finditer(question):
+    # the asker's own versions are the scene: "our standard is RHEL 8 - is there an RPM?"
+    asking = question if _REFERS_BACK.search(question) else _asking_parts(question)
+    for match in _NUMBERED_NAME.finditer(asking):
         name, number = match[1], match[2]
         if not (name.isupper() or (len(name) <= 4 and not everyday.common(name.lower()))):
             continue  # "manage 6 sites", "top 10": a word and a quantity, not a name

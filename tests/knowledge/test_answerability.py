@@ -118,6 +118,11 @@ def test_a_numbered_standard_must_be_the_one_the_passages_name(everyday):
     assert lacking_answer("are you ISO 27001 certified", certified, everyday) is None  # "ISO/IEC 27001"
     assert lacking_answer("we're on ECC 6 EHP8", ["SAP ECC 6.0 with EHP 7+ is supported."], everyday) is None
     assert lacking_answer("we manage 6 client sites", ["Agencies manage many client sites."], everyday) is None
+    # the asker's own version is the scene, unless the part that asks refers back to it
+    packages = ["RPM packages are built for RHEL 9 and Rocky Linux 9."]
+    assert lacking_answer("our standard is RHEL 8 - is there an RPM package?", packages, everyday) is None
+    assert lacking_answer("is there an RPM for RHEL 8?", packages, everyday) == "RHEL 8"
+    assert lacking_answer("ISO 27701 cert - do we have it?", certified, everyday) == "ISO 27701"
 
 
 def test_support_that_lacks_the_kind_of_answer_asked_for_does_not_answer(vocabulary, everyday):
