@@ -40,7 +40,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -248,14 +248,19 @@ class EverydayWords:
     (knowledge/english.py)."""
 
     def __init__(
-        self, tokenize: Callable[[list[str]], list[list[int]]] | None, frequent: frozenset[str] = frozenset()
+        self,
+        tokenize: Callable[[list[str]], list[list[int]]] | None,
+        frequent: frozenset[str] = frozenset(),
+        shorthand: Mapping[str, str] | None = None,
     ) -> None:
         self._tokenize = tokenize
         self._frequent = frequent
+        self._shorthand = shorthand or {}  # chat shorthand ("ppl", "diff") read as the word it stands for
         self.knows_english = tokenize is not None  # without a vocabulary, every word looks specific
 
     def rank(self, word: str) -> int | None:
         """The word's frequency rank in general English, or None when it is not one common word."""
+        word = self._shorthand.get(word.lower(), word)
         if self._tokenize is None or not word.isalpha():
             return None
         pieces = self._tokenize([word])[0]
@@ -265,6 +270,7 @@ class EverydayWords:
         """Whether a reader knows the word without knowing the product: one word piece, or one of the
         commonest spoken words. What a question asks about is specific when it is not (knowledge/asked.py);
         the weighing keeps to the word pieces, so a rarer word ("escrow") still weighs as the subject."""
+        word = self._shorthand.get(word.lower(), word)
         return self.rank(word) is not None or (self.knows_english and word.lower() in self._frequent)
 
     def __call__(self, word: str) -> bool:

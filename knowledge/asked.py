@@ -305,7 +305,7 @@ _ASKING_VERB = re.compile(
     r"enforc\w*|requir\w*|enabl\w*|configur\w*|use|using|writes?|sends?|exports?|streams?|forwards?|push(?:es)?|"
     r"syncs?|"
     r"there|into|with|in|via|through|any|which|what(?:'?s|\s+is)?)\s+"
-    r"(?:(?:a|an|the|some|any|your|its|other)\s+)?(?:[\w]+[\s-]+)?$"
+    r"(?:(?:a|an|the|some|any|your|its|other)\s+)?(?:(?!(?:for|of|on|at|by|to|from)\b)[\w]+[\s-]+)?$"
     r"|(?<!question\s)(?<!questions\s)(?<!request\s)\b(?:to|from)\s+$",  # "ship to Splunk", not "question from Acme"
     re.IGNORECASE,
 )
@@ -485,7 +485,9 @@ def asked_about(question: str, label: str) -> bool:
     return False
 
 
-_OTHER_AFTER = re.compile(r"^\s*,?\s*(?:or|vs\.?|versus)\s+(?:(?:a|an|the)\s+)?([\w-]+)", re.IGNORECASE)
+_OTHER_AFTER = re.compile(
+    r"^\s*,?\s*(?:or|vs\.?|versus)\s+(?:(?:a|an|the|our|my|your|their)\s+)?([\w-]+)", re.IGNORECASE
+)
 _OTHER_BEFORE = re.compile(r"([\w-]+)\s+(?:or|vs\.?|versus)\s+$", re.IGNORECASE)
 
 

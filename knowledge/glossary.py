@@ -93,7 +93,10 @@ class Glossary:
         self.version = document.version
         # first word -> [(phrase words, alternatives)]
         self._phrases: dict[str, list[tuple[tuple[str, ...], list[Alternative]]]] = defaultdict(list)
+        self._shorthand: dict[str, str] = {}
         for entry in document.entries:
+            term = entry.term.lower()
+            self._shorthand |= {synonym.lower(): term for synonym in entry.synonyms if _shortens(synonym.lower(), term)}
             # Spellings that stem alike ("audit log", "audit logs") are one phrase.
             same = list(dict.fromkeys(tuple(lexical.words(p)) for p in [entry.term, *entry.synonyms]))
             group = [(frozenset(words), SYNONYM_WEIGHT, False) for words in same]
@@ -104,6 +107,11 @@ class Glossary:
                 for words in dict.fromkeys(tuple(lexical.words(p)) for p in phrases):
                     if words not in same:
                         self._phrases[words[0]].append((words, [(frozenset(words), 1.0, False), *implied]))
+
+    def shorthand(self) -> dict[str, str]:
+        """Each other name that shortens a one-word term ("ppl": "people", "diff": "difference", "mgr":
+        "manager"): what a reader knows the word as."""
+        return dict(self._shorthand)
 
     def knows(self, phrase: str) -> bool:
         """Whether the glossary has `phrase` as a term or one of its other names ("DR", "SSO")."""
@@ -122,6 +130,15 @@ class Glossary:
             if not any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in found):
                 merged.setdefault((start, end), []).extend(alternatives)  # one phrase in two entries: one concept
         return [(start, end, alternatives) for (start, end), alternatives in merged.items()]
+
+
+def _shortens(short: str, word: str) -> bool:
+    """Whether `short` is `word` written short: a word of letters, its first letter, the rest of its letters in
+    order ("ppl" of "people", "mgmt" of "management"), not another word for it ("fee" for "pricing")."""
+    if not short.isalpha() or not word.isalpha() or len(short) >= len(word) or short[0] != word[0]:
+        return False
+    rest = iter(word)
+    return all(letter in rest for letter in short)
 
 
 EMPTY = Glossary(GlossaryFile(version="none"))

@@ -277,6 +277,6 @@ def _everyday_words() -> EverydayWords:
     from knowledge.static_model import StaticModelMissing, shipped_model
 
     try:
-        return EverydayWords(shipped_model().token_ids, english.frequent_words())
+        return EverydayWords(shipped_model().token_ids, english.frequent_words(), default_glossary().shorthand())
     except StaticModelMissing:
         return EverydayWords(None)

@@ -139,6 +139,19 @@ def test_a_misspelled_question_is_compared_in_meaning_as_it_was_meant(vocabulary
     assert vocabulary.respelled("can we pay annually", everyday) == "can we pay annually"  # a word, not a typo
 
 
+def test_shorthand_for_an_everyday_word_is_an_everyday_word():
+    from knowledge.asked import unanswered_subject
+    from knowledge.glossary import default_glossary
+
+    shorthand = default_glossary().shorthand()
+    assert shorthand["ppl"] == "people" and shorthand["diff"] == "difference" and shorthand["mgr"] == "manager"
+    assert "fee" not in shorthand  # another word for pricing, not pricing written short
+    reader = EverydayWords(shipped_model().token_ids, frequent_words(), shorthand)
+    assert reader.general("diff") and reader.common("ppl")
+    question = "whats the actual diff between BYOC and self-hosted?"
+    assert unanswered_subject(question, ["diff"], reader) is None
+
+
 def test_an_abbreviation_stands_for_the_commonest_corpus_term_it_begins():
     corpus = ["Deploy to production first.", "Production data stays in region.", "A prodigy of a release."]
     assert Vocabulary.of(corpus).repair("prod") == lexical.stem("production")  # not "prodigy", first in the alphabet
@@ -367,6 +380,11 @@ def test_where_data_goes_to_or_comes_from_is_what_is_asked_about(everyday):
     # who asks, and a thing named after an article, are the scene
     assert unanswered_subject("question from Globex: is the API rate limited?", ["globex"], everyday) is None
     assert unanswered_subject("is a shared issuer fine from a security POV?", ["pov"], everyday) is None
+    # a preposition after "in" is no thing asked about: "plug in for SSO" asks which providers, not whether SSO
+    assert unanswered_subject("which identity providers can we plug in for SSO?", ["sso"], everyday) is None
+    assert unanswered_subject("are invoices issued in GBP?", ["gbp"], everyday) == "gbp"
+    # the asker's own tool is the other side of no choice: "Splunk or our SIEM" names neither for the passages
+    assert unanswered_subject("can logs be streamed into Splunk or our SIEM?", ["splunk", "siem"], everyday) == "splunk"
 
 
 def test_an_acronym_the_corpus_writes_out_is_searched_as_its_name(everyday):
