@@ -327,6 +327,18 @@ _ASKS_FOR_NUMBER = re.compile(
 _NUMBER = re.compile(r"\d")
 _CODE_CHARACTERS = frozenset("{}[]=<>_/#`|$\\")
 NUMBER_BONUS = 0.15  # of a sentence's share of the question, when the question asks for a number and it has one
+# The question asks which plan, tier or edition has something: a sentence that says where a feature is available
+# answers it ("Managed SSO — Available on the Enterprise Plus plan", a comparison row "Enforce 2FA: Free ❌, Team ✅").
+_ASKS_FOR_PLAN = re.compile(
+    r"\b(?:which|what)\s+(?:\w+\s+)?(?:plans?|tiers?|editions?|subscriptions?|licen[cs]es?)\b|"
+    r"\b(?:plans?|tiers?|editions?)\s+(?:do|does|is|are)\b",
+    re.IGNORECASE,
+)
+_PLAN_STATED = re.compile(
+    r"\b(?:available|included|offered|only)\s+(?:on|in|with|for)\b|\b(?:plans?|tiers?|editions?)\b|[✅✓]",
+    re.IGNORECASE,
+)
+PLAN_BONUS = NUMBER_BONUS  # of a sentence's share of the question, as for a number
 RANK_DISCOUNT = 0.02  # per place a passage is below the first
 RUNNERS_UP = 0.5  # a further sentence is quoted when it answers at least this share of the best one
 MOST_SENTENCES = 5
@@ -507,6 +519,7 @@ def answering_sentences(
         return []
     near = iter(_closeness(question, [u for p in units for u in p]))
     wants_number = bool(_ASKS_FOR_NUMBER.search(question))
+    wants_plan = bool(_ASKS_FOR_PLAN.search(question))
     figure = figure_asked_for(question) or _NUMBER  # a duration for "how long", a size for "max size"
     headings = headings or [""] * len(texts)
     titled = [
@@ -524,6 +537,7 @@ def answering_sentences(
             if not found and not context:
                 continue
             extra = CLOSENESS_WEIGHT * closeness + (NUMBER_BONUS if wants_number and figure.search(unit) else 0.0)
+            extra += PLAN_BONUS if wants_plan and _PLAN_STATED.search(unit) else 0.0
             if position == 0 and answered[rank]:
                 extra += FIRST_ANSWER_SHARE * sum(weight[i] for i in titled[rank]) / total
             candidates.append((unit, rank, position, found, context, extra))

@@ -210,6 +210,28 @@ def test_a_lead_in_names_the_items_of_a_list_of_longer_items():
     assert answering_sentences([steps], "how do we connect?")[0].text == "To connect, set the following:"  # no names
 
 
+def test_which_plan_weighs_the_sentence_that_says_where_it_is_available(monkeypatch):
+    from agents.offline import quoting
+
+    sso = (
+        "With Managed SSO your IdP replaces the login: there is no separate password for your staff.\n\n"
+        "Managed SSO is part of the Enterprise Plus plan, and your admins set it up themselves.\n"
+    )
+
+    def scores(question: str) -> dict[str, float]:
+        return {q.text.split()[0]: q.score for q in answering_sentences([sso], question)}
+
+    asked = "can our IdP replace the login for all staff? which plan is that?"
+    weighed = scores(asked)
+    monkeypatch.setattr(quoting, "PLAN_BONUS", 0.0)
+    unweighed = scores(asked)
+    assert weighed["Managed"] > unweighed["Managed"] and weighed["With"] == unweighed["With"]
+    monkeypatch.undo()
+    plain = scores("can our IdP replace the login for all staff?")  # no plan asked for: no weight added
+    monkeypatch.setattr(quoting, "PLAN_BONUS", 0.0)
+    assert plain == scores("can our IdP replace the login for all staff?")
+
+
 def test_the_same_sentence_in_two_overlapping_passages_is_quoted_once():
     sentence = "The bastion host is not reachable over SSH by anyone outside the operations team."
     said = answering_sentences([sentence, f"…tail of the page.\n\n{sentence}"], "can anyone ssh into the bastion host?")
