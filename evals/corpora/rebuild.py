@@ -67,6 +67,9 @@ PRODUCTS = {
     "hatchet": ("89d130f303c9561442804c9c32b8748e699d5139", "frontend/docs/content/docs/"),
     "codemagic": ("2384da942fa7d012703b2efc7b6d0fa895953ad1", "content/"),
     "defectdojo": ("7cfa159a6767b0ac6e66f3b1597a997e607e7308", "docs/content/"),
+    "railway": ("c2a634f1b3891ac2947c2e875006d986748860a5", "content/"),
+    "okteto": ("975e64fe965fe0de53a90b01bbb4ccca35d141fa", "versioned_docs/version-1.47/"),
+    "huggingface": ("242f4a1eeb867daf4ac3f44026a5df4a68908a3d", "docs/"),
 }
 _FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\n", re.DOTALL)  # some pages open with a blank line
 _OWN_COMMIT = re.compile(r"^(.*\S)\s+([0-9a-f]{40})$")
