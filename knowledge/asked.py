@@ -304,14 +304,14 @@ _ASKING_VERB = re.compile(
     r"pay(?:s|ing)?|paid|invoiced|billed|charged|priced|issues?|gives?|runs?|allows?|includes?|"
     r"enforc\w*|requir\w*|enabl\w*|configur\w*|use|using|writes?|sends?|exports?|streams?|forwards?|push(?:es)?|"
     r"syncs?|"
-    r"there|into|with|in|via|through|any|which|what(?:'?s|\s+is)?)\s+"
+    r"there|into|with|in|via|through|any|which|what(?:'?s|\s+is)?|where(?:'?s|\s+is|\s+are)?)\s+"
     r"(?:(?:a|an|the|some|any|your|its|other)\s+)?(?:(?!(?:for|of|on|at|by|to|from)\b)[\w]+[\s-]+)?$"
     r"|(?<!question\s)(?<!questions\s)(?<!request\s)\b(?:to|from)\s+$",  # "ship to Splunk", not "question from Acme"
     re.IGNORECASE,
 )
 _WHICH = re.compile(r"\b(?:which|what)\b", re.IGNORECASE)
 # Where or which, not whose verb: "is there", "into", "what RPO", never the asker's doing.
-_PLACE = re.compile(r"\b(?:there|into|with|in|via|through|any|which|what(?:'?s)?)\b", re.IGNORECASE)
+_PLACE = re.compile(r"\b(?:there|into|with|in|via|through|any|which|what(?:'?s)?|where(?:'?s)?)\b", re.IGNORECASE)
 _ASKING_AFTER = re.compile(
     r"^\s*(?:[A-Z][\w-]*\s+|\d[\w.:-]*\s+)?"  # a level or version between: "FedRAMP High", "ISO 27001:2022"
     r"(?i:certified|certification|compliant|compliance|attestation|accredited|authori[sz]ed|integration|"

@@ -380,6 +380,8 @@ def test_where_data_goes_to_or_comes_from_is_what_is_asked_about(everyday):
     # who asks, and a thing named after an article, are the scene
     assert unanswered_subject("question from Globex: is the API rate limited?", ["globex"], everyday) is None
     assert unanswered_subject("is a shared issuer fine from a security POV?", ["pov"], everyday) is None
+    # where a thing is asks about the thing
+    assert unanswered_subject("where's your subprocessor list?", ["subprocessor"], everyday) == "subprocessor"
     # a preposition after "in" is no thing asked about: "plug in for SSO" asks which providers, not whether SSO
     assert unanswered_subject("which identity providers can we plug in for SSO?", ["sso"], everyday) is None
     assert unanswered_subject("are invoices issued in GBP?", ["gbp"], everyday) == "gbp"

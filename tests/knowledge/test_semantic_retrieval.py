@@ -264,3 +264,14 @@ def test_high_availability_is_what_ha_stands_for():
     glossary = load_glossary(DEFAULT_GLOSSARY)
     (asked,) = [c for c in lexical.analyze("HA?", glossary).concepts]
     assert asked.named_in(set(lexical.tokens("Run two replicas for high availability.")))
+
+
+def test_the_shipped_glossary_reads_how_reps_write():
+    from knowledge.glossary import default_glossary
+
+    def alternatives(question: str) -> set[frozenset[str]]:
+        return {a for c in lexical.analyze(question, default_glossary()).concepts for a in c.alternatives}
+
+    assert frozenset(lexical.words("Asia Pacific")) in alternatives("is there an APAC option?")
+    assert frozenset(lexical.words("possible")) in alternatives("is that doable?")
+    assert frozenset(lexical.words("difference")) in alternatives("what's the diff?")
