@@ -70,6 +70,8 @@ PRODUCTS = {
     "railway": ("c2a634f1b3891ac2947c2e875006d986748860a5", "content/"),
     "okteto": ("975e64fe965fe0de53a90b01bbb4ccca35d141fa", "versioned_docs/version-1.47/"),
     "huggingface": ("242f4a1eeb867daf4ac3f44026a5df4a68908a3d", "docs/"),
+    "triggerdotdev": ("b082e44389337dc6505d590737a6df70867cc8f4", "docs/"),
+    "highlight": ("5099514e6288713fcdf2b1911cf2ff6c324867fa", "docs-content/"),
 }
 _FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\n", re.DOTALL)  # some pages open with a blank line
 _OWN_COMMIT = re.compile(r"^(.*\S)\s+([0-9a-f]{40})$")
