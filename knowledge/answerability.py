@@ -270,7 +270,7 @@ class EverydayWords:
         """Whether a reader knows the word without knowing the product: one word piece, or one of the
         commonest spoken words. What a question asks about is specific when it is not (knowledge/asked.py);
         the weighing keeps to the word pieces, so a rarer word ("escrow") still weighs as the subject."""
-        word = self._shorthand.get(word.lower(), word)
+        word = self._shorthand.get(word.lower(), word)  # rank() reads it the same way
         return self.rank(word) is not None or (self.knows_english and word.lower() in self._frequent)
 
     def __call__(self, word: str) -> bool:

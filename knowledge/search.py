@@ -273,7 +273,8 @@ def _vocabulary(store: KnowledgeStore) -> Vocabulary:
 
 @functools.cache
 def _everyday_words() -> EverydayWords:
-    """General English, as the shipped embedding model's word pieces know it (whatever model embeds)."""
+    """General English, as the shipped embedding model's word pieces know it (whatever model embeds), with the
+    governed glossary's chat shorthand ("ppl", "diff") read as the words it shortens."""
     from knowledge.static_model import StaticModelMissing, shipped_model
 
     try:
