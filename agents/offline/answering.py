@@ -52,9 +52,18 @@ def compose(question: str, passages: list[Passage]) -> Composed:
         said = [q for q in said if not q.text.startswith(others)] or said
     order = list(dict.fromkeys(q.passage for q in said))  # the passage of the best sentence first
     quotes = [
-        (" ".join(q.text for q in sorted(said, key=lambda q: q.position) if q.passage == index), passages[index])
+        (
+            _marked(" ".join(q.text for q in sorted(said, key=lambda q: q.position) if q.passage == index)),
+            passages[index],
+        )
         for index in order
     ]
     quoted = [passages[index] for index in order]
     priced = [p for p in quoted or passages[:2] if figures.states_money(str(p.get("text", "")))]
     return Composed(cell=cell, quotes=quotes, priced=priced)
+
+
+def _marked(quote: str) -> str:
+    """A quote that ends by announcing what it does not quote ("Run this command against the endpoint:", then a
+    code block or a list left out) says so, for the reader to look in the source."""
+    return f"{quote} …" if quote.rstrip().endswith(":") else quote

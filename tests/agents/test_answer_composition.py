@@ -278,6 +278,17 @@ def test_a_passage_that_begins_inside_a_code_block_keeps_the_prose_after_it():
     assert "Intro." in whole and "After the block." in whole and "key: value" not in whole
 
 
+def test_a_quote_that_announces_what_it_leaves_out_says_so():
+    dlb = (
+        "To check which TLS versions the dedicated load balancer accepts, run this command against its endpoint:\n\n"
+        "```bash\nopenssl s_client -connect dlb.example.com:443 -tls1_2\nopenssl s_client -connect "
+        "dlb.example.com:443 -tls1_3\n```\n"
+    )
+    call = ToolCallPart("search_knowledge", {"query": "how do we check which tls versions the load balancer accepts?"})
+    text = _answer([passage("c1", dlb, title="Load balancers")], call)["text"]
+    assert "run this command against its endpoint: … — _Load balancers_" in text
+
+
 def test_a_quote_names_the_heading_it_sits_under():
     # In reference pages the heading is the setting itself: "how fast does it notice?" is answered by
     # "refreshes ... every 5 minutes", under `refresh_interval`.
