@@ -270,8 +270,8 @@ class EverydayWords:
         """Whether a reader knows the word without knowing the product: one word piece, or one of the
         commonest spoken words. What a question asks about is specific when it is not (knowledge/asked.py);
         the weighing keeps to the word pieces, so a rarer word ("escrow") still weighs as the subject."""
-        word = self._shorthand.get(word.lower(), word)  # rank() reads it the same way
-        return self.rank(word) is not None or (self.knows_english and word.lower() in self._frequent)
+        frequent = self.knows_english and self._shorthand.get(word.lower(), word.lower()) in self._frequent
+        return self.rank(word) is not None or frequent  # rank() reads shorthand as its word too
 
     def __call__(self, word: str) -> bool:
         return self.rank(word) is not None

@@ -129,15 +129,15 @@ def _listed(groups: list[list[str]], items: set[int]) -> list[list[str]]:
     index = 0
     while index < len(groups):
         group = groups[index]
+        lead_in = index not in items and bool(group) and group[-1].endswith(":")
         run = index + 1
         while run < len(groups) and run in items and len(groups[run]) == 1 and len(groups[run][0]) <= SHORT_ITEM:
             run += 1
-        if index not in items and group and group[-1].endswith(":") and run - index > 1:
+        if lead_in and run - index > 1:
             listed = "; ".join(g[0].rstrip(".;,") for g in groups[index + 1 : run])
             joined.append([*group[:-1], f"{group[-1]} {listed}."])
             index = run
             continue
-        lead_in = index not in items and group and group[-1].endswith(":")
         labels = _item_labels(groups, items, index + 1) if lead_in else []
         if len(labels) >= 2:
             # "There are three types of roles:" over items "Owner: ...", "Editor: ...": the lead-in names them all,
