@@ -72,6 +72,8 @@ PRODUCTS = {
     "huggingface": ("242f4a1eeb867daf4ac3f44026a5df4a68908a3d", "docs/"),
     "triggerdotdev": ("b082e44389337dc6505d590737a6df70867cc8f4", "docs/"),
     "highlight": ("5099514e6288713fcdf2b1911cf2ff6c324867fa", "docs-content/"),
+    "kuma": ("a92a32a838f520d5a641b0e7d2ec1cacacd6602d", "app/_src/"),
+    "milvus": ("54a32fdaebb0cd177619e76959d1e842dff3bbb1", "site/en/"),
 }
 _FRONT_MATTER = re.compile(r"\A\s*---\n(.*?)\n---\n", re.DOTALL)  # some pages open with a blank line
 _OWN_COMMIT = re.compile(r"^(.*\S)\s+([0-9a-f]{40})$")
